@@ -1,0 +1,3 @@
+from consensuslab.cli import entry
+
+entry()
