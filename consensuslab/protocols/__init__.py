@@ -1,0 +1,50 @@
+"""The protocol library, by command-line name.
+
+Entries name a module and class so that ``consensuslab list`` and ``check``
+import only what they use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from consensuslab.errors import UsageError
+
+REGISTRY: dict[str, str] = {
+    "two-phase": "consensuslab.protocols.two_phase:TwoPhase",
+    "two-phase-actors": "consensuslab.protocols.two_phase_actors:TwoPhaseActors",
+    "hash-chain": "consensuslab.protocols.hash_chain:HashChain",
+    "paxos": "consensuslab.protocols.paxos:Paxos",
+    "paxos-actors": "consensuslab.protocols.paxos_actors:PaxosActors",
+    "raft": "consensuslab.protocols.raft:Raft",
+    "pbft": "consensuslab.protocols.pbft:PBFT",
+    "byzantine-generals": "consensuslab.protocols.byzantine_generals:OralMessages",
+    "byzantine-generals-signed": "consensuslab.protocols.byzantine_generals:SignedMessages",
+    "nakamoto": "consensuslab.protocols.nakamoto:Nakamoto",
+}
+
+
+def _load(target: str):
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def available() -> list[str]:
+    """Names whose module is present, sorted."""
+    names = []
+    for name, target in REGISTRY.items():
+        try:
+            _load(target)
+        except ModuleNotFoundError as exc:
+            if exc.name and target.startswith(exc.name):
+                continue
+            raise
+        names.append(name)
+    return sorted(names)
+
+
+def protocol_class(name: str):
+    """The protocol class for a command-line name; a one-line error for unknown names."""
+    if name not in REGISTRY or name not in available():
+        raise UsageError(f"unknown protocol {name!r}; valid: {', '.join(available())}")
+    return _load(REGISTRY[name])

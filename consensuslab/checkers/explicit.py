@@ -1,0 +1,272 @@
+"""The exhaustive explicit-state checker: breadth-first (shortest counterexamples) or depth-first.
+
+The seen-set holds 64-bit fingerprints (``hash`` of the state; states are
+tuples or frozen records, hashed in C).  Each new state gets an index; per
+index we keep the parent index and the action that first reached it, so a
+counterexample is rebuilt by re-applying actions from the initial state
+rather than by keeping every state in memory.
+
+Any limit that stops the search early yields ``incomplete``, never ``ok``.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from typing import Any
+
+from consensuslab.checkers.progress import Progress
+from consensuslab.checkers.result import CheckResult, Trace, Violation
+from consensuslab.models.model import Model
+
+CHECK_EVERY = 1024  # expansions between clock reads
+
+
+class _Stop(Exception):
+    def __init__(self, violation: Violation):
+        self.violation = violation
+
+
+class Search:
+    """One run of the checker over one model; ``run()`` returns the ``CheckResult``."""
+
+    def __init__(self, model: Model, search: str = "bfs", max_states: int | None = None,
+                 max_depth: int | None = None, time_limit: float | None = None,
+                 progress: bool = True):
+        if search not in ("bfs", "dfs"):
+            raise ValueError("search must be bfs or dfs")
+        self.model = model
+        self.search = search
+        self.max_states = max_states
+        self.max_depth = max_depth
+        self.time_limit = time_limit
+        self.progress = Progress(enabled=progress)
+        self.seen: set[int] = set()
+        self.parents = array("q")
+        self.via: list[Any] = []
+        self.roots: dict[int, Any] = {}
+        self.generated = 0
+        self.depth = 0
+        self.stopped_by: str | None = None
+        self.pending_witnesses = list(model.witnesses)
+        self.witnessed: set[str] = set()
+
+    # -- traces -----------------------------------------------------------------
+    def trace_to(self, idx: int) -> Trace:
+        """Rebuild the path to state ``idx`` by re-applying the recorded actions."""
+        chain = []
+        while self.parents[idx] >= 0:
+            chain.append(self.via[idx])
+            idx = self.parents[idx]
+        trace = Trace(self.roots[idx])
+        state = trace.initial
+        for act in reversed(chain):
+            state = self.model.apply(state, act)
+            trace.steps.append((act, state))
+        return trace
+
+    # -- bookkeeping shared by both orders ------------------------------------------
+    def _add(self, state, parent: int, act) -> int | None:
+        """Record ``state`` if new; returns its index, or None when seen before."""
+        fp = hash(state)
+        if fp in self.seen:
+            return None
+        self.seen.add(fp)
+        idx = len(self.via)
+        self.parents.append(parent)
+        self.via.append(act)
+        if parent < 0:
+            self.roots[idx] = state
+        model = self.model
+        if model.invariants:
+            broken = model.first_broken_invariant(state)
+            if broken is not None:
+                raise _Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+        if self.pending_witnesses:
+            self._witness(state)
+        return idx
+
+    def _expand(self, state, idx: int) -> list:
+        model = self.model
+        out = model.successors(state)
+        self.generated += len(out)
+        if not out and model.check_deadlock and not model.is_done(state):
+            raise _Stop(Violation("deadlock", "deadlock", self.trace_to(idx),
+                                  message="no action is enabled"))
+        if model.step_properties:
+            for act, nxt in out:
+                broken = model.first_broken_step(state, act, nxt)
+                if broken is not None:
+                    trace = self.trace_to(idx)
+                    trace.steps.append((act, nxt))
+                    raise _Stop(Violation(broken.name, "transition", trace))
+        return out
+
+    def _limits(self, queue: int) -> bool:
+        """Read the clock, print progress; True when a limit says stop."""
+        now = time.monotonic()
+        if self.progress.due(now):
+            self.progress.report(now, len(self.via), self.depth, queue)
+        if self.time_limit is not None and now - self.started >= self.time_limit:
+            self.stopped_by = "time-limit"
+            return True
+        return False
+
+    # -- the two orders ----------------------------------------------------------
+    def _bfs(self) -> None:
+        level = []
+        for s0 in self.model.initial_states():
+            idx = self._add(s0, -1, None)
+            if idx is not None:
+                level.append((s0, idx))
+        model = self.model
+        # The hot loop: everything it touches is a local name, and the common
+        # case (a state seen before) costs one hash and one set probe.
+        seen, parents, via = self.seen, self.parents, self.via
+        seen_add, parents_append, via_append = seen.add, parents.append, via.append
+        successors = model.successors
+        invariants = [p.fn for p in model.invariants]
+        view = model.view
+        identity_view = type(model).view is Model.view
+        slow_path = bool(model.step_properties)
+        check_deadlock = model.check_deadlock
+        max_states = self.max_states if self.max_states is not None else -1
+        max_depth = self.max_depth
+        count = 0
+        generated = 0
+        try:
+            while level:
+                if max_depth is not None and self.depth >= max_depth:
+                    if any(successors(s) for s, _ in level):
+                        self.stopped_by = "max-depth"
+                    return
+                nxt_level = []
+                push = nxt_level.append
+                for pos, (state, idx) in enumerate(level):
+                    count += 1
+                    if count % CHECK_EVERY == 0 and self._limits(len(level) - pos + len(nxt_level)):
+                        return
+                    if slow_path:
+                        out = self._expand(state, idx)
+                    else:
+                        out = successors(state)
+                        generated += len(out)
+                        if not out and check_deadlock:
+                            self._expand(state, idx)  # raises the deadlock unless the state is done
+                    for act, nxt in out:
+                        fp = hash(nxt)
+                        if fp in seen:
+                            continue
+                        seen_add(fp)
+                        new = len(via)
+                        parents_append(idx)
+                        via_append(act)
+                        if invariants:
+                            v = nxt if identity_view else view(nxt)
+                            for inv in invariants:
+                                if not inv(v):
+                                    self._invariant_failed(nxt, new)
+                        if self.pending_witnesses:
+                            self._witness(nxt)
+                        push((nxt, new))
+                        if new + 1 == max_states:
+                            self.stopped_by = "max-states"
+                            return
+                if nxt_level:
+                    self.depth += 1
+                level = nxt_level
+        finally:
+            if not slow_path:
+                self.generated += generated
+
+    def _invariant_failed(self, state, idx: int):
+        broken = self.model.first_broken_invariant(state)
+        raise _Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+
+    def _witness(self, state) -> None:
+        for prop in list(self.pending_witnesses):
+            if self.model.holds(prop, state):
+                self.pending_witnesses.remove(prop)
+                self.witnessed.add(prop.name)
+
+    def _dfs(self) -> None:
+        stack = []
+        for s0 in reversed(self.model.initial_states()):
+            idx = self._add(s0, -1, None)
+            if idx is not None:
+                stack.append((s0, idx, 0))
+        max_states, max_depth = self.max_states, self.max_depth
+        count = 0
+        while stack:
+            state, idx, d = stack.pop()
+            if d > self.depth:
+                self.depth = d
+            count += 1
+            if count % CHECK_EVERY == 0 and self._limits(len(stack)):
+                return
+            out = self._expand(state, idx)
+            if max_depth is not None and d >= max_depth:
+                if out:
+                    self.stopped_by = "max-depth"
+                continue
+            for act, nxt in reversed(out):
+                new = self._add(nxt, idx, act)
+                if new is not None:
+                    stack.append((nxt, new, d + 1))
+                    if max_states is not None and len(self.via) >= max_states:
+                        self.stopped_by = "max-states"
+                        return
+
+    def run(self) -> CheckResult:
+        self.started = time.monotonic()
+        violation = None
+        try:
+            (self._bfs if self.search == "bfs" else self._dfs)()
+        except _Stop as stop:
+            violation = stop.violation
+        except KeyboardInterrupt:
+            self.stopped_by = "interrupted"
+        finally:
+            self.progress.close()
+        seconds = time.monotonic() - self.started
+        if violation is not None:
+            status = "deadlock" if violation.kind == "deadlock" else "violation"
+        elif self.stopped_by is not None:
+            status = "incomplete"
+        elif self.pending_witnesses:
+            status = "violation"
+            missing = self.pending_witnesses[0]
+            violation = Violation(missing.name, "sometimes", None,
+                                  message="no reachable state satisfies it: the model may be vacuous")
+        else:
+            status = "ok"
+        result = CheckResult(status=status, model_meta=self.model.meta(),
+                             distinct_states=len(self.via), states_generated=self.generated,
+                             depth=self.depth, seconds=seconds, violation=violation,
+                             search=self.search, stopped_by=self.stopped_by)
+        result.properties = self._verdicts(status, violation)
+        n = len(self.via)
+        result.extra["fingerprint_collision_probability"] = float(f"{n * max(self.generated - n, 0) / 2.0 ** 64:.3g}")
+        return result
+
+    def _verdicts(self, status: str, violation: Violation | None) -> dict[str, str]:
+        complete = status in ("ok",) or (status == "violation" and violation and violation.kind == "sometimes")
+        out = {}
+        for prop in self.model.invariants + self.model.step_properties:
+            if violation is not None and violation.property == prop.name:
+                out[prop.name] = "violated"
+            else:
+                out[prop.name] = "holds" if complete else "unknown"
+        for prop in self.model.witnesses:
+            if prop.name in self.witnessed:
+                out[prop.name] = "witnessed"
+            else:
+                out[prop.name] = "unwitnessed" if complete else "unknown"
+        return out
+
+
+def check(model: Model, search: str = "bfs", max_states: int | None = None,
+          max_depth: int | None = None, time_limit: float | None = None,
+          progress: bool = True) -> CheckResult:
+    """Explore every reachable state of ``model`` within the limits and check its safety properties."""
+    return Search(model, search, max_states, max_depth, time_limit, progress).run()

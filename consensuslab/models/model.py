@@ -1,0 +1,120 @@
+"""The one interface every checker consumes.
+
+``Model.successors`` is the single source of truth for a protocol's
+semantics: the exhaustive checker, liveness, the Hypothesis bridge, trace
+replay and the CLI all call it and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from consensuslab.errors import ModelError, ReplayError
+from consensuslab.models.action import Action
+from consensuslab.models.properties import (
+    ALWAYS, ALWAYS_STEP, LIVENESS_KINDS, SOMETIMES, Property, collect_properties,
+)
+
+
+class Model:
+    """A compiled protocol configuration: states, sorted successors, properties."""
+
+    def __init__(self, definition):
+        self.definition = definition
+        self.protocol: str = definition.name
+        self.variant: str | None = definition.variant
+        scenario = definition.scenario
+        self.scenario: str | None = scenario.name if scenario else None
+        self.params: dict[str, Any] = dict(definition.param_values)
+        props = collect_properties(definition)
+        if scenario is not None and scenario.properties is not None:
+            wanted = set(scenario.properties)
+            props = [p for p in props if p.name in wanted]
+        self.properties: list[Property] = props
+        self.invariants = [p for p in props if p.kind == ALWAYS]
+        self.step_properties = [p for p in props if p.kind == ALWAYS_STEP]
+        self.witnesses = [p for p in props if p.kind == SOMETIMES]
+        self.liveness = [p for p in props if p.kind in LIVENESS_KINDS]
+        self.check_deadlock: bool = scenario.deadlock if scenario is not None else getattr(
+            definition, "check_deadlock", True)
+        done = getattr(definition, "done", None)
+        self._done = done if callable(done) else None
+
+    # -- the semantic core, supplied by subclasses ---------------------------------
+    def initial_states(self) -> list:
+        raise NotImplementedError
+
+    def successors(self, state) -> list[tuple[Action, Any]]:
+        raise NotImplementedError
+
+    # -- derived ------------------------------------------------------------------
+    def apply(self, state, action: Action):
+        """The state ``action`` leads to; ``ReplayError`` when it is not enabled."""
+        for act, nxt in self.successors(state):
+            if act == action:
+                return nxt
+        raise ReplayError(f"{action} is not enabled")
+
+    def view(self, state):
+        """What properties see; a spec's state is its own view."""
+        return state
+
+    def is_done(self, state) -> bool:
+        """A state without successors that the protocol calls finished is not a deadlock."""
+        return bool(self._done and self._done(self.view(state)))
+
+    def encode_state(self, state) -> dict[str, Any]:
+        """The state as named variables, for traces and rendering."""
+        if hasattr(state, "_asdict"):
+            return dict(state._asdict())
+        raise NotImplementedError
+
+    def meta(self) -> dict[str, Any]:
+        return {"protocol": self.protocol, "variant": self.variant,
+                "scenario": self.scenario, "params": dict(self.params)}
+
+    def property_named(self, name: str) -> Property:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        for p in collect_properties(self.definition):
+            if p.name == name:
+                return p
+        raise ReplayError(f"{self.protocol} has no property {name!r}")
+
+    # -- evaluation helpers shared by checkers ----------------------------------------
+    def holds(self, prop: Property, state) -> bool:
+        try:
+            return bool(prop.fn(self.view(state)))
+        except Exception as exc:  # a property that crashes is a model bug, said plainly
+            raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
+
+    def step_holds(self, prop: Property, before, action: Action, after) -> bool:
+        try:
+            return bool(prop.fn(self.view(before), action, self.view(after)))
+        except Exception as exc:
+            raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
+
+    def first_broken_invariant(self, state) -> Property | None:
+        view = self.view(state)
+        for prop in self.invariants:
+            try:
+                ok = prop.fn(view)
+            except Exception as exc:
+                raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
+            if not ok:
+                return prop
+        return None
+
+    def first_broken_step(self, before, action: Action, after) -> Property | None:
+        for prop in self.step_properties:
+            if not self.step_holds(prop, before, action, after):
+                return prop
+        return None
+
+
+def product(domains: list[list]) -> Iterable[tuple]:
+    """Cartesian product in the given order (itertools.product, named for readers)."""
+    import itertools
+
+    return itertools.product(*domains)

@@ -1,0 +1,152 @@
+"""Network semantics as policies a scenario chooses; a protocol never decides them.
+
+A network value lives inside the global state and must be hashable.  An
+envelope is ``(src, dst, msg)``.  Every policy answers the same questions:
+which envelopes can be delivered (and what the network is afterwards), which
+can be lost or duplicated, and what is in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import attrs
+
+Envelope = tuple  # (src, dst, msg)
+
+
+class Network:
+    lossy: bool = False
+    duplicating: bool = False
+
+    def empty(self) -> Any:
+        raise NotImplementedError
+
+    def add(self, net, envelopes: Iterable[Envelope]):
+        raise NotImplementedError
+
+    def deliverable(self, net) -> Iterator[tuple[Envelope, Any]]:
+        raise NotImplementedError
+
+    def removable(self, net) -> Iterator[tuple[Envelope, Any]]:
+        """Envelopes that can be lost, with the network after the loss."""
+        return iter(())
+
+    def duplicable(self, net) -> Iterator[tuple[Envelope, Any]]:
+        return iter(())
+
+    def in_flight(self, net) -> list[Envelope]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+@attrs.frozen
+class MessageSoup(Network):
+    """A grow-only set of sent messages (TLA+'s ``msgs``): any message may be received any number of times.
+
+    Reordering and duplication come for free; loss is indistinguishable from
+    not receiving, so there is nothing to model for it.
+    """
+
+    def empty(self):
+        return frozenset()
+
+    def add(self, net, envelopes):
+        return net.union(envelopes) if envelopes else net
+
+    def deliverable(self, net):
+        for env in net:
+            yield env, net
+
+    def in_flight(self, net):
+        return list(net)
+
+    def describe(self):
+        return "message soup (reorder, duplicate, never lost)"
+
+
+@attrs.frozen
+class Unordered(Network):
+    """A multiset of messages in flight, each consumed by its delivery.
+
+    ``lossy`` lets any message be lost; ``duplicating`` lets the network copy a
+    message while fewer than ``max_copies`` copies of it are in flight.
+    """
+
+    duplicating: bool = False
+    lossy: bool = False
+    max_copies: int = 2
+
+    def empty(self):
+        return frozenset()
+
+    def add(self, net, envelopes):
+        if not envelopes:
+            return net
+        counts = dict(net)
+        for env in envelopes:
+            counts[env] = counts.get(env, 0) + 1
+        return frozenset(counts.items())
+
+    def _minus(self, net, env, count):
+        rest = net - {(env, count)}
+        return rest | {(env, count - 1)} if count > 1 else rest
+
+    def deliverable(self, net):
+        for env, count in net:
+            yield env, self._minus(net, env, count)
+
+    def removable(self, net):
+        if self.lossy:
+            yield from self.deliverable(net)
+
+    def duplicable(self, net):
+        if self.duplicating:
+            for env, count in net:
+                if count < self.max_copies:
+                    yield env, (net - {(env, count)}) | {(env, count + 1)}
+
+    def in_flight(self, net):
+        out = []
+        for env, count in net:
+            out.extend([env] * count)
+        return out
+
+    def describe(self):
+        flags = [f for f, on in (("lossy", self.lossy), ("duplicating", self.duplicating)) if on]
+        return "unordered" + (f" ({', '.join(flags)})" if flags else "")
+
+
+@attrs.frozen
+class Fifo(Network):
+    """Per-link FIFO channels: only the head of each (src, dst) queue can be delivered."""
+
+    lossy: bool = False
+
+    def empty(self):
+        return frozenset()
+
+    def add(self, net, envelopes):
+        if not envelopes:
+            return net
+        queues = {(s, d): q for s, d, q in net}
+        for src, dst, msg in envelopes:
+            queues[(src, dst)] = queues.get((src, dst), ()) + (msg,)
+        return frozenset((s, d, q) for (s, d), q in queues.items())
+
+    def deliverable(self, net):
+        for entry in net:
+            src, dst, queue = entry
+            rest = net - {entry}
+            if len(queue) > 1:
+                rest = rest | {(src, dst, queue[1:])}
+            yield (src, dst, queue[0]), rest
+
+    def removable(self, net):
+        if self.lossy:
+            yield from self.deliverable(net)
+
+    def in_flight(self, net):
+        return [(s, d, m) for s, d, q in net for m in q]

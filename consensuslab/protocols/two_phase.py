@@ -1,0 +1,136 @@
+"""Two-phase commit, transcribed from Lamport's TwoPhase.tla (TLA+ Examples).
+
+Resource managers (RMs) spontaneously prepare; the transaction manager (TM)
+collects ``Prepared`` messages and commits only when every RM has prepared, or
+aborts spontaneously.  Messages live in a grow-only set ``msgs`` (the TLA+
+idiom: receipt is enabled by existence, so loss and duplication need no
+modelling).  ``TCConsistent`` is the safety property of the Transaction Commit
+spec it implements: no RM commits while another aborts.
+
+With rm=3 TLC reports 288 distinct states; rm=6, 50,816; rm=7, 296,448.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from consensuslab.models.params import Param
+from consensuslab.models.properties import always, sometimes
+from consensuslab.models.records import message, record, replace_at
+from consensuslab.models.scenario import Scenario
+from consensuslab.models.spec import Spec, action
+
+
+# -- messages ---------------------------------------------------------------
+@message
+class Prepared:
+    rm: str
+
+
+@message
+class Commit:
+    pass
+
+
+@message
+class Abort:
+    pass
+
+
+COMMIT, ABORT = Commit(), Abort()
+
+
+# -- state --------------------------------------------------------------------
+@record
+class TPState(NamedTuple):
+    rmState: tuple  # rmState[i] is the state of RM i
+    tmState: str
+    tmPrepared: frozenset  # RMs from which the TM has received Prepared
+    msgs: frozenset
+
+
+RM_STATES = frozenset({"working", "prepared", "committed", "aborted"})
+TM_STATES = frozenset({"init", "committed", "aborted"})
+
+
+class TwoPhase(Spec):
+    name = "two-phase"
+    summary = "Two-phase commit, Lamport's TwoPhase.tla (TM + RMs, message set)"
+    params = {"rm": Param(3, "number of resource managers", min=1, max=12)}
+    variants = {
+        "no-wait": "the TM commits after any single Prepared message, not all of them",
+    }
+    scenarios = (
+        Scenario("default", "3 RMs, as in the TLA+ Examples' model", {"rm": 3}, states=288),
+        Scenario("rm6", "6 RMs: TLC reports 50,816 states", {"rm": 6}, states=50816),
+        Scenario("no-wait", "the TM commits too early", {"rm": 2}, variant="no-wait",
+                 expect="violation", expect_property="TCConsistent"),
+    )
+
+    def setup(self):
+        self.RM = tuple(f"r{i + 1}" for i in range(self.rm))
+        self.index = {r: i for i, r in enumerate(self.RM)}
+        self.prepared_msg = {r: Prepared(r) for r in self.RM}
+        self.all_rms = frozenset(self.RM)
+        self.message_universe = frozenset(self.prepared_msg.values()) | {COMMIT, ABORT}
+
+    def init(self):
+        yield TPState(("working",) * self.rm, "init", frozenset(), frozenset())
+
+    # -- the TM's actions ---------------------------------------------------------
+    @action(rm="RM")
+    def TMRcvPrepared(self, s, rm):
+        if s.tmState == "init" and self.prepared_msg[rm] in s.msgs:
+            return s._replace(tmPrepared=s.tmPrepared | {rm})
+
+    @action
+    def TMCommit(self, s):
+        ready = s.tmPrepared == self.all_rms if self.variant != "no-wait" else bool(s.tmPrepared)
+        if s.tmState == "init" and ready:
+            return s._replace(tmState="committed", msgs=s.msgs | {COMMIT})
+
+    @action
+    def TMAbort(self, s):
+        if s.tmState == "init":
+            return s._replace(tmState="aborted", msgs=s.msgs | {ABORT})
+
+    # -- the RMs' actions --------------------------------------------------------
+    @action(rm="RM")
+    def RMPrepare(self, s, rm):
+        i = self.index[rm]
+        if s.rmState[i] == "working":
+            return s._replace(rmState=replace_at(s.rmState, i, "prepared"), msgs=s.msgs | {self.prepared_msg[rm]})
+
+    @action(rm="RM")
+    def RMChooseToAbort(self, s, rm):
+        i = self.index[rm]
+        if s.rmState[i] == "working":
+            return s._replace(rmState=replace_at(s.rmState, i, "aborted"))
+
+    @action(rm="RM")
+    def RMRcvCommitMsg(self, s, rm):
+        if COMMIT in s.msgs:
+            return s._replace(rmState=replace_at(s.rmState, self.index[rm], "committed"))
+
+    @action(rm="RM")
+    def RMRcvAbortMsg(self, s, rm):
+        if ABORT in s.msgs:
+            return s._replace(rmState=replace_at(s.rmState, self.index[rm], "aborted"))
+
+    # -- properties -------------------------------------------------------------
+    @always
+    def TPTypeOK(self, s):
+        """Every variable stays in its type."""
+        return (len(s.rmState) == self.rm and RM_STATES.issuperset(s.rmState)
+                and s.tmState in TM_STATES and s.tmPrepared <= self.all_rms
+                and s.msgs <= self.message_universe)
+
+    @always
+    def TCConsistent(self, s):
+        """No RM has committed while another has aborted."""
+        return not ("committed" in s.rmState and "aborted" in s.rmState)
+
+    @sometimes
+    def some_commit(self, s):
+        """A transaction can commit (the model is not vacuous)."""
+        return "committed" in s.rmState
