@@ -48,3 +48,8 @@ def protocol_class(name: str):
     if name not in REGISTRY or name not in available():
         raise UsageError(f"unknown protocol {name!r}; valid: {', '.join(available())}")
     return _load(REGISTRY[name])
+
+
+def configure(name: str, params: dict | None = None, variant: str | None = None, scenario: str | None = None):
+    """The protocol ``name`` configured as the command line asks (params may be text)."""
+    return protocol_class(name).configure(params or {}, variant, scenario)

@@ -1,0 +1,40 @@
+"""``consensuslab replay``: re-execute a trace file against its model and confirm the violation."""
+
+from __future__ import annotations
+
+from consensuslab.commands._common import print_json
+from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("replay", help="re-execute an ITF trace against its model",
+                       description="Exit with the code `check` gave for the violation (12 safety, "
+                                   "11 deadlock, 13 liveness) when it reproduces; 1, naming the step, "
+                                   "when it does not; 2 for a missing or malformed file.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="do not print the trace")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from consensuslab.checkers.replay import replay_file
+    from consensuslab.models.trace import render_text
+
+    try:
+        done = replay_file(args.file)
+    except ReplayError as exc:
+        if args.json:
+            print_json({"status": "diverged", "step": exc.step, "message": str(exc)})
+        else:
+            print(f"replay failed: {exc}")
+        return EXIT_REPLAY_FAILED
+    v = done.violation
+    if args.json:
+        print_json({"status": "reproduced", "protocol": done.model.protocol, "property": v.property,
+                    "kind": v.kind, "trace_length": len(done.trace), "exit_code": done.exit_code})
+    else:
+        if not args.quiet:
+            print(render_text(done.model, done.trace, v))
+        print(f"reproduced: {v.property} ({v.kind}) after {len(done.trace)} steps")
+    return done.exit_code

@@ -1,0 +1,88 @@
+"""Reading a trace as a person: per step, the action and only what changed."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import attrs
+
+from consensuslab.models.action import describe_action
+from consensuslab.models.values import show
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Flatten records, maps and attrs values into (dotted path, leaf) pairs; sets stay whole."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, tuple) and hasattr(value, "_asdict"):
+        yield from leaves(value._asdict(), path)
+    elif attrs.has(type(value)):
+        for f in attrs.fields(type(value)):
+            if f.init:
+                yield from leaves(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, tuple) and any(_composite(v) for v in value):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def _composite(v: Any) -> bool:
+    return isinstance(v, (tuple, dict)) or attrs.has(type(v))
+
+
+def changes(model, before, after) -> list[tuple[str, Any, Any]]:
+    """(path, old, new) for every leaf that differs between two states."""
+    old = dict(leaves(model.encode_state(before)))
+    new = dict(leaves(model.encode_state(after)))
+    out = []
+    for key in list(old) + [k for k in new if k not in old]:
+        a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if a != b:
+            out.append((key, a, b))
+    return out
+
+
+class _Absent:
+    def __repr__(self):
+        return "-"
+
+
+_ABSENT = _Absent()
+
+
+def _fmt(value: Any) -> str:
+    if value is _ABSENT:
+        return "-"
+    text = show(value)
+    return _HEX.sub(lambda m: m.group(0)[:10] + "...", text)
+
+
+_HEX = __import__("re").compile(r"\b[0-9a-f]{40,}\b")
+
+
+def render_text(model, trace, violation=None) -> str:
+    """A numbered list of steps: the action, then each changed field as old -> new."""
+    lines = []
+    initial = dict(leaves(model.encode_state(trace.initial)))
+    lines.append("0  initial state")
+    for key, value in initial.items():
+        lines.append(f"     {key} = {_fmt(value)}")
+    before = trace.initial
+    for i, (act, after) in enumerate(trace.steps, start=1):
+        marker = ""
+        if trace.loop is not None and i - 1 == trace.loop:
+            marker = "  <- loop starts here"
+        lines.append(f"{i:<2} {describe_action(act)}{marker}")
+        for key, old, new in changes(model, before, after):
+            lines.append(f"     {key}: {_fmt(old)} -> {_fmt(new)}")
+        before = after
+    if violation is not None:
+        what = {"invariant": "invariant violated in the last state",
+                "transition": "transition property violated by the last step",
+                "deadlock": "deadlock: no action is enabled in the last state",
+                "liveness": "liveness violated: the behaviour loops without reaching the goal"}.get(
+            violation.kind, violation.kind)
+        lines.append(f"=> {violation.property}: {what}")
+    return "\n".join(lines)
