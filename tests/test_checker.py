@@ -1,0 +1,99 @@
+"""The exhaustive checker on models whose answers are known by hand."""
+
+import pytest
+
+from consensuslab.checkers.explicit import check
+from tiny_models import Grid, Ring, TwoBits
+
+
+@pytest.mark.parametrize("search", ["bfs", "dfs"])
+@pytest.mark.parametrize("size", [1, 2, 5, 17])
+def test_ring_has_exactly_size_states(size, search):
+    r = check(Ring({"size": size}).compile(), search=search, progress=False)
+    assert r.status == "ok"
+    assert r.distinct_states == size
+    assert r.states_generated == size  # one successor per state
+    assert r.exit_code == 0
+
+
+@pytest.mark.parametrize("size", [1, 3, 6])
+def test_grid_counts_and_depth(size):
+    r = check(Grid({"size": size}).compile(), progress=False)
+    assert r.status == "ok"
+    assert r.distinct_states == size * size
+    assert r.depth == 2 * (size - 1)
+
+
+def test_bfs_gives_shortest_counterexample_and_dfs_a_valid_one():
+    model = Grid({"size": 6, "target": 7}).compile()
+    bfs = check(model, progress=False)
+    assert bfs.status == "violation" and bfs.violation.property == "avoid_target"
+    assert len(bfs.violation.trace) == 7
+    dfs = check(Grid({"size": 6, "target": 7}).compile(), search="dfs", progress=False)
+    assert dfs.status == "violation"
+    last = dfs.violation.trace.states[-1]
+    assert last.a + last.b == 7
+    assert bfs.exit_code == 12
+
+
+def test_counterexample_replays_through_apply():
+    model = Ring({"size": 9, "bad": 6}).compile()
+    r = check(model, progress=False)
+    trace = r.violation.trace
+    assert len(trace) == 6
+    state = trace.initial
+    for act, after in trace.steps:
+        state = model.apply(state, act)
+        assert state == after
+    assert state.n == 6
+
+
+def test_transition_property_violation_includes_the_bad_step():
+    r = check(Ring({"size": 9, "step_bad": 4}).compile(), progress=False)
+    assert r.violation.kind == "transition"
+    assert r.violation.property == "no_bad_step"
+    assert len(r.violation.trace) == 4
+    assert r.violation.trace.states[-1].n == 4
+
+
+def test_deadlock_detected_unless_done_or_switched_off():
+    r = check(TwoBits().compile(), progress=False)
+    assert r.status == "deadlock" and r.exit_code == 11
+    assert len(r.violation.trace) == 2
+    model = TwoBits().compile()
+    model.check_deadlock = False
+    assert check(model, progress=False).status == "ok"
+    assert check(Grid({"size": 3}).compile(), progress=False).status == "ok"  # done() final state
+
+
+def test_unwitnessed_sometimes_is_a_failure_not_ok():
+    model = TwoBits({"witness": False}).compile()
+    model.check_deadlock = False
+    r = check(model, progress=False)
+    assert r.status == "violation"
+    assert r.violation.kind == "sometimes"
+    assert r.properties["both_set"] == "unwitnessed"
+
+
+@pytest.mark.parametrize("limits,stopped", [
+    ({"max_states": 10}, "max-states"),
+    ({"max_depth": 3}, "max-depth"),
+    ({"time_limit": 1e-9}, "time-limit"),
+])
+def test_limits_give_incomplete_never_ok(limits, stopped):
+    r = check(Ring({"size": 5000}).compile(), progress=False, **limits)
+    assert r.status == "incomplete"
+    assert r.stopped_by == stopped
+    assert r.exit_code == 3
+    assert r.properties["not_bad"] == "unknown"
+
+
+def test_max_depth_that_covers_everything_is_complete():
+    r = check(Grid({"size": 3}).compile(), max_depth=4, progress=False)
+    assert r.status == "ok" and r.distinct_states == 9
+
+
+def test_successors_are_sorted_by_action():
+    model = Grid({"size": 3}).compile()
+    out = model.successors(model.initial_states()[0])
+    assert [a.args for a, _ in out] == [("down",), ("right",)]

@@ -1,0 +1,152 @@
+"""Every exit code and every bad-input case, through the real command line."""
+
+import json
+
+import pytest
+
+from clirun import cli, cli_json
+
+
+def test_ok_exit_0_with_json_fields():
+    proc, out = cli_json("check", "two-phase", "-p", "rm=3")
+    assert proc.returncode == 0
+    assert out["status"] == "ok"
+    assert out["distinct_states"] == 288
+    assert out["protocol"] == "two-phase" and out["params"] == {"rm": 3} and out["variant"] is None
+    for key in ("states_generated", "depth", "seconds", "violation"):
+        assert key in out
+    assert out["violation"] is None
+
+
+def test_violation_exit_12_writes_a_trace_that_replays(tmp_path):
+    trace = tmp_path / "cex.itf.json"
+    proc, out = cli_json("check", "hash-chain", "--variant", "unlinked", "--trace-out", trace)
+    assert proc.returncode == 12
+    assert out["status"] == "violation"
+    v = out["violation"]
+    assert v["property"] == "tamper_detected" and v["kind"] == "invariant"
+    assert v["trace_file"] == str(trace)
+    doc = json.loads(trace.read_text())
+    assert doc["#meta"]["protocol"] == "hash-chain" and doc["#meta"]["variant"] == "unlinked"
+    assert len(doc["states"]) == v["trace_length"] + 1
+    assert doc["states"][1]["#meta"]["action"]["name"] == "Append"
+    replay = cli("replay", trace)
+    assert replay.returncode == 12, replay.stdout + replay.stderr
+    assert "reproduced" in replay.stdout
+
+
+def test_deadlock_exit_11():
+    proc, out = cli_json("check", "two-phase-actors", "--scenario", "coordinator-crash")
+    assert proc.returncode == 11 and out["status"] == "deadlock"
+    assert cli("check", "two-phase-actors", "--scenario", "coordinator-crash", "--no-deadlock").returncode == 0
+
+
+def test_limit_gives_incomplete_exit_3():
+    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--max-states", "100")
+    assert proc.returncode == 3
+    assert out["status"] == "incomplete" and out["stopped_by"] == "max-states"
+
+
+def test_same_command_same_trace(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    cli("check", "two-phase", "--variant", "no-wait", "--trace-out", a)
+    cli("check", "two-phase", "--variant", "no-wait", "--trace-out", b)
+    assert a.read_text() == b.read_text()
+
+
+def test_list_json_names_everything():
+    proc, out = cli_json("list")
+    assert proc.returncode == 0
+    by_name = {p["name"]: p for p in out["protocols"]}
+    tp = by_name["two-phase"]
+    assert tp["params"]["rm"]["default"] == 3
+    assert "no-wait" in tp["variants"]
+    assert {p["name"] for p in tp["properties"]} >= {"TPTypeOK", "TCConsistent"}
+    assert any(s["name"] == "default" and s["states"] == 288 for s in tp["scenarios"])
+    assert "hash-chain" in by_name
+
+
+def test_python_dash_m_and_help():
+    proc = cli("--help")
+    assert proc.returncode == 0 and "check" in proc.stdout
+
+
+BAD = [
+    (["check", "nosuch"], "unknown protocol 'nosuch'"),
+    (["check", "two-phase", "--variant", "nosuch"], "unknown variant 'nosuch'"),
+    (["check", "two-phase", "--scenario", "nosuch"], "unknown scenario 'nosuch'"),
+    (["check", "two-phase", "-p", "nosuch=1"], "unknown parameter 'nosuch'"),
+    (["check", "two-phase", "-p", "rm=three"], "expected an integer"),
+    (["check", "two-phase", "-p", "rm=0"], "out of range"),
+    (["check", "two-phase", "-p", "rm"], "expected KEY=VALUE"),
+    (["check", "two-phase", "--max-states", "-5"], "--max-states"),
+    (["check", "two-phase", "--search", "sideways"], "invalid choice"),
+    (["replay", "/nonexistent/trace.json"], "does not exist"),
+    (["nosuchverb"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("args,needle", BAD)
+def test_bad_input_is_one_line_exit_2(args, needle):
+    proc = cli(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in proc.stderr
+    if "unknown protocol" in needle:
+        assert "two-phase" in lines[0]  # names what is valid
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("{not json", "is not JSON"),
+    ('{"states": []}', "non-empty 'states'"),
+    ('{"states": [{"#meta": {}}]}', "#meta.protocol"),
+    ('[1, 2]', "non-empty 'states'"),
+])
+def test_malformed_trace_files_exit_2(tmp_path, content, needle):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    proc = cli("replay", path)
+    assert proc.returncode == 2
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _saved(tmp_path):
+    path = tmp_path / "t.json"
+    cli("check", "two-phase", "--variant", "no-wait", "--trace-out", path)
+    return path, json.loads(path.read_text())
+
+
+def test_replay_of_unknown_protocol_trace_exit_2(tmp_path):
+    path, doc = _saved(tmp_path)
+    doc["#meta"]["protocol"] = "nosuch"
+    path.write_text(json.dumps(doc))
+    proc = cli("replay", path)
+    assert proc.returncode == 2 and "unknown protocol" in proc.stderr
+
+
+def test_replay_fails_with_1_naming_the_step_when_an_action_is_not_enabled(tmp_path):
+    path, doc = _saved(tmp_path)
+    doc["states"][3]["#meta"]["action"]["args"] = ["r9"]
+    path.write_text(json.dumps(doc))
+    proc = cli("replay", path)
+    assert proc.returncode == 1
+    assert "step 3" in proc.stdout
+
+
+def test_replay_fails_with_1_when_the_property_holds_at_the_end(tmp_path):
+    path, doc = _saved(tmp_path)
+    doc["states"] = doc["states"][:-1]
+    path.write_text(json.dumps(doc))
+    proc = cli("replay", path)
+    assert proc.returncode == 1
+    assert "holds at the end" in proc.stdout
+
+
+def test_replay_fails_with_1_when_a_recorded_state_differs(tmp_path):
+    path, doc = _saved(tmp_path)
+    doc["states"][2]["tmState"] = "aborted"
+    path.write_text(json.dumps(doc))
+    proc = cli("replay", path)
+    assert proc.returncode == 1 and "step 2" in proc.stdout and "tmState" in proc.stdout
