@@ -1,0 +1,38 @@
+"""Long runs: progress on stderr, and Ctrl-C returning the partial result."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+
+def test_progress_is_printed_for_runs_over_two_seconds():
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
+                           "--time-limit", "4.5", "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3
+    out = json.loads(proc.stdout)
+    assert out["status"] == "incomplete" and out["stopped_by"] == "time-limit"
+    assert "states/s" in proc.stderr and "depth" in proc.stderr and "queue" in proc.stderr
+
+
+def test_quick_runs_print_no_progress():
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", "check", "two-phase", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_ctrl_c_yields_the_partial_result():
+    proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    first = proc.stderr.readline()  # the first progress line: the search loop is running
+    assert "states/s" in first and time.monotonic() < deadline
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3, stderr
+    out = json.loads(stdout)
+    assert out["status"] == "incomplete"
+    assert out["stopped_by"] == "interrupted"
+    assert out["distinct_states"] > 0
+    assert out["properties"]["TCConsistent"] == "unknown"
