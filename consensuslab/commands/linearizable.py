@@ -63,12 +63,12 @@ def _print(v: Verdict, seconds: float) -> None:
         return
     out.print(f"[bold red]NOT linearizable[/]: {head}")
     where = f" (key {json.dumps(v.key)})" if v.key is not None else ""
-    out.print(f"longest linearizable prefix: the first {v.prefix_operations} operations "
-              f"(events 0..{v.prefix_events - 1}); this one cannot be linearized{where}:",
-              markup=False)
+    out.print(f"longest linearizable prefix: events 0..{v.prefix_events - 1} ({v.prefix_operations} "
+              f"operations invoked); the next event completes this one, which cannot be "
+              f"linearized{where}:", markup=False)
     out.print(f"  {v.blocked.describe()}", markup=False)
-    quality = "minimal" if v.witness_minimal else "not proven minimal: time bound reached"
-    out.print(f"inconsistent subset, {len(v.witness)} operations ({quality}, "
-              f"{v.witness_seconds:.2f} s):", markup=False)
+    quality = "minimal" if v.witness_minimal else "NOT proven minimal: time bound reached"
+    out.print(f"inconsistent subset ({quality}, {v.witness_seconds:.2f} s): these {len(v.witness)} "
+              f"operations cannot all be linearized, whichever others took effect:", markup=False)
     for op in v.witness:
         out.print(f"  {op.describe()}", markup=False)
