@@ -14,6 +14,8 @@ COMMANDS = (
     "replay",
     "quorum",
     "linearizable",
+    "simulate",
+    "nakamoto",
 )
 
 

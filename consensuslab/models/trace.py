@@ -62,6 +62,18 @@ def _fmt(value: Any) -> str:
 _HEX = __import__("re").compile(r"\b[0-9a-f]{40,}\b")
 
 
+def _change(old: Any, new: Any) -> str:
+    """``old -> new``; for sets only what was added and removed, which is what a reader looks for."""
+    if isinstance(old, frozenset) and isinstance(new, frozenset):
+        parts = []
+        if new - old:
+            parts.append("+" + show(new - old))
+        if old - new:
+            parts.append("-" + show(old - new))
+        return _HEX.sub(lambda m: m.group(0)[:10] + "...", " ".join(parts))
+    return f"{_fmt(old)} -> {_fmt(new)}"
+
+
 def render_text(model, trace, violation=None) -> str:
     """A numbered list of steps: the action, then each changed field as old -> new."""
     lines = []
@@ -76,7 +88,7 @@ def render_text(model, trace, violation=None) -> str:
             marker = "  <- loop starts here"
         lines.append(f"{i:<2} {describe_action(act)}{marker}")
         for key, old, new in changes(model, before, after):
-            lines.append(f"     {key}: {_fmt(old)} -> {_fmt(new)}")
+            lines.append(f"     {key}: {_change(old, new)}")
         before = after
     if violation is not None:
         what = {"invariant": "invariant violated in the last state",
