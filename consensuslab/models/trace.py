@@ -33,15 +33,35 @@ def _composite(v: Any) -> bool:
 
 
 def changes(model, before, after) -> list[tuple[str, Any, Any]]:
-    """(path, old, new) for every leaf that differs between two states."""
-    old = dict(leaves(model.encode_state(before)))
-    new = dict(leaves(model.encode_state(after)))
-    out = []
-    for key in list(old) + [k for k in new if k not in old]:
-        a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
-        if a != b:
-            out.append((key, a, b))
+    """(path, old, new) for every value that differs, recursing into records, maps and
+    equal-length tuples so that a change is reported where it happened."""
+    out: list[tuple[str, Any, Any]] = []
+    _diff("", model.encode_state(before), model.encode_state(after), out)
     return out
+
+
+def _fields(value: Any) -> dict | None:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return value._asdict()
+    if attrs.has(type(value)):
+        return {f.name: getattr(value, f.name) for f in attrs.fields(type(value)) if f.init}
+    return None
+
+
+def _diff(path: str, a: Any, b: Any, out: list) -> None:
+    if a == b:
+        return
+    fa, fb = _fields(a), _fields(b)
+    if fa is not None and fb is not None and type(a) is type(b):
+        for key in list(fa) + [k for k in fb if k not in fa]:
+            _diff(f"{path}.{key}" if path else str(key), fa.get(key, _ABSENT), fb.get(key, _ABSENT), out)
+    elif isinstance(a, tuple) and isinstance(b, tuple) and fa is None and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _diff(f"{path}[{i}]", x, y, out)
+    else:
+        out.append((path, a, b))
 
 
 class _Absent:
@@ -71,6 +91,9 @@ def _change(old: Any, new: Any) -> str:
         if old - new:
             parts.append("-" + show(old - new))
         return _HEX.sub(lambda m: m.group(0)[:10] + "...", " ".join(parts))
+    if isinstance(old, tuple) and isinstance(new, tuple) and old and len(new) > len(old) \
+            and new[:len(old)] == old and not hasattr(old, "_fields"):
+        return "appended " + _fmt(new[len(old):])
     return f"{_fmt(old)} -> {_fmt(new)}"
 
 
