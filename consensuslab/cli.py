@@ -16,6 +16,12 @@ COMMANDS = (
     "linearizable",
     "simulate",
     "nakamoto",
+    "trace",
+    "explore",
+    "new",
+    "diff",
+    "mutate",
+    "check_all",
 )
 
 

@@ -192,7 +192,7 @@ def test_simulate_agrees_with_exhaustive_search(name, params, variant, scenario)
     else:
         assert exhaustive.violation.property in broken
     reached = []
-    result = simulate(model, examples=40, steps=25, on_state=reached.append)
+    result = simulate(model, examples=300, steps=25, on_state=reached.append)
     assert reached and set(reached) <= reachable
     assert (result.violation is None) == (exhaustive.violation is None)
     if result.violation is not None:

@@ -21,6 +21,9 @@ REGISTRY: dict[str, str] = {
     "byzantine-generals": "consensuslab.protocols.byzantine_generals:OralMessages",
     "byzantine-generals-signed": "consensuslab.protocols.byzantine_generals:SignedMessages",
     "nakamoto": "consensuslab.protocols.nakamoto:Nakamoto",
+    "smr-raft": "consensuslab.protocols.smr_raft:SmrRaft",
+    "smr-multipaxos": "consensuslab.protocols.smr_multipaxos:SmrMultiPaxos",
+    "smr-clocks": "consensuslab.protocols.smr_clocks:SmrClocks",
 }
 
 

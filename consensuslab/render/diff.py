@@ -1,0 +1,143 @@
+"""What changed between two states, recursively, and the state as a tree.
+
+``models.trace.changes`` flattens values into leaves, which turns a set or an
+in-flight message bag into noise (positions shift when one element arrives).
+Here sets and bags are compared as collections (added / removed elements),
+records and same-length tuples field by field, and a tuple that only grew as
+the elements appended, so each step shows what a person would call the change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import attrs
+
+from consensuslab.models.values import canon, show
+
+#: top-level variables compared as multisets: their order is a sort order, not a meaning
+BAGS = frozenset({"network"})
+_HEX = re.compile(r"\b[0-9a-f]{40,}\b")
+
+
+def fmt(value: Any) -> str:
+    """A short reading of a value; long hashes cut to 10 characters, the empty string quoted."""
+    if value == "":
+        return '""'
+    return _HEX.sub(lambda m: m.group(0)[:10] + "...", show(value))
+
+
+@attrs.frozen
+class Change:
+    """One difference: ``kind`` is changed | added | removed (a key) | elements (a collection)."""
+
+    path: str
+    kind: str
+    old: Any = None
+    new: Any = None
+    added: tuple = ()
+    removed: tuple = ()
+
+    def text(self) -> str:
+        if self.kind == "elements":
+            parts = [f"+{fmt(x)}" for x in self.added] + [f"-{fmt(x)}" for x in self.removed]
+            return f"{self.path}: {' '.join(parts)}"
+        if self.kind == "added":
+            return f"{self.path}: (new) {fmt(self.new)}"
+        if self.kind == "removed":
+            return f"{self.path}: (gone) was {fmt(self.old)}"
+        return f"{self.path}: {fmt(self.old)} -> {fmt(self.new)}"
+
+
+def fields(value: Any) -> dict[str, Any] | None:
+    """The named parts of a record-like value, or None for anything else."""
+    if isinstance(value, dict):
+        return {show(k) if not isinstance(k, str) else k: v for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return dict(value._asdict())
+    if attrs.has(type(value)):
+        return {f.name: getattr(value, f.name) for f in attrs.fields(type(value)) if f.init}
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def diff(old: Any, new: Any, path: str = "", bag: bool = False) -> list[Change]:
+    """Every change from ``old`` to ``new`` under ``path``, most specific first."""
+    if old == new:
+        return []
+    if bag:
+        return _elements(path, Counter(old), Counter(new))
+    fo, fn = fields(old), fields(new)
+    if fo is not None and fn is not None and type(old) is type(new):
+        out: list[Change] = []
+        for key in list(fo) + [k for k in fn if k not in fo]:
+            sub = _join(path, key)
+            if key not in fn:
+                out.append(Change(sub, "removed", old=fo[key]))
+            elif key not in fo:
+                out.append(Change(sub, "added", new=fn[key]))
+            else:
+                out.extend(diff(fo[key], fn[key], sub, bag=not path and key in BAGS))
+        return out
+    if isinstance(old, frozenset) and isinstance(new, frozenset):
+        return _elements(path, Counter(old), Counter(new))
+    if type(old) is tuple and type(new) is tuple:
+        if len(old) == len(new):
+            out = []
+            for i, (a, b) in enumerate(zip(old, new)):
+                out.extend(diff(a, b, f"{path}[{i}]"))
+            return out
+        if new[:len(old)] == old:
+            return [Change(path, "elements", added=new[len(old):])]
+        return _elements(path, Counter(old), Counter(new))
+    return [Change(path, "changed", old=old, new=new)]
+
+
+def _elements(path: str, old: Counter, new: Counter) -> list[Change]:
+    added = sorted((new - old).elements(), key=canon)
+    removed = sorted((old - new).elements(), key=canon)
+    return [Change(path, "elements", added=tuple(added), removed=tuple(removed))]
+
+
+def state_diff(model, before, after) -> list[Change]:
+    """The changes one step makes, over the model's named variables."""
+    return diff(model.encode_state(before), model.encode_state(after))
+
+
+_LAST = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+
+
+def changed_paths(changes: list[Change]) -> set[str]:
+    """Every path a change touches and all its ancestors, for highlighting a tree."""
+    out = set()
+    for c in changes:
+        p = c.path
+        while p:
+            out.add(p)
+            m = _LAST.search(p)
+            p = p[:m.start()] if m else ""
+    return out
+
+
+def tree(value: Any, path: str = "", marked: frozenset | set = frozenset(), name: str = "") -> dict:
+    """``value`` as nested ``{name, path, value | children, changed}`` nodes (for the HTML view)."""
+    node: dict[str, Any] = {"name": name, "path": path, "changed": path in marked}
+    parts = fields(value)
+    if parts is not None:
+        node["kind"] = type(value).__name__ if not isinstance(value, dict) else ""
+        node["children"] = [tree(v, _join(path, k), marked, k) for k, v in parts.items()]
+    elif type(value) is tuple and path not in BAGS and _holds_records(value):
+        node["children"] = [tree(v, f"{path}[{i}]", marked, f"[{i}]") for i, v in enumerate(value)]
+    else:
+        node["value"] = fmt(value)
+    return node
+
+
+def _holds_records(value: tuple) -> bool:
+    """Whether a tuple is worth unfolding: it holds records, directly or in nested tuples."""
+    return any(fields(v) is not None or (type(v) is tuple and _holds_records(v)) for v in value)

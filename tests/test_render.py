@@ -1,0 +1,206 @@
+"""Rendering, explanations and minimisation, on saved traces and a tiny Byzantine protocol."""
+
+import os
+import xml.etree.ElementTree as ET
+
+from consensuslab.checkers.replay import replay_file
+from consensuslab.checkers.result import Trace, Violation
+from consensuslab.models.action import Action
+from consensuslab.models.effects import just
+from consensuslab.models.faults import Byzantine, Omission
+from consensuslab.models.network import Unordered
+from consensuslab.models.properties import always
+from consensuslab.models.protocol import Protocol, forgeable, handles, initial
+from consensuslab.models.records import evolve, message, state
+from consensuslab.render import render
+from consensuslab.render.diff import diff
+from consensuslab.render.explain import explain
+from consensuslab.render.minimize import minimize, run
+from consensuslab.render.story import build
+
+TRACES = os.path.join(os.path.dirname(__file__), "traces")
+
+
+def saved(name):
+    return replay_file(os.path.join(TRACES, name))
+
+
+# -- a broadcaster that may be Byzantine: voters adopt the first value they hear -------------
+@message
+class Value:
+    x: int
+
+
+@message
+class Ping:
+    pass
+
+
+@state
+class Voter:
+    decided: int = -1
+
+
+@state
+class Nothing:
+    pass
+
+
+class Broadcast(Protocol):
+    name = "broadcast-test"
+    network = Unordered()
+    faults = (Byzantine(("b",), 3), Omission(2))
+
+    def topology(self):
+        return {"src": ("b",), "helper": ("c",), "voter": ("v1", "v2")}
+
+    @initial("src")
+    def src_init(self, ctx):
+        return Nothing()
+
+    @forgeable("src")
+    def src_forge(self, ctx):
+        return (Value(0), Value(1))
+
+    @initial("helper")
+    def helper_init(self, ctx):
+        from consensuslab.models.effects import broadcast
+        return Nothing(), broadcast(ctx.nodes("voter"), Ping())
+
+    @initial("voter")
+    def voter_init(self, ctx):
+        return Voter()
+
+    @handles("voter", Value)
+    def voter_on_value(self, s, m, ctx):
+        return just(s if s.decided >= 0 else evolve(s, decided=m.x))
+
+    @handles("voter", Ping)
+    def voter_on_ping(self, s, m, ctx):
+        return just(s)
+
+    @always
+    def agreement(self, w):
+        return len({s.decided for s in w.states("voter")} - {-1}) <= 1
+
+
+def broadcast_trace():
+    """A noisy counterexample: 3 forged messages and 2 drops where 2 forgeries suffice."""
+    model = Broadcast.configure().compile()
+    plan = [Action("forge", "forge", "b", ("v1", Value(0))), Action("drop", "drop", "v1", ("c", Ping())),
+            Action("forge", "forge", "b", ("v2", Value(1))), Action("deliver", "voter_on_value", "v1", ("b", Value(0))),
+            Action("drop", "drop", "v2", ("c", Ping())), Action("forge", "forge", "b", ("v1", Value(1))),
+            Action("deliver", "voter_on_value", "v2", ("b", Value(1)))]
+    trace = Trace(model.initial_states()[0])
+    for act in plan:
+        trace.steps.append((act, model.apply(trace.states[-1], act)))
+    return model, trace, Violation("agreement", "invariant", trace)
+
+
+# -- diffs ------------------------------------------------------------------------------
+def test_diff_recurses_into_records_and_reports_set_elements():
+    @state
+    class S:
+        phase: str = "init"
+        votes: frozenset = frozenset()
+        log: tuple = ()
+
+    old = {"nodes": {"a": S(), "b": S()}, "network": (("a", "b", 1), ("a", "c", 2))}
+    new = {"nodes": {"a": S(phase="done", votes=frozenset({"x"})), "b": S(log=("e1",))},
+           "network": (("a", "c", 2), ("b", "a", 3))}
+    got = [c.text() for c in diff(old, new)]
+    assert got == ["nodes.a.phase: init -> done", "nodes.a.votes: +x", "nodes.b.log: +e1",
+                   "network: +<b, a, 3> -<a, b, 1>"]
+
+
+def test_text_shows_only_changes_and_the_conflict():
+    done = saved("two-phase-no-wait.itf.json")
+    text = render("text", done.model, done.trace, done.violation)
+    step3 = text.split("\n3 ")[1].split("\n4 ")[0]
+    assert [x.strip() for x in step3.strip().splitlines()] == ["TMRcvPrepared(r2)", "tmPrepared: +r2"]
+    assert "msgs: +Prepared(rm=r2)" in text
+    assert "conflicting decisions: r1=aborted, r2=committed" in text
+    colored = render("text", done.model, done.trace, done.violation, color=True)
+    assert "\x1b[" in colored and "TMRcvPrepared(r2)" in colored
+
+
+def test_spec_lanes_and_message_matching():
+    done = saved("two-phase-no-wait.itf.json")
+    st = build(done.model, done.trace)
+    assert set(st.lanes) == {"r1", "r2", "TM"}
+    receive = st.events[2]
+    assert (receive.kind, receive.lane, receive.peer, receive.sent_at) == ("deliver", "TM", "r2", 2)
+
+
+# -- mermaid and svg ---------------------------------------------------------------------
+def test_mermaid_arrows_and_faults():
+    done = saved("two-phase-no-wait.itf.json")
+    mm = render("mermaid", done.model, done.trace, done.violation)
+    assert mm.startswith("sequenceDiagram\n")
+    assert "L_r2->>L_TM: 3. Prepared(rm=r2)" in mm and "L_TM->>L_r2: 5. Commit()" in mm
+    assert "VIOLATED TCConsistent" in mm
+    model, trace, v = broadcast_trace()
+    mm = render("mermaid", model, trace, v)
+    assert "participant L_b as b (Byzantine)" in mm
+    assert "L_b-)L_v1: 1. FORGED Value(x=0)" in mm and "L_c-xL_v1: 2. DROPPED Ping()" in mm
+    assert ";" not in mm.split("\n", 1)[1].replace("&lt;", "").replace("&gt;", "")
+
+
+def test_svg_is_well_formed_with_one_group_per_step_and_marks():
+    model, trace, v = broadcast_trace()
+    svg = render("svg", model, trace, v)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    steps = [g for g in root.iter(ns + "g") if g.get("class") == "step"]
+    assert [g.get("data-step") for g in steps] == [str(k) for k in range(1, 8)]
+    texts = "".join(t.text or "" for t in root.iter(ns + "text"))
+    assert "forged Value(x=0)" in texts and "dropped Ping()" in texts and "VIOLATED agreement" in texts
+    done = saved("two-phase-actors-coordinator-crash.itf.json")
+    crash = ET.fromstring(render("svg", done.model, done.trace, done.violation))
+    assert any(p.get("class") == "mark" for p in crash.iter(ns + "path"))
+
+
+# -- explanations ---------------------------------------------------------------------------
+def test_explain_pbft_quorums_meet_only_in_the_byzantine_replica():
+    done = saved("pbft-three-f.itf.json")
+    lines = explain(done.model, done.trace, done.violation)
+    assert "quorum for req1: Commit(v=0, n=1, d=req1) from {0, 1}" in lines
+    assert "quorum for req2: Commit(v=0, n=1, d=req2) from {0, 2}" in lines
+    assert any(x.startswith("in both quorums: {0}, all Byzantine") for x in lines)
+
+
+def test_explain_paxos_minority_quorums_are_disjoint():
+    done = saved("paxos-actors-minority-quorum-dfs.itf.json")
+    lines = explain(done.model, done.trace, done.violation)
+    assert any("l1 v1 -> v2" in x for x in lines)
+    assert any("share no node (quorum size 1 of 3)" in x for x in lines)
+
+
+def test_explain_byzantine_equivocation():
+    model, trace, v = broadcast_trace()
+    lines = explain(model, trace, v)
+    assert "step 1: b (Byzantine) sent Value(x=0) to v1" in lines
+    assert any(x.startswith("b equivocated:") for x in lines)
+    assert "conflicting decisions: v1=0, v2=1" in lines
+
+
+# -- minimisation ------------------------------------------------------------------------------
+def test_minimize_drops_needless_faults_then_steps():
+    model, trace, v = broadcast_trace()
+    shrunk = minimize(model, trace, v)
+    kinds = [a.kind for a in shrunk.trace.actions]
+    assert kinds.count("forge") == 2 and kinds.count("drop") == 0 and len(kinds) == 4
+    assert shrunk.summary == "needs 1 equivocating node and 2 forged messages (4 steps)"
+    assert run(model, trace.initial, shrunk.trace.actions, v) is not None
+    # one fault fewer no longer violates: the result is 1-minimal in faults
+    forges = [a for a in shrunk.trace.actions if a.kind == "forge"]
+    assert run(model, trace.initial, [a for a in shrunk.trace.actions if a != forges[0]], v) is None
+
+
+def test_minimize_deadlock_and_transition_traces():
+    done = saved("two-phase-actors-coordinator-crash-dfs.itf.json")
+    shrunk = minimize(done.model, done.trace, done.violation)
+    assert (len(done.trace), len(shrunk.trace)) == (4, 3)
+    assert shrunk.summary == "needs 1 crashed node (3 steps)"
+    done = saved("paxos-actors-minority-quorum-dfs.itf.json")
+    assert len(minimize(done.model, done.trace, done.violation).trace) == 10 < len(done.trace)
