@@ -82,7 +82,14 @@ def replay_document(doc: dict[str, Any], expected_protocol: str | None = None) -
     params = meta.get("params") or {}
     if not isinstance(params, dict):
         raise UsageError("'#meta.params' must be an object")
-    model = configure(meta["protocol"], params, meta.get("variant"), meta.get("scenario")).compile()
+    source = meta.get("protocol_source")
+    if isinstance(source, str) and source:
+        # a user's protocol: the class recorded at check time, never a registry name it may shadow
+        from consensuslab.loader import load_source
+
+        model = load_source(source).configure(params, meta.get("variant"), meta.get("scenario")).compile()
+    else:
+        model = configure(meta["protocol"], params, meta.get("variant"), meta.get("scenario")).compile()
     states = doc["states"]
     first = _vars(states[0])
     state = next((s for s in model.initial_states() if same(_encoded(model, s), first)), None)

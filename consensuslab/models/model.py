@@ -70,8 +70,13 @@ class Model:
         raise NotImplementedError
 
     def meta(self) -> dict[str, Any]:
-        return {"protocol": self.protocol, "variant": self.variant,
-                "scenario": self.scenario, "params": dict(self.params)}
+        out = {"protocol": self.protocol, "variant": self.variant,
+               "scenario": self.scenario, "params": dict(self.params)}
+        source = vars(type(self.definition)).get("__consensuslab_source__")
+        if source:  # a user's protocol (file or module): replay loads it from there.  Not "source",
+            # which ITF's #meta already uses for the tool that wrote the trace.
+            out["protocol_source"] = source
+        return out
 
     def property_named(self, name: str) -> Property:
         for p in self.properties:

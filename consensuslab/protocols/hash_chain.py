@@ -147,6 +147,10 @@ class HashChain(Spec):
         """A node can verify the whole chain."""
         return any(len(v) == self.blocks for v in s.verified)
 
+    def diff_view(self, s):
+        """What ``consensuslab diff`` compares: whether what nodes verified is genuine or forged."""
+        return frozenset("genuine" if v == s.ledger[:len(v)] else "forged" for v in s.verified if v)
+
     def done(self, s):
         """The workload is finite: once every block is appended, running out of steps is no deadlock."""
         return len(s.ledger) == self.blocks

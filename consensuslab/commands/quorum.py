@@ -1,0 +1,223 @@
+"""``consensuslab quorum check|split|block|synthesize|sweep``: Z3 analysis of quorum systems.
+
+Exit codes: 0 the requirement holds (or the set was found with its minimality proved),
+12 a counterexample, 3 unknown within ``--time-limit``, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rich.console import Console
+from rich.table import Table
+
+from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
+
+SYSTEMS = ("threshold", "majority", "byzantine", "weighted", "flexible", "hierarchical", "explicit", "fbas")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("quorum", help="check, split, block and synthesize quorum systems with Z3",
+                              description=__doc__)
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=type(p))
+    for verb, text in (("check", "does the system meet the requirements of --faults?"),
+                       ("split", "smallest splitting set, with proof of minimality"),
+                       ("block", "smallest blocking set, with proof of minimality")):
+        v = verbs.add_parser(verb, help=text, description=text)
+        _system_options(v)
+        if verb == "check":
+            v.add_argument("--faults", default="crash:0", metavar="KIND:AMOUNT",
+                           help="crash:F, byzantine:F, masking:F, crash-weight:X or byzantine-weight:X "
+                                "(default crash:0)")
+        _common(v)
+        v.set_defaults(handler=run)
+    s = verbs.add_parser("synthesize", help="smallest n and quorum size for each f",
+                         description="Smallest n and q per f (crash, byzantine, masking); for flexible, "
+                                     "the largest |Q1| surviving f crashes and the smallest |Q2|; for "
+                                     "weighted, the lightest faulty set that breaks the system.")
+    s.add_argument("--model", required=True, choices=("crash", "byzantine", "masking", "flexible", "weighted"))
+    s.add_argument("--f", default="1..5", metavar="A..B", help="range of f (default 1..5)")
+    s.add_argument("-n", type=int, help="flexible: number of nodes (default 2*max(f)+1)")
+    s.add_argument("--weights", help="weighted: comma-separated stakes")
+    s.add_argument("--threshold", default="2/3", help="weighted: quorum fraction (default 2/3)")
+    _common(s)
+    s.set_defaults(handler=run)
+    w = verbs.add_parser("sweep", help="the table over f = 1..F for every model")
+    w.add_argument("--max-f", type=int, default=10, metavar="F")
+    _common(w)
+    w.set_defaults(handler=run)
+    p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
+
+
+def _system_options(v) -> None:
+    v.add_argument("--system", required=True, metavar="KIND", help=", ".join(SYSTEMS))
+    v.add_argument("-n", type=int, help="number of nodes")
+    v.add_argument("-q", type=int, help="quorum size (threshold)")
+    v.add_argument("-f", dest="sys_f", type=int, help="byzantine: faults the quorum size is chosen for")
+    v.add_argument("--q1", type=int, help="flexible: phase-1 quorum size")
+    v.add_argument("--q2", type=int, help="flexible: phase-2 quorum size")
+    v.add_argument("--weights", help="weighted: comma-separated stakes, e.g. 40,20,20,10,10")
+    v.add_argument("--threshold", default="2/3", help="weighted: a quorum has more than this fraction")
+    v.add_argument("--groups", help="hierarchical: group sizes, e.g. 3x3 or 3,5,3")
+    v.add_argument("--quorums", help='explicit: quorums, e.g. "a,b;b,c;a,c"')
+    v.add_argument("--file", help="fbas: Stellar crawler JSON")
+
+
+def _common(v) -> None:
+    v.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds per solver query")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_system(args):
+    from consensuslab.models import quorum as m
+    kind = args.system
+
+    def need(name, value):
+        if value is None:
+            raise UsageError(f"--system {kind} needs {name}")
+        return value
+    if kind == "threshold":
+        return m.Threshold(need("-n", args.n), need("-q", args.q))
+    if kind == "majority":
+        return m.majority(need("-n", args.n))
+    if kind == "byzantine":
+        n = need("-n", args.n)
+        return m.Threshold(n, args.q) if args.q is not None else m.byzantine(n, need("-f", args.sys_f))
+    if kind == "flexible":
+        return m.Flexible(need("-n", args.n), need("--q1", args.q1), need("--q2", args.q2))
+    if kind == "weighted":
+        return m.Weighted.of(_list(need("--weights", args.weights)), args.threshold)
+    if kind == "hierarchical":
+        return m.Hierarchical.majorities(_groups(need("--groups", args.groups)))
+    if kind == "explicit":
+        return m.Explicit.parse(need("--quorums", args.quorums))
+    if kind == "fbas":
+        from consensuslab.models.quorum_fbas import load_stellar
+        return load_stellar(need("--file", args.file))
+    raise UsageError(f"unknown system {kind!r}; valid: {', '.join(SYSTEMS)}")
+
+
+def _list(text: str) -> list[str]:
+    items = [x.strip() for x in text.split(",")]
+    if not all(items):
+        raise UsageError(f"expected comma-separated numbers, got {text!r}")
+    return items
+
+
+def _groups(text: str) -> list[int]:
+    m = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*", text)
+    sizes = [int(m[2])] * int(m[1]) if m else [int(x) for x in _list(text) if x.isdigit()]
+    if not sizes or (not m and len(sizes) != len(_list(text))) or min(sizes) < 1:
+        raise UsageError(f"expected groups like 3x3 or 3,5,3, got {text!r}")
+    return sizes
+
+
+def _range(text: str) -> range:
+    m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+))?\s*", text)
+    if not m or (m[2] is not None and int(m[2]) < int(m[1])):
+        raise UsageError(f"expected f as A..B or A with whole numbers, got {text!r}")
+    return range(int(m[1]), int(m[2] or m[1]) + 1)
+
+
+def run(args) -> int:
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError("--time-limit must be a number of seconds > 0")
+    return {"check": _check, "split": _minimal, "block": _minimal,
+            "synthesize": _synthesize, "sweep": _sweep}[args.verb](args)
+
+
+def _out(args, data, human) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        human(Console(highlight=False, soft_wrap=True))
+
+
+def _check(args) -> int:
+    from consensuslab.checkers.quorum import check
+    from consensuslab.models.quorum import requirements_for
+    kind, _, amount = args.faults.partition(":")
+    if not amount:
+        raise UsageError(f"expected --faults KIND:AMOUNT such as byzantine:1, got {args.faults!r}")
+    reqs = requirements_for(kind, amount)
+    report = check(build_system(args), reqs, args.time_limit)
+
+    def human(c):
+        d = report.decisive
+        c.print(f"{d.system}, faults {args.faults}: [bold]{report.status}[/bold]")
+        for r in report.results:
+            c.print(f"  {r.requirement}: {r.status} ({r.seconds * 1000:.1f} ms, {r.encoding})")
+        if report.status == "violated":
+            w = d.witness
+            if w.quorum_a or w.quorum_b:
+                c.print(f"  quorum A: {', '.join(w.quorum_a)}\n  quorum B: {', '.join(w.quorum_b)}")
+            c.print(f"  faulty:   {', '.join(w.faulty) or '(none)'}\n  why: {d.why}")
+        elif report.status == "unknown":
+            c.print(f"  {d.why} (not a proof of safety)")
+    _out(args, report.to_json(), human)
+    return {"holds": EXIT_OK, "violated": EXIT_SAFETY}.get(report.status, EXIT_INCOMPLETE)
+
+
+def _minimal(args) -> int:
+    from consensuslab.checkers.quorum import smallest_blocking_set, smallest_splitting_set
+    system = build_system(args)
+    res = (smallest_splitting_set if args.verb == "split" else smallest_blocking_set)(system, args.time_limit)
+
+    def human(c):
+        c.print(f"{res.system}: smallest {res.kind} set: [bold]{res.status}[/bold]")
+        if res.nodes or res.status == "found":
+            c.print(f"  size {res.size}: {', '.join(res.nodes) or '(empty)'}")
+        below = [q for q in res.queries if q[1] == "unsat"]
+        if res.lower_bound_proved and below:
+            c.print(f"  minimal: no {res.kind} set of size <= {below[-1][0]} (UNSAT)")
+        c.print(f"  {len(res.queries)} solver queries, {res.seconds:.2f} s, {res.encoding}")
+    _out(args, res.to_json(), human)
+    return EXIT_OK if res.status in ("found", "none") and (res.lower_bound_proved or res.status == "none") \
+        else EXIT_INCOMPLETE
+
+
+def _synthesize(args) -> int:
+    from consensuslab.checkers.quorum_synth import Unknown, largest_faulty_weight, synthesize
+    try:
+        if args.model == "weighted":
+            from consensuslab.models.quorum import Weighted
+            if not args.weights:
+                raise UsageError("--model weighted needs --weights")
+            bound = largest_faulty_weight(Weighted.of(_list(args.weights), args.threshold), args.time_limit)
+            _out(args, bound.to_json(), lambda c: c.print(
+                f"breaks at faulty weight {bound.breaking} of {bound.total} ({bound.requirement}, by "
+                f"{', '.join(bound.witness)}); any lighter faulty set is tolerated"))
+            return EXIT_OK
+        rows = synthesize(args.model, _range(args.f), args.n, args.time_limit)
+    except Unknown as exc:
+        print(f"unknown: {exc}")
+        return EXIT_INCOMPLETE
+    _out(args, {"model": args.model, "rows": [r.to_json() for r in rows]},
+         lambda c: c.print(_table(args.model, rows)))
+    return EXIT_OK
+
+
+def _table(model, rows) -> Table:
+    t = Table(title=model, title_justify="left")
+    cols = ["f", "n", "q1", "q2"] if model == "flexible" else ["f", "n", "q"]
+    for col in cols + ["checks", "ms"]:
+        t.add_column(col, justify="right")
+    for r in rows:
+        vals = [r.f, r.n, r.q1, r.q2] if model == "flexible" else [r.f, r.n, r.q]
+        t.add_row(*map(str, vals), str(r.checks), f"{r.seconds * 1000:.0f}")
+    return t
+
+
+def _sweep(args) -> int:
+    from consensuslab.checkers.quorum_synth import Unknown, sweep
+    if args.max_f < 1:
+        raise UsageError("--max-f must be at least 1")
+    try:
+        table = sweep(args.max_f, time_limit=args.time_limit)
+    except Unknown as exc:
+        print(f"unknown: {exc}")
+        return EXIT_INCOMPLETE
+    _out(args, {m: [r.to_json() for r in rows] for m, rows in table.items()},
+         lambda c: [c.print(_table(m, rows)) for m, rows in table.items()])
+    return EXIT_OK
