@@ -36,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="consensuslab", description="Model-check distributed protocols.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"consensuslab.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"consensuslab.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"consensuslab.commands.{name}").register(sub)
     return parser
 
 
@@ -62,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # outside a search (which returns its partial result itself)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def entry() -> None:
