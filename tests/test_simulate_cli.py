@@ -76,7 +76,8 @@ def test_pytest_plugin_registers_profiles_and_stateful_test_collects(tmp_path):
         "def test_profile():\n"
         "    from hypothesis import settings\n"
         "    assert settings.default.derandomize and settings.default.deadline is None\n")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "consensuslab.pytest_plugin",
+    # The plugin arrives through its pytest11 entry point, as in a user's project after `pip install`.
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q",
                           "-p", "no:cacheprovider", "--hypothesis-profile", "consensuslab-ci", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert "1 failed, 2 passed" in run.stdout, run.stdout[-2000:]
