@@ -245,6 +245,9 @@ class ActorModel(Model):
 
     def _network_faults(self, gs: ActorState, out: list) -> None:
         net = self.network
+        stabilised = net.gst_step(gs.net)
+        if stabilised is not None:  # partial synchrony: the adversary chooses when GST comes
+            out.append((self.action("gst", "gst", None, ()), gs._replace(net=stabilised)))
         for env, after in net.duplicable(gs.net):
             out.append((self.action("duplicate", "duplicate", env[1], (env[0], env[2])), gs._replace(net=after)))
         if net.lossy:
@@ -314,6 +317,8 @@ class ActorModel(Model):
 
         out: dict[str, Any] = {"nodes": {n: gs.locals[i] for i, n in enumerate(self.nodes)},
                                "network": tuple(sorted(self.network.in_flight(gs.net), key=canon))}
+        if self.network.gst_step(self.network.empty()) is not None:
+            out["gst"] = self.network.fair_delivery(gs.net)
         if any(gs.timers):
             out["timers"] = {n: gs.timers[i] for i, n in enumerate(self.nodes)}
         if self.faults:

@@ -41,6 +41,14 @@ class Network:
     def describe(self) -> str:
         return type(self).__name__
 
+    def fair_delivery(self, net) -> bool:
+        """Whether delivery between correct nodes is (weakly) fair in this network value."""
+        return True
+
+    def gst_step(self, net):
+        """The network after a ``gst`` step, or None where there is none (only partial synchrony has one)."""
+        return None
+
 
 @attrs.frozen
 class MessageSoup(Network):
@@ -150,3 +158,64 @@ class Fifo(Network):
 
     def in_flight(self, net):
         return [(s, d, m) for s, d, q in net for m in q]
+
+
+@attrs.frozen
+class PartialSynchrony(Network):
+    """Partial synchrony (Dwork, Lynch, Stockmeyer): an ``inner`` network plus a global stabilisation time.
+
+    The value is ``(after_gst, inner value)``.  Before GST the adversary may
+    delay any message (delivery owes no fairness) and, when ``drops``, lose
+    it; a ``gst`` step flips the flag once, after which messages between
+    correct nodes are delivered fairly and none is lost.  ``eventual``: GST
+    comes (the ``gst`` step is weakly fair); ``eventual=False`` lets the
+    adversary postpone it forever, which is the asynchronous model of FLP.
+    """
+
+    inner: Network = attrs.field(factory=lambda: Unordered())
+    drops: bool = True
+    eventual: bool = True
+
+    @property
+    def lossy(self) -> bool:  # drops are offered through ``removable`` only before GST
+        return self.drops
+
+    @property
+    def duplicating(self) -> bool:
+        return self.inner.duplicating
+
+    def empty(self):
+        return (False, self.inner.empty())
+
+    def add(self, net, envelopes):
+        if not envelopes:
+            return net
+        return (net[0], self.inner.add(net[1], envelopes))
+
+    def deliverable(self, net):
+        flag = net[0]
+        for env, rest in self.inner.deliverable(net[1]):
+            yield env, (flag, rest)
+
+    def removable(self, net):
+        if self.drops and not net[0]:
+            for env, rest in self.inner.deliverable(net[1]):
+                yield env, (False, rest)
+
+    def duplicable(self, net):
+        flag = net[0]
+        for env, rest in self.inner.duplicable(net[1]):
+            yield env, (flag, rest)
+
+    def in_flight(self, net):
+        return self.inner.in_flight(net[1])
+
+    def fair_delivery(self, net) -> bool:
+        return net[0]
+
+    def gst_step(self, net):
+        return None if net[0] else (True, net[1])
+
+    def describe(self):
+        return (f"partial synchrony over {self.inner.describe()}: before GST messages may be delayed"
+                f"{' or lost' if self.drops else ''}; GST {'eventually comes' if self.eventual else 'may never come'}")

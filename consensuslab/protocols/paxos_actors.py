@@ -23,10 +23,11 @@ about the protocol, not about the learner's code.
 from __future__ import annotations
 
 from consensuslab.models.effects import broadcast, just, send
+from consensuslab.models.fairness import Fair
 from consensuslab.models.faults import CrashStop
 from consensuslab.models.network import MessageSoup, Unordered
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, always_step, sometimes
+from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.protocol import Protocol, handles, initial, local
 from consensuslab.models.records import evolve, message, state
 from consensuslab.models.scenario import Scenario
@@ -102,6 +103,7 @@ class PaxosActors(Protocol):
     network = MessageSoup()
     _lossy = Unordered(duplicating=True, lossy=True)
     _crash = (CrashStop(1, roles=(ACCEPTOR,)),)
+    _live = ("agreement", "validity", "decision_stable", "some_decision", "eventually_chosen")
     scenarios = (
         Scenario("default", "2 proposers (ballots 0 and 1), 3 acceptors, 2 values; message soup",
                  {}, deadlock=False, states=17289),
@@ -109,11 +111,13 @@ class PaxosActors(Protocol):
                  {"proposers": 1, "acceptors": 2, "max_ballot": 0}, network=_lossy, deadlock=False,
                  states=36082),
         Scenario("crash", "1 proposer, 3 acceptors, one of which (a minority) may crash for good",
-                 {"proposers": 1, "max_ballot": 0}, faults=_crash, deadlock=False, states=516),
+                 {"proposers": 1, "max_ballot": 0}, faults=_crash, deadlock=False, states=516,
+                 properties=_live),
         Scenario("dueling-proposers", "2 proposers with 2 ballots each, pre-empting each other "
                  "(large: for the liveness checker)", {"max_ballot": 3}, deadlock=False),
         Scenario("stable-leader", "a single proposer with one ballot: nothing pre-empts it",
-                 {"proposers": 1, "max_ballot": 0}, network=Unordered(), deadlock=False, states=210),
+                 {"proposers": 1, "max_ballot": 0}, network=Unordered(), deadlock=False, states=210,
+                 properties=_live),
         Scenario("minority-quorum", "singleton quorums: a learner's decision changes",
                  {}, variant="minority-quorum", deadlock=False, expect="violation",
                  expect_property="decision_stable"),
@@ -121,6 +125,10 @@ class PaxosActors(Protocol):
                  {}, variant="no-promise-check", deadlock=False, expect="violation",
                  expect_property="decision_stable"),
     )
+
+    #: a proposer eventually starts its next ballot while it has one (its timeout fires);
+    #: delivery to and from correct nodes is weakly fair by default, crashed acceptors owe nothing
+    fairness = (Fair("local", "proposer_prepare", role=PROPOSER, per="node"),)
 
     def setup(self):
         self.q = quorum_size(self.acceptors, self.quorum, self.variant)
@@ -221,6 +229,11 @@ class PaxosActors(Protocol):
     @sometimes
     def some_decision(self, w):
         """A learner can decide (the model is not vacuous)."""
+        return any(s.decision is not None for s in w.states(LEARNER))
+
+    @eventually
+    def eventually_chosen(self, w):
+        """Some learner eventually decides (checked where a scenario names it)."""
         return any(s.decision is not None for s in w.states(LEARNER))
 
     def done(self, w):

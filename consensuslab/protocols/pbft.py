@@ -32,7 +32,8 @@ from typing import NamedTuple
 
 from consensuslab.errors import UsageError
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, always_step, sometimes
+from consensuslab.models.fairness import Fair
+from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import message, record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
@@ -91,6 +92,12 @@ class PBFT(ViewChangeMixin, Spec):
         "weak-quorum": "a replica commits on f+1 matching commit messages instead of 2f+1",
     }
     check_deadlock = False  # bounded views and sequence numbers end every behaviour
+    #: After GST every step of a correct replica that stays enabled is taken (each with its
+    #: arguments): messages in ``msgs`` are acted on and view-change timers fire.  Nothing is owed
+    #: by Byzantine replicas, nor is accepting a Byzantine new view (the adversary's choice).
+    fairness = tuple(Fair("step", name) for name in (
+        "SendPrePrepare", "SendPrepare", "SendCommit", "Execute", "StartViewChange", "SendNewView",
+        "AcceptNewView"))
 
     def setup(self):
         self.N = self.n or (3 * self.f if self.variant == "three-f" else 3 * self.f + 1)
@@ -233,13 +240,20 @@ class PBFT(ViewChangeMixin, Spec):
         """After a view change a correct replica becomes prepared in the new view."""
         return any(type(m) is Commit and m.v > 0 for m in s.msgs)
 
+    @eventually
+    def request_eventually_committed(self, s):
+        """After GST every correct replica executes a client request (after a view change if needed)."""
+        return all(any(d in self.REQUESTS for d in s.log[i]) for i in self.correct)
+
     scenarios = (
         Scenario("default", "f=1, n=4, Byzantine primary of view 0, one view change",
                  {"f": 1, "byzantine": "0"}, deadlock=False, states=25768),
         Scenario("byzantine-new-primary", "the Byzantine replica is the primary of view 1",
                  {"f": 1, "byzantine": "1"}, deadlock=False, states=21816),
-        Scenario("after-gst", "a Byzantine backup; for the liveness checks after GST (safety now)",
-                 {"f": 1, "byzantine": "3"}, deadlock=False, states=11808),
+        Scenario("after-gst", "a Byzantine backup; after GST a client request is committed",
+                 {"f": 1, "byzantine": "3"}, deadlock=False, states=11808,
+                 properties=("agreement", "validity", "committed_stable", "request_committed",
+                             "new_view_prepared", "request_eventually_committed")),
         Scenario("three-f", "n=3f: a Byzantine primary equivocates to two disjoint-but-one quorums",
                  {"f": 1, "byzantine": "0"}, variant="three-f", deadlock=False,
                  expect="violation", expect_property="agreement"),

@@ -10,10 +10,11 @@ a cross-check of the spec layer against the actor layer.
 from __future__ import annotations
 
 from consensuslab.models.effects import broadcast, just, send
+from consensuslab.models.fairness import Fair
 from consensuslab.models.faults import CrashStop
 from consensuslab.models.network import MessageSoup
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, sometimes
+from consensuslab.models.properties import always, eventually, sometimes
 from consensuslab.models.protocol import Protocol, handles, initial, local
 from consensuslab.models.records import evolve, message, state
 from consensuslab.models.scenario import Scenario
@@ -57,9 +58,15 @@ class TwoPhaseActors(Protocol):
     scenarios = (
         Scenario("default", "3 RMs on a message soup: 288 states, as TwoPhase.tla", {"rm": 3}, states=288),
         Scenario("rm6", "6 RMs: 50,816 states, as TLC on TwoPhase.tla", {"rm": 6}, states=50816),
-        Scenario("coordinator-crash", "the TM may crash: agreement holds, prepared RMs block",
+        Scenario("coordinator-crash", "the TM may crash: agreement holds, prepared RMs block "
+                 "(check all_decide with --property all_decide: a dead end, exit 13)",
                  {"rm": 2}, faults=(CrashStop(1, roles=(TM,)),), expect="deadlock"),
+        Scenario("fair", "3 RMs, the TM correct, fair delivery: every RM eventually decides",
+                 {"rm": 3}, expect="ok", properties=("consistent", "some_commit", "all_decide")),
     )
+    #: The TM must eventually take one of its decisions and each RM must eventually prepare or
+    #: abort (a participant that never votes blocks everyone); delivery fairness is the default.
+    fairness = (Fair("local", role=TM, per="node"), Fair("local", role=RM, per="node"))
 
     def topology(self):
         return {TM: ("tm",), RM: tuple(f"r{i + 1}" for i in range(self.rm))}
@@ -118,6 +125,15 @@ class TwoPhaseActors(Protocol):
     def some_commit(self, w):
         """Committing is reachable."""
         return any(s.phase == "committed" for s in w.states(RM))
+
+    @eventually
+    def all_decide(self, w):
+        """Every RM eventually commits or aborts."""
+        return all(s.phase in ("committed", "aborted") for s in w.states(RM))
+
+    def diff_view(self, w):
+        """What ``consensuslab diff`` compares: the set of decisions the RMs have reached."""
+        return frozenset(s.phase for s in w.states(RM) if s.phase in ("committed", "aborted"))
 
     def done(self, w):
         """Every RM has decided: no further step is expected."""
