@@ -72,7 +72,9 @@ def run_model(model, time_limit: float | None = None, max_states: int | None = N
               max_depth: int | None = None) -> CheckResult:
     """Check ``model`` exactly as ``consensuslab check`` does (safety, then liveness if declared)."""
     from consensuslab.checkers.explicit import check
+    from consensuslab.checkers.liveness import opt_in_liveness
 
+    opt_in_liveness(model)
     if model.liveness:
         from consensuslab.commands.check import check_with_liveness
 

@@ -295,3 +295,18 @@ def confirm_lasso(model, trace: Trace, name: str) -> None:
         what = "stops" if loop == last else "cycles"
         raise ReplayError(f"step {loop}: the behaviour {what} here without taking an action it must take "
                           f"({classifier.describe(missing[0])}): not a fair behaviour", loop)
+
+
+def opt_in_liveness(model) -> list[str]:
+    """Keep only the liveness properties the scenario names; return the others' names.
+
+    A liveness verdict depends on the fairness and faults a scenario states, so
+    the command line, ``check-all`` and the scenario tests check a liveness
+    property where a scenario asks for it (or ``--property`` does), never as a
+    side effect of checking a protocol's safety.
+    """
+    scenario = model.definition.scenario
+    named = set(scenario.properties or ()) if scenario is not None else set()
+    skipped = [p.name for p in model.liveness if p.name not in named]
+    model.liveness = [p for p in model.liveness if p.name in named]
+    return skipped

@@ -49,7 +49,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, always_step, sometimes
+from consensuslab.models.fairness import Fair
+from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
@@ -98,6 +99,8 @@ class Raft(Spec):
         "candidates": Param(0, "only servers s1..sN may time out and stand for election (0: all)", min=0, max=5),
         "drop": Param(True, "the network may drop messages"),
         "quorum": Param(0, "vote and commit quorum size (0: a majority)", min=0, max=5),
+        "timely": Param(False, "after GST: no server times out while an election is under way "
+                               "(election timeouts exceed the time an election takes)"),
     }
     variants = {
         "figure8": "a leader commits an entry of an earlier term by counting replicas "
@@ -122,9 +125,12 @@ class Raft(Spec):
         Scenario("small-quorum", "quorums of one server: two leaders in one term", {
             "servers": 3, "max_term": 2, "max_log": 0, "max_messages": 1, "quorum": 1},
             expect="violation", expect_property="election_safety"),
-        Scenario("after-gst", "a reliable network (no drops), for liveness after GST; safety holds",
-                 {**SMALL, "drop": False}, states=30540),
-        Scenario("no-gst", "a lossy network (drops) for liveness without GST; safety holds", SMALL),
+        Scenario("after-gst", "after GST: no drops, timely timeouts; a leader is eventually elected",
+                 {**SMALL, "drop": False, "timely": True}, states=15199,
+                 properties=("election_safety", "log_matching", "leader_completeness", "state_machine_safety",
+                             "leader_eventually")),
+        Scenario("no-gst", "messages may be lost forever: an election may never complete", SMALL,
+                 properties=("leader_eventually",), expect="liveness", expect_property="leader_eventually"),
     )
 
     def setup(self):
@@ -135,6 +141,11 @@ class Raft(Spec):
         self.initial_next = (1,) * n
         self._messages = {}
         self.q = self.quorum or n // 2 + 1
+        receive = ("UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
+                   "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse")
+        # Servers keep timing out and campaigning; delivery is fair only where nothing is dropped.
+        self.fairness = (Fair("step", "Timeout", per="node"), Fair("step", "RequestVote"),
+                         Fair("step", "BecomeLeader")) + (() if self.drop else tuple(Fair("step", n) for n in receive))
         self.message_actions = frozenset({
             "UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
             "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
@@ -233,6 +244,8 @@ class Raft(Spec):
         if s.state[k] == LEADER or s.currentTerm[k] >= self.max_term:
             return None
         if self.candidates and k >= self.candidates:
+            return None
+        if self.timely and CANDIDATE in s.state:
             return None
         me = frozenset({i})
         return s._replace(state=replace_at(s.state, k, CANDIDATE),
@@ -437,6 +450,11 @@ class Raft(Spec):
             if c and after.log[k] is not before.log[k] and after.log[k][:c] != before.log[k][:c]:
                 return False
         return True
+
+    @eventually
+    def leader_eventually(self, s):
+        """Liveness: some server is eventually leader."""
+        return LEADER in s.state
 
     @sometimes
     def leader_elected(self, s):
