@@ -22,23 +22,41 @@ def register(sub) -> None:
     p.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
     p.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON")
+    p.add_argument("--property", action="append", metavar="NAME",
+                   help="check only this property (repeatable); can name a liveness property "
+                        "that the scenario leaves off")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress, no trace rendering")
+    from consensuslab.checkers.scale import add_options as add_scale_options  # issue 9: --workers, --symmetry, ...
+    add_scale_options(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from consensuslab.checkers.explicit import check
     from consensuslab.models.itf import write_trace
+    from consensuslab.checkers.liveness import opt_in_liveness
     from consensuslab.models.trace import render_text
 
     model = build_definition(args).compile()
+    if args.property:
+        select_properties(model, args.property)
+    skipped = [] if args.property else opt_in_liveness(model)
     if args.no_deadlock:
         model.check_deadlock = False
     scenario = model.definition.scenario
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
-    result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                   time_limit=args.time_limit, progress=not args.quiet)
+    from consensuslab.checkers.scale import check_scaled, scaled  # issue 9
+
+    if scaled(args):
+        result = check_scaled(model, args, max_depth)
+    elif model.liveness:
+        result = check_with_liveness(model, args, max_depth)
+    else:
+        result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
+                       time_limit=args.time_limit, progress=not args.quiet)
+    if skipped:
+        result.extra["liveness_not_checked"] = skipped
     v = result.violation
     if v is not None and v.trace is not None and args.trace_out:
         write_trace(args.trace_out, model, v.trace, v, result.status)
@@ -52,9 +70,74 @@ def run(args) -> int:
             print(render_text(model, v.trace, v))
         elif v.trace is None:
             print(f"=> {v.property}: {v.message}")
+        if v.kind == "liveness" and v.trace is not None and v.trace.loop == len(v.trace):
+            print(f"   (the behaviour stays in state {v.trace.loop} forever: no fair action is enabled there)")
         if v.trace_file:
             print(f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}")
     return result.exit_code
+
+
+def select_properties(model, names: list[str]) -> None:
+    """Restrict ``model`` to the named properties, including ones the scenario or protocol switches off."""
+    from consensuslab.errors import UsageError
+    from consensuslab.models.properties import ALWAYS, ALWAYS_STEP, LIVENESS_KINDS, SOMETIMES, collect_properties
+
+    definition = model.definition
+    had_own = "disabled_properties" in vars(definition)
+    saved = definition.disabled_properties
+    definition.disabled_properties = ()
+    try:
+        every = collect_properties(definition)
+    finally:
+        if had_own:
+            definition.disabled_properties = saved
+        else:
+            del definition.disabled_properties
+    known = {p.name for p in every}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"{model.protocol} has no property {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+    props = [p for p in every if p.name in set(names)]
+    model.properties = props
+    model.invariants = [p for p in props if p.kind == ALWAYS]
+    model.step_properties = [p for p in props if p.kind == ALWAYS_STEP]
+    model.witnesses = [p for p in props if p.kind == SOMETIMES]
+    model.liveness = [p for p in props if p.kind in LIVENESS_KINDS]
+
+
+def check_with_liveness(model, args, max_depth):
+    """Safety first (shortest counterexamples, no graph kept), then liveness over the stored graph.
+
+    Dead ends are judged by the liveness pass: one where a goal never held is a
+    liveness counterexample (the more precise verdict), any other one that is
+    not ``done`` is still reported as a deadlock.
+    """
+    import time
+
+    from consensuslab.checkers.explicit import check
+    from consensuslab.checkers.liveness import check_liveness
+    from consensuslab.errors import UsageError
+
+    if getattr(args, "symmetry", None):
+        raise UsageError("symmetry reduction is unsound for liveness; check liveness without --symmetry")
+    deadlock, model.check_deadlock = model.check_deadlock, False
+    started = time.monotonic()
+    safety = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
+                   time_limit=args.time_limit, progress=not args.quiet)
+    model.check_deadlock = deadlock
+    if safety.status != "ok":
+        safety.properties.update({p.name: "unknown" for p in model.liveness})
+        safety.extra.update({"incomplete": safety.status == "incomplete", "warnings": [],
+                             "liveness_checked": False})
+        return safety
+    left = None if args.time_limit is None else max(args.time_limit - (time.monotonic() - started), 0.001)
+    result = check_liveness(model, max_states=args.max_states, max_depth=max_depth, time_limit=left)
+    result.properties = {**safety.properties, **result.properties}
+    result.extra["liveness_checked"] = True
+    result.extra["safety_seconds"] = round(safety.seconds, 3)
+    result.extra["liveness_seconds"] = round(result.seconds, 3)
+    result.seconds += safety.seconds
+    return result
 
 
 def summary(result) -> str:
@@ -69,6 +152,11 @@ def summary(result) -> str:
         head += f" - {result.violation.property} ({result.violation.kind})"
     stats = (f"  {result.distinct_states:,} distinct states, {result.states_generated:,} generated, "
              f"depth {result.depth}, {result.seconds:.2f} s ({result.states_per_second:,.0f} states/s)")
+    for w in result.extra.get("warnings", ()):
+        stats += f"\n  warning: {w}"
+    if result.extra.get("liveness_not_checked"):
+        stats += (f"\n  liveness not checked (no scenario names it; use --property): "
+                  f"{', '.join(result.extra['liveness_not_checked'])}")
     props = "  " + ", ".join(f"{k}: {v}" for k, v in result.properties.items()) if result.properties else ""
     return "\n".join(x for x in (head, stats, props) if x)
 

@@ -116,6 +116,9 @@ class Paxos(Spec):
                  expect="violation", expect_property="Consistency", properties=("TypeOK", "Consistency")),
     )
 
+    #: TLC's SYMMETRY Permutations(Acceptor) \cup Permutations(Value); used by --symmetry
+    symmetry = ("Acceptor", "Value")
+
     def setup(self):
         n = self.acceptors
         self.Acceptor = tuple(f"a{i + 1}" for i in range(n))
@@ -172,6 +175,26 @@ class Paxos(Spec):
         if m in s.msgs and (m.bal >= s.maxBal[i] or self.variant == "no-promise-check"):
             return PaxosState(replace_at(s.maxBal, i, m.bal), replace_at(s.maxVBal, i, m.bal),
                               replace_at(s.maxVal, i, m.val), s.msgs | {Msg2b(a, m.bal, m.val)})
+
+    def permute(self, s, mapping):
+        """``s`` with acceptors and values renamed by ``mapping`` (per-acceptor tuples move with their acceptor)."""
+        n, at = self.acceptors, self.index
+        order = [at[mapping[a]] for a in self.Acceptor]
+        max_bal, max_vbal, max_val = [None] * n, [None] * n, [None] * n
+        for i, j in enumerate(order):
+            max_bal[j], max_vbal[j] = s.maxBal[i], s.maxVBal[i]
+            max_val[j] = mapping[s.maxVal[i]] if s.maxVal[i] is not NONE else NONE
+        msgs = set()
+        for m in s.msgs:
+            t = type(m)
+            if t is Msg1b:
+                m = Msg1b(mapping[m.acc], m.bal, m.mbal, mapping[m.mval] if m.mval is not NONE else NONE)
+            elif t is Msg2a:
+                m = Msg2a(m.bal, mapping[m.val])
+            elif t is Msg2b:
+                m = Msg2b(mapping[m.acc], m.bal, mapping[m.val])
+            msgs.add(m)
+        return PaxosState(tuple(max_bal), tuple(max_vbal), tuple(max_val), frozenset(msgs))
 
     # -- definitions from Paxos.tla and Voting.tla ---------------------------------------
     def votes(self, s) -> dict:

@@ -67,6 +67,9 @@ class TwoPhase(Spec):
                  expect="violation", expect_property="TCConsistent"),
     )
 
+    #: the RMs are interchangeable (TLC: SYMMETRY Permutations(RM)); used by --symmetry
+    symmetry = ("RM",)
+
     def setup(self):
         self.RM = tuple(f"r{i + 1}" for i in range(self.rm))
         self.index = {r: i for i, r in enumerate(self.RM)}
@@ -117,6 +120,30 @@ class TwoPhase(Spec):
         if ABORT in s.msgs:
             return s._replace(rmState=replace_at(s.rmState, self.index[rm], "aborted"))
 
+    # -- symmetry (for --symmetry) ---------------------------------------------------
+    def canonical(self, s):
+        """The orbit's representative: RMs sorted by (state, in tmPrepared, sent Prepared), renamed r1..rn.
+
+        Exact: those three facts are everything a state says about an RM, so RMs
+        with equal signatures are interchangeable and any two states of one
+        orbit sort to the same tuple.
+        """
+        sig = sorted((s.rmState[i], r in s.tmPrepared, self.prepared_msg[r] in s.msgs)
+                     for i, r in enumerate(self.RM))
+        RM = self.RM
+        return TPState(tuple(x[0] for x in sig), s.tmState,
+                       frozenset(RM[j] for j, x in enumerate(sig) if x[1]),
+                       frozenset(self.prepared_msg[RM[j]] for j, x in enumerate(sig) if x[2])
+                       | (s.msgs & {COMMIT, ABORT}))
+
+    def permute(self, s, mapping):
+        """``s`` with every RM ``r`` renamed ``mapping[r]`` (positions of rmState move with it)."""
+        rm_state = [None] * self.rm
+        for i, r in enumerate(self.RM):
+            rm_state[self.index[mapping[r]]] = s.rmState[i]
+        msgs = frozenset(self.prepared_msg[mapping[m.rm]] if type(m) is Prepared else m for m in s.msgs)
+        return TPState(tuple(rm_state), s.tmState, frozenset(mapping[r] for r in s.tmPrepared), msgs)
+
     # -- properties -------------------------------------------------------------
     @always
     def TPTypeOK(self, s):
@@ -134,3 +161,7 @@ class TwoPhase(Spec):
     def some_commit(self, s):
         """A transaction can commit (the model is not vacuous)."""
         return "committed" in s.rmState
+
+    def diff_view(self, s):
+        """What ``consensuslab diff`` compares: the set of decisions the RMs have reached."""
+        return frozenset(p for p in s.rmState if p in ("committed", "aborted"))
