@@ -150,3 +150,10 @@ def test_replay_fails_with_1_when_a_recorded_state_differs(tmp_path):
     path.write_text(json.dumps(doc))
     proc = cli("replay", path)
     assert proc.returncode == 1 and "step 2" in proc.stdout and "tmState" in proc.stdout
+
+
+def test_a_trace_of_another_protocol_is_bad_input():
+    proc = cli("explore", "two-phase", "--trace", "tests/traces/hash-chain-unlinked.itf.json",
+               cwd=__import__("pathlib").Path(__file__).parent.parent)
+    assert proc.returncode == 2
+    assert "the trace is of hash-chain, not two-phase" in proc.stderr and "Traceback" not in proc.stderr
