@@ -11,7 +11,6 @@ import os
 import random
 import sys
 import time
-from fractions import Fraction
 
 from consensuslab.checkers.quorum import (check, check_requirement, smallest_blocking_set,
                                           smallest_splitting_set, sweep)

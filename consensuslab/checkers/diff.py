@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import attrs
 
-from consensuslab.checkers.result import Trace
+from consensuslab.checkers.result import rebuild_trace, Trace
 from consensuslab.errors import ModelError, UsageError
 
 STATE_VIEW = "state"
@@ -73,16 +73,7 @@ class Exploration:
     stopped_by: str | None = None
 
     def trace_to(self, idx: int) -> Trace:
-        chain = []
-        while self.parents[idx] >= 0:
-            chain.append(self.via[idx])
-            idx = self.parents[idx]
-        trace = Trace(self.roots[idx])
-        state = trace.initial
-        for act in reversed(chain):
-            state = self.model.apply(state, act)
-            trace.steps.append((act, state))
-        return trace
+        return rebuild_trace(self.model, self.roots, self.parents, self.via, idx)
 
 
 def explore(model, project: Callable, max_states: int | None = None, max_depth: int | None = None,

@@ -16,7 +16,7 @@ from array import array
 from typing import Any
 
 from consensuslab.checkers.progress import Progress
-from consensuslab.checkers.result import CheckResult, Trace, Violation
+from consensuslab.checkers.result import CheckResult, Trace, Violation, rebuild_trace
 from consensuslab.models.model import Model
 
 CHECK_EVERY = 1024  # expansions between clock reads
@@ -54,16 +54,7 @@ class Search:
     # -- traces -----------------------------------------------------------------
     def trace_to(self, idx: int) -> Trace:
         """Rebuild the path to state ``idx`` by re-applying the recorded actions."""
-        chain = []
-        while self.parents[idx] >= 0:
-            chain.append(self.via[idx])
-            idx = self.parents[idx]
-        trace = Trace(self.roots[idx])
-        state = trace.initial
-        for act in reversed(chain):
-            state = self.model.apply(state, act)
-            trace.steps.append((act, state))
-        return trace
+        return rebuild_trace(self.model, self.roots, self.parents, self.via, idx)
 
     # -- bookkeeping shared by both orders ------------------------------------------
     def _add(self, state, parent: int, act) -> int | None:

@@ -31,6 +31,22 @@ class Trace:
         return len(self.steps)
 
 
+def rebuild_trace(model, roots: dict, parents, via: list, idx: int) -> Trace:
+    """The path to state ``idx``, from parent links and the actions that first reached each
+    state, rebuilt by re-applying those actions from the initial state (so searches need
+    not keep states in memory)."""
+    chain = []
+    while parents[idx] >= 0:
+        chain.append(via[idx])
+        idx = parents[idx]
+    trace = Trace(roots[idx])
+    state = trace.initial
+    for act in reversed(chain):
+        state = model.apply(state, act)
+        trace.steps.append((act, state))
+    return trace
+
+
 @attrs.define
 class Violation:
     property: str

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from consensuslab.errors import ModelError
 from consensuslab.models.action import Action
-from consensuslab.models.effects import CancelTimer, Send, SetTimer, flatten
+from consensuslab.models.effects import Send, SetTimer, flatten
 from consensuslab.models.faults import Byzantine, CrashRecover, CrashStop, Omission
 from consensuslab.models.model import Model
 from consensuslab.models.network import Network

@@ -22,7 +22,7 @@ from consensuslab.checkers.linearizability import is_linearizable
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import replace_at
-from consensuslab.models.spec import Spec
+from consensuslab.models.spec import Spec, action
 
 KEYS = ("x", "y")
 # Client c runs SCRIPTS[c][:ops] on key KEYS[c % keys]: writes, a read, a compare-and-set,
@@ -218,3 +218,18 @@ class SmrSpec(Spec):
     def retry_applied_once(self, s):
         """Some replica's log holds one request twice (a retry got through) and executed it once."""
         return any(len({e[1] for e in log if e[1]}) < sum(1 for e in log if e[1]) for log in self.applied_logs(s))
+
+
+class LeaderClients:
+    """The client actions of the leader-based stores: issue the next operation, or resend it.
+
+    A mixin, so that smr-raft and smr-multipaxos share one definition of what a client does.
+    """
+
+    @action(c=lambda self: range(self.clients))
+    def ClientRequest(self, s, c):
+        return self.invoke(s, c)
+
+    @action(c=lambda self: range(self.clients), i="N")
+    def ClientTimeout(self, s, c, i):
+        return self.timeout(s, c, i)

@@ -23,7 +23,7 @@ from consensuslab.models.params import Param
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import action
-from consensuslab.protocols.smr_common import NO_RETRY_WITNESS, SmrSpec
+from consensuslab.protocols.smr_common import LeaderClients, NO_RETRY_WITNESS, SmrSpec
 
 
 @record
@@ -57,7 +57,7 @@ def accept_all(accepted: tuple, ballot: int, proposals: tuple) -> tuple:
     return tuple((ballot, v) for v in proposals) + accepted[len(proposals):]
 
 
-class SmrMultiPaxos(SmrSpec):
+class SmrMultiPaxos(LeaderClients, SmrSpec):
     name = "smr-multipaxos"
     summary = "Replicated key-value store on Multi-Paxos with a stable leader, clients with retries"
     params = {**SmrSpec.params, "ballots": Param(1, "highest ballot (1: r1 leads throughout)", min=1, max=3)}
@@ -96,14 +96,6 @@ class SmrMultiPaxos(SmrSpec):
         return s._replace(reps=reps, clients=clients, hist=hist)
 
     # -- clients ------------------------------------------------------------------------------
-    @action(c=lambda self: range(self.clients))
-    def ClientRequest(self, s, c):
-        return self.invoke(s, c)
-
-    @action(c=lambda self: range(self.clients), i="N")
-    def ClientTimeout(self, s, c, i):
-        return self.timeout(s, c, i)
-
     @action(i="N", c=lambda self: range(self.clients), rid="rids")
     def Receive(self, s, i, c, rid):
         """A leader puts the command in the next free slot and accepts it itself: no phase 1."""

@@ -20,7 +20,7 @@ from consensuslab.models.params import Param
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import action
-from consensuslab.protocols.smr_common import NO_RETRY_WITNESS, SmrSpec
+from consensuslab.protocols.smr_common import LeaderClients, NO_RETRY_WITNESS, SmrSpec
 
 
 @record
@@ -47,7 +47,7 @@ def last_term(log: tuple) -> int:
     return log[-1][0] if log else 0
 
 
-class SmrRaft(SmrSpec):
+class SmrRaft(LeaderClients, SmrSpec):
     name = "smr-raft"
     summary = "Replicated key-value store on a Raft log, clients with retries, linearizability"
     params = {**SmrSpec.params, "terms": Param(1, "highest term (1: r1 leads throughout)", min=1, max=3)}
@@ -93,14 +93,6 @@ class SmrRaft(SmrSpec):
         return s._replace(reps=reps, clients=clients, hist=hist)
 
     # -- clients -------------------------------------------------------------------------
-    @action(c=lambda self: range(self.clients))
-    def ClientRequest(self, s, c):
-        return self.invoke(s, c)
-
-    @action(c=lambda self: range(self.clients), i="N")
-    def ClientTimeout(self, s, c, i):
-        return self.timeout(s, c, i)
-
     @action(i="N", c=lambda self: range(self.clients), rid="rids")
     def Receive(self, s, i, c, rid):
         """Replica i gets a client request: a leader appends it to its log."""
