@@ -11,6 +11,7 @@ Any limit that stops the search early yields ``incomplete``, never ``ok``.
 
 from __future__ import annotations
 
+import gc
 import time
 from array import array
 from typing import Any
@@ -211,6 +212,11 @@ class Search:
     def run(self) -> CheckResult:
         self.started = time.monotonic()
         violation = None
+        # States are acyclic immutable values: the cyclic garbage collector finds nothing to
+        # free during a search, yet its full collections walk every stored state, a cost that
+        # grows with the seen-set (measured: two-phase rm=7 took 7.5 s with it, 6.0 s without).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             (self._bfs if self.search == "bfs" else self._dfs)()
         except _Stop as stop:
@@ -218,6 +224,8 @@ class Search:
         except KeyboardInterrupt:
             self.stopped_by = "interrupted"
         finally:
+            if collecting:
+                gc.enable()
             self.progress.close()
         seconds = time.monotonic() - self.started
         if violation is not None:
