@@ -20,12 +20,14 @@ alone, so a tampered trace fails.
 
 from __future__ import annotations
 
+import gc
+
 import time
 from array import array
 from collections import deque
 
 from consensuslab.checkers.fairness import Graph, fair_components, fair_cycle
-from consensuslab.checkers.result import CheckResult, Trace, Violation
+from consensuslab.checkers.result import CheckResult, Trace, Violation, rebuild_trace
 from consensuslab.errors import ModelError, ReplayError
 from consensuslab.models.fairness import Classifier
 from consensuslab.models.properties import ALWAYS_EVENTUALLY, EVENTUALLY, LEADS_TO
@@ -50,7 +52,13 @@ class Explored:
         self.deadlock: int | None = None  # shallowest dead end that is not ``done``
         self.generated = 0
         self.stopped_by: str | None = None
-        self._run(max_states, max_depth, time_limit)
+        collecting = gc.isenabled()
+        gc.disable()  # acyclic states: see checkers.explicit
+        try:
+            self._run(max_states, max_depth, time_limit)
+        finally:
+            if collecting:
+                gc.enable()
 
     def _record(self, state, parent: int, act, depth: int, index: dict) -> int:
         v = len(self.via)
@@ -111,16 +119,7 @@ class Explored:
 
     # -- traces ------------------------------------------------------------------
     def path_to(self, v: int) -> Trace:
-        chain = []
-        while self.parents[v] >= 0:
-            chain.append(self.via[v])
-            v = self.parents[v]
-        trace = Trace(self.roots[v])
-        state = trace.initial
-        for act in reversed(chain):
-            state = self.model.apply(state, act)
-            trace.steps.append((act, state))
-        return trace
+        return rebuild_trace(self.model, self.roots, self.parents, self.via, v)
 
     def follow(self, trace: Trace, edges: list[int]) -> None:
         """Append the steps of ``edges`` (edge ``e`` is the k-th successor of its source)."""
