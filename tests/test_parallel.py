@@ -1,0 +1,100 @@
+"""--workers N: the partitioned search agrees with the single-worker checker."""
+
+import pytest
+
+from consensuslab.checkers.explicit import check
+from consensuslab.checkers.parallel import check_local, check_parallel
+from consensuslab.protocols.hash_chain import HashChain
+from consensuslab.protocols.two_phase import TwoPhase
+from tiny_models import Grid, Ring, TwoBits
+
+
+def replays(model, trace):
+    state = trace.initial
+    assert state in model.initial_states()
+    for act, after in trace.steps:
+        state = model.apply(state, act)
+        assert state == after
+    return state
+
+
+@pytest.mark.parametrize("rm", [3, 4, 5])
+def test_two_phase_counts_match_one_worker(rm):
+    model = TwoPhase({"rm": rm}).compile()
+    one = check(model, progress=False)
+    two = check_parallel(model, 2, progress=False)
+    assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
+        (one.status, one.distinct_states, one.states_generated, one.depth)
+    assert two.extra["workers"] == 2 and two.extra["symmetry"] is False
+    assert two.properties == one.properties
+
+
+def test_three_workers_on_hash_chain_and_its_broken_variant():
+    for variant in (None, "unlinked"):
+        model = HashChain({}, variant=variant).compile()
+        one = check(model, progress=False)
+        three = check_parallel(model, 3, progress=False)
+        assert three.status == one.status
+        if one.status == "ok":
+            assert three.distinct_states == one.distinct_states == 1517
+        else:
+            assert three.violation.property == one.violation.property
+            assert len(three.violation.trace) == len(one.violation.trace)  # both shortest
+            replays(model, three.violation.trace)
+
+
+def test_violation_trace_is_rebuilt_from_owners_and_replays():
+    model = TwoPhase({"rm": 4}, variant="no-wait").compile()
+    one = check(model, progress=False)
+    two = check_parallel(model, 2, progress=False)
+    assert two.status == "violation" and two.violation.property == "TCConsistent"
+    assert len(two.violation.trace) == len(one.violation.trace)
+    last = replays(model, two.violation.trace)
+    assert model.first_broken_invariant(last).name == "TCConsistent"
+
+
+def test_transition_property_and_deadlock_and_witness():
+    ring = Ring({"size": 7, "step_bad": 4}).compile()
+    r = check_parallel(ring, 2, progress=False)
+    assert r.status == "violation" and r.violation.kind == "transition" and len(r.violation.trace) == 4
+    assert replays(ring, r.violation.trace).n == 4
+    grid = Grid({"size": 3}).compile()
+    grid.definition.done = None
+    assert check_parallel(grid, 2, progress=False).status == check(grid, progress=False).status
+    bits = TwoBits({"witness": True}).compile()
+    assert check_parallel(bits, 2, progress=False).properties == check(bits, progress=False).properties
+
+
+def test_limits_make_it_incomplete_never_ok():
+    model = TwoPhase({"rm": 4}).compile()
+    r = check_parallel(model, 2, max_depth=3, progress=False)
+    assert r.status == "incomplete" and r.stopped_by == "max-depth"
+    assert r.distinct_states == check(model, max_depth=3, progress=False).distinct_states
+    assert check_local(model, max_states=100).status == "incomplete"
+
+
+def test_cli_workers_json():
+    from clirun import cli_json
+
+    proc, out = cli_json("check", "two-phase", "-p", "rm=4", "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert out["distinct_states"] == 1568 and out["workers"] == 2 and out["symmetry"] is False
+    assert "reduction" in out
+
+
+def test_scaled_searches_refuse_liveness_and_bad_combinations():
+    import argparse
+
+    from consensuslab.checkers.scale import check_scaled
+    from consensuslab.errors import UsageError
+
+    model = TwoPhase({}).compile()
+    args = argparse.Namespace(symmetry=False, workers=2, cluster=None, swarm=None, checkpoint=None, seed=0,
+                              search="bfs", max_states=None, time_limit=None, quiet=True)
+    with pytest.raises(UsageError, match="cannot be combined"):
+        check_scaled(model, argparse.Namespace(**{**vars(args), "checkpoint": "ck", "cluster": "local:2"}), None)
+    model.liveness = [object()]  # any liveness property
+    with pytest.raises(UsageError, match="safety only"):
+        check_scaled(model, args, None)
+    with pytest.raises(UsageError, match="unsound for liveness"):
+        check_scaled(model, argparse.Namespace(**{**vars(args), "symmetry": True}), None)
