@@ -62,9 +62,10 @@ def main(argv=None) -> int:
         import pstats
 
         rm = args.rm or 6
-        cProfile.runctx("measure(f'two-phase rm={rm}', FairTwoPhase({'rm': rm}).compile())",
-                        globals(), {"rm": rm}, "/tmp/bench_liveness.prof")
-        pstats.Stats("/tmp/bench_liveness.prof").sort_stats("tottime").print_stats(15)
+        profiler = cProfile.Profile()
+        profiler.runctx("measure(f'two-phase rm={rm}', FairTwoPhase({'rm': rm}).compile())",
+                        globals(), {"rm": rm})
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
         return 0
     sizes = [args.rm] if args.rm else [5, 6, 7]
     for rm in sizes:
