@@ -104,6 +104,10 @@ class CheckResult:
             "stopped_by": self.stopped_by,
             "properties": dict(self.properties),
             "violation": self.violation.to_json() if self.violation else None,
+            # how the space was explored; scaled searches override these in ``extra``
+            "workers": 1,
+            "symmetry": False,
+            "reduction": None,
         })
         out.update(self.extra)
         return out
