@@ -114,3 +114,17 @@ def print_json(obj) -> None:
 
 def fail(message: str):
     raise UsageError(message)
+
+
+def save_trace(args, model, result) -> None:
+    """Write the counterexample as ITF when ``--trace-out`` asks, and record where."""
+    from consensuslab.models.itf import write_trace
+
+    v = result.violation
+    if v is not None and v.trace is not None and getattr(args, "trace_out", None):
+        write_trace(args.trace_out, model, v.trace, v, result.status)
+        v.trace_file = args.trace_out
+
+
+def trace_written(v) -> str:
+    return f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from consensuslab.commands._common import (
-    add_model_options, build_definition, non_negative_int, positive_float, positive_int, print_json,
+    add_model_options, build_definition, non_negative_int, positive_float, positive_int, print_json, save_trace,
+    trace_written,
 )
 
 
@@ -34,7 +35,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from consensuslab.checkers.explicit import check
-    from consensuslab.models.itf import write_trace
     from consensuslab.checkers.liveness import opt_in_liveness
     from consensuslab.models.trace import render_text
 
@@ -57,10 +57,8 @@ def run(args) -> int:
                        time_limit=args.time_limit, progress=not args.quiet)
     if skipped:
         result.extra["liveness_not_checked"] = skipped
+    save_trace(args, model, result)
     v = result.violation
-    if v is not None and v.trace is not None and args.trace_out:
-        write_trace(args.trace_out, model, v.trace, v, result.status)
-        v.trace_file = args.trace_out
     if args.json:
         print_json(result.to_json())
         return result.exit_code
@@ -73,7 +71,7 @@ def run(args) -> int:
         if v.kind == "liveness" and v.trace is not None and v.trace.loop == len(v.trace):
             print(f"   (the behaviour stays in state {v.trace.loop} forever: no fair action is enabled there)")
         if v.trace_file:
-            print(f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}")
+            print(trace_written(v))
     return result.exit_code
 
 

@@ -67,17 +67,16 @@ def register(subparsers) -> None:
 def _execute(args) -> int:
     from consensuslab.checkers.quorum_execute import execute
     from consensuslab.commands._common import protocol_class_for
-    from consensuslab.models.itf import write_trace
+    from consensuslab.commands._common import save_trace, trace_written
     from consensuslab.models.params import parse_assignments
     from consensuslab.models.trace import render_text
 
     cls = protocol_class_for(args)
     done = execute(cls, parse_assignments(args.param), args.variant, args.scenario, args.quorum_size,
                    args.max_states, args.time_limit)
+    if done.check is not None:
+        save_trace(args, done.model, done.check)
     v = done.check.violation if done.check is not None else None
-    if v is not None and args.trace_out:
-        write_trace(args.trace_out, done.model, v.trace, v, "violation")
-        v.trace_file = args.trace_out
     if args.json:
         print(json.dumps(done.to_json(), indent=2, default=str))
     else:
@@ -91,7 +90,7 @@ def _execute(args) -> int:
                   f"({done.check.distinct_states:,} states searched)")
             print(render_text(done.model, v.trace, v))
             if v.trace_file:
-                print(f"trace written to {v.trace_file}; replay: consensuslab replay {v.trace_file}")
+                print(trace_written(v))
         elif done.status == "not-found":
             print(f"  no execution within the bounds breaks {done.property} "
                   f"({done.check.distinct_states:,} states): the protocol needs more than the quorum split")

@@ -6,7 +6,9 @@ no violation was found in the examples run, which the JSON counts.
 
 from __future__ import annotations
 
-from consensuslab.commands._common import add_model_options, build_definition, non_negative_int, positive_int, print_json
+from consensuslab.commands._common import (
+    add_model_options, build_definition, non_negative_int, positive_int, print_json, save_trace, trace_written,
+)
 
 
 def register(sub) -> None:
@@ -36,7 +38,6 @@ def register(sub) -> None:
 def run(args) -> int:
     from consensuslab.checkers.stateful import simulate
     from consensuslab.commands.check import summary
-    from consensuslab.models.itf import write_trace
     from consensuslab.models.trace import render_text
 
     model = build_definition(args).compile()
@@ -44,10 +45,8 @@ def run(args) -> int:
         model.check_deadlock = False
     result = simulate(model, examples=args.examples, steps=args.steps, seed=args.seed,
                       hypothesis_shrink=args.hypothesis_shrink)
+    save_trace(args, model, result)
     v = result.violation
-    if v is not None and v.trace is not None and args.trace_out:
-        write_trace(args.trace_out, model, v.trace, v, result.status)
-        v.trace_file = args.trace_out
     if args.json:
         print_json(result.to_json())
         return result.exit_code
@@ -57,7 +56,7 @@ def run(args) -> int:
         if not args.quiet:
             print(render_text(model, v.trace, v))
         if v.trace_file:
-            print(f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}")
+            print(trace_written(v))
     return result.exit_code
 
 
