@@ -263,7 +263,7 @@ class ActorModel(Model):
 
     def _node_faults(self, gs: ActorState, out: list) -> None:
         for k, fault in enumerate(self.faults):
-            if isinstance(fault, (CrashStop, CrashRecover)):
+            if isinstance(fault, CrashStop):  # CrashRecover is a CrashStop that may also recover
                 if gs.budgets[k] > 0:
                     budgets = _spend(gs.budgets, k)
                     for i, node in enumerate(self.nodes):

@@ -29,15 +29,8 @@ class CrashStop:
 
 
 @attrs.frozen
-class CrashRecover:
+class CrashRecover(CrashStop):
     """Up to ``max_crashes`` crashes; a crashed node may recover, keeping only its durable fields."""
-
-    max_crashes: int = 1
-    roles: tuple[str, ...] | None = None
-
-    @property
-    def budget(self) -> int:
-        return self.max_crashes
 
 
 @attrs.frozen
