@@ -10,6 +10,7 @@ from consensuslab.checkers.explicit import check
 from consensuslab.errors import UsageError
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.paxos import Paxos
+from replaying import replay_states
 
 
 def run(scenario=None, params=None, variant=None, **kw):
@@ -20,13 +21,7 @@ def replayed(result):
     """Re-execute the counterexample by action values; return the final state."""
     model = Paxos.configure(result.model_meta["params"], result.model_meta["variant"],
                             result.model_meta["scenario"]).model()
-    trace = result.violation.trace
-    state = trace.initial
-    assert state in model.initial_states()
-    for act, expected in trace.steps:
-        state = model.apply(state, act)
-        assert state == expected
-    return model, state
+    return model, replay_states(model, result.violation.trace)[-1]
 
 
 def test_registered():

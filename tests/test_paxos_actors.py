@@ -7,6 +7,7 @@ import pytest
 from consensuslab.checkers.explicit import check
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.paxos_actors import PaxosActors
+from replaying import replay_states
 
 SMALL = ("default", "lossy", "crash", "stable-leader")
 
@@ -19,11 +20,7 @@ def replay(result):
     meta = result.model_meta
     model = PaxosActors.configure(meta["params"], meta["variant"], meta["scenario"]).model()
     trace = result.violation.trace
-    state = trace.initial
-    assert state in model.initial_states()
-    for act, expected in trace.steps:
-        state = model.apply(state, act)
-        assert state == expected
+    replay_states(model, trace)
     return model, trace
 
 

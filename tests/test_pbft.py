@@ -6,6 +6,7 @@ from consensuslab.checkers.explicit import check
 from consensuslab.errors import UsageError
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.pbft import PBFT
+from replaying import replay_states
 
 
 def run(scenario=None, **kw):
@@ -16,10 +17,7 @@ def run(scenario=None, **kw):
 def replay(model, result):
     """Re-execute the counterexample from its initial state with ``model.apply``."""
     trace = result.violation.trace
-    state = trace.initial
-    for act, expected in trace.steps:
-        state = model.apply(state, act)
-        assert state == expected
+    replay_states(model, trace)
     return trace
 
 

@@ -8,6 +8,7 @@ from consensuslab.checkers.explicit import check
 from consensuslab.models.properties import sometimes
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.raft import CANDIDATE, FOLLOWER, LEADER, Raft, RaftState
+from replaying import replay_states
 
 
 def run(scenario, params=None, variant=None, cls=Raft):
@@ -17,12 +18,7 @@ def run(scenario, params=None, variant=None, cls=Raft):
 
 def replay(model, trace):
     """Re-execute the trace by action from its initial state; returns the states reached."""
-    state, states = trace.initial, [trace.initial]
-    for act, recorded in trace.steps:
-        state = model.apply(state, act)
-        assert state == recorded
-        states.append(state)
-    return states
+    return replay_states(model, trace)
 
 
 def reachable(model):
