@@ -10,6 +10,11 @@ from tiny_models import Grid, Ring, TwoBits
 from replaying import replay_states
 
 
+def check_parallel_now(model, workers, **kw):
+    """``check_parallel`` handing over to the workers from the first level, so they do the search."""
+    return check_parallel(model, workers, split=1, **kw)
+
+
 def replays(model, trace):
     return replay_states(model, trace)[-1]
 
@@ -18,7 +23,7 @@ def replays(model, trace):
 def test_two_phase_counts_match_one_worker(rm):
     model = TwoPhase({"rm": rm}).compile()
     one = check(model, progress=False)
-    two = check_parallel(model, 2, progress=False)
+    two = check_parallel_now(model, 2, progress=False)
     assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
         (one.status, one.distinct_states, one.states_generated, one.depth)
     assert two.extra["workers"] == 2 and two.extra["symmetry"] is False
@@ -29,7 +34,7 @@ def test_three_workers_on_hash_chain_and_its_broken_variant():
     for variant in (None, "unlinked"):
         model = HashChain({}, variant=variant).compile()
         one = check(model, progress=False)
-        three = check_parallel(model, 3, progress=False)
+        three = check_parallel_now(model, 3, progress=False)
         assert three.status == one.status
         if one.status == "ok":
             assert three.distinct_states == one.distinct_states == 1517
@@ -42,7 +47,7 @@ def test_three_workers_on_hash_chain_and_its_broken_variant():
 def test_violation_trace_is_rebuilt_from_owners_and_replays():
     model = TwoPhase({"rm": 4}, variant="no-wait").compile()
     one = check(model, progress=False)
-    two = check_parallel(model, 2, progress=False)
+    two = check_parallel_now(model, 2, progress=False)
     assert two.status == "violation" and two.violation.property == "TCConsistent"
     assert len(two.violation.trace) == len(one.violation.trace)
     last = replays(model, two.violation.trace)
@@ -51,19 +56,19 @@ def test_violation_trace_is_rebuilt_from_owners_and_replays():
 
 def test_transition_property_and_deadlock_and_witness():
     ring = Ring({"size": 7, "step_bad": 4}).compile()
-    r = check_parallel(ring, 2, progress=False)
+    r = check_parallel_now(ring, 2, progress=False)
     assert r.status == "violation" and r.violation.kind == "transition" and len(r.violation.trace) == 4
     assert replays(ring, r.violation.trace).n == 4
     grid = Grid({"size": 3}).compile()
     grid.definition.done = None
-    assert check_parallel(grid, 2, progress=False).status == check(grid, progress=False).status
+    assert check_parallel_now(grid, 2, progress=False).status == check(grid, progress=False).status
     bits = TwoBits({"witness": True}).compile()
-    assert check_parallel(bits, 2, progress=False).properties == check(bits, progress=False).properties
+    assert check_parallel_now(bits, 2, progress=False).properties == check(bits, progress=False).properties
 
 
 def test_limits_make_it_incomplete_never_ok():
     model = TwoPhase({"rm": 4}).compile()
-    r = check_parallel(model, 2, max_depth=3, progress=False)
+    r = check_parallel_now(model, 2, max_depth=3, progress=False)
     assert r.status == "incomplete" and r.stopped_by == "max-depth"
     assert r.distinct_states == check(model, max_depth=3, progress=False).distinct_states
     assert check_local(model, max_states=100).status == "incomplete"

@@ -6,6 +6,7 @@ index we keep the parent index and the action that first reached it, so a
 counterexample is rebuilt by re-applying actions from the initial state
 rather than by keeping every state in memory.
 
+A breadth-first level that outgrows memory spills to disk (``frontier``).
 Any limit that stops the search early yields ``incomplete``, never ``ok``.
 """
 
@@ -16,6 +17,7 @@ import time
 from array import array
 from typing import Any
 
+from consensuslab.checkers.frontier import SpillingFrontier
 from consensuslab.checkers.progress import Progress
 from consensuslab.checkers.result import CheckResult, Trace, Violation, rebuild_trace
 from consensuslab.models.model import Model
@@ -33,7 +35,7 @@ class Search:
 
     def __init__(self, model: Model, search: str = "bfs", max_states: int | None = None,
                  max_depth: int | None = None, time_limit: float | None = None,
-                 progress: bool = True):
+                 progress: bool = True, spill_after: int | None = None):
         if search not in ("bfs", "dfs"):
             raise ValueError("search must be bfs or dfs")
         self.model = model
@@ -42,6 +44,7 @@ class Search:
         self.max_depth = max_depth
         self.time_limit = time_limit
         self.progress = Progress(enabled=progress)
+        self.frontier = SpillingFrontier(spill_after)
         self.seen: set[int] = set()
         self.parents = array("q")
         self.via: list[Any] = []
@@ -111,6 +114,8 @@ class Search:
             idx = self._add(s0, -1, None)
             if idx is not None:
                 level.append((s0, idx))
+        size = len(level)
+        frontier = self.frontier
         model = self.model
         # The hot loop: everything it touches is a local name, and the common
         # case (a state seen before) costs one hash and one set probe.
@@ -127,7 +132,7 @@ class Search:
         count = 0
         generated = 0
         try:
-            while level:
+            while size:
                 if max_depth is not None and self.depth >= max_depth:
                     if any(successors(s) for s, _ in level):
                         self.stopped_by = "max-depth"
@@ -136,8 +141,11 @@ class Search:
                 push = nxt_level.append
                 for pos, (state, idx) in enumerate(level):
                     count += 1
-                    if count % CHECK_EVERY == 0 and self._limits(len(level) - pos + len(nxt_level)):
-                        return
+                    if count % CHECK_EVERY == 0:
+                        if self._limits(size - pos + frontier.spilled + len(nxt_level)):
+                            return
+                        if frontier.due(len(nxt_level)):
+                            frontier.spill(nxt_level)  # empties the list that ``push`` appends to
                     if slow_path:
                         out = self._expand(state, idx)
                     else:
@@ -164,9 +172,9 @@ class Search:
                         if new + 1 == max_states:
                             self.stopped_by = "max-states"
                             return
-                if nxt_level:
+                level, size = frontier.level(nxt_level)
+                if size:
                     self.depth += 1
-                level = nxt_level
         finally:
             if not slow_path:
                 self.generated += generated
@@ -227,6 +235,7 @@ class Search:
             if collecting:
                 gc.enable()
             self.progress.close()
+            self.frontier.close()
         seconds = time.monotonic() - self.started
         if violation is not None:
             status = "deadlock" if violation.kind == "deadlock" else "violation"
@@ -244,6 +253,8 @@ class Search:
                              depth=self.depth, seconds=seconds, violation=violation,
                              search=self.search, stopped_by=self.stopped_by)
         result.properties = self._verdicts(status, violation)
+        if self.frontier.spilled_total:
+            result.extra["frontier_spilled_states"] = self.frontier.spilled_total
         n = len(self.via)
         result.extra["fingerprint_collision_probability"] = float(f"{n * max(self.generated - n, 0) / 2.0 ** 64:.3g}")
         return result
@@ -266,6 +277,10 @@ class Search:
 
 def check(model: Model, search: str = "bfs", max_states: int | None = None,
           max_depth: int | None = None, time_limit: float | None = None,
-          progress: bool = True) -> CheckResult:
-    """Explore every reachable state of ``model`` within the limits and check its safety properties."""
-    return Search(model, search, max_states, max_depth, time_limit, progress).run()
+          progress: bool = True, spill_after: int | None = None) -> CheckResult:
+    """Explore every reachable state of ``model`` within the limits and check its safety properties.
+
+    ``spill_after``: states of a BFS level kept in memory before the rest go to disk
+    (default: only when the machine runs short of memory; see ``frontier``).
+    """
+    return Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()

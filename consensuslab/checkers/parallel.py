@@ -1,11 +1,11 @@
-"""``--workers N``: a level-synchronous breadth-first search in N processes.
+"""``--workers N``: a level-synchronous breadth-first search in N forked processes.
 
-States are partitioned by fingerprint (``fp % N``); each worker owns its
-partition's seen-set and parent links, expands its share of the current
-level, keeps successors it owns and ships the others, in batches, to their
-owners' inboxes.  A level ends when every worker has received an end marker
-from every other one; the parent then collects counts and findings, and
-rebuilds a counterexample by asking owners for parent links.
+The first levels run in this process; once the frontier is worth sharing,
+N workers fork with a copy of the seen-set and a slice of the frontier each.
+Every level they expand their own frontiers in parallel, then exchange only
+the fingerprints they found new (8 bytes a state, never the states), and a
+state found by several workers is kept by one of them chosen from its
+fingerprint (``Replica``).  Counts, depths and verdicts equal one worker's.
 
 Workers are forked, never spawned: ``hash()`` of a str-containing state is
 salted per process (and ``hash(None)`` is an address in 3.11), and fork is
@@ -13,24 +13,25 @@ what makes every worker inherit the parent's salt and address space, so all
 agree on every fingerprint.  Where fork is unavailable we refuse rather than
 silently produce wrong counts (``--cluster local:N`` uses stable fingerprints).
 
-Measured on this 2-core machine (benchmarks/bench_scale.py), two-phase rm=8:
-48 s with 2 workers against 68 s with one (1.4x); rm=9: 282 s against 441 s
-(1.56x).  The price is pickling the states shipped to their owners: about
-a quarter more CPU in all; states as tuples of small ints would ship cheaper.
+``Partition`` and ``check_local`` are the same search in one process (for
+symmetry and checkpoints), which can also partition states by owner.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import sys
+import signal
 import time
+from array import array
 from typing import Any, Callable
 
 from consensuslab.checkers.partition import Checks, Store, finish, pick, violation_for
+from consensuslab.checkers.progress import Progress
 from consensuslab.errors import UsageError
 
-BATCH = 20_000  # states per message between workers
+BATCH = 20_000  # states per shipment in a partitioned search (Partition with parts > 1)
+SPLIT = 2_000  # frontier states per worker at which the serial start hands over to the workers
 CHECK_EVERY = 1024
 SENT_CACHE = 4_000_000  # remembered shipped fingerprints per worker (bounded memory)
 
@@ -159,75 +160,239 @@ class Partition:
         return any(self.model.successors(s) for s, _ in self.frontier)
 
 
-def _worker(part: Partition, conn, inboxes: list) -> None:
+class Replica:
+    """One worker's share of a level-synchronous search.
+
+    Every worker keeps a full copy of the seen-set (fingerprints only) and
+    expands its own frontier; states never travel between workers.  After a
+    level each worker publishes the fingerprints it found new, and a state
+    found by several workers in the same level is kept by exactly one of them,
+    picked from the fingerprint, so the union of the workers' stores holds each
+    state once: the single-worker count.  The price is memory (N copies of the
+    seen-set) and N-1 set insertions per state; what it saves is pickling and
+    shipping states (the earlier design, which partitioned states by owner,
+    spent about a quarter more CPU on that and gained 1.4x on two cores).
+    """
+
+    def __init__(self, model, me: int, workers: int, canon: Callable | None, seen: set[int],
+                 base: int, frontier: list, fingerprint: Callable[[Any], int] = hash):
+        self.model, self.me, self.workers = model, me, workers
+        self.canon, self.fp = canon, fingerprint
+        self.seen = seen
+        self.base = base  # gids below this belong to the serial prefix the search started with
+        self.parents = array("q")
+        self.ks = array("l")
+        self.checks = Checks(model)
+        self.frontier = frontier
+        self.found: list = []  # (fp, state, parent gid, k) new this level, before the merge
+        self.generated = 0
+
+    def link(self, gid: int) -> tuple[int, int]:
+        local = (gid - self.base) // self.workers
+        return self.parents[local], self.ks[local]
+
+    def expand(self, deadline: float | None) -> tuple[tuple | None, bool]:
+        """Expand the frontier; returns (finding, stopped by the deadline)."""
+        model, canon, fpf = self.model, self.canon, self.fp
+        successors = model.successors
+        seen = self.seen
+        seen_add = seen.add
+        found = self.found
+        push = found.append
+        checks = self.checks
+        need_expanded = model.check_deadlock or bool(model.step_properties)
+        generated = 0
+        finding = None
+        for pos, (state, gid) in enumerate(self.frontier):
+            if deadline is not None and pos % CHECK_EVERY == 0 and time.monotonic() >= deadline:
+                self.generated += generated
+                return None, True
+            out = successors(state)
+            generated += len(out)
+            if need_expanded and (not out or model.step_properties):
+                finding = checks.expanded(state, gid, out)
+                if finding is not None:
+                    break
+            if canon is None:
+                for k, (_act, nxt) in enumerate(out):
+                    fp = fpf(nxt)
+                    if fp not in seen:
+                        seen_add(fp)
+                        push((fp, nxt, gid, k))
+            else:
+                for k, (_act, nxt) in enumerate(out):
+                    nxt = canon(nxt)
+                    fp = fpf(nxt)
+                    if fp not in seen:
+                        seen_add(fp)
+                        push((fp, nxt, gid, k))
+        self.generated += generated
+        return finding, False
+
+    def found_fingerprints(self) -> bytes:
+        return array("q", [f[0] for f in self.found]).tobytes()
+
+    def merge(self, others: list[tuple[int, bytes]]) -> tuple | None:
+        """Learn the other workers' new fingerprints; keep the new states this worker wins."""
+        me = self.me
+        mine = {f[0] for f in self.found}
+        finders: dict[int, list[int]] = {}
+        arrays = []
+        for worker, blob in others:
+            theirs = array("q")
+            theirs.frombytes(blob)
+            arrays.append(theirs)
+            for fp in mine.intersection(theirs):
+                finders.setdefault(fp, [me]).append(worker)
+        lost = {fp for fp, who in finders.items() if sorted(who)[(fp >> 7) % len(who)] != me}
+        for theirs in arrays:
+            self.seen.update(theirs)
+        parents, ks, workers, base = self.parents, self.ks, self.workers, self.base
+        checks = self.checks
+        check = checks.new_state if (checks.invariants or checks.pending) else None
+        frontier = []
+        push = frontier.append
+        finding = None
+        for fp, state, parent, k in self.found:
+            if fp in lost:
+                continue
+            gid = base + len(parents) * workers + me
+            parents.append(parent)
+            ks.append(k)
+            push((state, gid))
+            if check is not None and finding is None:
+                finding = check(state, gid)
+        self.found = []
+        self.frontier = frontier
+        return finding
+
+    def has_successors(self) -> bool:
+        return any(self.model.successors(s) for s, _ in self.frontier)
+
+
+def _serve(replica: Replica, conn) -> None:
     """A worker's command loop (runs in a forked process)."""
-    me, parts = part.part, part.parts
-    inbox = inboxes[me]
-    # States are immutable and acyclic, so the cyclic collector only costs here: unpickling
-    # each batch allocates enough to trigger it again and again over the whole heap
-    # (measured on two-phase rm=7: pickling and receiving took 2.8x as long with it on).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    # States are immutable and acyclic: the cyclic collector would only walk the seen-set.
     gc.disable()
-
-    def emit(owner: int, bucket: list) -> None:
-        inbox_put = inboxes[owner].put
-        inbox_put((me, bucket))
-
     try:
-        conn.send(("seeded", part.seed(), len(part.store)))
-        part.advance()
         while True:
             cmd, arg = conn.recv()
-            if cmd == "level":
-                finding, stopped = part.expand(lambda o, b: emit(o, b) if o != me else None, arg)
-                for owner in range(parts):
-                    if owner != me:
-                        inboxes[owner].put((me, None))
-                ended = 0
-                while ended < parts - 1:
-                    _src, batch = inbox.get()
-                    if batch is None:
-                        ended += 1
-                        continue
-                    finding = part.receive_batch(batch) or finding
-                conn.send(("level", finding, stopped, len(part.store), part.generated,
-                           sorted(part.checks.witnessed), len(part.frontier)))
-            elif cmd == "advance":
-                conn.send(part.advance())
+            if cmd == "expand":
+                finding, stopped = replica.expand(arg)
+                conn.send((finding, stopped, replica.generated))
+                conn.send_bytes(replica.found_fingerprints())
+            elif cmd == "merge":
+                others = [(worker, conn.recv_bytes()) for worker in arg]
+                finding = replica.merge(others)
+                conn.send((finding, len(replica.parents), sorted(replica.checks.witnessed),
+                           len(replica.frontier)))
             elif cmd == "has_successors":
-                conn.send(part.has_successors())
+                conn.send(replica.has_successors())
             elif cmd == "link":
-                conn.send(part.store.link(arg))
+                conn.send(replica.link(arg))
             else:
                 return
-    except (EOFError, KeyboardInterrupt):
+    except EOFError:
         return
 
 
 def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_states: int | None = None,
                    max_depth: int | None = None, time_limit: float | None = None, progress: bool = True,
-                   reduction: str | None = None):
-    """Breadth-first search in ``workers`` forked processes; the same counts as one worker."""
+                   reduction: str | None = None, split: int = SPLIT):
+    """Breadth-first search in ``workers`` forked processes; the same counts as one worker.
+
+    ``split``: frontier states per worker before the work is shared (tests use 1).
+
+    The first levels run here until the frontier is large enough to share;
+    then each worker forks with a copy of everything found so far and a slice
+    of the frontier, and the levels alternate between expanding (in parallel)
+    and merging the new fingerprints (see ``Replica``).
+    """
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs the fork start method (Linux): forked workers share the parent's "
                          "str-hash salt; elsewhere use --cluster local:N")
-    ctx = mp.get_context("fork")
     started = time.monotonic()
     deadline = started + time_limit if time_limit is not None else None
-    inboxes = [ctx.Queue() for _ in range(workers)]
+    meter = Progress(enabled=progress)
+    prefix = Partition(model, 0, 1, canon)
+    first = prefix.seed()
+    findings = [first] if first else []
+    prefix.advance()
+    depth, stopped_by = 0, None
+    witnessed: set[str] = set()
+    distinct, generated = len(prefix.store), 0
+    conns, procs = [], []
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while not findings and prefix.frontier and len(prefix.frontier) < split * workers:
+            if max_depth is not None and depth >= max_depth:
+                stopped_by = "max-depth" if prefix.has_successors() else None
+                break
+            finding, stopped = prefix.expand(lambda o, b: None, deadline)
+            if finding:
+                findings.append(finding)
+            elif stopped:
+                stopped_by = "time-limit"
+            elif prefix.advance():
+                depth += 1
+                if max_states is not None and len(prefix.store) >= max_states:
+                    stopped_by = "max-states"
+            if stopped_by:
+                break
+        distinct, generated = len(prefix.store), prefix.generated
+        witnessed = set(prefix.checks.witnessed)
+        if not findings and stopped_by is None and prefix.frontier:
+            conns, procs = _fork(model, prefix, workers, canon)
+            depth, distinct, generated, stopped_by, findings = _levels(
+                conns, prefix, workers, depth, deadline, max_states, max_depth, meter, witnessed)
+        violation = None
+        finding = pick(findings)
+        if finding is not None:
+            base = len(prefix.store)
+
+            def link(gid: int) -> tuple[int, int]:
+                if gid < base:
+                    return prefix.store.link(gid)
+                conn = conns[(gid - base) % workers]
+                conn.send(("link", gid))
+                return conn.recv()
+            violation = violation_for(model, finding, link, canon)
+            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
+    finally:
+        if collecting:
+            gc.enable()
+        meter.close()
+        _stop(conns, procs)
+    return finish(model, status_hint=stopped_by, violation=violation, distinct=distinct, generated=generated,
+                  depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
+                  symmetry=canon is not None, reduction=reduction)
+
+
+def _fork(model, prefix: Partition, workers: int, canon: Callable | None) -> tuple[list, list]:
+    """Start the workers, each with the prefix's seen-set and every ``workers``-th frontier state."""
+    ctx = mp.get_context("fork")
     conns, procs = [], []
     for w in range(workers):
         mine, theirs = ctx.Pipe()
-        part = Partition(model, w, workers, canon)
-        proc = ctx.Process(target=_worker, args=(part, theirs, inboxes), daemon=True)
+        replica = Replica(model, w, workers, canon, prefix.store.seen, len(prefix.store), prefix.frontier[w::workers])
+        proc = ctx.Process(target=_serve, args=(replica, theirs), daemon=True)
         proc.start()
+        theirs.close()
         conns.append(mine)
         procs.append(proc)
+    prefix.frontier = []
+    return conns, procs
+
+
+def _levels(conns: list, prefix: Partition, workers: int, depth: int, deadline: float | None,
+            max_states: int | None, max_depth: int | None, meter: Progress, witnessed: set[str]):
+    """Drive the workers level by level; returns (depth, distinct, generated, stopped_by, findings)."""
+    base, generated_before = len(prefix.store), prefix.generated
+    distinct, generated, stopped_by, findings = base, generated_before, None, []
     try:
-        seeded = [c.recv() for c in conns]
-        findings = [s[1] for s in seeded if s[1]]
-        distinct = sum(s[2] for s in seeded)
-        generated, depth, stopped_by, witnessed = 0, 0, None, set()
-        while not findings:
+        while True:
             if max_depth is not None and depth >= max_depth:
                 for c in conns:
                     c.send(("has_successors", None))
@@ -235,48 +400,51 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
                     stopped_by = "max-depth"
                 break
             for c in conns:
-                c.send(("level", deadline))
+                c.send(("expand", deadline))
             reports = [c.recv() for c in conns]
-            findings = [r[1] for r in reports if r[1]]
-            distinct = sum(r[3] for r in reports)
-            generated = sum(r[4] for r in reports)
-            for r in reports:
-                witnessed.update(r[5])
-            if any(r[2] for r in reports):
+            blobs = [c.recv_bytes() for c in conns]
+            generated = generated_before + sum(r[2] for r in reports)
+            findings = [r[0] for r in reports if r[0]]
+            if any(r[1] for r in reports):
                 stopped_by = "time-limit"
+            if findings or stopped_by:
                 break
-            for c in conns:
-                c.send(("advance", None))
-            sizes = [c.recv() for c in conns]
-            if not any(sizes):
+            for w, c in enumerate(conns):
+                others = [v for v in range(workers) if v != w]
+                c.send(("merge", others))
+                for v in others:
+                    c.send_bytes(blobs[v])
+            merged = [c.recv() for c in conns]
+            findings = [r[0] for r in merged if r[0]]
+            distinct = base + sum(r[1] for r in merged)
+            for r in merged:
+                witnessed.update(r[2])
+            queue = sum(r[3] for r in merged)
+            if findings or not queue:
                 break
             depth += 1
-            if progress and time.monotonic() - started > 2.0:
-                print(f"  level {depth}: {distinct:,} distinct states", file=sys.stderr, flush=True)
+            now = time.monotonic()
+            if meter.due(now):
+                meter.report(now, distinct, depth, queue, label=f"{workers} workers: ")
             if max_states is not None and distinct >= max_states:
                 stopped_by = "max-states"
                 break
-        violation = None
-        finding = pick(findings)
-        if finding is not None:
-            def link(gid: int) -> tuple[int, int]:
-                conns[gid % workers].send(("link", gid))
-                return conns[gid % workers].recv()
-            violation = violation_for(model, finding, link, canon)
-            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
-    finally:
-        for c in conns:
-            try:
-                c.send(("stop", None))
-            except OSError:
-                pass
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.terminate()
-    return finish(model, status_hint=stopped_by, violation=violation, distinct=distinct, generated=generated,
-                  depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
-                  symmetry=canon is not None, reduction=reduction)
+    except KeyboardInterrupt:
+        stopped_by = "interrupted"
+        findings = []
+    return depth, distinct, generated, stopped_by, findings
+
+
+def _stop(conns: list, procs: list) -> None:
+    for c in conns:
+        try:
+            c.send(("stop", None))
+        except OSError:
+            pass
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.terminate()
 
 
 def check_local(model, canon: Callable | None = None, max_states: int | None = None, max_depth: int | None = None,

@@ -16,14 +16,17 @@ def add_options(p) -> None:
     g.add_argument("--symmetry", action="store_true",
                    help="explore one state per orbit of the protocol's declared node symmetry")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="breadth-first search in N forked processes, states partitioned by fingerprint "
-                        "(with --swarm: N searches at a time)")
+                   help="breadth-first search in N forked processes, each expanding its share of every "
+                        "level (with --swarm: N searches at a time)")
     g.add_argument("--cluster", metavar="ADDRESS",
                    help="run the partitioned search on Dask: tcp://HOST:PORT or local:N (needs the "
                         "'distributed' extra)")
     g.add_argument("--swarm", type=positive_int, metavar="N",
                    help="N randomised bounded depth-first searches (finds bugs; never reports ok)")
     g.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="seed of --swarm (default 0)")
+    g.add_argument("--spill-after", type=positive_int, metavar="N",
+                   help="keep at most N states of a breadth-first level in memory, the rest on disk "
+                        "(default: spill only when the machine runs short of memory)")
     g.add_argument("--checkpoint", metavar="DIR",
                    help="save the search to DIR when --time-limit/--max-states stops it; resume from DIR")
 

@@ -54,7 +54,7 @@ def run(args) -> int:
         result = check_with_liveness(model, args, max_depth)
     else:
         result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                       time_limit=args.time_limit, progress=not args.quiet)
+                       time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after)
     if skipped:
         result.extra["liveness_not_checked"] = skipped
     save_trace(args, model, result)
