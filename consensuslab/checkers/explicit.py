@@ -123,6 +123,8 @@ class Search:
         seen_add, parents_append, via_append = seen.add, parents.append, via.append
         successors = model.successors
         invariants = [p.fn for p in model.invariants]
+        witnesses = [p.fn for p in self.pending_witnesses]
+        checked = bool(invariants or witnesses)  # does a new state need its properties evaluated?
         view = model.view
         identity_view = type(model).view is Model.view
         slow_path = bool(model.step_properties)
@@ -161,13 +163,22 @@ class Search:
                         new = len(via)
                         parents_append(idx)
                         via_append(act)
-                        if invariants:
+                        if checked:
                             v = nxt if identity_view else view(nxt)
-                            for inv in invariants:
-                                if not inv(v):
-                                    self._invariant_failed(nxt, new)
-                        if self.pending_witnesses:
-                            self._witness(nxt)
+                            try:
+                                for inv in invariants:
+                                    if not inv(v):
+                                        self._invariant_failed(nxt, new)
+                                for fn in witnesses:
+                                    if fn(v):
+                                        self._witness(nxt)
+                                        witnesses = [p.fn for p in self.pending_witnesses]
+                                        checked = bool(invariants or witnesses)
+                                        break
+                            except _Stop:
+                                raise
+                            except Exception:
+                                self._property_raised(nxt)
                         push((nxt, new))
                         if new + 1 == max_states:
                             self.stopped_by = "max-states"
@@ -178,6 +189,12 @@ class Search:
         finally:
             if not slow_path:
                 self.generated += generated
+
+    def _property_raised(self, state):
+        """Re-evaluate the properties one by one, so that the one that raised is named (ModelError)."""
+        self.model.first_broken_invariant(state)
+        self._witness(state)
+        raise AssertionError("a property raised once and not again: properties must be pure")
 
     def _invariant_failed(self, state, idx: int):
         broken = self.model.first_broken_invariant(state)

@@ -3,9 +3,9 @@
 The first levels run in this process; once the frontier is worth sharing,
 N workers fork with a copy of the seen-set and a slice of the frontier each.
 Every level they expand their own frontiers in parallel, then exchange only
-the fingerprints they found new (8 bytes a state, never the states), and a
-state found by several workers is kept by one of them chosen from its
-fingerprint (``Replica``).  Counts, depths and verdicts equal one worker's.
+the fingerprints they found new (16 bytes a state with the step that found
+it, never the states), and a state found by several workers is kept by the
+one whose step comes first in a fixed order (``Replica``).  Counts, depths and verdicts equal one worker's.
 
 Workers are forked, never spawned: ``hash()`` of a str-containing state is
 salted per process (and ``hash(None)`` is an address in 3.11), and fork is
@@ -28,9 +28,10 @@ from typing import Any, Callable
 
 from consensuslab.checkers.partition import Checks, Store, finish, pick, violation_for
 from consensuslab.checkers.progress import Progress
-from consensuslab.errors import UsageError
+from consensuslab.errors import ModelError, UsageError
 
 BATCH = 20_000  # states per shipment in a partitioned search (Partition with parts > 1)
+STEP_BITS = 20  # a step's key is parent gid << STEP_BITS | successor position
 SPLIT = 2_000  # frontier states per worker at which the serial start hands over to the workers
 CHECK_EVERY = 1024
 SENT_CACHE = 4_000_000  # remembered shipped fingerprints per worker (bounded memory)
@@ -167,7 +168,7 @@ class Replica:
     expands its own frontier; states never travel between workers.  After a
     level each worker publishes the fingerprints it found new, and a state
     found by several workers in the same level is kept by exactly one of them,
-    picked from the fingerprint, so the union of the workers' stores holds each
+    picked by the step that found it, so the union of the workers' stores holds each
     state once: the single-worker count.  The price is memory (N copies of the
     seen-set) and N-1 set insertions per state; what it saves is pickling and
     shipping states (the earlier design, which partitioned states by owner,
@@ -213,6 +214,9 @@ class Replica:
                 finding = checks.expanded(state, gid, out)
                 if finding is not None:
                     break
+            if len(out) >> STEP_BITS:
+                raise ModelError(f"{model.protocol}: a state has {len(out):,} successors; "
+                                 f"--workers handles at most {1 << STEP_BITS:,}")
             if canon is None:
                 for k, (_act, nxt) in enumerate(out):
                     fp = fpf(nxt)
@@ -230,23 +234,34 @@ class Replica:
         return finding, False
 
     def found_fingerprints(self) -> bytes:
-        return array("q", [f[0] for f in self.found]).tobytes()
+        """The new fingerprints of this level, each followed by the key of the step that found it."""
+        out = array("q")
+        for fp, _state, parent, k in self.found:
+            out.append(fp)
+            out.append(parent << STEP_BITS | k)
+        return out.tobytes()
 
-    def merge(self, others: list[tuple[int, bytes]]) -> tuple | None:
-        """Learn the other workers' new fingerprints; keep the new states this worker wins."""
+    def merge(self, others: list[bytes]) -> tuple | None:
+        """Learn the other workers' new fingerprints; keep the new states this worker wins.
+
+        A state found by several workers goes to the one whose step found it
+        with the least (parent gid, successor position): a rule that does not
+        depend on hash values, so the same command gives the same search and
+        the same counterexample in every run.
+        """
         me = self.me
-        mine = {f[0] for f in self.found}
-        finders: dict[int, list[int]] = {}
-        arrays = []
-        for worker, blob in others:
+        mine = {fp: parent << STEP_BITS | k for fp, _state, parent, k in self.found}
+        lost = set()
+        seen_add = self.seen.add
+        for blob in others:
             theirs = array("q")
             theirs.frombytes(blob)
-            arrays.append(theirs)
-            for fp in mine.intersection(theirs):
-                finders.setdefault(fp, [me]).append(worker)
-        lost = {fp for fp, who in finders.items() if sorted(who)[(fp >> 7) % len(who)] != me}
-        for theirs in arrays:
-            self.seen.update(theirs)
+            it = iter(theirs)
+            for fp, key in zip(it, it):
+                seen_add(fp)
+                mykey = mine.get(fp)
+                if mykey is not None and key < mykey:
+                    lost.add(fp)
         parents, ks, workers, base = self.parents, self.ks, self.workers, self.base
         checks = self.checks
         check = checks.new_state if (checks.invariants or checks.pending) else None
@@ -283,7 +298,7 @@ def _serve(replica: Replica, conn) -> None:
                 conn.send((finding, stopped, replica.generated))
                 conn.send_bytes(replica.found_fingerprints())
             elif cmd == "merge":
-                others = [(worker, conn.recv_bytes()) for worker in arg]
+                others = [conn.recv_bytes() for _ in range(arg)]
                 finding = replica.merge(others)
                 conn.send((finding, len(replica.parents), sorted(replica.checks.witnessed),
                            len(replica.frontier)))
@@ -410,10 +425,10 @@ def _levels(conns: list, prefix: Partition, workers: int, depth: int, deadline: 
             if findings or stopped_by:
                 break
             for w, c in enumerate(conns):
-                others = [v for v in range(workers) if v != w]
-                c.send(("merge", others))
-                for v in others:
-                    c.send_bytes(blobs[v])
+                c.send(("merge", workers - 1))
+                for v in range(workers):
+                    if v != w:
+                        c.send_bytes(blobs[v])
             merged = [c.recv() for c in conns]
             findings = [r[0] for r in merged if r[0]]
             distinct = base + sum(r[1] for r in merged)

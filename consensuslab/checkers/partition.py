@@ -173,24 +173,46 @@ class Checks:
     """Property checks on newly stored states, shared by every partitioned search."""
 
     def __init__(self, model):
+        from consensuslab.models.model import Model
+
         self.model = model
         self.invariants = [p.fn for p in model.invariants]
         self.pending = list(model.witnesses)
         self.witnessed: set[str] = set()
+        self.view = None if type(model).view is Model.view else model.view  # None: the state is its view
 
     def new_state(self, state, gid: int) -> tuple | None:
         """A finding when ``state`` breaks an invariant; records witnesses."""
-        if self.invariants:
-            view = self.model.view(state)
+        view = state if self.view is None else self.view(state)
+        try:
             for inv in self.invariants:
                 if not inv(view):
                     return ("invariant", self.model.first_broken_invariant(state).name, gid)
-        if self.pending:
-            for prop in list(self.pending):
-                if self.model.holds(prop, state):
-                    self.pending.remove(prop)
-                    self.witnessed.add(prop.name)
+            for fn in self.pending_fns:
+                if fn(view):
+                    self._witness(state)
+                    break
+        except Exception:  # name the property that raised (ModelError)
+            self.model.first_broken_invariant(state)
+            self._witness(state)
+            raise
         return None
+
+    def _witness(self, state) -> None:
+        for prop in list(self.pending):
+            if self.model.holds(prop, state):
+                self.pending.remove(prop)
+                self.witnessed.add(prop.name)
+
+    @property
+    def pending(self) -> list:
+        """The ``sometimes`` properties not witnessed yet."""
+        return self._pending
+
+    @pending.setter
+    def pending(self, props: list) -> None:
+        self._pending = list(props)
+        self.pending_fns = [p.fn for p in self._pending]
 
     def expanded(self, state, gid: int, out: list) -> tuple | None:
         """A finding for a deadlock or a broken transition property at ``state``."""
