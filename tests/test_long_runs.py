@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 
 def test_progress_is_printed_for_runs_over_two_seconds():
     proc = subprocess.run([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
@@ -22,9 +24,10 @@ def test_quick_runs_print_no_progress():
     assert proc.returncode == 0 and proc.stderr == ""
 
 
-def test_ctrl_c_yields_the_partial_result():
+@pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
+def test_ctrl_c_yields_the_partial_result(extra):
     proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
-                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     first = proc.stderr.readline()  # the first progress line: the search loop is running
     assert "states/s" in first and time.monotonic() < deadline
@@ -36,3 +39,16 @@ def test_ctrl_c_yields_the_partial_result():
     assert out["stopped_by"] == "interrupted"
     assert out["distinct_states"] > 0
     assert out["properties"]["TCConsistent"] == "unknown"
+
+
+def test_ctrl_c_in_a_symmetric_search_yields_the_partial_result():
+    from consensuslab.checkers.parallel import check_local
+    from consensuslab.checkers.symmetry import canonicaliser
+    from consensuslab.protocols.two_phase import TwoPhase
+    from test_checkpoint import interrupting
+
+    model = TwoPhase({"rm": 6}).compile()
+    canon, label = canonicaliser(model)
+    r = check_local(interrupting(model, at=(40,)), canon, reduction=label)
+    assert (r.status, r.stopped_by) == ("incomplete", "interrupted")
+    assert 0 < r.distinct_states < 553 and r.properties["TCConsistent"] == "unknown"

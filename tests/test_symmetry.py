@@ -7,6 +7,7 @@ import pytest
 from consensuslab.checkers.explicit import check
 from consensuslab.checkers.symmetry import brute_force, canonicaliser, check_symmetric, mappings
 from consensuslab.errors import UsageError
+from consensuslab.models.values import canon as canon_key
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
 from test_parallel import replays
@@ -92,3 +93,98 @@ def test_default_runs_unchanged_and_cli():
     assert proc.returncode == 0, proc.stderr
     assert out["distinct_states"] == two_phase_orbits(6) and out["symmetry"] is True
     assert out["reduction"].startswith("symmetry(RM:6)")
+
+
+# -- raft: servers are interchangeable (all of them, or within the ``candidates`` classes) ----------
+def raft(scenario=None, **params):
+    from consensuslab.checkers.liveness import opt_in_liveness
+    from consensuslab.protocols.raft import Raft
+
+    model = Raft.configure(params, scenario=scenario).compile()
+    opt_in_liveness(model)  # symmetry is for safety; the scenario names no liveness property here
+    return model
+
+
+RAFT_CASES = [
+    pytest.param(raft("tiny"), 6, 613, id="tiny"),  # 3,599 states unreduced
+    # only s1, s2 may stand for election: the group keeps s3 in place
+    pytest.param(raft(servers=3, max_term=3, candidates=2, drop=False), 2, 2764, id="two-candidates"),  # 5,523
+]
+
+
+@pytest.mark.parametrize("model,group,orbit_count", RAFT_CASES)
+def test_raft_orbit_count_is_exact(model, group, orbit_count):
+    states = reachable(model)
+    assert len(mappings(model.definition)) == group
+    assert orbits(model, states) == orbit_count < len(states)
+    r = check_symmetric(model)
+    assert r.status == "ok" and r.distinct_states == orbit_count
+    assert r.extra["reduction"].endswith("by signature sort")
+    assert check_symmetric(model, canon=brute_force(model.definition)).distinct_states == orbit_count
+
+
+@pytest.mark.parametrize("model,group,orbit_count", RAFT_CASES)
+def test_raft_group_is_a_symmetry_of_the_model(model, group, orbit_count):
+    """Renaming commutes with the successor relation, fixes the initial state and keeps every verdict;
+    the canonical form is one state of the orbit, the same for every renaming.  (Every other
+    reachable state, in a fixed order, to keep the test quick.)"""
+    d = model.definition
+    maps = mappings(d)
+    props = [p.fn for p in model.invariants + model.witnesses]
+    assert all(d.permute(s0, m) == s0 for s0 in model.initial_states() for m in maps)
+    for s in sorted(reachable(model), key=canon_key)[::2]:
+        after = {t for _, t in model.successors(s)}
+        images = {d.permute(s, m) for m in maps}
+        c = d.canonical(s)
+        assert c in images and all(d.canonical(ps) == c for ps in images)
+        for m in maps:
+            ps = d.permute(s, m)
+            assert {t for _, t in model.successors(ps)} == {d.permute(t, m) for t in after}
+            assert [p(model.view(ps)) for p in props] == [p(model.view(s)) for p in props]
+            assert all(d.committed_entries_immutable(ps, None, d.permute(t, m))
+                       == d.committed_entries_immutable(s, None, t) for t in after)
+
+
+def test_raft_candidates_bound_breaks_the_full_group():
+    """With ``candidates=2`` s3 never times out: renaming s1 to s3 is no symmetry, so it is not declared."""
+    model = raft(servers=3, candidates=2)
+    d = model.definition
+    assert d.symmetry == ("Candidate", "Voter") and d.Candidate == ("s1", "s2")
+    s0 = model.initial_states()[0]
+    swap = {"s1": "s3", "s2": "s2", "s3": "s1"}
+    assert {d.permute(t, swap) for _, t in model.successors(s0)} != {t for _, t in model.successors(s0)}
+
+
+def test_raft_small_quorum_same_verdict_and_trace_in_original_names():
+    model = raft("small-quorum")
+    plain, reduced = check(model, progress=False), check_symmetric(model)
+    assert (reduced.status, reduced.violation.property) == (plain.status, plain.violation.property) \
+        == ("violation", "election_safety")
+    assert len(reduced.violation.trace) == len(plain.violation.trace) == 4
+    assert model.first_broken_invariant(replays(model, reduced.violation.trace)).name == "election_safety"
+
+
+def test_raft_figure8_transition_violation_with_symmetry_replays():
+    """Figure 8 breaks committed_entries_immutable (a transition property) in 44 steps unreduced too
+    (tests/test_scenarios.py checks that run; 148,680 states, here half as many)."""
+    from replaying import replay_states
+
+    model = raft("figure8-immutable")
+    r = check_symmetric(model)
+    assert r.status == "violation" and r.violation.property == "committed_entries_immutable"
+    assert r.violation.kind == "transition" and len(r.violation.trace) == 44
+    assert r.extra["reduction"] == "symmetry(Candidate:2, Voter:1) by signature sort"
+    states = replay_states(model, r.violation.trace)
+    step = model.property_named("committed_entries_immutable").fn
+    assert not step(states[-2], r.violation.trace.steps[-1][0], states[-1])
+    assert all(step(a, None, b) for a, b in zip(states[:-2], states[1:-1]))
+
+
+def test_raft_cli_symmetry_and_liveness_refusal():
+    from clirun import cli, cli_json
+
+    proc, out = cli_json("check", "raft", "-p", "servers=3", "-p", "max_term=2", "--symmetry")
+    assert proc.returncode == 0, proc.stderr
+    assert out["distinct_states"] == 613 and out["reduction"] == "symmetry(Server:3) by signature sort"
+    proc = cli("check", "raft", "--scenario", "no-gst", "--symmetry")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "liveness" in proc.stderr

@@ -497,6 +497,9 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
             if max_states is not None and len(part.store) >= max_states:
                 stopped_by = "max-states"
                 break
+    except KeyboardInterrupt:  # Ctrl-C: what was searched so far is the (incomplete) result
+        stopped_by = "interrupted"
+        findings = []
     finally:
         if collecting:
             gc.enable()

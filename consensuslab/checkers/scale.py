@@ -64,7 +64,8 @@ def check_scaled(model, args, max_depth):
         canon, reduction = canonicaliser(model)
     if args.checkpoint:
         from consensuslab.checkers.checkpoint import check_checkpointed
-        return check_checkpointed(model, args.checkpoint, canon, reduction=reduction, **limits)
+        return check_checkpointed(model, args.checkpoint, canon, reduction=reduction,
+                                  progress=not args.quiet, **limits)
     if args.workers > 1:
         from consensuslab.checkers.parallel import check_parallel
         return check_parallel(model, args.workers, canon, progress=not args.quiet, reduction=reduction, **limits)

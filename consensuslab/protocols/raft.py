@@ -54,6 +54,7 @@ from consensuslab.models.properties import always, always_step, eventually, some
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
+from consensuslab.protocols import raft_symmetry
 from consensuslab.protocols.raft_log import (
     AppendEntriesRequest, AppendEntriesResponse, BagSpecModel, RequestVoteRequest, RequestVoteResponse,
     copies, last_term, reply, size, with_message, without_message,
@@ -133,10 +134,18 @@ class Raft(Spec):
                  properties=("leader_eventually",), expect="liveness", expect_property="leader_eventually"),
     )
 
+    #: the servers are interchangeable (TLC: SYMMETRY Permutations(Server)); used by --symmetry.
+    #: With ``candidates`` only s1..sN time out, so ``setup`` narrows it to two classes.
+    symmetry = ("Server",)
+
     def setup(self):
         n = self.servers
         self.Server = tuple(f"s{k + 1}" for k in range(n))
+        if 0 < self.candidates < n:  # permutations that keep the would-be candidates among themselves
+            self.Candidate, self.Voter = self.Server[:self.candidates], self.Server[self.candidates:]
+            self.symmetry = ("Candidate", "Voter")
         self.index = {name: k for k, name in enumerate(self.Server)}
+        self.server_classes = tuple(tuple(self.index[x] for x in getattr(self, c)) for c in self.symmetry)
         self.Value = tuple(range(1, self.values + 1))
         self.initial_next = (1,) * n
         self._messages = {}
@@ -401,6 +410,15 @@ class Raft(Spec):
         else:
             nxt = replace_at(s.nextIndex[i], jj, max(s.nextIndex[i][jj] - 1, 1))
         return s._replace(nextIndex=replace_at(s.nextIndex, i, nxt), messages=without_message(m, s.messages))
+
+    # -- symmetry (for --symmetry; raft_symmetry.py says why the representative is exact) --
+    def permute(self, s, mapping):
+        """``s`` with every server ``x`` renamed ``mapping[x]``."""
+        return raft_symmetry.permute(self, s, mapping)
+
+    def canonical(self, s):
+        """The orbit's representative: a signature sort, ties broken by the least image."""
+        return raft_symmetry.canonical(self, s)
 
     # -- properties (Figure 3 of the Raft paper) --------------------------------------
     @always
