@@ -294,6 +294,10 @@ def confirm_lasso(model, trace: Trace, name: str) -> None:
         what = "stops" if loop == last else "cycles"
         raise ReplayError(f"step {loop}: the behaviour {what} here without taking an action it must take "
                           f"({classifier.describe(missing[0])}): not a fair behaviour", loop)
+    from consensuslab.checkers.unbounded import confirm_lifted, has_renaming
+
+    if has_renaming(model):  # a cycle among renamed states: fair in real, growing values too
+        confirm_lifted(model, trace)
 
 
 def opt_in_liveness(model) -> list[str]:

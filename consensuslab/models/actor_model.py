@@ -44,6 +44,10 @@ class ActorModel(Model):
         if unknown:
             raise ModelError(f"{self.protocol}: Byzantine node {unknown[0]} is not a node; nodes: {', '.join(self.nodes)}")
         self._collect_handlers()
+        # optional protocol hooks for unbounded data (see models.renaming): a normal form applied to
+        # every state the model produces, and a timing guard over the whole state on spontaneous steps
+        self.normalise = getattr(protocol, "normal_form", None)
+        self.timing = getattr(protocol, "timing", None)
         self._ctx: dict[tuple[str, str | None], Any] = {}
         self._memo: dict[tuple, Any] = {}
         self._actions: dict[tuple, Action] = {}
@@ -214,12 +218,23 @@ class ActorModel(Model):
             sends.extend(out)
         net = self.network.add(self.network.empty(), sends)
         budgets = tuple(getattr(f, "budget", 0) for f in self.faults)
-        return [ActorState(tuple(locals_), tuple(timers), net, frozenset(), budgets)]
+        gs = ActorState(tuple(locals_), tuple(timers), net, frozenset(), budgets)
+        return [gs if self.normalise is None else self.normalise(World(self, gs))]
 
     def successors(self, gs: ActorState) -> list[tuple[Action, ActorState]]:
+        out = self.successors_before_normal_form(gs)
+        if self.normalise is not None:
+            normalise = self.normalise
+            out = [(act, normalise(World(self, nxt))) for act, nxt in out]
+        return out
+
+    def successors_before_normal_form(self, gs: ActorState) -> list[tuple[Action, ActorState]]:
+        """The successors as the handlers make them (``successors`` then applies the normal form, if any)."""
         out: list[tuple[Action, ActorState]] = []
         down, byz, index, locals_ = gs.down, self.byzantine, self.index, gs.locals
         action = self.action
+        timing = self.timing
+        view = None if timing is None else World(self, gs)
         for env, net_after in self.network.deliverable(gs.net):
             src, dst, msg = env
             if dst in down or dst in byz:
@@ -233,11 +248,12 @@ class ActorModel(Model):
                 continue
             for timer in sorted(gs.timers[i]):
                 name, res = self._timer(node, timer, locals_[i])
-                if res is not None:
+                if res is not None and (timing is None or timing(view, action("timer", name, node, (timer,)))):
                     out.append((action("timer", name, node, (timer,)),
                                 self._after(gs, i, res, gs.net, gs.timers[i] - {timer})))
             for act, res in self._local_steps(node, locals_[i]):
-                out.append((act, self._after(gs, i, res, gs.net)))
+                if timing is None or timing(view, act):
+                    out.append((act, self._after(gs, i, res, gs.net)))
         self._network_faults(gs, out)
         self._node_faults(gs, out)
         out.sort(key=_by_action)

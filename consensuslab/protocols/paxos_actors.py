@@ -18,6 +18,20 @@ scenario's network and faults, never from this file.
 A learner deliberately does *not* ignore quorums after deciding: it adopts
 the value of every quorum it completes, so ``decision_stable`` is a claim
 about the protocol, not about the learner's code.
+
+Unbounded ballots (``unbounded=1``): a proposer never runs out of ballots;
+each new one is above every ballot in use (the ballot a proposer picks once
+it has heard of the others, so it pre-empts them), and each proposer has one
+input value, ``v(i mod values + 1)`` for proposer ``i``.  Ballots are only
+compared and owned (``b mod proposers``), so states are identified up to an
+order- and owner-preserving renaming of their ballots, and a learner forgets
+its votes in a ballot that can get no further vote (``models.renaming``
+explains why both are exact).  The graph is then finite only if messages
+cannot pile up, which ``timely=1`` ensures: a proposer times out only when no
+message of its current ballot is in flight (timeouts exceed message delays,
+as after GST).  Scenario ``dueling-proposers`` is both: even with timely
+timeouts and a reliable network, two proposers can pre-empt each other for
+ever and no value is ever chosen.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.protocol import Protocol, handles, initial, local
 from consensuslab.models.records import evolve, message, state
+from consensuslab.models.renaming import OrderedRenaming, with_locals
 from consensuslab.models.scenario import Scenario
 from consensuslab.protocols.paxos import describe_quorums, quorum_size
 
@@ -95,6 +110,10 @@ class PaxosActors(Protocol):
         "max_ballot": Param(1, "ballots are 0..max_ballot; proposer i owns those = i mod proposers",
                             min=0, max=8),
         "quorum": Param(0, "quorum size; 0 = a majority", min=0, max=7),
+        "unbounded": Param(False, "ballots never run out: each new one is above every ballot in use "
+                                  "(max_ballot is ignored; states are equal up to renaming ballots)"),
+        "timely": Param(False, "a proposer times out only when no message of its current ballot is in flight "
+                               "(on a message soup, where nothing leaves, it then never times out)"),
     }
     variants = {
         "minority-quorum": "quorums have floor(n/2) acceptors, so two quorums need not intersect",
@@ -113,8 +132,10 @@ class PaxosActors(Protocol):
         Scenario("crash", "1 proposer, 3 acceptors, one of which (a minority) may crash for good",
                  {"proposers": 1, "max_ballot": 0}, faults=_crash, deadlock=False, states=516,
                  properties=_live),
-        Scenario("dueling-proposers", "2 proposers with 2 ballots each, pre-empting each other "
-                 "(large: for the liveness checker)", {"max_ballot": 3}, deadlock=False),
+        Scenario("dueling-proposers", "2 proposers with unbounded ballots, 2 acceptors, timely timeouts and a "
+                 "reliable network pre-empt each other for ever: no value is ever chosen (a lasso)",
+                 {"acceptors": 2, "unbounded": True, "timely": True}, network=Unordered(), deadlock=False,
+                 states=19809, properties=_live, expect="liveness", expect_property="eventually_chosen"),
         Scenario("stable-leader", "a single proposer with one ballot: nothing pre-empts it",
                  {"proposers": 1, "max_ballot": 0}, network=Unordered(), deadlock=False, states=210,
                  properties=_live),
@@ -129,6 +150,10 @@ class PaxosActors(Protocol):
     #: a proposer eventually starts its next ballot while it has one (its timeout fires);
     #: delivery to and from correct nodes is weakly fair by default, crashed acceptors owe nothing
     fairness = (Fair("local", "proposer_prepare", role=PROPOSER, per="node"),)
+    #: hooks of the actor model, set in ``setup`` where the parameters ask for them: the normal form
+    #: of unbounded ballots (models.renaming) and the timely-timeout guard
+    normal_form = None
+    timing = None
 
     def setup(self):
         self.q = quorum_size(self.acceptors, self.quorum, self.variant)
@@ -136,10 +161,24 @@ class PaxosActors(Protocol):
         self.value_names = tuple(f"v{i + 1}" for i in range(self.values))
         self.owned = {p: tuple(range(i, self.max_ballot + 1, self.proposers))
                       for i, p in enumerate(self.proposer_nodes)}
+        self.owner_index = {p: i for i, p in enumerate(self.proposer_nodes)}
+        if self.unbounded:
+            self.normal_form = OrderedRenaming(self.proposers, ballots_in, rename_ballots, self.forget_dead_votes)
+        if self.timely:
+            self.timing = self.timely_timeout
 
     def own_value(self, ballot: int) -> str:
-        """The value a proposer proposes in ``ballot`` when free to: a client request for that ballot."""
+        """The value a proposer proposes in ``ballot`` when free to: a client request for that ballot
+        (with unbounded ballots, its owner's input)."""
+        if self.unbounded:
+            return self.value_names[ballot % self.proposers % self.values]
         return self.value_names[ballot % self.values]
+
+    def started_values(self, proposer: str, s: ProposerState) -> set:
+        """The own values of the ballots ``proposer`` has started."""
+        if self.unbounded:  # every ballot of a proposer has its input as own value
+            return {self.own_value(s.bal)} if s.bal >= 0 else set()
+        return {self.own_value(b) for b in self.owned[proposer] if b <= s.bal}
 
     def topology(self):
         return {PROPOSER: self.proposer_nodes,
@@ -158,7 +197,10 @@ class PaxosActors(Protocol):
     @local(PROPOSER)
     def proposer_prepare(self, s, ctx):
         """Start the next ballot this proposer owns (a timeout, or the first attempt)."""
-        nxt = next((b for b in self.owned[ctx.me] if b > s.bal), None)
+        if self.unbounded:
+            nxt = self.normal_form.fresh(self.owner_index[ctx.me])
+        else:
+            nxt = next((b for b in self.owned[ctx.me] if b > s.bal), None)
         if nxt is None:
             return None
         return (evolve(s, bal=nxt, phase="prepare", promised_by=frozenset(), best=(-1, None), proposed=None),
@@ -217,7 +259,7 @@ class PaxosActors(Protocol):
     @always
     def validity(self, w):
         """A decided value is the own value of a ballot some proposer has started."""
-        proposed = {self.own_value(b) for p, s in w.items(PROPOSER) for b in self.owned[p] if b <= s.bal}
+        proposed = set().union(*(self.started_values(p, s) for p, s in w.items(PROPOSER)))
         return all(s.decision is None or s.decision in proposed for s in w.states(LEARNER))
 
     @always_step
@@ -239,3 +281,74 @@ class PaxosActors(Protocol):
     def done(self, w):
         """Nothing in flight: every ballot has run its course (decided or not)."""
         return not w.in_flight
+
+    # -- unbounded ballots: timing and the normal form -----------------------------------
+    def timely_timeout(self, w, action) -> bool:
+        """A proposer starts a new ballot only once no message of its current one is in flight."""
+        if action.name != "proposer_prepare":
+            return True
+        bal = w[action.node].bal
+        return bal < 0 or all(m.bal != bal for _, _, m in w.in_flight)
+
+    def forget_dead_votes(self, w):
+        """The raw state without the learners' votes in ballots that can get no further vote there.
+
+        A ballot's owner sends ``Accept`` once, leaving phase ``prepare``; so
+        when its owner is past that phase (or past the ballot), no ``Accept``
+        of it is in flight and no ``Accepted`` of it is on its way to a
+        learner, no acceptor can vote in it again and that learner can get
+        no further vote in it: its count is final.  A decision it made is
+        kept in ``decision``; the votes themselves can no longer change
+        anything, and nothing can make the ballot live again.
+        """
+        if not any(s.votes for s in w.states(LEARNER)):
+            return w.raw
+        in_flight = w.in_flight
+        live = {m.bal for _, _, m in in_flight if type(m) is Accept}
+        live.update(s.bal for s in w.states(PROPOSER) if s.phase == "prepare")
+        changes = {}
+        for node, s in w.items(LEARNER):
+            if not s.votes:
+                continue
+            mine = live | {m.bal for _, dst, m in in_flight if dst == node and type(m) is Accepted}
+            votes = frozenset(v for v in s.votes if v[1] in mine)
+            if votes != s.votes:
+                changes[node] = evolve(s, votes=votes)
+        return with_locals(w.model, w.raw, changes)
+
+
+def ballots_in(x) -> tuple:
+    """The ballots a local state or message holds (-1, "none", is not a ballot)."""
+    t = type(x)
+    if t is ProposerState:
+        found = (x.bal, x.best[0])
+    elif t is AcceptorState:
+        found = (x.promised, x.vbal)
+    elif t is LearnerState:
+        found = tuple(b for _, b, _ in x.votes)
+    elif t is Promise:
+        found = (x.bal, x.vbal)
+    elif t in (Prepare, Accept, Accepted):
+        found = (x.bal,)
+    else:
+        return ()
+    return tuple(b for b in found if b >= 0)
+
+
+def rename_ballots(x, f):
+    """``x`` with each ballot ``b`` replaced by ``f[b]`` (-1 stays)."""
+    def r(b):
+        return b if b < 0 else f[b]
+
+    t = type(x)
+    if t is ProposerState:
+        return evolve(x, bal=r(x.bal), best=(r(x.best[0]), x.best[1]))
+    if t is AcceptorState:
+        return evolve(x, promised=r(x.promised), vbal=r(x.vbal))
+    if t is LearnerState:
+        return evolve(x, votes=frozenset((a, r(b), v) for a, b, v in x.votes))
+    if t is Promise:
+        return Promise(r(x.bal), r(x.vbal), x.vval)
+    if t in (Prepare, Accept, Accepted):
+        return evolve(x, bal=r(x.bal))
+    return x
