@@ -30,6 +30,9 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress, no trace rendering")
     from consensuslab.checkers.scale import add_options as add_scale_options  # issue 9: --workers, --symmetry, ...
     add_scale_options(p)
+    p.add_argument("--reduction", choices=("por",),  # issue 9: checkers/reduction.py
+                   help="por: partial-order reduction of independent steps of different nodes "
+                        "(actor protocols, safety properties only)")
     p.set_defaults(handler=run)
 
 
@@ -48,7 +51,10 @@ def run(args) -> int:
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
     from consensuslab.checkers.scale import check_scaled, scaled  # issue 9
 
-    if scaled(args):
+    if getattr(args, "reduction", None):
+        from consensuslab.checkers.reduction import check_cli as check_reduced  # issue 9: --reduction por
+        result = check_reduced(model, args, max_depth)
+    elif scaled(args):
         result = check_scaled(model, args, max_depth)
     elif model.liveness:
         result = check_with_liveness(model, args, max_depth)
@@ -58,6 +64,9 @@ def run(args) -> int:
     if skipped:
         result.extra["liveness_not_checked"] = skipped
     save_trace(args, model, result)
+    if result.extra.get("checkpoint_saved"):  # --checkpoint: say where, and how to resume
+        from consensuslab.checkers.checkpoint import saved_line
+        print(saved_line(result), file=sys.stderr)
     v = result.violation
     if args.json:
         print_json(result.to_json())
