@@ -25,6 +25,18 @@ def test_json_has_checks_shape_plus_examples_and_coverage():
     assert out["violation"]["property"] == ref["violation"]["property"] == "tamper_detected"
     assert out["examples"] >= 1 and out["steps"] >= out["violation"]["trace_length"]
     assert out["coverage"]["kinds"]["step"] == out["steps"]
+    assert out["found_by"] == "walk" and out["examples"] == out["walks"] + out["hypothesis_examples"]
+    assert (out["max_walks"], out["max_examples"], out["max_steps"]) == (50_000, 200, 100)  # the defaults
+
+
+def test_walks_zero_is_hypothesis_alone_and_the_text_says_which_phase_found_it():
+    run = cli("simulate", "hash-chain", "--variant", "unlinked", "--walks", "0", "--quiet")
+    assert run.returncode == 12, run.stderr
+    assert "(0 random walks, " in run.stdout and "(Hypothesis) after" in run.stdout
+    run = cli("simulate", "hash-chain", "--variant", "unlinked", "--quiet")
+    assert "(a random walk) after" in run.stdout
+    doc = cli("simulate", "--help").stdout
+    assert "--walks N" in doc and "--walk-states N" in doc and "50,000" in doc
 
 
 def test_trace_out_is_confirmed_by_replay(tmp_path):
@@ -62,6 +74,8 @@ def test_same_seed_same_output():
     ("simulate", "no-such-protocol"),
     ("simulate", "two-phase", "--variant", "nope"),
     ("simulate", "two-phase", "--seed", "-1"),
+    ("simulate", "two-phase", "--walks", "-1"),
+    ("simulate", "two-phase", "--walk-states", "0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args):
     run = cli(*args)

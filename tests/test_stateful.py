@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import unittest
 from collections import deque
 from typing import NamedTuple
@@ -11,9 +12,13 @@ from hypothesis import settings
 
 from consensuslab.checkers.explicit import check
 from consensuslab.checkers.replay import replay_file
-from consensuslab.checkers.stateful import PropertyViolation, as_state_machine, simulate
+from consensuslab.checkers.result import Trace, Violation
+from consensuslab.checkers.stateful import (
+    WALK_STALL, Coverage, PropertyViolation, Successors, as_state_machine, random_walks, shrink, simulate,
+)
 from consensuslab.models.itf import write_trace
-from consensuslab.models.properties import always_step
+from consensuslab.models.properties import always, always_step
+from consensuslab.models.records import record
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import configure
 from consensuslab.testing import stateful_test
@@ -192,9 +197,148 @@ def test_simulate_agrees_with_exhaustive_search(name, params, variant, scenario)
     else:
         assert exhaustive.violation.property in broken
     reached = []
-    result = simulate(model, examples=300, steps=25, on_state=reached.append)
+    result = simulate(model, examples=300, steps=25, walks=2000, on_state=reached.append)
     assert reached and set(reached) <= reachable
     assert (result.violation is None) == (exhaustive.violation is None)
     if result.violation is not None:
         assert result.violation.property in broken
         assert set(result.violation.trace.states) <= reachable
+
+
+# -- random walks before Hypothesis; the shrinker ------------------------------------------
+class Deep(Spec):
+    """A counter that must be raised 60 times in a row: any Reset on the way starts it over.
+
+    Uniform choices (Up or Reset) get there with probability 2**-60; a walk that mutes
+    Reset (swarm testing) always does, given more than 60 steps.
+    """
+
+    name = "deep"
+
+    def init(self):
+        yield Counter(0)
+
+    @action
+    def Up(self, s):
+        return Counter(s.n + 1)
+
+    @action
+    def Reset(self, s):
+        if s.n:
+            return Counter(0)
+
+    @always
+    def shallow(self, s):
+        return s.n < 60
+
+
+def test_walks_with_muted_actions_find_a_bug_deeper_than_the_old_step_bound(tmp_path):
+    model = Deep().compile()
+    result = simulate(model, seed=3)
+    x = result.extra
+    assert result.status == "violation" and x["found_by"] == "walk"
+    assert x["examples_to_failure"] <= 100 and x["walks"] == x["examples_to_failure"]
+    assert x["hypothesis_examples"] == 0 and x["examples"] == x["walks"]
+    assert [a.name for a in result.violation.trace.actions] == ["Up"] * 60  # shrunk to the shortest
+    assert result.to_json()["violation"]["trace_length"] == 60
+
+
+def test_a_walk_stops_once_it_only_goes_round_in_circles():
+    from tiny_models import Ring
+
+    model = Ring.configure({"size": 3}, None, None).compile()
+    cov = Coverage()
+    found = random_walks(model, 40, 100, random.Random(0), cov, Successors(model))
+    assert found is None and cov.walks == cov.examples == 40 and len(cov.seen) == 3
+    # each walk: two steps to states new to it, then WALK_STALL steps back to visited ones
+    assert cov.steps == 40 * (2 + WALK_STALL) and cov.depth <= 2 + 2 + WALK_STALL
+
+
+def test_walks_stop_at_the_distinct_state_bound_then_hypothesis_runs():
+    model = model_of("two-phase", {"rm": 3})  # 288 states
+    result = simulate(model, walks=10_000, walk_states=50, examples=3, steps=20, seed=1)
+    x = result.extra
+    assert result.status == "ok" and 0 < x["walks"] < 100 and x["max_walks"] == 10_000
+    assert x["hypothesis_examples"] >= 3 and x["examples"] == x["walks"] + x["hypothesis_examples"]
+    assert sum(x["coverage"]["actions"].values()) == x["steps"]
+
+
+def test_same_seed_same_walks_and_trace():
+    model = model_of("paxos", variant="no-promise-check")
+    a, b = simulate(model, seed=9), simulate(model, seed=9)
+    assert a.extra["found_by"] == "walk" and _stable(a) == _stable(b)
+    assert a.distinct_states == b.distinct_states and a.extra["unshrunk_length"] == b.extra["unshrunk_length"]
+
+
+@record
+class Link(NamedTuple):
+    n: int
+    msg: str  # "", "req" or "resp": one message in flight at most
+    done: bool
+
+
+class Detour(Spec):
+    """Finish needs one Up and an empty network; a request/response on the way is a detour."""
+
+    name = "detour"
+
+    def init(self):
+        yield Link(0, "", False)
+
+    @action
+    def Up(self, s):
+        if not s.n:
+            return s._replace(n=1)
+
+    @action
+    def Send(self, s):
+        if not s.msg:
+            return s._replace(msg="req")
+
+    @action
+    def Reply(self, s):
+        if s.msg == "req":
+            return s._replace(msg="resp")
+
+    @action
+    def Ack(self, s):
+        if s.msg == "resp":
+            return s._replace(msg="")
+
+    @action
+    def Finish(self, s):
+        if s.n and not s.msg:
+            return s._replace(done=True)
+
+    @always
+    def unfinished(self, s):
+        return not s.done
+
+
+@pytest.mark.parametrize("names", [
+    ["Send", "Reply", "Up", "Ack", "Finish"],  # no run of it can go: only Send with its consequences
+    ["Send", "Reply", "Ack", "Send", "Reply", "Ack", "Up", "Send", "Reply", "Ack", "Finish"],  # loops
+])
+def test_shrink_cuts_detours_and_loops_that_deleting_runs_cannot(names):
+    model = Detour().compile()
+    initial = model.initial_states()[0]
+    trace, state = Trace(initial), initial
+    for name in names:
+        act = next(a for a, _ in model.successors(state) if a.name == name)
+        state = model.apply(state, act)
+        trace.steps.append((act, state))
+    shrunk = shrink(model, Violation("unfinished", "invariant", trace))
+    assert [a.name for a in shrunk.trace.actions] == ["Up", "Finish"]
+    assert (shrunk.property, shrunk.kind) == ("unfinished", "invariant")
+
+
+def test_figure8_found_and_confirmed_by_replay(tmp_path):
+    """Raft's Figure 8 (48 steps at the least) with default settings; seed 3 finds it in well under a second."""
+    model = model_of("raft", scenario="figure8")
+    result = simulate(model, seed=3)
+    v = result.violation
+    assert result.status == "violation" and v.property == "state_machine_safety"
+    assert 48 <= len(v.trace) <= result.extra["unshrunk_length"] <= result.extra["max_steps"]
+    path = tmp_path / "f8.itf.json"
+    write_trace(str(path), model, v.trace, v, result.status)
+    assert replay_file(str(path)).violation.property == "state_machine_safety"

@@ -1,7 +1,8 @@
-"""``consensuslab simulate``: deep random exploration with Hypothesis, shrunk counterexamples.
+"""``consensuslab simulate``: deep random exploration (random walks, then Hypothesis), shrunk counterexamples.
 
 Same JSON shape, statuses and exit codes as ``check``; ``ok`` means only that
-no violation was found in the examples run, which the JSON counts.
+no violation was found in the examples run, which the JSON counts (``walks``
+and ``hypothesis_examples`` say how many of each).
 """
 
 from __future__ import annotations
@@ -12,22 +13,30 @@ from consensuslab.commands._common import (
 
 
 def register(sub) -> None:
-    from consensuslab.checkers.stateful import DEFAULT_EXAMPLES, DEFAULT_STEPS
+    from consensuslab.checkers.stateful import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALK_STATES, DEFAULT_WALKS
 
-    p = sub.add_parser("simulate", help="explore random behaviours with Hypothesis and shrink failures",
-                       description="Run random behaviours of the protocol (Hypothesis stateful testing), "
-                                   "shrink the first violation found and report it. Same seed, same result. "
+    p = sub.add_parser("simulate", help="explore random behaviours (random walks, then Hypothesis) and shrink failures",
+                       description="Run random behaviours of the protocol: first fast random walks (swarm "
+                                   "testing: each walk mutes some action kinds and names), then Hypothesis "
+                                   "stateful testing; shrink the first violation found and report it. "
+                                   "Same seed, same result. "
                                    "Exit codes: 0 nothing found, 11 deadlock, 12 safety violation, "
                                    "3 interrupted, 2 bad input.")
     add_model_options(p)
+    p.add_argument("--walks", type=non_negative_int, default=DEFAULT_WALKS, metavar="N",
+                   help=f"random walks to run first, 0 for none (default {DEFAULT_WALKS:,})")
+    p.add_argument("--walk-states", type=positive_int, default=DEFAULT_WALK_STATES, metavar="N",
+                   help="start no more walks once this many distinct states have been reached "
+                        f"(default {DEFAULT_WALK_STATES:,}; bounds time and memory on large configurations)")
     p.add_argument("--examples", type=positive_int, default=DEFAULT_EXAMPLES, metavar="N",
-                   help=f"behaviours to try (default {DEFAULT_EXAMPLES})")
+                   help=f"Hypothesis behaviours to try after the walks (default {DEFAULT_EXAMPLES})")
     p.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS, metavar="N",
-                   help=f"maximum actions per behaviour (default {DEFAULT_STEPS})")
+                   help=f"maximum actions per walk and per Hypothesis behaviour (default {DEFAULT_STEPS})")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                    help="random seed (default 0); the same seed gives the same result")
     p.add_argument("--hypothesis-shrink", action="store_true",
-                   help="also run Hypothesis's own shrinker (slower; the action-level shrink always runs)")
+                   help="also run Hypothesis's own shrinker on a failure Hypothesis finds "
+                        "(slower; the action-level shrink always runs)")
     p.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     p.add_argument("--trace-out", metavar="FILE", help="write the shrunk counterexample as ITF JSON")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -43,8 +52,8 @@ def run(args) -> int:
     model = build_definition(args).compile()
     if args.no_deadlock:
         model.check_deadlock = False
-    result = simulate(model, examples=args.examples, steps=args.steps, seed=args.seed,
-                      hypothesis_shrink=args.hypothesis_shrink)
+    result = simulate(model, examples=args.examples, steps=args.steps, seed=args.seed, walks=args.walks,
+                      walk_states=args.walk_states, hypothesis_shrink=args.hypothesis_shrink)
     save_trace(args, model, result)
     v = result.violation
     if args.json:
@@ -62,10 +71,12 @@ def run(args) -> int:
 
 def coverage_text(extra: dict) -> str:
     """Examples run, where the failure came from, and what fired (a rule that never fires is a model smell)."""
-    line = f"  {extra['examples']:,} examples, {extra['steps']:,} steps (seed {extra['seed']})"
+    line = (f"  {extra['examples']:,} examples ({extra['walks']:,} random walks, "
+            f"{extra['hypothesis_examples']:,} Hypothesis), {extra['steps']:,} steps (seed {extra['seed']})")
     if extra.get("examples_to_failure") is not None:
-        line += (f"; failure in example {extra['examples_to_failure']} after {extra['unshrunk_length']} steps, "
-                 f"shrunk")
+        by = "a random walk" if extra.get("found_by") == "walk" else "Hypothesis"
+        line += (f"; failure in example {extra['examples_to_failure']} ({by}) after {extra['unshrunk_length']} "
+                 f"steps, shrunk")
     fired = ", ".join(f"{k} {n:,}" for k, n in extra["coverage"]["kinds"].items())
     lines = [line, f"  fired: {fired or 'nothing'}"]
     if extra["never_fired"]:
