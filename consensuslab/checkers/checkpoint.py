@@ -86,7 +86,7 @@ class _Slices(Partition):
         super().__init__(*args, **kwargs)
         self.interrupt, self.progress, self.depth = interrupt, progress, depth
 
-    def expand(self, emit, deadline=None):
+    def expand(self, deadline=None):
         frontier, pos = self.frontier, 0
         try:
             while pos < len(frontier):
@@ -95,7 +95,7 @@ class _Slices(Partition):
                     return None, True
                 chunk = frontier[pos:pos + SLICE]
                 self.frontier = chunk
-                finding, stopped = super().expand(emit, deadline)
+                finding, stopped = super().expand(deadline)
                 pos += len(chunk) - len(self.frontier)
                 if finding is not None or stopped:
                     return finding, stopped
@@ -180,7 +180,7 @@ def load(directory: str, model, canon, reduction: str | None) -> tuple[Partition
     if doc["identity"] != json.loads(json.dumps(_identity(model, reduction), default=str)):
         raise UsageError(f"checkpoint {directory}: saved for another model or options "
                          f"({doc['identity']['meta']}); use another directory")
-    part = _Slices(model, 0, 1, canon, stable_fingerprint, depth=doc["depth"])
+    part = _Slices(model, canon, stable_fingerprint, depth=doc["depth"])
     store = part.store
     store.seen = set(_from_bytes(blobs["seen"]))
     store.parents = _from_bytes(blobs["parents"])
@@ -228,7 +228,7 @@ def check_checkpointed(model, directory: str, canon=None, max_states: int | None
         loaded = load(directory, model, canon, reduction)
         part, depth, before = loaded if loaded else (None, 0, 0.0)
         if part is None:
-            part = _Slices(model, 0, 1, canon, stable_fingerprint)
+            part = _Slices(model, canon, stable_fingerprint)
             finding = part.seed()
             part.advance()
             part.depth = 0

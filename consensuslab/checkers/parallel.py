@@ -14,7 +14,7 @@ agree on every fingerprint.  Where fork is unavailable we refuse rather than
 silently produce wrong counts (``--cluster local:N`` uses stable fingerprints).
 
 ``Partition`` and ``check_local`` are the same search in one process (for
-symmetry and checkpoints), which can also partition states by owner.
+symmetry and checkpoints).
 """
 
 from __future__ import annotations
@@ -30,76 +30,47 @@ from consensuslab.checkers.partition import Checks, Store, finish, pick, violati
 from consensuslab.checkers.progress import Progress
 from consensuslab.errors import ModelError, UsageError
 
-BATCH = 20_000  # states per shipment in a partitioned search (Partition with parts > 1)
 STEP_BITS = 20  # a step's key is parent gid << STEP_BITS | successor position
 SPLIT = 2_000  # frontier states per worker at which the serial start hands over to the workers
 CHECK_EVERY = 1024
-SENT_CACHE = 4_000_000  # remembered shipped fingerprints per worker (bounded memory)
 
 
 class Partition:
-    """One partition's search: its store, its frontier, and the expansion of one level."""
+    """A level-synchronous search in this process: its store, its frontier, and the expansion of one level.
 
-    def __init__(self, model, part: int = 0, parts: int = 1, canon: Callable | None = None,
-                 fingerprint: Callable[[Any], int] = hash):
-        self.model, self.part, self.parts = model, part, parts
+    Used for ``--symmetry`` and ``--checkpoint`` runs and for the first levels of ``--workers``.
+    """
+
+    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] = hash):
+        self.model = model
         self.canon, self.fp = canon, fingerprint
-        self.store = Store(part, parts)
+        self.store = Store()
         self.checks = Checks(model)
         self.frontier: list = []  # (state, gid) of the current level
         self.next: list = []  # states of the next level found so far
         self.generated = 0
-        self.sent: set[int] = set()  # fingerprints already shipped to their owners: never ship twice
 
     def seed(self) -> tuple | None:
-        """Take the initial states this partition owns."""
+        """Take the initial states."""
         finding = None
         for k, s0 in enumerate(self.model.initial_states()):
             rep = self.canon(s0) if self.canon else s0
-            fp = self.fp(rep)
-            if fp % self.parts == self.part:
-                finding = self.receive(fp, rep, -1, k) or finding
+            gid = self.store.add(self.fp(rep), -1, k)
+            if gid is not None:
+                self.next.append((rep, gid))
+                finding = self.checks.new_state(rep, gid) or finding
         return finding
 
-    def receive(self, fp: int, state, parent: int, k: int) -> tuple | None:
-        gid = self.store.add(fp, parent, k)
-        if gid is None:
-            return None
-        self.next.append((state, gid))
-        return self.checks.new_state(state, gid)
-
-    def receive_batch(self, batch: list) -> tuple | None:
-        """``receive`` for a batch from another worker, with the common case (seen before) inlined."""
-        seen, parents, ks = self.store.seen, self.store.parents, self.store.ks
-        parts, part, push, checks = self.parts, self.part, self.next.append, self.checks
-        check = checks.new_state if (checks.invariants or checks.pending) else None
-        finding = None
-        for fp, state, parent, k in batch:
-            if fp in seen:
-                continue
-            seen.add(fp)
-            gid = len(parents) * parts + part
-            parents.append(parent)
-            ks.append(k)
-            push((state, gid))
-            if check is not None and finding is None:
-                finding = check(state, gid)
-        return finding
-
-    def expand(self, emit: Callable[[int, list], None], deadline: float | None = None) -> tuple[tuple | None, bool]:
+    def expand(self, deadline: float | None = None) -> tuple[tuple | None, bool]:
         """Expand the frontier; returns (finding, stopped by the deadline).  Unexpanded states stay in frontier."""
-        model, canon, fpf, part, parts = self.model, self.canon, self.fp, self.part, self.parts
+        model, canon, fpf = self.model, self.canon, self.fp
         successors = model.successors
         store = self.store
         seen, parents, ks = store.seen, store.parents, store.ks
         checks = self.checks
+        check = checks.new_state if (checks.invariants or checks.pending) else None
         need_expanded = model.check_deadlock or bool(model.step_properties)
-        buckets: list[list] = [[] for _ in range(parts)]
-        sent = self.sent
-        if len(sent) > SENT_CACHE:
-            sent.clear()
-        nxt_level = self.next
-        push = nxt_level.append
+        push = self.next.append
         frontier = self.frontier
         generated = 0
         finding = None
@@ -120,26 +91,17 @@ class Partition:
                 if canon is not None:
                     nxt = canon(nxt)
                 fp = fpf(nxt)
-                owner = fp % parts
-                if owner == part:
-                    if fp in seen:
-                        continue
-                    seen.add(fp)
-                    new = len(parents) * parts + part
-                    parents.append(gid)
-                    ks.append(k)
-                    push((nxt, new))
-                    if checks.invariants or checks.pending:
-                        finding = checks.new_state(nxt, new)
-                        if finding is not None:
-                            break
-                elif fp not in sent:
-                    sent.add(fp)
-                    bucket = buckets[owner]
-                    bucket.append((fp, nxt, gid, k))
-                    if len(bucket) >= BATCH:
-                        emit(owner, bucket)
-                        buckets[owner] = []
+                if fp in seen:
+                    continue
+                seen.add(fp)
+                new = len(parents)
+                parents.append(gid)
+                ks.append(k)
+                push((nxt, new))
+                if check is not None:
+                    finding = check(nxt, new)
+                    if finding is not None:
+                        break
             if finding is not None:
                 pos += 1
                 break
@@ -147,9 +109,6 @@ class Partition:
             pos = len(frontier)
         self.frontier = frontier[pos:]
         self.generated += generated
-        for owner, bucket in enumerate(buckets):
-            if bucket:
-                emit(owner, bucket)
         return finding, stopped
 
     def advance(self) -> int:
@@ -330,7 +289,7 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
     started = time.monotonic()
     deadline = started + time_limit if time_limit is not None else None
     meter = Progress(enabled=progress)
-    prefix = Partition(model, 0, 1, canon)
+    prefix = Partition(model, canon)
     first = prefix.seed()
     findings = [first] if first else []
     prefix.advance()
@@ -345,7 +304,7 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
             if max_depth is not None and depth >= max_depth:
                 stopped_by = "max-depth" if prefix.has_successors() else None
                 break
-            finding, stopped = prefix.expand(lambda o, b: None, deadline)
+            finding, stopped = prefix.expand(deadline)
             if finding:
                 findings.append(finding)
             elif stopped:
@@ -473,7 +432,7 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
     deadline = started + time_limit if time_limit is not None else None
     findings = []
     if part is None:
-        part = Partition(model, 0, 1, canon)
+        part = Partition(model, canon)
         f = part.seed()
         findings = [f] if f else []
         part.advance()
@@ -485,7 +444,7 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
             if max_depth is not None and depth >= max_depth:
                 stopped_by = "max-depth" if part.has_successors() else None
                 break
-            finding, stopped = part.expand(lambda o, b: None, deadline)
+            finding, stopped = part.expand(deadline)
             if finding:
                 findings.append(finding)
                 break

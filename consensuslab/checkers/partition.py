@@ -63,10 +63,9 @@ def stable_fingerprint(state: Any) -> int:
 
 
 class Store:
-    """One partition's seen-set (fingerprints only) and parent links."""
+    """A search's seen-set (fingerprints only) and parent links; a state's gid is its position."""
 
-    def __init__(self, part: int = 0, parts: int = 1):
-        self.part, self.parts = part, parts
+    def __init__(self):
         self.seen: set[int] = set()
         self.parents = array("q")
         self.ks = array("l")
@@ -79,14 +78,13 @@ class Store:
         if fp in self.seen:
             return None
         self.seen.add(fp)
-        gid = len(self.parents) * self.parts + self.part
+        gid = len(self.parents)
         self.parents.append(parent)
         self.ks.append(k)
         return gid
 
     def link(self, gid: int) -> tuple[int, int]:
-        local = gid // self.parts
-        return self.parents[local], self.ks[local]
+        return self.parents[gid], self.ks[gid]
 
 
 def chain(link: Callable[[int], tuple[int, int]], gid: int) -> tuple[int, list[int]]:
