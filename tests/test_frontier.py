@@ -23,8 +23,8 @@ def test_spilled_search_equals_in_memory_search():
 
 def test_spilled_search_finds_the_same_shortest_counterexample():
     model = TwoPhase({"rm": 4}, variant="no-wait").compile()
-    plain = check(model, progress=False)
-    spilled = check(model, progress=False, spill_after=3)
+    plain = check(model, progress=False, engine="interpreted")
+    spilled = check(model, progress=False, spill_after=3, engine="interpreted")
     assert spilled.status == "violation" and spilled.violation.property == "TCConsistent"
     assert [a for a, _ in spilled.violation.trace.steps] == [a for a, _ in plain.violation.trace.steps]
     last = replay_states(model, spilled.violation.trace)[-1]

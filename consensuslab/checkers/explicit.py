@@ -277,27 +277,58 @@ class Search:
         return result
 
     def _verdicts(self, status: str, violation: Violation | None) -> dict[str, str]:
-        complete = status in ("ok",) or (status == "violation" and violation and violation.kind == "sometimes")
-        out = {}
-        for prop in self.model.invariants + self.model.step_properties:
-            if violation is not None and violation.property == prop.name:
-                out[prop.name] = "violated"
-            else:
-                out[prop.name] = "holds" if complete else "unknown"
-        for prop in self.model.witnesses:
-            if prop.name in self.witnessed:
-                out[prop.name] = "witnessed"
-            else:
-                out[prop.name] = "unwitnessed" if complete else "unknown"
-        return out
+        return verdicts(self.model, status, violation, self.witnessed)
+
+
+def verdicts(model: Model, status: str, violation: Violation | None, witnessed: set[str]) -> dict[str, str]:
+    """Each safety property's verdict: holds/violated/witnessed/unwitnessed, or unknown when incomplete."""
+    complete = status in ("ok",) or (status == "violation" and violation and violation.kind == "sometimes")
+    out = {}
+    for prop in model.invariants + model.step_properties:
+        if violation is not None and violation.property == prop.name:
+            out[prop.name] = "violated"
+        else:
+            out[prop.name] = "holds" if complete else "unknown"
+    for prop in model.witnesses:
+        if prop.name in witnessed:
+            out[prop.name] = "witnessed"
+        else:
+            out[prop.name] = "unwitnessed" if complete else "unknown"
+    return out
 
 
 def check(model: Model, search: str = "bfs", max_states: int | None = None,
           max_depth: int | None = None, time_limit: float | None = None,
-          progress: bool = True, spill_after: int | None = None) -> CheckResult:
+          progress: bool = True, spill_after: int | None = None, engine: str = "auto") -> CheckResult:
     """Explore every reachable state of ``model`` within the limits and check its safety properties.
 
     ``spill_after``: states of a BFS level kept in memory before the rest go to disk
     (default: only when the machine runs short of memory; see ``frontier``).
+    ``engine``: ``compiled`` packs states and memoises the spec's actions (``checkers/compiled.py``),
+    ``interpreted`` calls them on every state; ``auto`` compiles what can be compiled.
     """
-    return Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
+    if engine not in ("auto", "compiled", "interpreted"):
+        raise ValueError("engine must be auto, compiled or interpreted")
+    declined = None  # why a compiled run of this spec handed over (reported in the JSON)
+    if engine != "interpreted":
+        from consensuslab.checkers.compiled import CompiledSearch, unsupported_reason
+
+        not_a_spec = unsupported_reason(model, search)
+        if not_a_spec is None:
+            compiled = CompiledSearch(model, max_states, max_depth, time_limit, progress, spill_after,
+                                      insist=engine == "compiled")
+            began = time.monotonic()
+            result = compiled.run()
+            if result is not None:
+                return result
+            declined = compiled.declined
+            if time_limit is not None:  # the limit covers both runs
+                time_limit = max(time_limit - (time.monotonic() - began), 0.001)
+        if engine == "compiled":
+            from consensuslab.errors import UsageError
+            raise UsageError(f"--engine compiled: {not_a_spec or declined}")
+    result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
+    result.extra["engine"] = "interpreted"
+    if declined is not None:
+        result.extra["compiled_declined"] = declined
+    return result

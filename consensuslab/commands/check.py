@@ -28,6 +28,10 @@ def register(sub) -> None:
                         "that the scenario leaves off")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress, no trace rendering")
+    p.add_argument("--engine", choices=("auto", "compiled", "interpreted"), default="auto",
+                   help="compiled: pack states into integers and memoise the spec's actions and invariants "
+                        "on the bits they read (TLA+-style specs, breadth-first); interpreted: call them on "
+                        "every state; auto (default): compiled where the spec allows it")
     from consensuslab.checkers.scale import add_options as add_scale_options  # issue 9: --workers, --symmetry, ...
     add_scale_options(p)
     p.add_argument("--reduction", choices=("por",),  # issue 9: checkers/reduction.py
@@ -60,7 +64,8 @@ def run(args) -> int:
         result = check_with_liveness(model, args, max_depth)
     else:
         result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                       time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after)
+                       time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after,
+                       engine=getattr(args, "engine", "auto"))
     if skipped:
         result.extra["liveness_not_checked"] = skipped
     save_trace(args, model, result)
@@ -130,7 +135,7 @@ def check_with_liveness(model, args, max_depth):
     deadlock, model.check_deadlock = model.check_deadlock, False
     started = time.monotonic()
     safety = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                   time_limit=args.time_limit, progress=not args.quiet)
+                   time_limit=args.time_limit, progress=not args.quiet, engine=getattr(args, "engine", "auto"))
     model.check_deadlock = deadlock
     if safety.status != "ok":
         safety.properties.update({p.name: "unknown" for p in model.liveness})

@@ -1,0 +1,446 @@
+"""The compiled breadth-first search: a spec's actions and invariants become table look-ups.
+
+States are packed into ints (``models/packing.py``).  Each action and each
+conjunct of each invariant is memoised on the bits it reads
+(``checkers/memo.py``), and the memos are grouped so that expanding a state
+costs a few dict probes and, per successor, ``state & keep | bits``, one set
+probe and, when new, a few more probes for the invariants.  The user writes
+nothing special: the spec's own methods are traced on views of packed states
+and every traced answer is confirmed once on the real state.
+
+The same search as ``explicit.Search`` in every other respect: the
+distinct-state and generated counts are equal, a counterexample is a
+shortest one and is rebuilt by re-applying the actions on real states, and
+limits, progress, spilling and Ctrl-C behave the same.  A spec the packing
+cannot represent (not NamedTuple states, a function that tells a view from a
+record) is handed back to the interpreted search with the reason.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from array import array
+
+from consensuslab.checkers.frontier import SpillingFrontier
+from consensuslab.checkers.memo import Group, Unit, conjuncts, plan_groups
+from consensuslab.checkers.progress import Progress
+from consensuslab.checkers.result import CheckResult, Violation, rebuild_trace
+from consensuslab.models.model import Model
+from consensuslab.models.packing import Layout, Overflow, Reshape, Unsupported
+
+CHECK_EVERY = 1024
+#: expansions with one group per unit, to learn the masks the grouping is planned from
+WARMUP = 2000
+#: layouts tried before giving up (each widening at least doubles a field's room)
+MAX_RESTARTS = 24
+#: with engine auto, more traced calls than this per expanded state after the warm-up means the
+#: memo does not pay (each trace runs the function twice): the interpreted search takes over
+MAX_TRACES_PER_STATE = 1.0
+#: states whose compiled successors are compared with ``model.successors`` on the real state
+CROSS_CHECKED = 300
+
+
+class _Stop(Exception):
+    def __init__(self, violation: Violation):
+        self.violation = violation
+
+
+def unsupported_reason(model: Model, search: str) -> str | None:
+    """Why this model/search cannot use the compiled search (None: it can)."""
+    from consensuslab.models.spec import SpecModel
+
+    if search != "bfs":
+        return "the compiled search is breadth-first"
+    if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
+        return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
+    if model.step_properties:
+        return "transition properties are checked by the interpreted search"
+    if type(model).view is not Model.view:
+        return "a spec with a view is checked by the interpreted search"
+    return None
+
+
+class CompiledSearch:
+    def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
+                 time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
+                 insist: bool = False):
+        self.model = model
+        self.insist = insist  # engine=compiled: keep going even when the memo does not pay
+        self.max_states = max_states
+        self.max_depth = max_depth
+        self.time_limit = time_limit
+        self.show_progress = progress
+        self.spill_after = spill_after
+        self.restarts = 0
+
+    # -- set-up per layout --------------------------------------------------------------
+    def _units(self, layout: Layout) -> None:
+        model = self.model
+        self.actions = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in model._table]
+        self.invariant_units = []
+        for prop in model.invariants:
+            pieces = conjuncts(prop.fn) or [prop.fn]
+            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout)
+                                     for k, fn in enumerate(pieces)]
+        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout) for p in self.pending_witnesses]
+        full = layout.full
+        self.grown = [False]
+        self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
+        self.groups = plan_groups(self.actions, full, self.grown, budget=0)  # one per unit until the warm-up
+        self.inv_groups = plan_groups(self.invariant_units, full, self.grown, budget=0)
+
+    def _regroup(self) -> None:
+        full = self.layout.full
+        self.groups = plan_groups(self.actions, full, self.grown)
+        # a conjunct that reads nothing is constant, and it held: no need to look it up again
+        varying = [u for u in self.invariant_units if u.mask or not u.traced]
+        self.inv_groups = plan_groups(varying, full, self.grown)
+        self.grouped = True
+
+    # -- running ----------------------------------------------------------------------
+    def run(self) -> CheckResult | None:
+        """The result, or None (with ``self.declined``) when the spec cannot be compiled."""
+        self.declined = None
+        model = self.model
+        started = time.monotonic()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            initial = model.initial_states()
+            try:
+                layout = Layout.learn(initial)
+            except Unsupported as exc:
+                self.declined = str(exc)
+                return None
+            while True:
+                try:
+                    return self._attempt(layout, initial, started)
+                except Overflow:
+                    layout.widen()
+                except Reshape as exc:
+                    layout.demote(exc.field)
+                except Unsupported as exc:
+                    self.declined = str(exc)
+                    return None
+                self.restarts += 1
+                if self.restarts > MAX_RESTARTS:
+                    self.declined = "the state's fields keep outgrowing their packing"
+                    return None
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _attempt(self, layout: Layout, initial: list, started: float) -> CheckResult:
+        self.layout = layout
+        self.started = started
+        self.progress = Progress(enabled=self.show_progress)
+        self.frontier = SpillingFrontier(self.spill_after)
+        self.seen: set[int] = set()
+        self.parents = array("q")
+        self.via: list = []
+        self.roots: dict = {}
+        self.generated = 0
+        self.depth = 0
+        self.stopped_by = None
+        self.pending_witnesses = list(self.model.witnesses)
+        self.witnessed: set[str] = set()
+        self.grouped = False
+        self.count = 0
+        self.warmup = WARMUP
+        packed = layout.encode_all(initial)
+        self._units(layout)
+        self.mode = "levels" if self._levels_possible() else "states"
+        violation = None
+        try:
+            if self.mode == "levels":
+                from consensuslab.checkers.levels import level_search
+                level_search(self, packed, initial)
+            else:
+                self._bfs(packed, initial)
+        except _Stop as stop:
+            violation = stop.violation
+        except KeyboardInterrupt:
+            self.stopped_by = "interrupted"
+        finally:
+            self.progress.close()
+            self.frontier.close()
+        return self._result(violation)
+
+    def _levels_possible(self) -> bool:
+        """Whole levels in numpy need states of at most 64 bits; spilling is the per-state search's."""
+        if self.layout.bits > 64 or self.spill_after is not None:
+            return False
+        try:
+            import numpy  # noqa: F401
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            return False
+        return True
+
+    # -- safeguards ---------------------------------------------------------------------
+    def traced(self) -> int:
+        return sum(u.traced for u in self.actions) + sum(u.traced for u in self.invariant_units)
+
+    def judge_memo(self, traced_before: int, expanded: int) -> None:
+        """After the warm-up: hand over to the interpreted search when the memo keeps missing."""
+        if self.insist or self.count < self.warmup or not expanded:
+            return
+        rate = (self.traced() - traced_before) / expanded
+        if rate > MAX_TRACES_PER_STATE:
+            raise Unsupported(f"the memo misses too often to pay ({rate:.1f} traced calls per state)")
+
+    def cross_check(self, s: int) -> None:
+        """The compiled steps of ``s`` must be exactly ``model.successors`` of the real state."""
+        layout = self.layout
+        compiled = []
+        for u in self.actions:
+            out = u.value(s)
+            if out is not None:
+                compiled.append((str(u.label), s & ~out[0] | out[1]))
+        expected = [(str(act), layout.encode(nxt)) for act, nxt in self.model.successors(layout.decode(s))]
+        if sorted(compiled) != sorted(expected):
+            raise Unsupported("the model's successors are not its action table's")
+
+    # -- hooks of the level-at-a-time search (checkers/levels.py) --------------------------
+    def evaluate(self, group, s: int) -> None:
+        """Fill ``group``'s memo entry for packed state ``s``."""
+        if group.is_action:
+            group.miss(s)
+        else:
+            self._property_miss(group, s, None)
+
+    def invariant_failed_at(self, s: int, depth: int) -> None:
+        from consensuslab.checkers.levels import trace_back
+
+        broken = self.model.first_broken_invariant(self.layout.decode(s))
+        if broken is None:
+            raise Unsupported("an invariant's conjuncts disagree with the invariant")
+        raise _Stop(Violation(broken.name, "invariant", trace_back(self, s, depth)))
+
+    def deadlock_at(self, s: int, depth: int) -> None:
+        from consensuslab.checkers.levels import deadlock_violation
+
+        if not self.model.is_done(self.layout.decode(s)):
+            raise _Stop(deadlock_violation(self, s, depth))
+
+    def witnessed_group(self, group) -> None:
+        name = group.units[0].label
+        self.witnessed.add(name)
+        self.pending_witnesses = [p for p in self.pending_witnesses if p.name != name]
+        self.witness_groups = [g for g in self.witness_groups if g is not group]
+
+    def distinct(self) -> int:
+        return self.seen_count if self.mode == "levels" else len(self.via)
+
+    # -- the search ---------------------------------------------------------------------
+    def _bfs(self, packed_initial: list[int], initial: list) -> None:
+        seen, parents, via = self.seen, self.parents, self.via
+        seen_add, parents_append, via_append = seen.add, parents.append, via.append
+        level = []
+        for s0, state in zip(packed_initial, initial):
+            if s0 in seen:
+                continue
+            seen_add(s0)
+            idx = len(via)
+            parents_append(-1)
+            via_append(None)
+            self.roots[idx] = state
+            self._check_new(s0, idx)
+            level.append(s0)
+        size = len(level)
+        base = 0
+        frontier = self.frontier
+        check_deadlock = self.model.check_deadlock
+        max_states = self.max_states if self.max_states is not None else -1
+        max_depth = self.max_depth
+        groups = [(g.mask, g.table, g) for g in self.groups]
+        invs = [(g.mask, g.table, g) for g in self.inv_groups]
+        witnesses = [(u.mask, u.table, u) for u in self.witness_units]
+        grown = self.grown
+        traced_mark = self.traced()
+        count = 0
+        generated = 0
+        new = len(via)
+        try:
+            while size:
+                if max_depth is not None and self.depth >= max_depth:
+                    if any(self._enabled(s) for s in level):
+                        self.stopped_by = "max-depth"
+                    return
+                nxt = []
+                push = nxt.append
+                idx = base - 1
+                for s in level:
+                    idx += 1
+                    count += 1
+                    if count % CHECK_EVERY == 0:
+                        if self._limits(size - (idx - base) + frontier.spilled + len(nxt)):
+                            return
+                        if frontier.due(len(nxt)):
+                            frontier.spill(nxt)
+                    if count <= CROSS_CHECKED:
+                        self.cross_check(s)
+                    if count % WARMUP == 0:
+                        self.count = count
+                        self.judge_memo(traced_mark, WARMUP)
+                        traced_mark = self.traced()
+                        if not self.grouped:
+                            self._regroup()
+                            groups, invs = self._tables()
+                    enabled = 0
+                    for mask, table, group in groups:
+                        entry = table.get(s & mask)
+                        if entry is None:
+                            entry = group.miss(s)
+                        enabled += entry[0]
+                        for label, keep, bits in entry[1]:
+                            t = s & keep | bits
+                            if t in seen:
+                                continue
+                            seen_add(t)
+                            parents_append(idx)
+                            via_append(label)
+                            for pmask, ptable, pgroup in invs:
+                                ok = ptable.get(t & pmask)
+                                if ok is None:
+                                    ok = self._property_miss(pgroup, t, new)
+                                if not ok:
+                                    self._invariant_failed(t, new)
+                            if witnesses:
+                                witnesses = self._witness(t, witnesses)
+                            push(t)
+                            new += 1
+                            if new == max_states:
+                                self.stopped_by = "max-states"
+                                generated += self._enabled_count(s) - enabled  # as if s were expanded whole
+                                return
+                    generated += enabled
+                    if not enabled and check_deadlock:
+                        self._deadlock(s, idx)
+                    if grown[0]:
+                        groups, invs = self._tables()
+                base += size
+                level, size = frontier.level(nxt)
+                if size:
+                    self.depth += 1
+        except _Stop:
+            generated += self._enabled_count(s) - enabled  # the interpreted search counts s's steps first
+            raise
+        finally:
+            self.generated += generated
+
+    def _tables(self):
+        self.grown[0] = False
+        return ([(g.mask, g.table, g) for g in self.groups],
+                [(g.mask, g.table, g) for g in self.inv_groups])
+
+    def _enabled(self, s: int) -> bool:
+        return any((g.table.get(s & g.mask) or g.miss(s))[0] for g in self.groups)
+
+    def _enabled_count(self, s: int) -> int:
+        return sum((g.table.get(s & g.mask) or g.miss(s))[0] for g in self.groups)
+
+    # -- properties, deadlocks, traces ------------------------------------------------------
+    def _check_new(self, s: int, idx: int) -> None:
+        for g in self.inv_groups:
+            ok = g.table.get(s & g.mask)
+            if ok is None:
+                ok = self._property_miss(g, s, idx)
+            if not ok:
+                self._invariant_failed(s, idx)
+        self._witness(s, [(u.mask, u.table, u) for u in self.witness_units])
+
+    def _property_miss(self, group, s: int, idx: int | None) -> bool:
+        try:
+            return group.miss(s)
+        except (Overflow, Reshape, Unsupported):
+            raise
+        except Exception:
+            # as the interpreted search: the first property that fails or raises, in declaration order
+            state = self.layout.decode(s)
+            broken = self.model.first_broken_invariant(state)
+            if broken is not None:
+                if idx is None:
+                    self.invariant_failed_at(s, self.depth)
+                raise _Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+            for unit in group.units:  # a witness raised
+                self.model.holds(self.model.property_named(unit.label), state)
+            raise
+
+    def _invariant_failed(self, s: int, idx: int):
+        broken = self.model.first_broken_invariant(self.layout.decode(s))
+        if broken is None:
+            raise Unsupported("an invariant's conjuncts disagree with the invariant")
+        raise _Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+
+    def _witness(self, s: int, tables: list) -> list:
+        found = []
+        for mask, table, unit in tables:
+            hit = table.get(s & mask)
+            if hit is None:
+                try:
+                    hit = unit.value(s)
+                except (Overflow, Reshape, Unsupported):
+                    raise
+                except Exception:
+                    self.model.holds(self.model.property_named(unit.label), self.layout.decode(s))
+                    raise
+            if hit:
+                found.append(unit)
+        if not found and all(mask == unit.mask and table is unit.table for mask, table, unit in tables):
+            return tables
+        for unit in found:
+            self.witnessed.add(unit.label)
+            self.pending_witnesses = [p for p in self.pending_witnesses if p.name != unit.label]
+        self.witness_units = [u for u in self.witness_units if u not in found]
+        return [(u.mask, u.table, u) for u in self.witness_units]
+
+    def _deadlock(self, s: int, idx: int) -> None:
+        if not self.model.is_done(self.layout.decode(s)):
+            raise _Stop(Violation("deadlock", "deadlock", self.trace_to(idx), message="no action is enabled"))
+
+    def trace_to(self, idx: int):
+        return rebuild_trace(self.model, self.roots, self.parents, self.via, idx)
+
+    def _limits(self, queue: int) -> bool:
+        now = time.monotonic()
+        if self.progress.due(now):
+            self.progress.report(now, len(self.via), self.depth, queue)
+        if self.time_limit is not None and now - self.started >= self.time_limit:
+            self.stopped_by = "time-limit"
+            return True
+        return False
+
+    # -- the result ------------------------------------------------------------------------
+    def _result(self, violation: Violation | None) -> CheckResult:
+        from consensuslab.checkers.explicit import verdicts
+
+        seconds = time.monotonic() - self.started
+        if violation is not None:
+            status = "deadlock" if violation.kind == "deadlock" else "violation"
+        elif self.stopped_by is not None:
+            status = "incomplete"
+        elif self.pending_witnesses:
+            status = "violation"
+            missing = self.pending_witnesses[0]
+            violation = Violation(missing.name, "sometimes", None,
+                                  message="no reachable state satisfies it: the model may be vacuous")
+        else:
+            status = "ok"
+        result = CheckResult(status=status, model_meta=self.model.meta(),
+                             distinct_states=self.distinct(), states_generated=self.generated,
+                             depth=self.depth, seconds=seconds, violation=violation,
+                             search="bfs", stopped_by=self.stopped_by)
+        result.properties = verdicts(self.model, status, violation, self.witnessed)
+        if self.frontier.spilled_total:
+            result.extra["frontier_spilled_states"] = self.frontier.spilled_total
+        result.extra["engine"] = "compiled"
+        result.extra["compiled"] = {
+            "state_bits": self.layout.bits,
+            "search": "levels" if self.mode == "levels" else "states",
+            "restarts": self.restarts,
+            "action_groups": len(self.groups),
+            "invariant_groups": len(self.inv_groups),
+            "traced_calls": sum(u.traced for u in self.actions + self.invariant_units),
+        }
+        return result
