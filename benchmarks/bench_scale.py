@@ -3,6 +3,7 @@
     python benchmarks/bench_scale.py            # rm=8 set (a few minutes)
     python benchmarks/bench_scale.py --big      # adds rm=9 (10,340,352 states) for us and SPIN
     python benchmarks/bench_scale.py --only spin,sym
+    python benchmarks/bench_scale.py --big --only spin,w1,w2 --repeat 3   # the SPIN and workers targets
     python benchmarks/bench_scale.py --only raft --repeat 3   # raft 3 servers with and without --symmetry
 
 Every row is its own process, measured with ``os.wait4``: wall time, CPU
@@ -118,13 +119,15 @@ def rows(big: bool, only: set[str] | None, repeat: int = 1):
         ("cluster", lambda: run_cluster(6, "stable")),
         ("cluster", lambda: run_cluster(6, "hash")),
         ("spin", lambda: run_spin(8)),
-        ("w1", lambda: run_py("two-phase rm=8, 1 worker (explicit)", ["two-phase", "-p", "rm=8"])),
+        ("w1", lambda: run_py("two-phase rm=8, 1 worker (compiled)", ["two-phase", "-p", "rm=8"])),
         ("w2", lambda: run_py("two-phase rm=8 --workers 2", ["two-phase", "-p", "rm=8", "--workers", "2"])),
+        ("interp", lambda: run_py("two-phase rm=8 --engine interpreted",
+                                  ["two-phase", "-p", "rm=8", "--engine", "interpreted"])),
     ]
     if big:
         plan += [
             ("spin", lambda: run_spin(9)),
-            ("w1", lambda: run_py("two-phase rm=9, 1 worker", ["two-phase", "-p", "rm=9"])),
+            ("w1", lambda: run_py("two-phase rm=9, 1 worker (compiled)", ["two-phase", "-p", "rm=9"])),
             ("w2", lambda: run_py("two-phase rm=9 --workers 2", ["two-phase", "-p", "rm=9", "--workers", "2"])),
             ("sym", lambda: run_py("two-phase rm=9 --symmetry", ["two-phase", "-p", "rm=9", "--symmetry"])),
         ]
@@ -137,7 +140,7 @@ def rows(big: bool, only: set[str] | None, repeat: int = 1):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true", help="add rm=9 (minutes, ~2-3 GB)")
-    ap.add_argument("--only", help="comma-separated tags: sym,raft,ck,cluster,spin,w1,w2")
+    ap.add_argument("--only", help="comma-separated tags: sym,raft,ck,cluster,spin,w1,w2,interp")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each row N times and keep the fastest (wall) run: other jobs on a shared "
                          "machine only ever add time")

@@ -286,15 +286,15 @@ def test_limits_give_incomplete_results():
 
 
 def test_ctrl_c_gives_the_partial_result(monkeypatch):
-    real, calls = levels_module.expand, []
+    real, calls = levels_module.generate, []
 
-    def interrupted(search, level, with_origin=False):
+    def interrupted(level, rows, with_origin=False):
         calls.append(1)
         if len(calls) == 6:
             raise KeyboardInterrupt
-        return real(search, level, with_origin)
+        return real(level, rows, with_origin)
 
-    monkeypatch.setattr(levels_module, "expand", interrupted)
+    monkeypatch.setattr(levels_module, "generate", interrupted)
     r = check(TwoPhase({"rm": 4}).compile(), progress=False)
     assert (r.status, r.stopped_by) == ("incomplete", "interrupted")
     assert 0 < r.distinct_states < 1568
@@ -329,3 +329,23 @@ def test_cli_engine_option():
     proc = cli("check", "raft", "--scenario", "tiny", "--engine", "compiled")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--engine compiled" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("variant", [None, "no-wait"])
+def test_worker_threads_give_the_same_result_and_trace(variant):
+    model = TwoPhase({"rm": 5}, variant=variant).compile()
+    one, two = (check(model, progress=False, workers=n) for n in (1, 2))
+    assert two.extra["workers"] == 2 and two.extra["compiled"]["search"] == "levels"
+    assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
+        (one.status, one.distinct_states, one.states_generated, one.depth)
+    if one.violation is not None:
+        assert [str(a) for a, _ in two.violation.trace.steps] == [str(a) for a, _ in one.violation.trace.steps]
+
+
+def test_cli_workers_use_the_compiled_threads_where_the_spec_compiles():
+    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--workers", "2", "--quiet")
+    assert proc.returncode == 0 and out["engine"] == "compiled" and out["workers"] == 2
+    assert out["distinct_states"] == 8832
+    proc, out = cli_json("check", "raft", "--scenario", "tiny", "--workers", "2", "--quiet")
+    assert proc.returncode == 0 and out["engine"] == "interpreted" and out["workers"] == 2
+    assert out["distinct_states"] == 3599

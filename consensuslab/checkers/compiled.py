@@ -64,8 +64,9 @@ def unsupported_reason(model: Model, search: str) -> str | None:
 class CompiledSearch:
     def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
                  time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
-                 insist: bool = False):
+                 insist: bool = False, workers: int = 1):
         self.model = model
+        self.workers = workers  # threads of the level-at-a-time search
         self.insist = insist  # engine=compiled: keep going even when the memo does not pay
         self.max_states = max_states
         self.max_depth = max_depth
@@ -435,6 +436,8 @@ class CompiledSearch:
         if self.frontier.spilled_total:
             result.extra["frontier_spilled_states"] = self.frontier.spilled_total
         result.extra["engine"] = "compiled"
+        result.extra.update({"workers": self.workers if self.mode == "levels" else 1,
+                             "symmetry": False, "reduction": None})
         result.extra["compiled"] = {
             "state_bits": self.layout.bits,
             "search": "levels" if self.mode == "levels" else "states",

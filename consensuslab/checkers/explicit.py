@@ -299,13 +299,15 @@ def verdicts(model: Model, status: str, violation: Violation | None, witnessed: 
 
 def check(model: Model, search: str = "bfs", max_states: int | None = None,
           max_depth: int | None = None, time_limit: float | None = None,
-          progress: bool = True, spill_after: int | None = None, engine: str = "auto") -> CheckResult:
+          progress: bool = True, spill_after: int | None = None, engine: str = "auto",
+          workers: int = 1) -> CheckResult:
     """Explore every reachable state of ``model`` within the limits and check its safety properties.
 
     ``spill_after``: states of a BFS level kept in memory before the rest go to disk
     (default: only when the machine runs short of memory; see ``frontier``).
     ``engine``: ``compiled`` packs states and memoises the spec's actions (``checkers/compiled.py``),
     ``interpreted`` calls them on every state; ``auto`` compiles what can be compiled.
+    ``workers``: threads of the compiled search, or else processes of ``parallel.check_parallel``.
     """
     if engine not in ("auto", "compiled", "interpreted"):
         raise ValueError("engine must be auto, compiled or interpreted")
@@ -316,7 +318,7 @@ def check(model: Model, search: str = "bfs", max_states: int | None = None,
         not_a_spec = unsupported_reason(model, search)
         if not_a_spec is None:
             compiled = CompiledSearch(model, max_states, max_depth, time_limit, progress, spill_after,
-                                      insist=engine == "compiled")
+                                      insist=engine == "compiled", workers=workers)
             began = time.monotonic()
             result = compiled.run()
             if result is not None:
@@ -327,7 +329,12 @@ def check(model: Model, search: str = "bfs", max_states: int | None = None,
         if engine == "compiled":
             from consensuslab.errors import UsageError
             raise UsageError(f"--engine compiled: {not_a_spec or declined}")
-    result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
+    if workers > 1:
+        from consensuslab.checkers.parallel import check_parallel
+        result = check_parallel(model, workers, None, progress=progress, max_states=max_states,
+                                max_depth=max_depth, time_limit=time_limit)
+    else:
+        result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
     result.extra["engine"] = "interpreted"
     if declined is not None:
         result.extra["compiled_declined"] = declined

@@ -59,7 +59,11 @@ class Tables:
 
 
 def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
-    """Each state's row in the group's tables, tracing the keys the memo has not seen."""
+    """Each state's row in the group's tables, tracing the keys the memo has not seen.
+
+    A key is traced on the least state that has it, so what is traced (and so
+    the order values are interned in) does not depend on the order of a level.
+    """
     while True:
         tables = search.tables.get(id(group))
         if tables is None or not tables.current(group):
@@ -76,7 +80,7 @@ def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
             missing = np.ones(len(states), dtype=bool)
         miss_keys = keys[missing]
         miss_states = states[missing]
-        order = np.argsort(miss_keys, kind="stable")
+        order = np.lexsort((miss_states, miss_keys))
         miss_keys, miss_states = miss_keys[order], miss_states[order]
         first = np.ones(len(miss_keys), dtype=bool)
         first[1:] = miss_keys[1:] != miss_keys[:-1]
@@ -87,12 +91,11 @@ def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
                 break  # the key widened: match the level again under the new mask
 
 
-def expand(search, level: np.ndarray, with_origin: bool = False):
-    """Every step of every state of ``level``: (successors, enabled per state[, parents, labels]) per group."""
+def generate(level: np.ndarray, rows: list, with_origin: bool = False):
+    """The steps of ``level`` from each group's (tables, positions): pure numpy, safe in a thread."""
     enabled = np.zeros(len(level), dtype=np.int64)
     out = []
-    for group in search.groups:
-        tables, pos = positions(search, group, level)
+    for tables, pos in rows:
         enabled += tables.enabled[pos]
         counts = tables.nsteps[pos]
         total = int(counts.sum())
@@ -107,6 +110,11 @@ def expand(search, level: np.ndarray, with_origin: bool = False):
     return out, enabled
 
 
+def expand(search, level: np.ndarray, with_origin: bool = False):
+    """Every step of every state of ``level``: successors per group, and the enabled count per state."""
+    return generate(level, [positions(search, g, level) for g in search.groups], with_origin)
+
+
 def holding(search, groups: list, states: np.ndarray) -> np.ndarray:
     """Per state: does every property unit of these groups hold?"""
     ok = np.ones(len(states), dtype=bool)
@@ -114,6 +122,59 @@ def holding(search, groups: list, states: np.ndarray) -> np.ndarray:
         tables, pos = positions(search, group, states)
         ok &= tables.ok[pos]
     return ok
+
+
+#: a multiplicative hash (Knuth): a state's partition is its top bits after multiplying
+MIX = U64(0x9E3779B97F4A7C15)
+
+
+def partition(states: np.ndarray, parts: int) -> list[np.ndarray]:
+    if parts == 1:
+        return [states]
+    owner = (states * MIX) >> U64(56)
+    owner %= U64(parts)
+    return [states[owner == j] for j in range(parts)]
+
+
+def unseen(candidates: list[np.ndarray], seen: np.ndarray) -> np.ndarray:
+    """The distinct candidates not in ``seen`` (sorted); sorting is what keeps this cache-friendly."""
+    cand = np.sort(np.concatenate(candidates)) if len(candidates) != 1 else np.sort(candidates[0])
+    if not len(cand):
+        return cand
+    keep = np.ones(len(cand), dtype=bool)
+    np.not_equal(cand[1:], cand[:-1], out=keep[1:])
+    cand = cand[keep]
+    if not len(seen):
+        return cand
+    pos = np.searchsorted(seen, cand)
+    np.minimum(pos, len(seen) - 1, out=pos)
+    return cand[seen[pos] != cand]
+
+
+class Workers:
+    """``--workers N``: N threads over numpy kernels, which release the GIL.
+
+    Each level is cut into N slices for generating steps; the steps are then
+    routed by a hash of the state to N partitions of the seen-set, each
+    deduplicated and merged by its own thread.  Python work (tracing keys
+    the memo has not seen) stays on the calling thread, before the split.
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        self.pool = None
+        if n > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="consensuslab-level")
+
+    def map(self, fn, items):
+        if self.pool is None:
+            return [fn(x) for x in items]
+        return list(self.pool.map(fn, items))
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def level_search(search, packed_initial: list[int], initial: list) -> None:
@@ -126,7 +187,9 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     level = np.unique(np.array(packed_initial, dtype=U64))
     search.levels = [level]
     search.seen_count = len(level)
-    seen = level
+    workers = Workers(search.workers)
+    parts = workers.n
+    seen = partition(level, parts)
     check_new(search, level, 0)
     model = search.model
     max_states = search.max_states
@@ -144,9 +207,19 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
                 search.stopped_by = "time-limit"
                 return
             if search.count < CROSS_CHECKED:
-                for s in level[:CROSS_CHECKED - search.count].tolist():
+                for s in np.sort(level)[:CROSS_CHECKED - search.count].tolist():
                     search.cross_check(s)
-            succ, enabled = expand(search, level)
+            rows = [positions(search, g, level) for g in search.groups]  # all Python work, here
+            bounds = np.linspace(0, len(level), parts + 1).astype(np.int64)
+
+            def steps(k: int):
+                a, b = bounds[k], bounds[k + 1]
+                succ, enabled = generate(level[a:b], [(t, pos[a:b]) for t, pos in rows])
+                cand = np.concatenate(succ) if succ else np.zeros(0, dtype=U64)
+                return partition(cand, parts), enabled
+
+            sliced = workers.map(steps, range(parts))
+            enabled = np.concatenate([e for _, e in sliced])
             if max_depth is not None and search.depth >= max_depth:
                 if enabled.any():
                     search.stopped_by = "max-depth"
@@ -155,35 +228,31 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             search.count += len(level)
             search.judge_memo(traced_before, len(level))
             traced_before = search.traced()
-            if model.check_deadlock:
-                for s in level[enabled == 0].tolist():
+            if model.check_deadlock and not enabled.all():
+                for s in np.sort(level[enabled == 0]).tolist():
                     search.deadlock_at(s, search.depth)
-            if not succ:
+            fresh = workers.map(lambda j: unseen([c[j] for c, _ in sliced], seen[j]), range(parts))
+            del sliced
+            found = sum(len(f) for f in fresh)
+            if not found:
                 return
-            cand = np.sort(np.concatenate(succ))
-            del succ
-            keep = np.ones(len(cand), dtype=bool)
-            keep[1:] = cand[1:] != cand[:-1]
-            cand = cand[keep]
-            pos = np.searchsorted(seen, cand)
-            np.minimum(pos, len(seen) - 1, out=pos)
-            new = cand[seen[pos] != cand]
-            del cand, pos, keep
-            if not len(new):
-                return
-            if max_states is not None and search.seen_count + len(new) >= max_states:
-                new = new[:max_states - search.seen_count]
+            if max_states is not None and search.seen_count + found >= max_states:
+                kept = np.sort(np.concatenate(fresh))[:max_states - search.seen_count]
+                fresh = partition(kept, parts)
                 search.stopped_by = "max-states"
+            new = np.concatenate(fresh) if parts > 1 else fresh[0]
             search.depth += 1
             search.levels.append(new)
             search.seen_count += len(new)
-            seen = np.sort(np.concatenate([seen, new]), kind="stable")  # a merge of two sorted runs
+            # each partition's merge of two sorted runs (a stable sort finds the runs)
+            seen = workers.map(lambda j: np.sort(np.concatenate([seen[j], fresh[j]]), kind="stable"), range(parts))
             check_new(search, new, search.depth)
             if search.stopped_by:
                 return
             level = new
     finally:
         search.generated += generated
+        workers.close()
 
 
 def check_new(search, states: np.ndarray, depth: int) -> None:
@@ -198,7 +267,7 @@ def check_new(search, states: np.ndarray, depth: int) -> None:
     if search.inv_groups:
         ok = holding(search, search.inv_groups, states)
         if not ok.all():
-            search.invariant_failed_at(int(states[np.argmin(ok)]), depth)
+            search.invariant_failed_at(int(states[~ok].min()), depth)  # the least: whatever the level's order
 
 
 def trace_back(search, target: int, depth: int) -> Trace:

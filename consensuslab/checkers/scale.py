@@ -66,6 +66,10 @@ def check_scaled(model, args, max_depth):
         from consensuslab.checkers.checkpoint import check_checkpointed
         return check_checkpointed(model, args.checkpoint, canon, reduction=reduction,
                                   progress=not args.quiet, **limits)
+    if args.workers > 1 and canon is None:  # the compiled search's threads where the spec compiles
+        from consensuslab.checkers.explicit import check
+        return check(model, progress=not args.quiet, engine=getattr(args, "engine", "auto"),
+                     workers=args.workers, **limits)
     if args.workers > 1:
         from consensuslab.checkers.parallel import check_parallel
         return check_parallel(model, args.workers, canon, progress=not args.quiet, reduction=reduction, **limits)
