@@ -91,6 +91,46 @@ def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
                 break  # the key widened: match the level again under the new mask
 
 
+def current_tables(search, group) -> Tables:
+    tables = search.tables.get(id(group))
+    if tables is None or not tables.current(group):
+        tables = search.tables[id(group)] = Tables(group, search.label_ids)
+    return tables
+
+
+def lookup(tables: Tables, states: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(rows, None) when every state's key is in the tables, else (None, the states whose key is not)."""
+    keys = states & U64(tables.mask)
+    if not len(tables.keys):
+        return None, states
+    pos = np.searchsorted(tables.keys, keys)
+    np.minimum(pos, len(tables.keys) - 1, out=pos)
+    hit = tables.keys[pos] == keys
+    if hit.all():
+        return pos, None
+    return None, states[~hit]
+
+
+def sliced_positions(search, groups: list, slices: list[np.ndarray], workers) -> list[list]:
+    """``positions`` for every slice of a level, the look-ups in the worker threads.
+
+    Keys the memo lacks are gathered from all slices and traced here, on this
+    thread, by ``positions`` (least state per key), then the look-ups are
+    redone: what is traced does not depend on how the level was sliced.
+    """
+    while True:
+        tables = [current_tables(search, g) for g in groups]
+        found = workers.map(lambda part: [lookup(t, part) for t in tables], slices)
+        missing = False
+        for gi, group in enumerate(groups):
+            lacking = [row[gi][1] for row in found if row[gi][1] is not None]
+            if lacking:
+                missing = True
+                positions(search, group, np.concatenate(lacking))
+        if not missing:
+            return [[(t, row[gi][0]) for gi, t in enumerate(tables)] for row in found]
+
+
 def generate(level: np.ndarray, rows: list, with_origin: bool = False):
     """The steps of ``level`` from each group's (tables, positions): pure numpy, safe in a thread."""
     enabled = np.zeros(len(level), dtype=np.int64)
@@ -115,49 +155,64 @@ def expand(search, level: np.ndarray, with_origin: bool = False):
     return generate(level, [positions(search, g, level) for g in search.groups], with_origin)
 
 
-def holding(search, groups: list, states: np.ndarray) -> np.ndarray:
-    """Per state: does every property unit of these groups hold?"""
-    ok = np.ones(len(states), dtype=bool)
-    for group in groups:
-        tables, pos = positions(search, group, states)
-        ok &= tables.ok[pos]
-    return ok
-
-
-#: a multiplicative hash (Knuth): a state's partition is its top bits after multiplying
-MIX = U64(0x9E3779B97F4A7C15)
-
-
-def partition(states: np.ndarray, parts: int) -> list[np.ndarray]:
-    if parts == 1:
-        return [states]
-    owner = (states * MIX) >> U64(56)
-    owner %= U64(parts)
-    return [states[owner == j] for j in range(parts)]
-
-
-def unseen(candidates: list[np.ndarray], seen: np.ndarray) -> np.ndarray:
-    """The distinct candidates not in ``seen`` (sorted); sorting is what keeps this cache-friendly."""
-    cand = np.sort(np.concatenate(candidates)) if len(candidates) != 1 else np.sort(candidates[0])
-    if not len(cand):
+def distinct_sorted(cand: np.ndarray) -> np.ndarray:
+    """``cand`` sorted in place, without repeats."""
+    cand.sort()
+    if len(cand) < 2:
         return cand
     keep = np.ones(len(cand), dtype=bool)
     np.not_equal(cand[1:], cand[:-1], out=keep[1:])
-    cand = cand[keep]
-    if not len(seen):
+    return cand[keep]
+
+
+def split_values(runs: list[np.ndarray], parts: int) -> np.ndarray:
+    """``parts - 1`` values cutting the states into ranges of about equal size (from a sample of the runs)."""
+    sample = [r[::max(1, len(r) // 4096)] for r in runs if len(r)]
+    if parts == 1 or not sample:
+        return np.zeros(0, dtype=U64)
+    sample = np.sort(np.concatenate(sample))
+    return sample[[len(sample) * j // parts for j in range(1, parts)]]
+
+
+def cut(run: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+    """``run`` (sorted) as the pieces between consecutive bounds: views, no copy."""
+    edges = [0, *np.searchsorted(run, bounds).tolist(), len(run)]
+    return [run[edges[j]:edges[j + 1]] for j in range(len(edges) - 1)]
+
+
+def unseen(pieces: list[np.ndarray], seen: np.ndarray) -> np.ndarray:
+    """The distinct states of the sorted ``pieces`` that are not in the sorted ``seen``."""
+    cand = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    if len(pieces) > 1:
+        cand = distinct_sorted(cand)  # sorted runs: the sort merges them
+    if not len(cand) or not len(seen):
         return cand
     pos = np.searchsorted(seen, cand)
     np.minimum(pos, len(seen) - 1, out=pos)
     return cand[seen[pos] != cand]
 
 
+def slice_level(level: np.ndarray, parts: int) -> list[np.ndarray]:
+    """A level in ``parts`` consecutive slices (views), one per worker."""
+    edges = np.linspace(0, len(level), parts + 1).astype(np.int64).tolist()
+    return [level[edges[j]:edges[j + 1]] for j in range(parts)]
+
+
+def merged(seen: np.ndarray, new: np.ndarray) -> np.ndarray:
+    both = np.concatenate([seen, new])
+    both.sort(kind="stable")  # two sorted runs: a merge
+    return both
+
+
 class Workers:
     """``--workers N``: N threads over numpy kernels, which release the GIL.
 
-    Each level is cut into N slices for generating steps; the steps are then
-    routed by a hash of the state to N partitions of the seen-set, each
-    deduplicated and merged by its own thread.  Python work (tracing keys
-    the memo has not seen) stays on the calling thread, before the split.
+    Each level is cut into N slices whose steps each thread generates and
+    sorts; the sorted steps are then cut into N ranges of values, and each
+    thread deduplicates one range against the same range of the sorted
+    seen-set and merges it in.  Python work (tracing keys the memo has not
+    seen) stays on the calling thread.  Every level comes out sorted, so the
+    result does not depend on N.
     """
 
     def __init__(self, n: int):
@@ -189,8 +244,9 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     search.seen_count = len(level)
     workers = Workers(search.workers)
     parts = workers.n
-    seen = partition(level, parts)
-    check_new(search, level, 0)
+    seen = level
+    slices = slice_level(level, parts)
+    check_new(search, slices, 0, workers)
     model = search.model
     max_states = search.max_states
     max_depth = search.max_depth
@@ -198,8 +254,6 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     traced_before = search.traced()
     try:
         while len(level):
-            if search.count >= search.warmup and not search.grouped:
-                search._regroup()
             now = time.monotonic()
             if search.progress.due(now):
                 search.progress.report(now, search.seen_count, search.depth, len(level))
@@ -209,17 +263,15 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             if search.count < CROSS_CHECKED:
                 for s in np.sort(level)[:CROSS_CHECKED - search.count].tolist():
                     search.cross_check(s)
-            rows = [positions(search, g, level) for g in search.groups]  # all Python work, here
-            bounds = np.linspace(0, len(level), parts + 1).astype(np.int64)
+            rows = sliced_positions(search, search.groups, slices, workers)
 
             def steps(k: int):
-                a, b = bounds[k], bounds[k + 1]
-                succ, enabled = generate(level[a:b], [(t, pos[a:b]) for t, pos in rows])
-                cand = np.concatenate(succ) if succ else np.zeros(0, dtype=U64)
-                return partition(cand, parts), enabled
+                succ, enabled = generate(slices[k], rows[k])
+                cand = np.concatenate(succ) if len(succ) > 1 else succ[0] if succ else np.zeros(0, dtype=U64)
+                return distinct_sorted(cand), enabled
 
-            sliced = workers.map(steps, range(parts))
-            enabled = np.concatenate([e for _, e in sliced])
+            runs = workers.map(steps, range(parts))
+            enabled = np.concatenate([e for _, e in runs])
             if max_depth is not None and search.depth >= max_depth:
                 if enabled.any():
                     search.stopped_by = "max-depth"
@@ -228,25 +280,31 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             search.count += len(level)
             search.judge_memo(traced_before, len(level))
             traced_before = search.traced()
+            if search.count >= search.warmup and not search.grouped:
+                search._regroup()  # before the new level's invariants: they use the planned groups too
             if model.check_deadlock and not enabled.all():
-                for s in np.sort(level[enabled == 0]).tolist():
+                for s in np.sort(np.concatenate(slices)[enabled == 0]).tolist():
                     search.deadlock_at(s, search.depth)
-            fresh = workers.map(lambda j: unseen([c[j] for c, _ in sliced], seen[j]), range(parts))
-            del sliced
-            found = sum(len(f) for f in fresh)
-            if not found:
+            # states are cut into value ranges, each deduplicated against its range of ``seen``
+            bounds = split_values([r for r, _ in runs], parts)
+            pieces = [cut(r, bounds) for r, _ in runs]
+            seen_pieces = cut(seen, bounds)
+            fresh = workers.map(lambda j: unseen([p[j] for p in pieces], seen_pieces[j]), range(parts))
+            del runs, pieces
+            new = np.concatenate(fresh) if parts > 1 else fresh[0]  # ranges in order: sorted
+            if not len(new):
                 return
-            if max_states is not None and search.seen_count + found >= max_states:
-                kept = np.sort(np.concatenate(fresh))[:max_states - search.seen_count]
-                fresh = partition(kept, parts)
+            if max_states is not None and search.seen_count + len(new) >= max_states:
+                new = new[:max_states - search.seen_count]
                 search.stopped_by = "max-states"
-            new = np.concatenate(fresh) if parts > 1 else fresh[0]
+                fresh = cut(new, bounds)
             search.depth += 1
             search.levels.append(new)
             search.seen_count += len(new)
-            # each partition's merge of two sorted runs (a stable sort finds the runs)
-            seen = workers.map(lambda j: np.sort(np.concatenate([seen[j], fresh[j]]), kind="stable"), range(parts))
-            check_new(search, new, search.depth)
+            seen = np.concatenate(workers.map(lambda j: merged(seen_pieces[j], fresh[j]), range(parts)))
+            del seen_pieces, fresh
+            slices = slice_level(new, parts)
+            check_new(search, slices, search.depth, workers)
             if search.stopped_by:
                 return
             level = new
@@ -255,19 +313,27 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
         workers.close()
 
 
-def check_new(search, states: np.ndarray, depth: int) -> None:
+def check_new(search, slices: list[np.ndarray], depth: int, workers) -> None:
     """Pending witnesses, then invariants (stop at the least failing state), over a new level.
 
     Witnesses first: every state of the level has been found, so what they witness counts.
     """
-    if search.witness_groups:
-        for group in list(search.witness_groups):
-            if holding(search, [group], states).any():
-                search.witnessed_group(group)
+    for group in list(search.witness_groups):
+        rows = sliced_positions(search, [group], slices, workers)
+        if any(t.ok[pos].any() for (t, pos), in rows):
+            search.witnessed_group(group)
     if search.inv_groups:
-        ok = holding(search, search.inv_groups, states)
-        if not ok.all():
-            search.invariant_failed_at(int(states[~ok].min()), depth)  # the least: whatever the level's order
+        rows = sliced_positions(search, search.inv_groups, slices, workers)
+
+        def failing(k: int) -> np.ndarray:
+            ok = np.ones(len(slices[k]), dtype=bool)
+            for t, pos in rows[k]:
+                ok &= t.ok[pos]
+            return slices[k][~ok]
+
+        bad = [f for f in workers.map(failing, range(len(slices))) if len(f)]
+        if bad:
+            search.invariant_failed_at(int(min(f.min() for f in bad)), depth)  # the least, whatever the order
 
 
 def trace_back(search, target: int, depth: int) -> Trace:
