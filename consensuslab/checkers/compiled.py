@@ -41,6 +41,8 @@ MAX_RESTARTS = 24
 MAX_TRACED_SHARE = 0.1
 #: states whose compiled successors are compared with ``model.successors`` on the real state
 CROSS_CHECKED = 300
+#: after those, one state in this many is compared again (an audit of memo hits)
+AUDIT_EVERY = 4096
 
 
 class _Stop(Exception):
@@ -283,7 +285,7 @@ class CompiledSearch:
                             return
                         if frontier.due(len(nxt)):
                             frontier.spill(nxt)
-                    if count <= CROSS_CHECKED:
+                    if count <= CROSS_CHECKED or count % AUDIT_EVERY == 0:
                         self.cross_check(s)
                     if count % WARMUP == 0:
                         self.count = count

@@ -27,6 +27,9 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled import CROSS_CHECKED
+
+#: states of every level whose compiled steps are compared with ``model.successors`` (an audit)
+AUDITED_PER_LEVEL = 8
 from consensuslab.checkers.result import Trace, Violation
 
 U64 = np.uint64
@@ -168,8 +171,8 @@ def distinct_sorted(cand: np.ndarray) -> np.ndarray:
 def split_values(runs: list[np.ndarray], parts: int) -> np.ndarray:
     """``parts - 1`` values cutting the states into ranges of about equal size (from a sample of the runs)."""
     sample = [r[::max(1, len(r) // 4096)] for r in runs if len(r)]
-    if parts == 1 or not sample:
-        return np.zeros(0, dtype=U64)
+    if not sample:
+        return np.zeros(parts - 1, dtype=U64)
     sample = np.sort(np.concatenate(sample))
     return sample[[len(sample) * j // parts for j in range(1, parts)]]
 
@@ -260,9 +263,10 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             if search.time_limit is not None and now - search.started >= search.time_limit:
                 search.stopped_by = "time-limit"
                 return
-            if search.count < CROSS_CHECKED:
-                for s in np.sort(level)[:CROSS_CHECKED - search.count].tolist():
-                    search.cross_check(s)
+            # the first states in full, then a few of every level: memo hits audited against the real model
+            audit = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
+            for s in np.sort(level[:4 * audit])[:audit].tolist():
+                search.cross_check(s)
             rows = sliced_positions(search, search.groups, slices, workers)
 
             def steps(k: int):
