@@ -269,6 +269,21 @@ def test_a_memo_that_keeps_missing_hands_over_to_the_interpreted_search():
     assert r.status == "ok" and r.distinct_states == 5001
 
 
+def test_a_read_the_views_forget_is_caught_not_trusted(monkeypatch):
+    """Break the views on purpose: membership no longer records its bit.  The audit must notice."""
+    from consensuslab.models import tracing
+
+    def forgetful_contains(self, x):
+        return bool(self.state._packed & self.field.element_bit(tracing.real(x)))
+
+    monkeypatch.setattr(tracing.SetView, "__contains__", forgetful_contains)
+    for variant, status, states in ((None, "ok", 1568), ("no-wait", "violation", None)):
+        r = check(TwoPhase({"rm": 4}, variant=variant).compile(), progress=False)
+        assert r.status == status and r.extra["engine"] == "interpreted"
+        assert "differ from the model's successors" in r.extra["compiled_declined"]
+        assert states is None or r.distinct_states == states
+
+
 def test_models_that_are_not_plain_specs_are_not_compiled():
     raft = protocol_class("raft").configure({}, None, "tiny").compile()
     assert "action table" in unsupported_reason(raft, "bfs")

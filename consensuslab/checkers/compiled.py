@@ -23,13 +23,13 @@ import time
 from array import array
 
 from consensuslab.checkers.frontier import SpillingFrontier
+from consensuslab.checkers.compiled_states import StateByState, _Stop
 from consensuslab.checkers.memo import Group, Unit, conjuncts, plan_groups
 from consensuslab.checkers.progress import Progress
-from consensuslab.checkers.result import CheckResult, Violation, rebuild_trace
+from consensuslab.checkers.result import CheckResult, Violation
 from consensuslab.models.model import Model
 from consensuslab.models.packing import Layout, Overflow, Reshape, Unsupported
 
-CHECK_EVERY = 1024
 #: expansions with one group per unit, to learn the masks the grouping is planned from
 WARMUP = 2000
 #: layouts tried before giving up (each widening at least doubles a field's room)
@@ -43,11 +43,6 @@ MAX_TRACED_SHARE = 0.1
 CROSS_CHECKED = 300
 #: after those, one state in this many is compared again (an audit of memo hits)
 AUDIT_EVERY = 4096
-
-
-class _Stop(Exception):
-    def __init__(self, violation: Violation):
-        self.violation = violation
 
 
 def unsupported_reason(model: Model, search: str) -> str | None:
@@ -65,7 +60,7 @@ def unsupported_reason(model: Model, search: str) -> str | None:
     return None
 
 
-class CompiledSearch:
+class CompiledSearch(StateByState):
     def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
                  time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
                  insist: bool = False, workers: int = 1):
@@ -206,7 +201,8 @@ class CompiledSearch:
                 compiled.append((str(u.label), s & ~out[0] | out[1]))
         expected = [(str(act), layout.encode(nxt)) for act, nxt in self.model.successors(layout.decode(s))]
         if sorted(compiled) != sorted(expected):
-            raise Unsupported("the model's successors are not its action table's")
+            raise Unsupported("the compiled steps of a state differ from the model's successors (steps "
+                              "outside the action table, or a read the memo did not record)")
 
     # -- hooks of the level-at-a-time search (checkers/levels.py) --------------------------
     def evaluate(self, group, s: int) -> None:
@@ -239,124 +235,6 @@ class CompiledSearch:
     def distinct(self) -> int:
         return self.seen_count if self.mode == "levels" else len(self.via)
 
-    # -- the search ---------------------------------------------------------------------
-    def _bfs(self, packed_initial: list[int], initial: list) -> None:
-        seen, parents, via = self.seen, self.parents, self.via
-        seen_add, parents_append, via_append = seen.add, parents.append, via.append
-        level = []
-        for s0, state in zip(packed_initial, initial):
-            if s0 in seen:
-                continue
-            seen_add(s0)
-            idx = len(via)
-            parents_append(-1)
-            via_append(None)
-            self.roots[idx] = state
-            self._check_new(s0, idx)
-            level.append(s0)
-        size = len(level)
-        base = 0
-        frontier = self.frontier
-        check_deadlock = self.model.check_deadlock
-        max_states = self.max_states if self.max_states is not None else -1
-        max_depth = self.max_depth
-        groups = [(g.mask, g.table, g) for g in self.groups]
-        invs = [(g.mask, g.table, g) for g in self.inv_groups]
-        witnesses = [(u.mask, u.table, u) for u in self.witness_units]
-        grown = self.grown
-        traced_mark = self.traced()
-        count = 0
-        generated = 0
-        new = len(via)
-        try:
-            while size:
-                if max_depth is not None and self.depth >= max_depth:
-                    if any(self._enabled(s) for s in level):
-                        self.stopped_by = "max-depth"
-                    return
-                nxt = []
-                push = nxt.append
-                idx = base - 1
-                for s in level:
-                    idx += 1
-                    count += 1
-                    if count % CHECK_EVERY == 0:
-                        if self._limits(size - (idx - base) + frontier.spilled + len(nxt)):
-                            return
-                        if frontier.due(len(nxt)):
-                            frontier.spill(nxt)
-                    if count <= CROSS_CHECKED or count % AUDIT_EVERY == 0:
-                        self.cross_check(s)
-                    if count % WARMUP == 0:
-                        self.count = count
-                        self.judge_memo(traced_mark, WARMUP)
-                        traced_mark = self.traced()
-                        if not self.grouped:
-                            self._regroup()
-                            groups, invs = self._tables()
-                    enabled = 0
-                    for mask, table, group in groups:
-                        entry = table.get(s & mask)
-                        if entry is None:
-                            entry = group.miss(s)
-                        enabled += entry[0]
-                        for label, keep, bits in entry[1]:
-                            t = s & keep | bits
-                            if t in seen:
-                                continue
-                            seen_add(t)
-                            parents_append(idx)
-                            via_append(label)
-                            for pmask, ptable, pgroup in invs:
-                                ok = ptable.get(t & pmask)
-                                if ok is None:
-                                    ok = self._property_miss(pgroup, t, new)
-                                if not ok:
-                                    self._invariant_failed(t, new)
-                            if witnesses:
-                                witnesses = self._witness(t, witnesses)
-                            push(t)
-                            new += 1
-                            if new == max_states:
-                                self.stopped_by = "max-states"
-                                generated += self._enabled_count(s) - enabled  # as if s were expanded whole
-                                return
-                    generated += enabled
-                    if not enabled and check_deadlock:
-                        self._deadlock(s, idx)
-                    if grown[0]:
-                        groups, invs = self._tables()
-                base += size
-                level, size = frontier.level(nxt)
-                if size:
-                    self.depth += 1
-        except _Stop:
-            generated += self._enabled_count(s) - enabled  # the interpreted search counts s's steps first
-            raise
-        finally:
-            self.generated += generated
-
-    def _tables(self):
-        self.grown[0] = False
-        return ([(g.mask, g.table, g) for g in self.groups],
-                [(g.mask, g.table, g) for g in self.inv_groups])
-
-    def _enabled(self, s: int) -> bool:
-        return any((g.table.get(s & g.mask) or g.miss(s))[0] for g in self.groups)
-
-    def _enabled_count(self, s: int) -> int:
-        return sum((g.table.get(s & g.mask) or g.miss(s))[0] for g in self.groups)
-
-    # -- properties, deadlocks, traces ------------------------------------------------------
-    def _check_new(self, s: int, idx: int) -> None:
-        for g in self.inv_groups:
-            ok = g.table.get(s & g.mask)
-            if ok is None:
-                ok = self._property_miss(g, s, idx)
-            if not ok:
-                self._invariant_failed(s, idx)
-        self._witness(s, [(u.mask, u.table, u) for u in self.witness_units])
-
     def _property_miss(self, group, s: int, idx: int | None) -> bool:
         try:
             return group.miss(s)
@@ -373,50 +251,6 @@ class CompiledSearch:
             for unit in group.units:  # a witness raised
                 self.model.holds(self.model.property_named(unit.label), state)
             raise
-
-    def _invariant_failed(self, s: int, idx: int):
-        broken = self.model.first_broken_invariant(self.layout.decode(s))
-        if broken is None:
-            raise Unsupported("an invariant's conjuncts disagree with the invariant")
-        raise _Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
-
-    def _witness(self, s: int, tables: list) -> list:
-        found = []
-        for mask, table, unit in tables:
-            hit = table.get(s & mask)
-            if hit is None:
-                try:
-                    hit = unit.value(s)
-                except (Overflow, Reshape, Unsupported):
-                    raise
-                except Exception:
-                    self.model.holds(self.model.property_named(unit.label), self.layout.decode(s))
-                    raise
-            if hit:
-                found.append(unit)
-        if not found and all(mask == unit.mask and table is unit.table for mask, table, unit in tables):
-            return tables
-        for unit in found:
-            self.witnessed.add(unit.label)
-            self.pending_witnesses = [p for p in self.pending_witnesses if p.name != unit.label]
-        self.witness_units = [u for u in self.witness_units if u not in found]
-        return [(u.mask, u.table, u) for u in self.witness_units]
-
-    def _deadlock(self, s: int, idx: int) -> None:
-        if not self.model.is_done(self.layout.decode(s)):
-            raise _Stop(Violation("deadlock", "deadlock", self.trace_to(idx), message="no action is enabled"))
-
-    def trace_to(self, idx: int):
-        return rebuild_trace(self.model, self.roots, self.parents, self.via, idx)
-
-    def _limits(self, queue: int) -> bool:
-        now = time.monotonic()
-        if self.progress.due(now):
-            self.progress.report(now, len(self.via), self.depth, queue)
-        if self.time_limit is not None and now - self.started >= self.time_limit:
-            self.stopped_by = "time-limit"
-            return True
-        return False
 
     # -- the result ------------------------------------------------------------------------
     def _result(self, violation: Violation | None) -> CheckResult:
