@@ -169,13 +169,7 @@ class CompiledSearch(StateByState):
 
     def _levels_possible(self) -> bool:
         """Whole levels in numpy need states of at most 64 bits; spilling is the per-state search's."""
-        if self.layout.bits > 64 or self.spill_after is not None:
-            return False
-        try:
-            import numpy  # noqa: F401
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            return False
-        return True
+        return self.layout.bits <= 64 and self.spill_after is None
 
     # -- safeguards ---------------------------------------------------------------------
     def traced(self) -> int:
@@ -254,20 +248,10 @@ class CompiledSearch(StateByState):
 
     # -- the result ------------------------------------------------------------------------
     def _result(self, violation: Violation | None) -> CheckResult:
-        from consensuslab.checkers.explicit import verdicts
+        from consensuslab.checkers.explicit import outcome, verdicts
 
         seconds = time.monotonic() - self.started
-        if violation is not None:
-            status = "deadlock" if violation.kind == "deadlock" else "violation"
-        elif self.stopped_by is not None:
-            status = "incomplete"
-        elif self.pending_witnesses:
-            status = "violation"
-            missing = self.pending_witnesses[0]
-            violation = Violation(missing.name, "sometimes", None,
-                                  message="no reachable state satisfies it: the model may be vacuous")
-        else:
-            status = "ok"
+        status, violation = outcome(violation, self.stopped_by, self.pending_witnesses)
         result = CheckResult(status=status, model_meta=self.model.meta(),
                              distinct_states=self.distinct(), states_generated=self.generated,
                              depth=self.depth, seconds=seconds, violation=violation,
@@ -284,6 +268,6 @@ class CompiledSearch(StateByState):
             "restarts": self.restarts,
             "action_groups": len(self.groups),
             "invariant_groups": len(self.inv_groups),
-            "traced_calls": sum(u.traced for u in self.actions + self.invariant_units),
+            "traced_calls": self.traced(),
         }
         return result

@@ -8,9 +8,8 @@ because it is one of its two searches, and the less used one.
 
 from __future__ import annotations
 
-import time
-
-from consensuslab.checkers.result import Violation, rebuild_trace
+from consensuslab.checkers.explicit import Search
+from consensuslab.checkers.result import Violation
 from consensuslab.models.packing import Overflow, Reshape, Unsupported
 
 CHECK_EVERY = 1024  # expansions between clock reads
@@ -173,15 +172,7 @@ class StateByState:
         if not self.model.is_done(self.layout.decode(s)):
             raise _Stop(Violation("deadlock", "deadlock", self.trace_to(idx), message="no action is enabled"))
 
-    def trace_to(self, idx: int):
-        return rebuild_trace(self.model, self.roots, self.parents, self.via, idx)
-
-    def _limits(self, queue: int) -> bool:
-        now = time.monotonic()
-        if self.progress.due(now):
-            self.progress.report(now, len(self.via), self.depth, queue)
-        if self.time_limit is not None and now - self.started >= self.time_limit:
-            self.stopped_by = "time-limit"
-            return True
-        return False
+    # the same parent links, clock and limits as the interpreted search
+    trace_to = Search.trace_to
+    _limits = Search._limits
 

@@ -254,17 +254,7 @@ class Search:
             self.progress.close()
             self.frontier.close()
         seconds = time.monotonic() - self.started
-        if violation is not None:
-            status = "deadlock" if violation.kind == "deadlock" else "violation"
-        elif self.stopped_by is not None:
-            status = "incomplete"
-        elif self.pending_witnesses:
-            status = "violation"
-            missing = self.pending_witnesses[0]
-            violation = Violation(missing.name, "sometimes", None,
-                                  message="no reachable state satisfies it: the model may be vacuous")
-        else:
-            status = "ok"
+        status, violation = outcome(violation, self.stopped_by, self.pending_witnesses)
         result = CheckResult(status=status, model_meta=self.model.meta(),
                              distinct_states=len(self.via), states_generated=self.generated,
                              depth=self.depth, seconds=seconds, violation=violation,
@@ -278,6 +268,18 @@ class Search:
 
     def _verdicts(self, status: str, violation: Violation | None) -> dict[str, str]:
         return verdicts(self.model, status, violation, self.witnessed)
+
+
+def outcome(violation: Violation | None, stopped_by: str | None, pending_witnesses: list) -> tuple:
+    """``(status, violation)`` of a finished search: a witness never found is a violation too."""
+    if violation is not None:
+        return ("deadlock" if violation.kind == "deadlock" else "violation"), violation
+    if stopped_by is not None:
+        return "incomplete", None
+    if pending_witnesses:
+        return "violation", Violation(pending_witnesses[0].name, "sometimes", None,
+                                      message="no reachable state satisfies it: the model may be vacuous")
+    return "ok", None
 
 
 def verdicts(model: Model, status: str, violation: Violation | None, witnessed: set[str]) -> dict[str, str]:

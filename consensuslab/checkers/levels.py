@@ -3,7 +3,7 @@
 Why: with memoised actions (``checkers/memo.py``) what is left of a search is
 set membership, and on this kind of machine a Python set of a few million
 ints spends most of its time waiting on cache misses (measured on two-phase
-rm=8: 7 s of a 15 s run in the bare successor-and-seen loop).  Sorting is
+rm=8: 7 to 9 s of a 15 to 19 s run in the bare successor-and-seen loop).  Sorting is
 cache-friendly, so a level is expanded as arrays:
 
 - each group's memo key ``level & mask`` is matched against the group's
@@ -62,36 +62,31 @@ class Tables:
 
 
 def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
-    """Each state's row in the group's tables, tracing the keys the memo has not seen.
-
-    A key is traced on the least state that has it, so what is traced (and so
-    the order values are interned in) does not depend on the order of a level.
-    """
+    """Each state's row in the group's tables, tracing the keys the memo has not seen."""
     while True:
-        tables = search.tables.get(id(group))
-        if tables is None or not tables.current(group):
-            tables = search.tables[id(group)] = Tables(group, search.label_ids)
-        keys = states & U64(group.mask)
-        if len(tables.keys):
-            pos = np.searchsorted(tables.keys, keys)
-            np.minimum(pos, len(tables.keys) - 1, out=pos)
-            hit = tables.keys[pos] == keys
-            if hit.all():
-                return tables, pos
-            missing = ~hit
-        else:
-            missing = np.ones(len(states), dtype=bool)
-        miss_keys = keys[missing]
-        miss_states = states[missing]
-        order = np.lexsort((miss_states, miss_keys))
-        miss_keys, miss_states = miss_keys[order], miss_states[order]
-        first = np.ones(len(miss_keys), dtype=bool)
-        first[1:] = miss_keys[1:] != miss_keys[:-1]
-        mask = group.mask
-        for s in miss_states[first].tolist():
-            search.evaluate(group, s)
-            if group.mask != mask:
-                break  # the key widened: match the level again under the new mask
+        tables = current_tables(search, group)
+        pos, lacking = lookup(tables, states)
+        if lacking is None:
+            return tables, pos
+        trace_missing(search, group, lacking)
+
+
+def trace_missing(search, group, states: np.ndarray) -> None:
+    """Fill the memo for the keys of ``states``, each traced on the least state that has it.
+
+    So what is traced (and the order values are interned in) does not depend on
+    the order of a level.  Stops early when the key widens: the caller matches again.
+    """
+    keys = states & U64(group.mask)
+    order = np.lexsort((states, keys))
+    keys, states = keys[order], states[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    mask = group.mask
+    for s in states[first].tolist():
+        search.evaluate(group, s)
+        if group.mask != mask:
+            return
 
 
 def current_tables(search, group) -> Tables:
@@ -129,7 +124,7 @@ def sliced_positions(search, groups: list, slices: list[np.ndarray], workers) ->
             lacking = [row[gi][1] for row in found if row[gi][1] is not None]
             if lacking:
                 missing = True
-                positions(search, group, np.concatenate(lacking))
+                trace_missing(search, group, np.concatenate(lacking))
         if not missing:
             return [[(t, row[gi][0]) for gi, t in enumerate(tables)] for row in found]
 

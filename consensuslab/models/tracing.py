@@ -140,42 +140,25 @@ for _name in _OPAQUE + ("__len__",):
 
 
 @_opaque
-class TupleView:
-    """A tuple field; indexing reads one slot."""
+class _TupleLike:
+    """What a tuple field's view and its edit share: a fixed length, everything else from the real tuple."""
 
-    __slots__ = ("state", "field")
-
-    def __init__(self, state: StateView, field: Field):
-        self.state, self.field = state, field
+    __slots__ = ()
 
     @property
     def __class__(self):
         return tuple
 
-    def _real(self):
-        self.state._reads.mask |= self.field.mask
-        return self.field.decode(self.state._packed)
-
-    def _slot(self, k: int):
-        f = self.field
-        n = f.length
-        if k < 0:
-            k += n
-        if not 0 <= k < n:
-            raise IndexError("tuple index out of range")
-        self.state._reads.mask |= f.slot_bits(k)
-        return f.read_slot(self.state._packed, k)
-
     def __getitem__(self, k):
         if isinstance(k, slice):
-            return tuple(self._slot(j) for j in range(*k.indices(self.field.length)))
-        return self._slot(k.__index__())
+            return tuple(self._item(j) for j in range(*k.indices(self._field().length)))
+        return self._item(k.__index__())
 
     def __len__(self):
-        return self.field.length
+        return self._field().length
 
     def __bool__(self):
-        return self.field.length > 0
+        return self._field().length > 0
 
     def __contains__(self, x):
         return x in self._real()
@@ -189,8 +172,26 @@ class TupleView:
     def __getattr__(self, name):  # count, index, ...
         return getattr(self._real(), name)
 
-    def _replaced(self, k: int, value):
-        return TupleEdit(self, {self._index(k): value})
+
+class TupleView(_TupleLike):
+    """A tuple field; indexing reads one slot."""
+
+    __slots__ = ("state", "field")
+
+    def __init__(self, state: StateView, field: Field):
+        self.state, self.field = state, field
+
+    def _field(self) -> Field:
+        return self.field
+
+    def _real(self):
+        self.state._reads.mask |= self.field.mask
+        return self.field.decode(self.state._packed)
+
+    def _item(self, k: int):
+        k = self._index(k)
+        self.state._reads.mask |= self.field.slot_bits(k)
+        return self.field.read_slot(self.state._packed, k)
 
     def _index(self, k: int) -> int:
         n = self.field.length
@@ -199,9 +200,11 @@ class TupleView:
             raise IndexError("tuple index out of range")
         return k
 
+    def _replaced(self, k: int, value):
+        return TupleEdit(self, {self._index(k): value})
 
-@_opaque
-class TupleEdit:
+
+class TupleEdit(_TupleLike):
     """A tuple field with some slots written (``replace_at`` on a view)."""
 
     __slots__ = ("base", "edits")
@@ -209,163 +212,37 @@ class TupleEdit:
     def __init__(self, base: TupleView, edits: dict):
         self.base, self.edits = base, edits
 
-    @property
-    def __class__(self):
-        return tuple
+    def _field(self) -> Field:
+        return self.base.field
 
     def _real(self):
-        return tuple(self[k] for k in range(self.base.field.length))
+        return tuple(self._item(k) for k in range(self.base.field.length))
 
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return tuple(self[j] for j in range(*k.indices(self.base.field.length)))
-        k = self.base._index(k.__index__())
+    def _item(self, k: int):
+        k = self.base._index(k)
         if k in self.edits:
             return self.edits[k]
-        return self.base._slot(k)
-
-    def __len__(self):
-        return self.base.field.length
-
-    def __bool__(self):
-        return self.base.field.length > 0
-
-    def __contains__(self, x):
-        return x in self._real()
-
-    def __add__(self, other):
-        return self._real() + real(other)
-
-    def __radd__(self, other):
-        return real(other) + self._real()
-
-    def __getattr__(self, name):
-        return getattr(self._real(), name)
+        return self.base._item(k)
 
     def _replaced(self, k: int, value):
         return TupleEdit(self.base, {**self.edits, self.base._index(k): value})
 
 
 @_opaque
-class SetView:
-    """A frozenset field; membership reads one element's bit."""
+class _SetLike:
+    """What a set field's view and its edit share: membership is precise, updates are edits."""
 
-    __slots__ = ("state", "field")
-
-    def __init__(self, state: StateView, field: Field):
-        self.state, self.field = state, field
+    __slots__ = ()
 
     @property
     def __class__(self):
         return frozenset
-
-    def _real(self):
-        self.state._reads.mask |= self.field.mask
-        return self.field.decode(self.state._packed)
-
-    def __contains__(self, x):
-        x = real(x)
-        hash(x)  # an unhashable x raises TypeError, as with a real frozenset
-        bit = self.field.element_bit(x)
-        self.state._reads.mask |= bit
-        return bool(self.state._packed & bit)
 
     def __len__(self):
         return len(self._real())
 
     def __bool__(self):
         return bool(self._real())
-
-    def _edit(self, elements, present: bool):
-        return SetEdit(self, {e: present for e in _elements(elements)})
-
-    def __or__(self, other):
-        return self._edit(other, True) if _is_set(other) else NotImplemented
-
-    __ror__ = __or__
-
-    def union(self, *others):
-        return SetEdit(self, {e: True for o in others for e in _elements(o)})
-
-    def __sub__(self, other):
-        return self._edit(other, False) if _is_set(other) else NotImplemented
-
-    def difference(self, *others):
-        return SetEdit(self, {e: False for o in others for e in _elements(o)})
-
-    def __rsub__(self, other):
-        return real(other) - self._real()
-
-    def __and__(self, other):
-        return frozenset(e for e in _elements(other) if e in self) if _is_set(other) else NotImplemented
-
-    __rand__ = __and__
-
-    def intersection(self, *others):
-        out = self._real()
-        for o in others:
-            out = out.intersection(real(o))
-        return out
-
-    def isdisjoint(self, other):
-        return not any(e in self for e in _elements(other))
-
-    def __ge__(self, other):
-        return all(e in self for e in _elements(other)) if _is_set(other) else NotImplemented
-
-    def issuperset(self, other):
-        return all(e in self for e in _elements(other))
-
-    def __xor__(self, other):
-        return self._real() ^ real(other)
-
-    __rxor__ = __xor__
-
-    def __getattr__(self, name):  # issubset, copy, symmetric_difference, ...
-        return getattr(self._real(), name)
-
-
-@_opaque
-class SetEdit:
-    """A frozenset field with elements added or removed (``s.msgs | {m}`` on a view)."""
-
-    __slots__ = ("base", "edits")
-
-    def __init__(self, base: SetView, edits: dict):
-        self.base, self.edits = base, edits
-
-    @property
-    def __class__(self):
-        return frozenset
-
-    def _real(self):
-        out = set(self.base._real())
-        for e, present in self.edits.items():
-            if present:
-                out.add(e)
-            else:
-                out.discard(e)
-        return frozenset(out)
-
-    def __contains__(self, x):
-        x = real(x)
-        hash(x)
-        if x in self.edits:
-            return self.edits[x]
-        return x in self.base
-
-    def __len__(self):
-        return len(self._real())
-
-    def __bool__(self):
-        return bool(self._real())
-
-    def _with(self, elements, present: bool):
-        edits = dict(self.edits)
-        for e in _elements(elements):
-            edits.pop(e, None)  # keep insertion order = order of operations
-            edits[e] = present
-        return SetEdit(self.base, edits)
 
     def __or__(self, other):
         return self._with(other, True) if _is_set(other) else NotImplemented
@@ -395,20 +272,80 @@ class SetEdit:
 
     __rand__ = __and__
 
+    def isdisjoint(self, other):
+        return not any(e in self for e in _elements(other))
+
+    def __ge__(self, other):
+        return all(e in self for e in _elements(other)) if _is_set(other) else NotImplemented
+
+    def issuperset(self, other):
+        return all(e in self for e in _elements(other))
+
     def __xor__(self, other):
         return self._real() ^ real(other)
 
     __rxor__ = __xor__
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # issubset, intersection, copy, ...
         return getattr(self._real(), name)
 
 
+class SetView(_SetLike):
+    """A frozenset field; membership reads one element's bit."""
+
+    __slots__ = ("state", "field")
+
+    def __init__(self, state: StateView, field: Field):
+        self.state, self.field = state, field
+
+    def _real(self):
+        self.state._reads.mask |= self.field.mask
+        return self.field.decode(self.state._packed)
+
+    def __contains__(self, x):
+        x = real(x)
+        hash(x)  # an unhashable x raises TypeError, as with a real frozenset
+        bit = self.field.element_bit(x)
+        self.state._reads.mask |= bit
+        return bool(self.state._packed & bit)
+
+    def _with(self, elements, present: bool):
+        return SetEdit(self, {})._with(elements, present)
+
+
+class SetEdit(_SetLike):
+    """A frozenset field with elements added or removed (``s.msgs | {m}`` on a view)."""
+
+    __slots__ = ("base", "edits")
+
+    def __init__(self, base: SetView, edits: dict):
+        self.base, self.edits = base, edits
+
+    def _real(self):
+        out = set(self.base._real())
+        for e, present in self.edits.items():
+            if present:
+                out.add(e)
+            else:
+                out.discard(e)
+        return frozenset(out)
+
+    def __contains__(self, x):
+        x = real(x)
+        hash(x)
+        if x in self.edits:
+            return self.edits[x]
+        return x in self.base
+
+    def _with(self, elements, present: bool):
+        edits = dict(self.edits)
+        for e in _elements(elements):
+            edits.pop(e, None)  # keep insertion order = order of operations
+            edits[e] = present
+        return SetEdit(self.base, edits)
+
+
 VIEWS = (StateView, Written, TupleView, TupleEdit, SetView, SetEdit)
-
-
-def _is_view(x) -> bool:
-    return type(x) in VIEWS
 
 
 def _is_set(x) -> bool:
