@@ -301,15 +301,15 @@ def test_limits_give_incomplete_results():
 
 
 def test_ctrl_c_gives_the_partial_result(monkeypatch):
-    real, calls = levels_module.generate, []
+    real, calls = levels_module.expand_level, []
 
-    def interrupted(level, rows, with_origin=False):
+    def interrupted(*args):
         calls.append(1)
         if len(calls) == 6:
             raise KeyboardInterrupt
-        return real(level, rows, with_origin)
+        return real(*args)
 
-    monkeypatch.setattr(levels_module, "generate", interrupted)
+    monkeypatch.setattr(levels_module, "expand_level", interrupted)
     r = check(TwoPhase({"rm": 4}).compile(), progress=False)
     assert (r.status, r.stopped_by) == ("incomplete", "interrupted")
     assert 0 < r.distinct_states < 1568

@@ -9,8 +9,10 @@ import time
 import pytest
 
 
+# rm=10 (about 61.5 million states): far more than these runs reach before their limit or Ctrl-C, where rm=9
+# (about 3 s in all) might finish first
 def test_progress_is_printed_for_runs_over_two_seconds():
-    proc = subprocess.run([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=10",
                            "--time-limit", "4.5", "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3
     out = json.loads(proc.stdout)
@@ -26,7 +28,7 @@ def test_quick_runs_print_no_progress():
 
 @pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
 def test_ctrl_c_yields_the_partial_result(extra):
-    proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=9",
+    proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", "two-phase", "-p", "rm=10",
                              "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     first = proc.stderr.readline()  # the first progress line: the search loop is running

@@ -87,8 +87,11 @@ class CompiledSearch(StateByState):
         full = layout.full
         self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
-        self.groups = plan_groups(self.actions, full, self.grown, budget=0)  # one per unit until the warm-up
-        self.inv_groups = plan_groups(self.invariant_units, full, self.grown, budget=0)
+        # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
+        # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
+        # whole state, a miss for every state)
+        self.groups = [Group([u], full, self.grown) for u in self.actions]
+        self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
 
     def _regroup(self) -> None:
         full = self.layout.full

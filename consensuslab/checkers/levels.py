@@ -4,20 +4,32 @@ Why: with memoised actions (``checkers/memo.py``) what is left of a search is
 set membership, and on this kind of machine a Python set of a few million
 ints spends most of its time waiting on cache misses (measured on two-phase
 rm=8: 7 to 9 s of a 15 to 19 s run in the bare successor-and-seen loop).  Sorting is
-cache-friendly, so a level is expanded as arrays:
+cache-friendly, so a level is expanded as arrays (``level_kernels.py``), a
+block of states at a time:
 
-- each group's memo key ``level & mask`` is matched against the group's
-  (small, cache-resident) sorted table of keys; keys not yet there are
-  traced in Python and the match is redone;
-- every step of every state becomes ``state & keep | bits`` in one gather;
-- the successors are sorted, deduplicated and merged against the sorted
-  array of every state seen so far.
+- each memo group's row for each state is found by direct indexing
+  (``keyindex.py``); a state whose key a table lacks is deferred;
+- every step of every state becomes ``state & keep | bits``; the block's
+  steps are sorted, their repeats dropped, and looked up in the seen-set
+  (``sorted_runs.py``: a base of sorted arrays and the recent levels);
+- the new states of all blocks become the next level, sorted and cut into
+  value ranges; the seen-set takes the level in as it is, and merges its
+  recent levels into the base once they hold a quarter as many states.
+
+Deferred states are handled on this thread, for the whole level at once:
+the keys they lack are traced in Python, least state per key first, and the
+states expanded then.  So what is traced, and therefore the whole result,
+is the same however a level is cut, and for every number of workers.
+
+``--workers N`` runs the kernels in N threads (numpy releases the GIL) over
+4N parts of each level and 4N value ranges, and the Python tracing shares
+its property traces with a forked helper process (``trace_helper.py``).
 
 No parent links are kept: a counterexample is found backwards, level by
 level, by regenerating the previous level's steps and taking the least
-parent that reaches the state (``trace_back``).  Memory is 16 bytes a state
-(the seen array and the per-level arrays).  Within a level states are in
-ascending packed order, so the result (counts, trace) is the same every run.
+parent that reaches the state (``trace_back``).  Memory is about 16 bytes a
+state (the levels, and the base of the seen-set), plus the buffer of the
+base before last, which the next merge writes over.
 """
 
 from __future__ import annotations
@@ -27,194 +39,103 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled import CROSS_CHECKED
+from consensuslab.checkers.level_kernels import Steps, Tables, expand_part, judge_part, with_origin
+from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
+from consensuslab.checkers.trace_helper import TraceHelper
+from consensuslab.checkers.result import Trace, Violation
 
 #: states of every level whose compiled steps are compared with ``model.successors`` (an audit)
 AUDITED_PER_LEVEL = 8
-from consensuslab.checkers.result import Trace, Violation
 
 U64 = np.uint64
 
 
-class Tables:
-    """A group's memo as arrays, rebuilt when the group's dict or mask changed."""
-
-    __slots__ = ("size", "mask", "keys", "enabled", "nsteps", "start", "keep", "bits", "label", "ok")
-
-    def __init__(self, group, label_ids: dict):
-        self.size, self.mask = len(group.table), group.mask
-        items = sorted(group.table.items())
-        self.keys = np.fromiter((k for k, _ in items), dtype=U64, count=len(items))
-        if group.is_action:
-            self.enabled = np.fromiter((e[0] for _, e in items), dtype=np.int64, count=len(items))
-            self.nsteps = np.fromiter((len(e[1]) for _, e in items), dtype=np.int64, count=len(items))
-            self.start = np.zeros(len(items), dtype=np.int64)
-            if len(items):
-                self.start[1:] = np.cumsum(self.nsteps)[:-1]
-            steps = [st for _, e in items for st in e[1]]
-            self.keep = np.fromiter((k for _, k, _ in steps), dtype=U64, count=len(steps))
-            self.bits = np.fromiter((b for _, _, b in steps), dtype=U64, count=len(steps))
-            self.label = np.fromiter((label_ids[lab] for lab, _, _ in steps), dtype=np.int32, count=len(steps))
-        else:
-            self.ok = np.fromiter((bool(e) for _, e in items), dtype=bool, count=len(items))
-
-    def current(self, group) -> bool:
-        return self.size == len(group.table) and self.mask == group.mask
-
-
-def positions(search, group, states: np.ndarray) -> tuple[Tables, np.ndarray]:
-    """Each state's row in the group's tables, tracing the keys the memo has not seen."""
-    while True:
-        tables = current_tables(search, group)
-        pos, lacking = lookup(tables, states)
-        if lacking is None:
-            return tables, pos
-        trace_missing(search, group, lacking)
+# -- the memo's tables, kept current on this thread ------------------------------------------------------
+def tables_for(search, groups: list) -> list[Tables]:
+    found = []
+    for g in groups:
+        t = search.tables.get(id(g))
+        t = Tables(g, search.label_ids) if t is None or t.group is not g else t.refreshed(search.label_ids)
+        search.tables[id(g)] = t
+        found.append(t)
+    return found
 
 
 def trace_missing(search, group, states: np.ndarray) -> None:
-    """Fill the memo for the keys of ``states``, each traced on the least state that has it.
+    """Fill the memo for the keys of ``states`` it lacks, each traced on the least state that has it.
 
     So what is traced (and the order values are interned in) does not depend on
-    the order of a level.  Stops early when the key widens: the caller matches again.
+    the order of a level.  Stops early when the key widens: the caller looks again.
     """
-    keys = states & U64(group.mask)
+    table = search.tables.get(id(group))
+    if table is not None and table.group is group and table.mask == group.mask:
+        states = states[table.index.rows(states) < 0]  # the arrays may lag the memo: checked again below
+    if not len(states):
+        return
+    mask = group.mask
+    keys = states & U64(mask)
     order = np.lexsort((states, keys))
     keys, states = keys[order], states[order]
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
-    mask = group.mask
-    for s in states[first].tolist():
+    known = group.table
+    todo = [s for s in states[first].tolist() if s & mask not in known]
+
+    def evaluate(s: int) -> bool:
         search.evaluate(group, s)
-        if group.mask != mask:
-            return
+        return group.mask == mask
+
+    helper = getattr(search, "helper", None)
+    if helper is None or group.is_action:
+        for s in todo:
+            if not evaluate(s):
+                return
+        return
+    try:
+        helper.traced(group, todo, evaluate)
+    finally:
+        for u in group.units:
+            u.prepared.clear()
 
 
-def current_tables(search, group) -> Tables:
-    tables = search.tables.get(id(group))
-    if tables is None or not tables.current(group):
-        tables = search.tables[id(group)] = Tables(group, search.label_ids)
-    return tables
-
-
-def lookup(tables: Tables, states: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(rows, None) when every state's key is in the tables, else (None, the states whose key is not)."""
-    keys = states & U64(tables.mask)
-    if not len(tables.keys):
-        return None, states
-    pos = np.searchsorted(tables.keys, keys)
-    np.minimum(pos, len(tables.keys) - 1, out=pos)
-    hit = tables.keys[pos] == keys
-    if hit.all():
-        return pos, None
-    return None, states[~hit]
-
-
-def sliced_positions(search, groups: list, slices: list[np.ndarray], workers) -> list[list]:
-    """``positions`` for every slice of a level, the look-ups in the worker threads.
-
-    Keys the memo lacks are gathered from all slices and traced here, on this
-    thread, by ``positions`` (least state per key), then the look-ups are
-    redone: what is traced does not depend on how the level was sliced.
-    """
+def fill(search, groups: list, states: np.ndarray) -> list[Tables]:
+    """Every group's tables, once they hold the keys of all ``states``."""
     while True:
-        tables = [current_tables(search, g) for g in groups]
-        found = workers.map(lambda part: [lookup(t, part) for t in tables], slices)
-        missing = False
-        for gi, group in enumerate(groups):
-            lacking = [row[gi][1] for row in found if row[gi][1] is not None]
-            if lacking:
-                missing = True
-                trace_missing(search, group, np.concatenate(lacking))
-        if not missing:
-            return [[(t, row[gi][0]) for gi, t in enumerate(tables)] for row in found]
+        tables = tables_for(search, groups)
+        lacking = [g for g, t in zip(groups, tables) if len(states) and t.index.rows(states).min() < 0]
+        if not lacking:
+            return tables
+        for group in lacking:
+            trace_missing(search, group, states)
 
 
-def generate(level: np.ndarray, rows: list, with_origin: bool = False):
-    """The steps of ``level`` from each group's (tables, positions): pure numpy, safe in a thread."""
-    enabled = np.zeros(len(level), dtype=np.int64)
-    out = []
-    for tables, pos in rows:
-        enabled += tables.enabled[pos]
-        counts = tables.nsteps[pos]
-        total = int(counts.sum())
-        if not total:
-            continue
-        parents = np.repeat(level, counts)
-        first = np.cumsum(counts) - counts
-        flat = np.repeat(tables.start[pos] - first, counts) + np.arange(total, dtype=np.int64)
-        succ = parents & tables.keep[flat]
-        succ |= tables.bits[flat]
-        out.append((succ, parents, tables.label[flat]) if with_origin else succ)
-    return out, enabled
+def settle(search, groups: list, deferred: list[np.ndarray], kernel) -> list:
+    """Run ``kernel(states, tables)`` on the deferred states until none is left, tracing what they lack.
 
-
-def expand(search, level: np.ndarray, with_origin: bool = False):
-    """Every step of every state of ``level``: successors per group, and the enabled count per state."""
-    return generate(level, [positions(search, g, level) for g in search.groups], with_origin)
-
-
-def distinct_sorted(cand: np.ndarray) -> np.ndarray:
-    """``cand`` sorted in place, without repeats."""
-    cand.sort()
-    if len(cand) < 2:
-        return cand
-    keep = np.ones(len(cand), dtype=bool)
-    np.not_equal(cand[1:], cand[:-1], out=keep[1:])
-    return cand[keep]
-
-
-def split_values(runs: list[np.ndarray], parts: int) -> np.ndarray:
-    """``parts - 1`` values cutting the states into ranges of about equal size (from a sample of the runs)."""
-    sample = [r[::max(1, len(r) // 4096)] for r in runs if len(r)]
-    if not sample:
-        return np.zeros(parts - 1, dtype=U64)
-    sample = np.sort(np.concatenate(sample))
-    return sample[[len(sample) * j // parts for j in range(1, parts)]]
-
-
-def cut(run: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
-    """``run`` (sorted) as the pieces between consecutive bounds: views, no copy."""
-    edges = [0, *np.searchsorted(run, bounds).tolist(), len(run)]
-    return [run[edges[j]:edges[j + 1]] for j in range(len(edges) - 1)]
-
-
-def unseen(pieces: list[np.ndarray], seen: np.ndarray) -> np.ndarray:
-    """The distinct states of the sorted ``pieces`` that are not in the sorted ``seen``."""
-    cand = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-    if len(pieces) > 1:
-        cand = distinct_sorted(cand)  # sorted runs: the sort merges them
-    if not len(cand) or not len(seen):
-        return cand
-    pos = np.searchsorted(seen, cand)
-    np.minimum(pos, len(seen) - 1, out=pos)
-    return cand[seen[pos] != cand]
-
-
-def slice_level(level: np.ndarray, parts: int) -> list[np.ndarray]:
-    """A level in ``parts`` consecutive slices (views), one per worker."""
-    edges = np.linspace(0, len(level), parts + 1).astype(np.int64).tolist()
-    return [level[edges[j]:edges[j + 1]] for j in range(parts)]
-
-
-def merged(seen: np.ndarray, new: np.ndarray) -> np.ndarray:
-    both = np.concatenate([seen, new])
-    both.sort(kind="stable")  # two sorted runs: a merge
-    return both
+    Returns the kernel's results; called on this thread only.
+    """
+    results = []
+    pending = [d for d in deferred if len(d)]
+    while pending:
+        states = np.sort(np.concatenate(pending))
+        for group in groups:
+            trace_missing(search, group, states)
+        result = kernel([states], tables_for(search, groups))
+        results.append(result)
+        pending = [d for d in result.deferred if len(d)]
+    return results
 
 
 class Workers:
-    """``--workers N``: N threads over numpy kernels, which release the GIL.
+    """``--workers N``: N threads over the numpy kernels, which release the GIL (or none, for N = 1)."""
 
-    Each level is cut into N slices whose steps each thread generates and
-    sorts; the sorted steps are then cut into N ranges of values, and each
-    thread deduplicates one range against the same range of the sorted
-    seen-set and merges it in.  Python work (tracing keys the memo has not
-    seen) stays on the calling thread.  Every level comes out sorted, so the
-    result does not depend on N.
-    """
+    #: tasks per thread a level is cut into: threads that finish early take another, so one slow part
+    #: does not leave the other threads idle
+    TASKS_PER_THREAD = 4
 
     def __init__(self, n: int):
         self.n = n
+        self.tasks = n * self.TASKS_PER_THREAD if n > 1 else 1
         self.pool = None
         if n > 1:
             from concurrent.futures import ThreadPoolExecutor
@@ -230,6 +151,70 @@ class Workers:
             self.pool.shutdown(wait=True)
 
 
+# -- one level ------------------------------------------------------------------------------------------
+def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool, seen: Seen):
+    """The successors of a level not seen before (sorted runs), steps counted, and the dead states (sorted)."""
+    groups = search.groups
+    steps = Steps(tables_for(search, groups))
+    runs = seen.runs()
+    found = workers.map(lambda part: expand_part(part, steps, want_dead, seen, runs), parts)
+    later = settle(search, groups, [d for e in found for d in e.deferred],
+                   lambda states, tabs: expand_part(states, Steps(tabs), want_dead, seen, runs))
+    fresh = [f for e in found + later for f in e.fresh]
+    generated = sum(e.generated for e in found + later)
+    dead = [d for e in found + later for d in e.dead if len(d)]
+    return fresh, generated, (np.sort(np.concatenate(dead)) if dead else None)
+
+
+def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
+    """Pending witnesses, then invariants (stop at the least failing state), over a new level.
+
+    Witnesses first: every state of the level has been found, so what they witness counts.
+    """
+    if search.witness_groups:
+        pending = list(search.witness_groups)
+        for group, held in zip(pending, _judged(search, pending, parts, workers).held):
+            if held:
+                search.witnessed_group(group)
+    if search.inv_groups:
+        failing = _judged(search, search.inv_groups, parts, workers).failing
+        if failing:
+            search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
+
+
+class _Judged:
+    def __init__(self, n: int):
+        self.failing, self.held = [], [False] * n
+
+    def add(self, j) -> None:
+        self.failing += [f for f in j.failing if len(f)]
+        self.held = [a or b for a, b in zip(self.held, j.held)]
+
+
+def _judged(search, groups: list, parts, workers) -> _Judged:
+    tables = tables_for(search, groups)
+    found = workers.map(lambda part: judge_part(part, tables), parts)
+    total = _Judged(len(groups))
+    for j in found + settle(search, groups, [d for j in found for d in j.deferred], judge_part):
+        total.add(j)
+    return total
+
+
+def new_level(search, fresh: list[np.ndarray], workers) -> Run:
+    """The distinct states of the fresh runs, cut to ``max_states`` (the least kept)."""
+    level = sorted_level(fresh, workers.tasks, workers)
+    limit = search.max_states
+    if limit is not None and level.size and search.seen_count + level.size >= limit:
+        keep, kept = limit - search.seen_count, []
+        for piece in level.pieces:
+            kept.append(piece[:max(keep, 0)])
+            keep -= len(piece)
+        level = Run(level.bounds, kept)
+        search.stopped_by = "max-states"
+    return level
+
+
+# -- the search -------------------------------------------------------------------------------------
 def level_search(search, packed_initial: list[int], initial: list) -> None:
     """The breadth-first search of ``search`` (a ``CompiledSearch``), level by level."""
     search.tables = {}
@@ -237,102 +222,66 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     search.roots = {}
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
-    level = np.unique(np.array(packed_initial, dtype=U64))
-    search.levels = [level]
-    search.seen_count = len(level)
+    first = Run(np.zeros(0, dtype=U64), [np.unique(np.array(packed_initial, dtype=U64))])
+    search.helper = None
+    if search.workers > 1:
+        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout)
     workers = Workers(search.workers)
-    parts = workers.n
-    seen = level
-    slices = slice_level(level, parts)
-    check_new(search, slices, 0, workers)
+    seen = Seen(workers.tasks)
+    level = first
+    search.levels = [level]
+    search.seen_count = level.size
+    parts = balanced(level.pieces, workers.tasks)
+    judge_level(search, parts, workers, 0)
     model = search.model
-    max_states = search.max_states
     max_depth = search.max_depth
     generated = 0
     traced_before = search.traced()
     try:
-        while len(level):
+        while level.size:
+            seen.add(level, workers)
             now = time.monotonic()
             if search.progress.due(now):
-                search.progress.report(now, search.seen_count, search.depth, len(level))
+                search.progress.report(now, search.seen_count, search.depth, level.size)
             if search.time_limit is not None and now - search.started >= search.time_limit:
                 search.stopped_by = "time-limit"
                 return
             # the first states in full, then a few of every level: memo hits audited against the real model
             audit = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
-            for s in np.sort(level[:4 * audit])[:audit].tolist():
+            for s in np.sort(joined([p[:4 * audit] for p in level.pieces]))[:audit].tolist():
                 search.cross_check(s)
-            rows = sliced_positions(search, search.groups, slices, workers)
-
-            def steps(k: int):
-                succ, enabled = generate(slices[k], rows[k])
-                cand = np.concatenate(succ) if len(succ) > 1 else succ[0] if succ else np.zeros(0, dtype=U64)
-                return distinct_sorted(cand), enabled
-
-            runs = workers.map(steps, range(parts))
-            enabled = np.concatenate([e for _, e in runs])
-            if max_depth is not None and search.depth >= max_depth:
-                if enabled.any():
+            at_limit = max_depth is not None and search.depth >= max_depth
+            fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
+            if at_limit:
+                if dead is None or len(dead) < level.size:
                     search.stopped_by = "max-depth"
                 return
-            generated += int(enabled.sum())
-            search.count += len(level)
-            search.judge_memo(traced_before, len(level))
+            generated += steps
+            search.count += level.size
+            search.judge_memo(traced_before, level.size)
             traced_before = search.traced()
             if search.count >= search.warmup and not search.grouped:
                 search._regroup()  # before the new level's invariants: they use the planned groups too
-            if model.check_deadlock and not enabled.all():
-                for s in np.sort(np.concatenate(slices)[enabled == 0]).tolist():
+            if model.check_deadlock and dead is not None:
+                for s in dead.tolist():
                     search.deadlock_at(s, search.depth)
-            # states are cut into value ranges, each deduplicated against its range of ``seen``
-            bounds = split_values([r for r, _ in runs], parts)
-            pieces = [cut(r, bounds) for r, _ in runs]
-            seen_pieces = cut(seen, bounds)
-            fresh = workers.map(lambda j: unseen([p[j] for p in pieces], seen_pieces[j]), range(parts))
-            del runs, pieces
-            new = np.concatenate(fresh) if parts > 1 else fresh[0]  # ranges in order: sorted
-            if not len(new):
+            level = new_level(search, fresh, workers)
+            del fresh
+            if not level.size:
                 return
-            if max_states is not None and search.seen_count + len(new) >= max_states:
-                new = new[:max_states - search.seen_count]
-                search.stopped_by = "max-states"
-                fresh = cut(new, bounds)
             search.depth += 1
-            search.levels.append(new)
-            search.seen_count += len(new)
-            seen = np.concatenate(workers.map(lambda j: merged(seen_pieces[j], fresh[j]), range(parts)))
-            del seen_pieces, fresh
-            slices = slice_level(new, parts)
-            check_new(search, slices, search.depth, workers)
+            search.levels.append(level)
+            search.seen_count += level.size
+            parts = balanced(level.pieces, workers.tasks)
+            judge_level(search, parts, workers, search.depth)
             if search.stopped_by:
                 return
-            level = new
     finally:
         search.generated += generated
         workers.close()
-
-
-def check_new(search, slices: list[np.ndarray], depth: int, workers) -> None:
-    """Pending witnesses, then invariants (stop at the least failing state), over a new level.
-
-    Witnesses first: every state of the level has been found, so what they witness counts.
-    """
-    for group in list(search.witness_groups):
-        rows = sliced_positions(search, [group], slices, workers)
-        if any(t.ok[pos].any() for (t, pos), in rows):
-            search.witnessed_group(group)
-    if search.inv_groups:
-        rows = sliced_positions(search, search.inv_groups, slices, workers)
-
-        def failing(k: int) -> np.ndarray:
-            ok = np.ones(len(slices[k]), dtype=bool)
-            for t, pos in rows[k]:
-                ok &= t.ok[pos]
-            return slices[k][~ok]
-
-        bad = [f for f in workers.map(failing, range(len(slices))) if len(f)]
-        if bad:
-            search.invariant_failed_at(int(min(f.min() for f in bad)), depth)  # the least, whatever the order
+        if search.helper is not None:
+            search.helper.close()
+            search.helper = None
 
 
 def trace_back(search, target: int, depth: int) -> Trace:
@@ -340,8 +289,9 @@ def trace_back(search, target: int, depth: int) -> Trace:
     labels = []
     x = U64(target)
     for d in range(depth - 1, -1, -1):
+        level = search.levels[d].states()
         best = None
-        for succ, parents, label in expand(search, search.levels[d], with_origin=True)[0]:
+        for succ, parents, label in with_origin(level, fill(search, search.groups, level)):
             hits = np.flatnonzero(succ == x)
             if len(hits):
                 h = hits[np.argmin(parents[hits])]

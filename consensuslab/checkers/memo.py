@@ -34,7 +34,7 @@ GROUP_BITS = 16
 class Unit:
     """One memoised function of the state."""
 
-    __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced")
+    __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout):
         self.name, self.fn, self.args, self.label, self.is_action = name, fn, args, label, is_action
@@ -42,6 +42,8 @@ class Unit:
         self.mask = 0
         self.table: dict[int, Any] = {}
         self.traced = 0
+        #: traces computed ahead, elsewhere (``trace_helper.py``): packed state -> (answer, bits read)
+        self.prepared: dict[int, tuple] = {}
 
     def value(self, packed: int):
         """For an action ``None`` or ``(written_mask, written_bits)``; for a property a bool."""
@@ -51,6 +53,12 @@ class Unit:
         return r
 
     def _trace(self, packed: int):
+        ahead = self.prepared.pop(packed, None) if self.prepared else None
+        out, reads = ahead if ahead is not None else self.compute(packed)
+        return self.learn(packed, out, reads)
+
+    def compute(self, packed: int) -> tuple[Any, int]:
+        """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored."""
         layout = self.layout
         reads = Reads()
         view = StateView(packed, layout, reads)
@@ -68,9 +76,13 @@ class Unit:
             raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
                               f"state itself") from exc
         self._confirm(packed, out)
+        return out, reads.mask
+
+    def learn(self, packed: int, out, reads: int):
+        """Store a trace's answer under the bits read (widening the key, and starting over, when it read more)."""
         self.traced += 1
-        if reads.mask & ~self.mask:
-            self.mask |= reads.mask
+        if reads & ~self.mask:
+            self.mask |= reads
             self.table = {}
         self.table[packed & self.mask] = out
         return out
@@ -113,9 +125,13 @@ class Group:
         ``packed & keep | bits`` and steps known to lead back to ``packed`` are
         counted but left out.  Properties: whether every unit holds.
         """
-        outs = [u.value(packed) for u in self.units]
+        outs = []
         mask = self.mask
-        for u in self.units:
+        for u in self.units:  # ``u.value`` inlined: most units of a group already know this key
+            out = u.table.get(packed & u.mask, _MISSING)
+            if out is _MISSING:
+                out = u._trace(packed)
+            outs.append(out)
             mask |= u.mask
         if mask != self.mask:
             self.mask = mask

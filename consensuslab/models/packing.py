@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 SCALAR, TUPLE, SET = "scalar", "tuple", "set"
+#: decoded values a field remembers before it forgets them all (bounds the memory of a long run)
+DECODED_KEPT = 1 << 16
 
 
 class Unsupported(Exception):
@@ -37,38 +39,50 @@ class Reshape(Exception):
 
 
 class Interner:
-    """Values of one field (or elements of one set field) numbered in order of first sight."""
+    """Values of one field (or elements of one set field) numbered in order of first sight.
 
-    __slots__ = ("ids", "values")
+    ``log`` (shared by a layout's interners) lists the interner of every value
+    numbered, in order, so a computation that must not number anything can
+    check one length and undo what it numbered (``Layout.forget_since``).
+    """
 
-    def __init__(self):
+    __slots__ = ("ids", "values", "log")
+
+    def __init__(self, log: list | None = None):
         self.ids: dict[Any, int] = {}
         self.values: list[Any] = []
+        self.log = [] if log is None else log
 
     def id(self, value) -> int:
         found = self.ids.get(value)
         if found is None:
             found = self.ids[value] = len(self.values)
             self.values.append(value)
+            self.log.append(self)
         return found
 
     def __len__(self) -> int:
         return len(self.values)
 
+    def forget_last(self) -> None:
+        del self.ids[self.values.pop()]
+
 
 class Field:
     """Where one record field lives in the packed integer, and how to read and write it."""
 
-    __slots__ = ("name", "index", "kind", "length", "offset", "width", "interner", "slot_mask", "mask")
+    __slots__ = ("name", "index", "kind", "length", "offset", "width", "interner", "slot_mask", "mask", "decoded")
 
     def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner):
         self.name, self.index, self.kind, self.length, self.interner = name, index, kind, length, interner
         self.offset = self.width = self.slot_mask = self.mask = 0
+        self.decoded: dict[int, Any] = {}
 
     def place(self, offset: int, width: int) -> int:
         """Fix this field's bits; returns the next free offset."""
         self.offset, self.width = offset, width
         self.slot_mask = (1 << width) - 1
+        self.decoded = {}  # keyed by this field's bits, which have just moved
         bits = width * (self.length if self.kind == TUPLE else 1)
         self.mask = ((1 << bits) - 1) << offset
         return offset + bits
@@ -123,12 +137,28 @@ class Field:
         return bits
 
     def decode(self, packed: int):
+        """The field's value in ``packed``; tuples and sets are remembered by their bits.
+
+        Why: tracing decodes the same few field values over and over (every
+        traced call is confirmed on the decoded state), and building a tuple of
+        slots or a frozenset of elements is most of what a decode costs.
+        Interned indices never change, so a remembered value stays right.
+        """
         if self.kind == SCALAR:
             return self.read_slot(packed)
+        key = packed & self.mask
+        value = self.decoded.get(key)
+        if value is None:
+            if len(self.decoded) >= DECODED_KEPT:
+                self.decoded.clear()
+            value = self.decoded[key] = self._build(key)
+        return value
+
+    def _build(self, bits: int):
         if self.kind == TUPLE:
-            return tuple(self.read_slot(packed, k) for k in range(self.length))
+            return tuple(self.read_slot(bits, k) for k in range(self.length))
         values = self.interner.values
-        bits = (packed & self.mask) >> self.offset
+        bits >>= self.offset
         return frozenset(values[i] for i in range(min(len(values), self.width)) if bits >> i & 1)
 
 
@@ -152,6 +182,7 @@ class Layout:
             offset = f.place(offset, f.needed_width())
         self.bits = offset
         self.full = (1 << offset) - 1
+        self.decoded: dict[int, Any] = {}
 
     @classmethod
     def learn(cls, states: list) -> "Layout":
@@ -164,9 +195,10 @@ class Layout:
         if not isinstance(first, tuple) or not names:
             raise Unsupported("states are not typing.NamedTuple records")
         fields = []
+        log: list = []
         for i, name in enumerate(names):
             kind, length = _kind(first[i])
-            fields.append(Field(name, i, kind, length, Interner()))
+            fields.append(Field(name, i, kind, length, Interner(log)))
         layout = cls(state_type, fields)
         for s in states:
             if type(s) is not state_type:
@@ -191,12 +223,13 @@ class Layout:
             offset = f.place(offset, f.needed_width())
         self.bits = offset
         self.full = (1 << offset) - 1
+        self.decoded = {}
 
     def demote(self, name: str) -> None:
         """Treat field ``name`` as one interned value from now on (its tuples vary in length)."""
         for i, f in enumerate(self.fields):
             if f.name == name and f.kind != SCALAR:
-                self.fields[i] = Field(f.name, f.index, SCALAR, 1, Interner())
+                self.fields[i] = Field(f.name, f.index, SCALAR, 1, Interner(self.numbered))
         self.by_name = {f.name: f for f in self.fields}
         self.widen()
 
@@ -209,7 +242,28 @@ class Layout:
         return packed
 
     def decode(self, packed: int):
-        return tuple.__new__(self.state_type, tuple(f.decode(packed) for f in self.fields))
+        """The record packed in ``packed``; remembered, as a traced state is decoded once per unit it is traced for."""
+        state = self.decoded.get(packed)
+        if state is None:
+            if len(self.decoded) >= DECODED_KEPT:
+                self.decoded.clear()
+            state = self.decoded[packed] = tuple.__new__(self.state_type, tuple(f.decode(packed) for f in self.fields))
+        return state
+
+    @property
+    def numbered(self) -> list:
+        """The interner of every value numbered so far, in order (its length marks a point to undo to)."""
+        return self.fields[0].interner.log
+
+    def interned(self) -> tuple[int, ...]:
+        """How many values each field has numbered so far."""
+        return tuple(len(f.interner) for f in self.fields)
+
+    def forget_since(self, mark: int) -> None:
+        """Undo every value numbered after ``len(self.numbered)`` was ``mark``."""
+        log = self.numbered
+        while len(log) > mark:
+            log.pop().forget_last()
 
     def describe(self) -> dict[str, Any]:
         return {"bits": self.bits,

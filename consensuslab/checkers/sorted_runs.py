@@ -1,0 +1,175 @@
+"""Sets of packed states as sorted uint64 arrays: the seen-set and the levels of the level search.
+
+A ``Run`` is one sorted set cut into consecutive ranges of values (one range
+per worker thread, so threads can each build or merge one range).  The
+seen-set (``Seen``) is a large ``base`` run plus the runs of the most recent
+levels, which are the level arrays themselves, kept anyway for rebuilding
+counterexamples.  A new level is only appended; the recent runs are merged
+into the base once they hold a quarter as many states as the base.
+
+Why not merge every level into one sorted array: that rewrites the whole
+seen-set per level, and merging is limited by memory bandwidth, which one
+core already saturates on the machines this was measured on (21.6 GB/s copy
+with one thread, 22.0 with two).  Merging a quarter at a time writes each
+state about five times in all instead of once per level after it (two-phase
+rm=9: about 50 million writes instead of 160 million), and searching a few
+more sorted arrays is latency-bound work that threads share well.  A merge
+writes into the buffer of the base before last when it fits (bases get 60%
+room to grow, so in steady growth it does): a fresh array of tens of
+megabytes costs more in page faults than the merge itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+U64 = np.uint64
+_EMPTY = np.zeros(0, dtype=U64)
+#: merge the recent levels into the base once they hold this share of the base's states
+MERGE_SHARE = 0.25
+#: ... or once there are this many of them (each costs a search per candidate)
+MAX_RECENT = 8
+
+
+def distinct_sorted(cand: np.ndarray) -> np.ndarray:
+    """``cand`` sorted in place, without repeats."""
+    cand.sort()
+    if len(cand) < 2:
+        return cand
+    keep = np.ones(len(cand), dtype=bool)
+    np.not_equal(cand[1:], cand[:-1], out=keep[1:])
+    return cand[keep]
+
+
+def joined(pieces: list[np.ndarray]) -> np.ndarray:
+    pieces = [p for p in pieces if len(p)]
+    if not pieces:
+        return _EMPTY.copy()
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def split_values(arrays: list[np.ndarray], parts: int) -> np.ndarray:
+    """``parts - 1`` values cutting the elements of ``arrays`` into ranges of about equal count."""
+    total = sum(len(a) for a in arrays)
+    step = max(1, total // 8192)
+    sample = [a[::step] for a in arrays if len(a)]
+    if parts < 2 or not sample:
+        return np.zeros(max(parts - 1, 0), dtype=U64)
+    sample = np.sort(np.concatenate(sample))
+    return sample[[len(sample) * j // parts for j in range(1, parts)]]
+
+
+def cut(run: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+    """``run`` (sorted) as the pieces between consecutive bounds: views, no copy."""
+    if not len(bounds):
+        return [run]
+    edges = [0, *np.searchsorted(run, bounds).tolist(), len(run)]
+    return [run[edges[j]:edges[j + 1]] for j in range(len(edges) - 1)]
+
+
+def balanced(pieces: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
+    """The states of ``pieces`` (in order) as ``parts`` consecutive runs of about equal size (views)."""
+    total = sum(len(p) for p in pieces)
+    edges = [total * j // parts for j in range(parts + 1)]
+    out = []
+    for j in range(parts):
+        lo, hi = edges[j], edges[j + 1]
+        part, at = [], 0
+        for p in pieces:
+            a, b = max(lo - at, 0), min(hi - at, len(p))
+            if a < b:
+                part.append(p[a:b])
+            at += len(p)
+        out.append(part)
+    return out
+
+
+class Run:
+    """A sorted set of states as ``pieces`` over the value ranges between ``bounds``."""
+
+    __slots__ = ("bounds", "pieces", "size")
+
+    def __init__(self, bounds: np.ndarray, pieces: list[np.ndarray]):
+        self.bounds, self.pieces = bounds, pieces
+        self.size = sum(len(p) for p in pieces)
+
+    def contains(self, cand: np.ndarray) -> np.ndarray:
+        """Which of the sorted ``cand`` are in this run."""
+        found = np.zeros(len(cand), dtype=bool)
+        at = 0
+        for c, piece in zip(cut(cand, self.bounds), self.pieces):
+            if len(c) and len(piece):
+                pos = np.searchsorted(piece, c)
+                np.minimum(pos, len(piece) - 1, out=pos)
+                found[at:at + len(c)] = piece[pos] == c
+            at += len(c)
+        return found
+
+    def states(self) -> np.ndarray:
+        return joined(self.pieces)
+
+
+class Seen:
+    """Every state found so far: a base run and the recent levels' runs."""
+
+    def __init__(self, parts: int):
+        self.parts = parts
+        self.base = Run(np.zeros(0, dtype=U64), [_EMPTY])
+        self.recent: list[Run] = []
+        #: the buffers of the base before last, written over by the next merge that fits
+        self.spare: list[np.ndarray] = []
+
+    def runs(self) -> list[Run]:
+        """The runs to search, smallest first (a state found early skips the larger ones)."""
+        return [r for r in reversed(self.recent) if r.size] + ([self.base] if self.base.size else [])
+
+    def unseen(self, cand: np.ndarray, runs: list[Run]) -> np.ndarray:
+        """The sorted distinct ``cand`` not in any of ``runs``."""
+        for run in runs:
+            if not len(cand):
+                break
+            cand = cand[~run.contains(cand)]
+        return cand
+
+    def add(self, level: Run, workers) -> None:
+        """Take in a new level; merge the recent levels into the base when they hold a quarter as many.
+
+        Many small recent levels (the tail of a search) are merged with each
+        other instead, so the base is not rewritten for a handful of states.
+        """
+        self.recent.append(level)
+        held = sum(r.size for r in self.recent)
+        if held >= MERGE_SHARE * self.base.size:
+            self.base = self._merged([self.base] + self.recent, workers, reuse=True)
+            self.recent = []
+        elif len(self.recent) > MAX_RECENT:
+            self.recent = [self._merged(self.recent, workers, reuse=False)]
+
+    def _merged(self, runs: list[Run], workers, reuse: bool) -> Run:
+        bounds = split_values([p for r in runs for p in r.pieces], self.parts)
+        cuts = [[cut(p, bounds) for p in r.pieces] for r in runs]
+        spare = self.spare if reuse else []
+
+        def merge(j: int) -> np.ndarray:
+            parts = [c[j] for run_cuts in cuts for c in run_cuts if len(c[j])]
+            n = sum(len(p) for p in parts)
+            fits = j < len(spare) and len(spare[j]) >= n
+            buffer = spare[j] if fits else np.empty(n + n // 2 + n // 8, dtype=U64)  # room for the next merge
+            out = buffer[:n]
+            if parts:
+                np.concatenate(parts, out=out)
+                out.sort(kind="stable")  # sorted runs: merged
+            return out
+
+        pieces = workers.map(merge, range(self.parts))
+        if reuse:
+            self.spare = [p.base if p.base is not None else p for p in self.base.pieces]
+        return Run(bounds, pieces)
+
+
+def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
+    """The distinct states of the sorted ``runs`` as a run over ``parts`` balanced value ranges."""
+    bounds = split_values(runs, parts)
+    cuts = [cut(r, bounds) for r in runs]
+    pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))
+    return Run(bounds, pieces)

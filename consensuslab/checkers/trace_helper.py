@@ -1,0 +1,181 @@
+"""Property traces shared with a forked process, so ``--workers`` also splits the memo's Python work.
+
+Why: tracing a spec's invariant conjuncts and witnesses on the keys the memo
+has not seen is Python, so it holds the GIL and the level search's worker
+threads cannot share it; on two-phase rm=9 it was the largest part of the
+search that ran on one core (0.27 s of a 1.85 s run with two workers).  With
+``--workers`` of 2 or more, a helper process computes the later part of each
+large batch of traces while this process computes the earlier part and takes
+every answer in.
+
+The results are only *computed* ahead, never stored: ``Unit.learn`` takes
+them in the same order, and with the same key widening, as a search without
+the helper would (``Unit.prepared``), so the memo, the counts and the
+counterexamples are the same for any number of workers.  A trace that would
+number a new value (which would change the packing's numbering) is undone
+and left to be traced in order here, as is any trace that raises.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import signal
+import warnings
+
+from consensuslab.models.packing import Layout
+
+#: property traces a batch needs before part of it is sent to the helper (a round trip costs about
+#: as much as a hundred traces)
+MIN_SHARED = 512
+#: the share of a batch's states traced here: this process also takes every answer in, in order
+HERE_SHARE = 0.4
+#: states per chunk of answers the helper sends back
+CHUNK = 256
+
+
+def compute_quietly(unit, packed: int):
+    """``unit.compute(packed)``, or None when it raised or numbered a new value (both undone)."""
+    numbered = unit.layout.numbered
+    mark = len(numbered)
+    try:
+        found = unit.compute(packed)
+    except Exception:
+        found = None
+    if len(numbered) != mark:
+        unit.layout.forget_since(mark)
+        found = None
+    return found
+
+
+def compute_all(units: list, masks: list[int], states: list[int], done: list | None = None):
+    """Every unit's trace on every state, once per unit key: ``[(unit index, state, (answer, reads))]``."""
+    found = []
+    done = [set() for _ in units] if done is None else done
+    for s in states:
+        for k, u in enumerate(units):
+            key = s & masks[k]
+            if key in done[k]:
+                continue
+            done[k].add(key)
+            result = compute_quietly(u, s)
+            if result is not None:
+                found.append((k, s, result))
+    return found
+
+
+def _serve(conn, units: list, layout: Layout) -> None:
+    """The helper's loop: take the parent's newly numbered values, compute the traces asked for.
+
+    The answers go back a chunk at a time, so the parent takes in the first
+    chunks while the helper computes the rest.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    gc.disable()
+    try:
+        while True:
+            message = conn.recv()
+            if message is None:
+                return
+            numbered, which, masks, chunks = message
+            for field_index, values in numbered:
+                interner = layout.fields[field_index].interner
+                for value in values:
+                    interner.id(value)
+            mine = [units[k] for k in which]
+            done: list = [set() for _ in mine]
+            for chunk in chunks:
+                conn.send(compute_all(mine, masks, chunk, done))
+    except (EOFError, OSError):
+        return
+
+
+class TraceHelper:
+    """One forked process computing property traces for the level search.
+
+    Forked at the first batch worth sharing, not before: the first levels of
+    a search trace little, and a layout that widens restarts the search
+    (each restart would otherwise fork a helper for nothing).
+    """
+
+    def __init__(self, units: list, layout: Layout):
+        self.units = units
+        self.index = {id(u): k for k, u in enumerate(units)}
+        self.layout = layout
+        self.proc = self.conn = None
+        self.usable = "fork" in mp.get_all_start_methods()
+
+    def _started(self) -> bool:
+        if self.proc is None and self.usable:
+            try:
+                ctx = mp.get_context("fork")
+                self.conn, theirs = ctx.Pipe()
+                with warnings.catch_warnings():  # idle threads (numpy's BLAS, the level workers): fork is safe
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    self.proc = ctx.Process(target=_serve, args=(theirs, self.units, self.layout), daemon=True)
+                    self.proc.start()
+                theirs.close()
+                self.synced = list(self.layout.interned())
+            except OSError:
+                self.proc, self.usable = None, False
+        return self.proc is not None
+
+    def traced(self, group, states: list[int], evaluate) -> None:
+        """``evaluate(s)`` for each of ``states`` in order, the traces they need computed ahead, partly in the helper.
+
+        The helper takes the later states and sends their traces back a chunk
+        at a time; this process computes the traces of the earlier states,
+        takes them in, then takes in each chunk as it comes.  ``evaluate``
+        returns False to stop (the group's key widened).
+        """
+        units = group.units
+        split = len(states)
+        if len(states) * len(units) >= MIN_SHARED and self._started():
+            split = int(len(states) * HERE_SHARE)
+        rest = states[split:]
+        chunks = [rest[i:i + CHUNK] for i in range(0, len(rest), CHUNK)]
+        if chunks and not self._send(units, chunks):
+            chunks, split = [], len(states)
+        for k, s, result in compute_all(units, [u.mask for u in units], states[:split]):
+            units[k].prepared[s] = result
+        going = all(evaluate(s) for s in states[:split])
+        for chunk in chunks:  # every chunk is read, even after a stop, so the next request starts clean
+            self._receive(units)  # (if the helper is gone, ``evaluate`` traces what it lacks here)
+            going = going and all(evaluate(s) for s in chunk)
+
+    def _send(self, units: list, chunks: list[list[int]]) -> bool:
+        counts = self.layout.interned()
+        numbered = [(i, self.layout.fields[i].interner.values[self.synced[i]:n])
+                    for i, n in enumerate(counts) if n > self.synced[i]]
+        try:
+            self.conn.send((numbered, [self.index[id(u)] for u in units], [u.mask for u in units], chunks))
+        except Exception:  # a value that does not pickle, or the helper is gone: trace here from now on
+            self.close()
+            return False
+        self.synced = list(counts)
+        return True
+
+    def _receive(self, units: list) -> None:
+        if self.proc is None:
+            return
+        try:
+            found = self.conn.recv()
+        except (EOFError, OSError):
+            self.close()
+            return
+        for k, s, result in found:
+            units[k].prepared[s] = result
+
+    def close(self) -> None:
+        self.usable = False
+        if self.proc is None:
+            return
+        try:
+            self.conn.send(None)
+        except Exception:
+            pass
+        self.conn.close()
+        self.proc.join(timeout=2)
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc = None

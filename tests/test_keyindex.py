@@ -1,0 +1,80 @@
+"""Direct-indexed memo look-ups give exactly what a dict of the keys gives, in all three of their forms."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consensuslab.checkers import keyindex
+from consensuslab.checkers.keyindex import KeyIndex, bit_runs, digits_of
+
+BITS = st.lists(st.integers(0, 63), unique=True, max_size=40)
+
+
+def looked_up(mask: int, keys: list[int], states: list[int]) -> list[int]:
+    index = KeyIndex(mask, np.array(keys, dtype=np.uint64))
+    return index.kind, index.rows(np.array(states, dtype=np.uint64)).tolist()
+
+
+def expected(mask: int, keys: list[int], states: list[int]) -> list[int]:
+    row = {k: i for i, k in enumerate(keys)}
+    return [row.get(s & mask, -1) for s in states]
+
+
+@st.composite
+def tables(draw):
+    """A mask, the distinct keys of some states under it, and states to look up (many with known keys)."""
+    mask = sum(1 << b for b in draw(BITS))
+    pool = draw(st.lists(st.integers(0, 2 ** 64 - 1), min_size=1, max_size=300))
+    narrow = draw(st.booleans())  # few values per bit run: the dense form
+    if narrow:
+        pool = [p & draw(st.sampled_from([0x0F0F0F0F0F0F0F0F, 0x3333333333333333, 0x0101010101010101])) for p in pool]
+    keys = list(dict.fromkeys(p & mask for p in pool))
+    keys = keys[:draw(st.integers(0, len(keys)))]
+    states = pool + draw(st.lists(st.integers(0, 2 ** 64 - 1), max_size=100))
+    return mask, keys, states
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables())
+def test_rows_are_the_rows_of_a_dict(table):
+    mask, keys, states = table
+    _, rows = looked_up(mask, keys, states)
+    assert rows == expected(mask, keys, states)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables(), st.sampled_from([0, 4, 12]), st.sampled_from([1 << 6, 1 << 12, 1 << 22]))
+def test_every_form_agrees(table, direct_bits, dense_limit):
+    """Force each form (direct table, dense digits, sorted keys) by moving the thresholds."""
+    mask, keys, states = table
+    saved = keyindex.DIRECT_BITS, keyindex.DENSE_LIMIT
+    keyindex.DIRECT_BITS, keyindex.DENSE_LIMIT = direct_bits, dense_limit
+    try:
+        _, rows = looked_up(mask, keys, states)
+    finally:
+        keyindex.DIRECT_BITS, keyindex.DENSE_LIMIT = saved
+    assert rows == expected(mask, keys, states)
+
+
+def test_each_form_is_reached():
+    rng = np.random.default_rng(7)
+    states = rng.integers(0, 2 ** 63, 5000, dtype=np.uint64)
+    small = 0xFFF0
+    assert KeyIndex(small, np.unique(states & np.uint64(small))).kind == "direct"
+    slots = 0o777777777  # nine 3-bit slots holding only 0..3: 27 bits, 4**9 combinations at most
+    narrow = states & np.uint64(0o333333333)
+    assert KeyIndex(slots, np.unique(narrow)).kind == "dense"
+    wide = (1 << 60) - 1
+    assert KeyIndex(wide, np.unique(states & np.uint64(wide))).kind == "sorted"
+
+
+def test_bit_runs_and_digits():
+    assert bit_runs(0) == []
+    assert bit_runs(0b1110011) == [(0, 2), (4, 3)]
+    assert bit_runs(1 << 63) == [(63, 1)]
+    digits = digits_of((1 << 30) - 1, 12)
+    assert [sum(w for _, w, _ in d) for d in digits] == [12, 12, 6]
+    assert digits[1] == [(12, 12, 0)]
+    assert digits_of(0, 12) == []
