@@ -3,6 +3,7 @@
 The public API, flat: write a protocol with these names, check it with ``check``.
 """
 
+from consensuslab.allocator import keep_freed_memory
 from consensuslab.checkers.explicit import check
 from consensuslab.checkers.result import CheckResult, Trace, Violation
 from consensuslab.errors import ModelError, ReplayError, UsageError
@@ -25,6 +26,6 @@ __all__ = [
     "ModelError", "Omission", "Param", "Protocol", "ReplayError", "Scenario", "Spec", "Trace", "Unordered",
     "UsageError", "Violation", "action", "always", "always_eventually", "always_step", "broadcast",
     "cancel_timer", "check", "durable", "eventually", "evolve", "forgeable", "handles", "initial", "just",
-    "leads_to", "local", "message", "on_timer", "record", "replace_at", "send", "set_timer", "sometimes",
-    "state",
+    "keep_freed_memory", "leads_to", "local", "message", "on_timer", "record", "replace_at", "send",
+    "set_timer", "sometimes", "state",
 ]

@@ -38,13 +38,12 @@ from hypothesis.stateful import (
 )
 
 from consensuslab.checkers.result import CheckResult, Trace, Violation
+from consensuslab.checkers.simulation_defaults import (  # noqa: F401 - importable from here too
+    DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALK_STATES, DEFAULT_WALKS,
+)
 from consensuslab.models.action import KINDS
 from consensuslab.models.model import Model
 
-DEFAULT_WALKS = 50_000  # random walks first ...
-DEFAULT_WALK_STATES = 200_000  # ... which stop early once they have reached this many distinct states
-DEFAULT_EXAMPLES = 200  # then Hypothesis examples
-DEFAULT_STEPS = 100  # actions per behaviour at most, in both phases
 CACHE_LIMIT = 200_000  # successor lists kept across examples before the cache is dropped
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-from rich.console import Console
 
 from consensuslab.checkers.history import MODELS, load_history
 from consensuslab.checkers.linearizability import Verdict, check
@@ -56,6 +55,8 @@ def to_json(v: Verdict, seconds: float) -> dict:
 
 
 def _print(v: Verdict, seconds: float) -> None:
+    from rich.console import Console
+
     out = Console(highlight=False, soft_wrap=True)
     head = f"{v.operations} operations, {v.model} model, {seconds:.2f} s"
     if v.linearizable:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Console
-from rich.table import Table
 
 from consensuslab.checkers.race import parse_z, race_table
 from consensuslab.errors import EXIT_OK, UsageError
@@ -51,6 +49,9 @@ def run(args) -> int:
 
 
 def _print(table: dict, runs: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     out = Console(highlight=False, soft_wrap=True)
     t = Table(title=f"attacker with q = {table['q']} catching up from z blocks behind")
     for col in ("z", "whitepaper", "exact") + (("simulated", "95% CI") if runs else ()):

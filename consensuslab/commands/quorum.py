@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 
-from rich.console import Console
-from rich.table import Table
 
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
@@ -182,6 +180,8 @@ def _out(args, data, human) -> None:
     if args.json:
         print(json.dumps(data, indent=2))
     else:
+        from rich.console import Console
+
         human(Console(highlight=False, soft_wrap=True))
 
 
@@ -249,7 +249,9 @@ def _synthesize(args) -> int:
     return EXIT_OK
 
 
-def _table(model, rows) -> Table:
+def _table(model, rows):
+    from rich.table import Table
+
     t = Table(title=model, title_justify="left")
     cols = ["f", "n", "q1", "q2"] if model == "flexible" else ["f", "n", "q"]
     for col in cols + ["checks", "ms"]:

@@ -13,7 +13,9 @@ from consensuslab.commands._common import (
 
 
 def register(sub) -> None:
-    from consensuslab.checkers.stateful import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALK_STATES, DEFAULT_WALKS
+    from consensuslab.checkers.simulation_defaults import (
+        DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALK_STATES, DEFAULT_WALKS,
+    )
 
     p = sub.add_parser("simulate", help="explore random behaviours (random walks, then Hypothesis) and shrink failures",
                        description="Run random behaviours of the protocol: first fast random walks (swarm "
