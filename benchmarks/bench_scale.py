@@ -4,15 +4,28 @@
     python benchmarks/bench_scale.py --big      # adds rm=9 (10,340,352 states) for us and SPIN
     python benchmarks/bench_scale.py --only spin,sym
     python benchmarks/bench_scale.py --big --only spin,w1,w2 --repeat 3   # the SPIN and workers targets
+    python benchmarks/bench_scale.py --big --only w1,w2 --repeat 9        # the 2-worker speed-up, 9 runs each
     python benchmarks/bench_scale.py --only raft --repeat 3   # raft 3 servers with and without --symmetry
 
 Every row is its own process, measured with ``os.wait4``: wall time, CPU
 (user+sys, including forked workers that were waited for), the search's own
 seconds as ``check --json`` reports them (no start-up), and peak RSS of the
 largest process in the tree (not the sum: with --workers 2 add the workers').
-The load average is printed first and last: on a shared machine wall times
-mean little without it.  SPIN runs ``benchmarks/two_phase.pml`` (compiled with
--O2 -DSAFETY; compile time excluded) and is skipped with a message when
+With ``--repeat N`` the rows of one configuration run interleaved with the
+others' (w1, w2, w1, w2, ...), so a slow spell of a shared machine falls on
+both, and each row shows its fastest run and, beside it, the median.  The
+speed-up of two workers over one is printed from those rows, for wall and
+search time.
+
+The load average is printed first and last, and a probe of the machine's
+own two-core scaling (a random gather over 80 MB and a sort, on one thread
+and then split over two): on a virtual machine whose two cores may share a
+physical core, memory-bound work sometimes does not scale at all, and the
+figures mean little without it.  Python's bytecode is compiled once first,
+as a normal installation does on its first run (this machine's environment
+sets PYTHONDONTWRITEBYTECODE, which would otherwise add about 0.1 s of
+compiling to every row).  SPIN runs ``benchmarks/two_phase.pml`` (compiled
+with -O2 -DSAFETY; compile time excluded) and is skipped with a message when
 ``spin`` or ``gcc`` is missing (Debian: apt-get install spin gcc).
 """
 
@@ -100,11 +113,31 @@ def run_cluster(n: int, fingerprint: str) -> dict:
     return m
 
 
-def rows(big: bool, only: set[str] | None, repeat: int = 1):
-    def want(tag):
-        return only is None or tag in only
-    ckdir = tempfile.mkdtemp(prefix="bench-ck-")
-    plan = [
+PROBE = """
+import numpy as np, time
+from concurrent.futures import ThreadPoolExecutor
+rng = np.random.default_rng(0)
+table = rng.integers(0, 2**60, 10_000_000, dtype=np.uint64)
+idx = rng.integers(0, len(table), 4_000_000)
+keys = rng.integers(0, 2**60, 4_000_000, dtype=np.uint64)
+pool = ThreadPoolExecutor(2)
+def best(fn):
+    return min((lambda t: (fn(), time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+for name, op, data in (("random gather over 80 MB", lambda a: table[a], idx), ("sort", np.sort, keys)):
+    halves = (data[:len(data) // 2], data[len(data) // 2:])
+    one = best(lambda: [op(h) for h in halves])
+    two = best(lambda: list(pool.map(op, halves)))
+    print(f"{name}: {one / two:.2f}x on two threads", end="; ")
+"""
+
+
+def probe() -> str:
+    """The machine's own two-core scaling right now, on a memory-bound and a compute-bound kernel."""
+    return subprocess.run([PY, "-c", PROBE], capture_output=True, text=True).stdout.strip().rstrip(";")
+
+
+def plan(big: bool, ckdir: str) -> list:
+    entries = [
         ("sym", lambda: run_py("two-phase rm=8 --symmetry", ["two-phase", "-p", "rm=8", "--symmetry"])),
         ("sym", lambda: run_py("two-phase rm=10 --symmetry", ["two-phase", "-p", "rm=10", "--symmetry"])),
         ("raft", lambda: run_py("raft servers=3 (unreduced)", ["raft", "-p", "servers=3"])),
@@ -125,16 +158,45 @@ def rows(big: bool, only: set[str] | None, repeat: int = 1):
                                   ["two-phase", "-p", "rm=8", "--engine", "interpreted"])),
     ]
     if big:
-        plan += [
+        entries += [
             ("spin", lambda: run_spin(9)),
             ("w1", lambda: run_py("two-phase rm=9, 1 worker (compiled)", ["two-phase", "-p", "rm=9"])),
             ("w2", lambda: run_py("two-phase rm=9 --workers 2", ["two-phase", "-p", "rm=9", "--workers", "2"])),
             ("sym", lambda: run_py("two-phase rm=9 --symmetry", ["two-phase", "-p", "rm=9", "--symmetry"])),
         ]
-    for tag, fn in plan:
-        if want(tag):
-            yield min((fn() for _ in range(max(repeat, 1))), key=lambda r: r["wall"])
+    return entries
+
+
+def rows(big: bool, only: set[str] | None, repeat: int = 1) -> list[list[dict]]:
+    """Every selected row's runs, the rows interleaved round by round."""
+    ckdir = tempfile.mkdtemp(prefix="bench-ck-")
+    chosen = [fn for tag, fn in plan(big, ckdir) if only is None or tag in only]
+    runs: list[list[dict]] = [[] for _ in chosen]
+    for _ in range(max(repeat, 1)):
+        for k, fn in enumerate(chosen):
+            runs[k].append(fn())
     shutil.rmtree(ckdir, ignore_errors=True)
+    return runs
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def speedups(table: list[list[dict]]) -> None:
+    """Two workers against one, for each rm both were run with: fastest against fastest, median against median."""
+    by_label = {r[0]["label"]: r for r in table}
+    for n in (8, 9):
+        one = by_label.get(f"two-phase rm={n}, 1 worker (compiled)")
+        two = by_label.get(f"two-phase rm={n} --workers 2")
+        if not one or not two or any(r.get("search") is None for r in one + two):
+            continue
+        for what in ("wall", "search"):
+            a, b = [r[what] for r in one], [r[what] for r in two]
+            print(f"rm={n} --workers 2 against 1, {what:6}: fastest {min(a) / min(b):.2f}x, "
+                  f"median {median(a) / median(b):.2f}x  ({len(a)} runs each)")
 
 
 def main() -> None:
@@ -142,17 +204,26 @@ def main() -> None:
     ap.add_argument("--big", action="store_true", help="add rm=9 (minutes, ~2-3 GB)")
     ap.add_argument("--only", help="comma-separated tags: sym,raft,ck,cluster,spin,w1,w2,interp")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
-                    help="run each row N times and keep the fastest (wall) run: other jobs on a shared "
-                         "machine only ever add time")
+                    help="run each row N times, interleaved with the other rows; the table shows the fastest "
+                         "run (other jobs on a shared machine only ever add time) and the median")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
+    subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "consensuslab")], capture_output=True)
     print(f"load: {os.getloadavg()}  cores: {os.cpu_count()}")
-    print(f"{'configuration':58} {'states':>12} {'wall s':>8} {'cpu s':>8} {'search s':>8} {'peak MB':>8}  status")
-    for r in rows(args.big, only, args.repeat):
+    print(f"machine: {probe()}")
+    table = rows(args.big, only, args.repeat)
+    print(f"{'configuration':58} {'states':>12} {'wall s':>8} {'median':>7} {'cpu s':>6} {'search s':>8} "
+          f"{'median':>7} {'peak MB':>8}  status")
+    for runs in table:
+        r = min(runs, key=lambda x: x["wall"])
         states = f"{r['states']:,}" if r.get("states") is not None else "-"
-        search = f"{r['search']:.2f}" if r.get("search") is not None else "-"
-        print(f"{r['label']:58} {states:>12} {r['wall']:8.1f} {r['cpu']:8.1f} {search:>8} {r['rss_mb']:8.0f}"
-              f"  {r['status']}", flush=True)
+        searches = [x["search"] for x in runs if x.get("search") is not None]
+        search = f"{min(searches):.2f}" if searches else "-"
+        search_median = f"{median(searches):.2f}" if searches else "-"
+        print(f"{r['label']:58} {states:>12} {r['wall']:8.2f} {median([x['wall'] for x in runs]):7.2f} "
+              f"{r['cpu']:6.1f} {search:>8} {search_median:>7} {r['rss_mb']:8.0f}  {r['status']}", flush=True)
+    speedups(table)
+    print(f"machine: {probe()}")
     print(f"load: {os.getloadavg()}")
 
 
