@@ -19,7 +19,9 @@ from typing import Any
 
 SCALAR, TUPLE, SET = "scalar", "tuple", "set"
 #: decoded values a field remembers before it forgets them all (bounds the memory of a long run)
-DECODED_KEPT = 1 << 16
+DECODED_KEPT = 1 << 14
+#: decoded states a layout remembers: enough for the units of a group traced one after the other
+STATES_KEPT = 1 << 10
 
 
 class Unsupported(Exception):
@@ -245,7 +247,7 @@ class Layout:
         """The record packed in ``packed``; remembered, as a traced state is decoded once per unit it is traced for."""
         state = self.decoded.get(packed)
         if state is None:
-            if len(self.decoded) >= DECODED_KEPT:
+            if len(self.decoded) >= STATES_KEPT:
                 self.decoded.clear()
             state = self.decoded[packed] = tuple.__new__(self.state_type, tuple(f.decode(packed) for f in self.fields))
         return state
