@@ -78,3 +78,19 @@ def test_bit_runs_and_digits():
     assert [sum(w for _, w, _ in d) for d in digits] == [12, 12, 6]
     assert digits[1] == [(12, 12, 0)]
     assert digits_of(0, 12) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables(), st.integers(1, 4))
+def test_keys_added_in_place_or_rebuilt_give_the_same_rows(table, pieces):
+    """Keys arriving in batches (as a memo learns them) are found as if indexed all at once."""
+    mask, keys, states = table
+    batches = [keys[len(keys) * j // pieces:len(keys) * (j + 1) // pieces] for j in range(pieces)]
+    index = KeyIndex(mask, np.array(batches[0], dtype=np.uint64))
+    held = len(batches[0])
+    for batch in batches[1:]:
+        arr = np.array(batch, dtype=np.uint64)
+        if not index.add(arr, held):
+            index = KeyIndex(mask, np.array(keys[:held + len(batch)], dtype=np.uint64))
+        held += len(batch)
+    assert index.rows(np.array(states, dtype=np.uint64)).tolist() == expected(mask, keys, states)

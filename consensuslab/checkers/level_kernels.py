@@ -91,9 +91,11 @@ class Tables:
                                                                  dtype=np.int32, count=m)])
         else:
             self.ok = np.concatenate([self.ok, np.fromiter((bool(e) for _, e in items), dtype=bool, count=n)])
+        first = len(self.keys)
         self.keys = np.concatenate([self.keys, keys])
         self.size = len(self.keys)
-        self.index = KeyIndex(self.mask, self.keys)
+        if not first or not self.index.add(keys, first):
+            self.index = KeyIndex(self.mask, self.keys)
 
 
 def blocks(pieces: list[np.ndarray], size: int = BLOCK):
@@ -230,7 +232,7 @@ def with_origin(level: np.ndarray, tables: list[Tables]):
 
 
 class Judgement:
-    """Properties over a part: the states where some group fails, whether each group held somewhere."""
+    """Properties over a part: whether each group held somewhere, the states where an invariant group fails."""
 
     __slots__ = ("failing", "held", "deferred")
 
@@ -238,7 +240,8 @@ class Judgement:
         self.failing, self.held, self.deferred = failing, held, deferred
 
 
-def judge_part(pieces: list[np.ndarray], tables: list[Tables]) -> Judgement:
+def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: int = 0) -> Judgement:
+    """Witness groups first (does any state satisfy them?), then from ``invariants_from`` on invariant groups."""
     failing, deferred = [], []
     held = [False] * len(tables)
     for block in blocks(pieces, JUDGE_BLOCK):
@@ -251,8 +254,10 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables]) -> Judgement:
         ok = None
         for k, (t, r) in enumerate(zip(tables, rows)):
             good = t.ok[r]
-            held[k] = held[k] or bool(good.any())
-            ok = good if ok is None else ok & good
+            if k < invariants_from:
+                held[k] = held[k] or bool(good.any())
+            else:
+                ok = good if ok is None else ok & good
         if ok is not None and len(block) and not ok.all():
             failing.append(block[~ok])
     return Judgement(failing, held, deferred)

@@ -167,37 +167,27 @@ def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool
 
 
 def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
-    """Pending witnesses, then invariants (stop at the least failing state), over a new level.
+    """Pending witnesses and invariants over a new level, in one pass; stop at the least failing state.
 
-    Witnesses first: every state of the level has been found, so what they witness counts.
+    A witness seen in the level counts even when an invariant fails in it:
+    every state of the level has been found.
     """
-    if search.witness_groups:
-        pending = list(search.witness_groups)
-        for group, held in zip(pending, _judged(search, pending, parts, workers).held):
-            if held:
-                search.witnessed_group(group)
-    if search.inv_groups:
-        failing = _judged(search, search.inv_groups, parts, workers).failing
-        if failing:
-            search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
-
-
-class _Judged:
-    def __init__(self, n: int):
-        self.failing, self.held = [], [False] * n
-
-    def add(self, j) -> None:
-        self.failing += [f for f in j.failing if len(f)]
-        self.held = [a or b for a, b in zip(self.held, j.held)]
-
-
-def _judged(search, groups: list, parts, workers) -> _Judged:
+    witnesses, invariants = list(search.witness_groups), search.inv_groups
+    if not witnesses and not invariants:
+        return
+    groups = witnesses + invariants
     tables = tables_for(search, groups)
-    found = workers.map(lambda part: judge_part(part, tables), parts)
-    total = _Judged(len(groups))
-    for j in found + settle(search, groups, [d for j in found for d in j.deferred], judge_part):
-        total.add(j)
-    return total
+    first = len(witnesses)
+    found = workers.map(lambda part: judge_part(part, tables, first), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred],
+                   lambda states, tabs: judge_part(states, tabs, first))
+    held = [any(j.held[k] for j in found + later) for k in range(first)]
+    for group, seen_holding in zip(witnesses, held):
+        if seen_holding:
+            search.witnessed_group(group)
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    if failing:
+        search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
 
 
 def new_level(search, fresh: list[np.ndarray], workers) -> Run:
