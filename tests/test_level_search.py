@@ -37,14 +37,14 @@ def shared_traces(monkeypatch):
     monkeypatch.setattr(trace_helper, "MIN_SHARED", 1)
     monkeypatch.setattr(trace_helper, "CHUNK", 3)
     received = []
-    real = trace_helper.TraceHelper._receive
+    real = trace_helper.TraceHelper._read_through
 
-    def counting(self, units):
-        before = sum(len(u.prepared) for u in units)
-        real(self, units)
-        received.append(sum(len(u.prepared) for u in units) - before)
+    def counting(self, handler):
+        before = sum(len(u.prepared) for u in self.units)
+        real(self, handler)
+        received.append(sum(len(u.prepared) for u in self.units) - before)
 
-    monkeypatch.setattr(trace_helper.TraceHelper, "_receive", counting)
+    monkeypatch.setattr(trace_helper.TraceHelper, "_read_through", counting)
     return received
 
 
@@ -272,3 +272,36 @@ def test_traces_that_number_values_are_left_to_this_process(shared_traces, tmp_p
     plain = check(model, progress=False, engine="interpreted")
     assert alone.status == plain.status == "ok" and alone.distinct_states == plain.distinct_states
     assert undone.exists() and undone.read_text().count("x") > 0  # the helper did meet values it could not number
+
+
+def test_audits_go_to_the_helper_and_a_failed_one_still_hands_over(monkeypatch):
+    """With two workers the model's side of the audits is computed by the helper, not here; a mismatch it
+    reports is acted on before any result is given."""
+    from consensuslab.checkers import compiled
+    from consensuslab.models import tracing
+
+    here, real = [], compiled.expected_steps
+    parent = os.getpid()
+
+    def counted(model, layout, s):
+        if os.getpid() == parent:
+            here.append(s)
+        return real(model, layout, s)
+
+    monkeypatch.setattr(compiled, "expected_steps", counted)
+    compared = []
+    real_audited = compiled.CompiledSearch.audited
+    monkeypatch.setattr(compiled.CompiledSearch, "audited",
+                        staticmethod(lambda s, mine, theirs: (compared.append(s), real_audited(s, mine, theirs))))
+    model = TwoPhase({"rm": 5}).compile()
+    r = check(model, progress=False, workers=2)
+    assert r.extra["engine"] == "compiled" and r.distinct_states == 8832
+    assert len(compared) > 300 and len(here) < len(compared) / 4  # only those before the helper started
+
+    def forgetful_contains(self, x):
+        return bool(self.state._packed & self.field.element_bit(tracing.real(x)))
+
+    monkeypatch.setattr(tracing.SetView, "__contains__", forgetful_contains)
+    r = check(model, progress=False, workers=2)
+    assert r.extra["engine"] == "interpreted" and "differ from the model's successors" in r.extra["compiled_declined"]
+    assert r.distinct_states == 8832

@@ -45,6 +45,11 @@ CROSS_CHECKED = 300
 AUDIT_EVERY = 4096
 
 
+def expected_steps(model: Model, layout: Layout, s: int) -> list:
+    """``(label, successor)`` of packed state ``s`` from the model itself, sorted: what the memo must give."""
+    return sorted((str(act), layout.encode(nxt)) for act, nxt in model.successors(layout.decode(s)))
+
+
 def unsupported_reason(model: Model, search: str) -> str | None:
     """Why this model/search cannot use the compiled search (None: it can)."""
     from consensuslab.models.spec import SpecModel
@@ -190,14 +195,20 @@ class CompiledSearch(StateByState):
 
     def cross_check(self, s: int) -> None:
         """The compiled steps of ``s`` must be exactly ``model.successors`` of the real state."""
-        layout = self.layout
+        self.audited(s, self.compiled_steps(s), expected_steps(self.model, self.layout, s))
+
+    def compiled_steps(self, s: int) -> list:
+        """``(label, successor)`` of packed state ``s`` from the memo, sorted (tracing what it lacks)."""
         compiled = []
         for u in self.actions:
             out = u.value(s)
             if out is not None:
                 compiled.append((str(u.label), s & ~out[0] | out[1]))
-        expected = [(str(act), layout.encode(nxt)) for act, nxt in self.model.successors(layout.decode(s))]
-        if sorted(compiled) != sorted(expected):
+        return sorted(compiled)
+
+    @staticmethod
+    def audited(s: int, compiled: list, expected: list) -> None:
+        if compiled != expected:
             raise Unsupported("the compiled steps of a state differ from the model's successors (steps "
                               "outside the action table, or a read the memo did not record)")
 

@@ -41,7 +41,9 @@ import numpy as np
 from consensuslab.checkers.compiled import CROSS_CHECKED
 from consensuslab.checkers.level_kernels import Steps, Tables, expand_part, judge_part, with_origin
 from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
+from consensuslab.checkers.compiled_states import _Stop
 from consensuslab.checkers.trace_helper import TraceHelper
+from consensuslab.models.packing import Unsupported
 from consensuslab.checkers.result import Trace, Violation
 
 #: states of every level whose compiled steps are compared with ``model.successors`` (an audit)
@@ -190,6 +192,24 @@ def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> N
         search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
 
 
+def audit(search, level: Run) -> None:
+    """The first states in full, then a few of every level: memo answers compared with the real model.
+
+    The model's side is computed by the helper when there is one (the answer
+    is compared when it is read, and always before the search gives a result);
+    the memo's side is computed here, now, since it may trace.
+    """
+    count = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
+    states = np.sort(joined([p[:4 * count] for p in level.pieces]))[:count].tolist()
+    helper = search.helper
+    if helper is not None:
+        compiled = [search.compiled_steps(s) for s in states]
+        if helper.audit(states, compiled, search.audited):
+            return
+    for s in states:
+        search.cross_check(s)
+
+
 def new_level(search, fresh: list[np.ndarray], workers) -> Run:
     """The distinct states of the fresh runs, cut to ``max_states`` (the least kept)."""
     level = sorted_level(fresh, workers.tasks, workers)
@@ -215,7 +235,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     first = Run(np.zeros(0, dtype=U64), [np.unique(np.array(packed_initial, dtype=U64))])
     search.helper = None
     if search.workers > 1:
-        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout)
+        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,
+                                    search.model)
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
@@ -227,6 +248,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     max_depth = search.max_depth
     generated = 0
     traced_before = search.traced()
+    owed = True
     try:
         while level.size:
             seen.add(level, workers)
@@ -236,10 +258,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             if search.time_limit is not None and now - search.started >= search.time_limit:
                 search.stopped_by = "time-limit"
                 return
-            # the first states in full, then a few of every level: memo hits audited against the real model
-            audit = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
-            for s in np.sort(joined([p[:4 * audit] for p in level.pieces]))[:audit].tolist():
-                search.cross_check(s)
+            audit(search, level)
             at_limit = max_depth is not None and search.depth >= max_depth
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
             if at_limit:
@@ -266,12 +285,17 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             judge_level(search, parts, workers, search.depth)
             if search.stopped_by:
                 return
+    except (_Stop, Unsupported):
+        raise
+    except BaseException:  # a restart, Ctrl-C: what the helper still owes is not waited for
+        owed = False
+        raise
     finally:
         search.generated += generated
         workers.close()
         if search.helper is not None:
-            search.helper.close()
-            search.helper = None
+            helper, search.helper = search.helper, None
+            helper.close(drain=owed)  # an audit that fails here still hands the search over
 
 
 def trace_back(search, target: int, depth: int) -> Trace:

@@ -22,6 +22,7 @@ import gc
 import multiprocessing as mp
 import signal
 import warnings
+from collections import deque
 
 from consensuslab.models.packing import Layout
 
@@ -32,6 +33,8 @@ MIN_SHARED = 512
 HERE_SHARE = 0.4
 #: states per chunk of answers the helper sends back
 CHUNK = 256
+#: audited states worth starting the helper for (once started, it takes every level's audit)
+MIN_AUDIT = 64
 
 
 def compute_quietly(unit, packed: int):
@@ -64,11 +67,27 @@ def compute_all(units: list, masks: list[int], states: list[int], done: list | N
     return found
 
 
-def _serve(conn, units: list, layout: Layout) -> None:
-    """The helper's loop: take the parent's newly numbered values, compute the traces asked for.
+def expected_quietly(model, layout: Layout, packed: int):
+    """``expected_steps`` of a state, or None when it raised or numbered a new value (both undone)."""
+    from consensuslab.checkers.compiled import expected_steps
 
-    The answers go back a chunk at a time, so the parent takes in the first
-    chunks while the helper computes the rest.
+    numbered = layout.numbered
+    mark = len(numbered)
+    try:
+        found = expected_steps(model, layout, packed)
+    except Exception:
+        found = None
+    if len(numbered) != mark:
+        layout.forget_since(mark)
+        found = None
+    return found
+
+
+def _serve(conn, units: list, layout: Layout, model) -> None:
+    """The helper's loop: take the parent's newly numbered values, then compute what is asked.
+
+    Traces go back a chunk at a time, so the parent takes in the first chunks
+    while the helper computes the rest; an audit goes back in one answer.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     gc.disable()
@@ -77,33 +96,40 @@ def _serve(conn, units: list, layout: Layout) -> None:
             message = conn.recv()
             if message is None:
                 return
-            numbered, which, masks, chunks = message
+            kind, numbered, *rest = message
             for field_index, values in numbered:
                 interner = layout.fields[field_index].interner
                 for value in values:
                     interner.id(value)
-            mine = [units[k] for k in which]
-            done: list = [set() for _ in mine]
-            for chunk in chunks:
-                conn.send(compute_all(mine, masks, chunk, done))
+            if kind == "trace":
+                which, masks, chunks = rest
+                mine = [units[k] for k in which]
+                done: list = [set() for _ in mine]
+                for chunk in chunks:
+                    conn.send(compute_all(mine, masks, chunk, done))
+            else:
+                conn.send([expected_quietly(model, layout, s) for s in rest[0]])
     except (EOFError, OSError):
         return
 
 
 class TraceHelper:
-    """One forked process computing property traces for the level search.
+    """One forked process computing property traces and audits for the level search.
 
     Forked at the first batch worth sharing, not before: the first levels of
     a search trace little, and a layout that widens restarts the search
-    (each restart would otherwise fork a helper for nothing).
+    (each restart would otherwise fork a helper for nothing).  Answers are
+    read in the order they were asked for; ``waiting`` holds what to do with
+    each answer not read yet (called with None when the helper is gone).
     """
 
-    def __init__(self, units: list, layout: Layout):
+    def __init__(self, units: list, layout: Layout, model):
         self.units = units
         self.index = {id(u): k for k, u in enumerate(units)}
-        self.layout = layout
+        self.layout, self.model = layout, model
         self.proc = self.conn = None
         self.usable = "fork" in mp.get_all_start_methods()
+        self.waiting: deque = deque()
 
     def _started(self) -> bool:
         if self.proc is None and self.usable:
@@ -112,7 +138,8 @@ class TraceHelper:
                 self.conn, theirs = ctx.Pipe()
                 with warnings.catch_warnings():  # idle threads (numpy's BLAS, the level workers): fork is safe
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    self.proc = ctx.Process(target=_serve, args=(theirs, self.units, self.layout), daemon=True)
+                    self.proc = ctx.Process(target=_serve, args=(theirs, self.units, self.layout, self.model),
+                                            daemon=True)
                     self.proc.start()
                 theirs.close()
                 self.synced = list(self.layout.interned())
@@ -120,6 +147,7 @@ class TraceHelper:
                 self.proc, self.usable = None, False
         return self.proc is not None
 
+    # -- traces ------------------------------------------------------------------------------------------
     def traced(self, group, states: list[int], evaluate) -> None:
         """``evaluate(s)`` for each of ``states`` in order, the traces they need computed ahead, partly in the helper.
 
@@ -134,40 +162,81 @@ class TraceHelper:
             split = int(len(states) * HERE_SHARE)
         rest = states[split:]
         chunks = [rest[i:i + CHUNK] for i in range(0, len(rest), CHUNK)]
-        if chunks and not self._send(units, chunks):
+
+        def take(found) -> None:
+            for k, s, result in found or ():
+                units[k].prepared[s] = result
+
+        handlers = [lambda found: take(found) for _ in chunks]  # one handler per chunk, told apart by identity
+        if chunks and not self._ask(("trace", [self.index[id(u)] for u in units], [u.mask for u in units], chunks),
+                                    handlers):
             chunks, split = [], len(states)
-        for k, s, result in compute_all(units, [u.mask for u in units], states[:split]):
-            units[k].prepared[s] = result
+        take(compute_all(units, [u.mask for u in units], states[:split]))
         going = all(evaluate(s) for s in states[:split])
-        for chunk in chunks:  # every chunk is read, even after a stop, so the next request starts clean
-            self._receive(units)  # (if the helper is gone, ``evaluate`` traces what it lacks here)
+        for chunk, handler in zip(chunks, handlers):  # every chunk is read, even after a stop
+            self._read_through(handler)  # (if the helper is gone, ``evaluate`` traces what it lacks here)
             going = going and all(evaluate(s) for s in chunk)
 
-    def _send(self, units: list, chunks: list[list[int]]) -> bool:
+    # -- audits ------------------------------------------------------------------------------------------
+    def audit(self, states: list[int], compiled: list, audited) -> bool:
+        """Have the helper compute the model's own steps of ``states``; ``audited(s, compiled, expected)`` later.
+
+        Returns False (nothing asked) when there is no helper, or when it has
+        not started and the batch is too small to start it for.  The answer is
+        read with the next one this process needs, or when the helper closes:
+        an audit that fails then stops the search, before any result is given.
+        """
+        if (self.proc is None and len(states) < MIN_AUDIT) or not self._started():
+            return False
+
+        def compare(expected) -> None:
+            for s, mine, theirs in zip(states, compiled, expected or [None] * len(states)):
+                audited(s, mine, theirs if theirs is not None else self._expected_here(s))
+
+        return self._ask(("audit", states), [compare])
+
+    def _expected_here(self, s: int) -> list:
+        from consensuslab.checkers.compiled import expected_steps
+
+        return expected_steps(self.model, self.layout, s)
+
+    # -- the pipe ----------------------------------------------------------------------------------------
+    def _ask(self, request: tuple, handlers: list) -> bool:
         counts = self.layout.interned()
         numbered = [(i, self.layout.fields[i].interner.values[self.synced[i]:n])
                     for i, n in enumerate(counts) if n > self.synced[i]]
+        kind, *rest = request
         try:
-            self.conn.send((numbered, [self.index[id(u)] for u in units], [u.mask for u in units], chunks))
-        except Exception:  # a value that does not pickle, or the helper is gone: trace here from now on
-            self.close()
+            self.conn.send((kind, numbered, *rest))
+        except Exception:  # a value that does not pickle, or the helper is gone: compute here from now on
+            self.close(drain=True)
             return False
         self.synced = list(counts)
+        self.waiting.extend(handlers)
         return True
 
-    def _receive(self, units: list) -> None:
-        if self.proc is None:
-            return
-        try:
-            found = self.conn.recv()
-        except (EOFError, OSError):
-            self.close()
-            return
-        for k, s, result in found:
-            units[k].prepared[s] = result
+    def _read_through(self, handler) -> None:
+        """Read answers in order until ``handler`` has had its own."""
+        while handler in self.waiting:
+            first = self.waiting.popleft()
+            found = None
+            if self.proc is not None:
+                try:
+                    found = self.conn.recv()
+                except (EOFError, OSError):
+                    self._stop()
+            first(found)
 
-    def close(self) -> None:
+    def close(self, drain: bool = True) -> None:
+        """Stop the helper; with ``drain``, first read (and act on) every answer still owed."""
         self.usable = False
+        if drain:
+            while self.waiting:
+                self._read_through(self.waiting[-1])
+        self.waiting.clear()
+        self._stop()
+
+    def _stop(self) -> None:
         if self.proc is None:
             return
         try:
