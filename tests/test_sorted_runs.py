@@ -84,8 +84,8 @@ def test_merges_write_over_the_buffers_of_the_base_before_last():
         seen.add(Run(np.zeros(0, dtype=U64), [np.arange(start, start + size, dtype=U64)]), Serial)
         start += size
     assert not seen.recent and seen.base.size == 380
-    spare = seen.spare[0]
+    spare = seen.spare
     assert len(spare) >= 480  # bases get room to grow, so the next merge fits
     seen.add(Run(np.zeros(0, dtype=U64), [np.arange(start, start + 100, dtype=U64)]), Serial)
-    assert seen.base.pieces[0].base is spare
+    assert seen.base.whole.base is spare
     assert seen.base.states().tolist() == list(range(480))

@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled import CROSS_CHECKED
-from consensuslab.checkers.level_kernels import Steps, Tables, expand_part, judge_part, with_origin
+from consensuslab.checkers.level_kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
 from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
 from consensuslab.checkers.compiled_states import _Stop
 from consensuslab.checkers.trace_helper import TraceHelper
@@ -143,8 +143,16 @@ class Workers:
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="consensuslab-level")
 
+    def parts(self, level: Run) -> list[list[np.ndarray]]:
+        """The level cut into tasks of at least a block each (a task's fixed cost is a fraction of a
+        millisecond: eight of them for a level of a thousand states made the tail levels slower than
+        one thread)."""
+        tasks = max(1, min(self.tasks, -(-level.size // BLOCK)))
+        return balanced(level.pieces, tasks)
+
     def map(self, fn, items):
-        if self.pool is None:
+        items = list(items)
+        if self.pool is None or len(items) < 2:
             return [fn(x) for x in items]
         return list(self.pool.map(fn, items))
 
@@ -242,7 +250,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     level = first
     search.levels = [level]
     search.seen_count = level.size
-    parts = balanced(level.pieces, workers.tasks)
+    parts = workers.parts(level)
     judge_level(search, parts, workers, 0)
     model = search.model
     max_depth = search.max_depth
@@ -281,7 +289,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             search.depth += 1
             search.levels.append(level)
             search.seen_count += level.size
-            parts = balanced(level.pieces, workers.tasks)
+            parts = workers.parts(level)
             judge_level(search, parts, workers, search.depth)
             if search.stopped_by:
                 return

@@ -85,28 +85,46 @@ def balanced(pieces: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
 
 
 class Run:
-    """A sorted set of states as ``pieces`` over the value ranges between ``bounds``."""
+    """A sorted set of states: one array, seen as ``pieces`` over the value ranges between ``bounds``.
 
-    __slots__ = ("bounds", "pieces", "size")
+    One array so that a look-up is one binary search, not one per range (a
+    block's candidates spread over every range, and with eight ranges and a
+    handful of runs the numpy calls of the look-ups, each holding the GIL
+    for a few microseconds, were what worker threads queued for); ranges so
+    that threads can each build or merge one of them.
+    """
 
-    def __init__(self, bounds: np.ndarray, pieces: list[np.ndarray]):
+    __slots__ = ("bounds", "pieces", "whole", "size")
+
+    def __init__(self, bounds: np.ndarray, pieces: list[np.ndarray], whole: np.ndarray | None = None):
         self.bounds, self.pieces = bounds, pieces
-        self.size = sum(len(p) for p in pieces)
+        self.whole = joined(pieces) if whole is None else whole
+        self.size = len(self.whole)
+
+    @classmethod
+    def written(cls, bounds: np.ndarray, sizes: list[int], fill, workers, buffer: np.ndarray | None = None) -> "Run":
+        """A run whose range ``j`` (``sizes[j]`` states) is written by ``fill(j, out)``, the ranges in parallel,
+        into ``buffer`` when it is large enough."""
+        total = sum(sizes)
+        if buffer is None or len(buffer) < total:
+            buffer = np.empty(total + total // 2 + total // 8, dtype=U64)  # room for the next merge
+        whole = buffer[:total]
+        edges = np.cumsum([0, *sizes]).tolist()
+        pieces = [whole[edges[j]:edges[j + 1]] for j in range(len(sizes))]
+        workers.map(lambda j: fill(j, pieces[j]), range(len(sizes)))
+        return cls(bounds, pieces, whole)
 
     def contains(self, cand: np.ndarray) -> np.ndarray:
         """Which of the sorted ``cand`` are in this run."""
-        found = np.zeros(len(cand), dtype=bool)
-        at = 0
-        for c, piece in zip(cut(cand, self.bounds), self.pieces):
-            if len(c) and len(piece):
-                pos = np.searchsorted(piece, c)
-                np.minimum(pos, len(piece) - 1, out=pos)
-                found[at:at + len(c)] = piece[pos] == c
-            at += len(c)
-        return found
+        whole = self.whole
+        if not len(whole) or not len(cand):
+            return np.zeros(len(cand), dtype=bool)
+        pos = np.searchsorted(whole, cand)
+        np.minimum(pos, len(whole) - 1, out=pos)
+        return whole[pos] == cand
 
     def states(self) -> np.ndarray:
-        return joined(self.pieces)
+        return self.whole
 
 
 class Seen:
@@ -116,8 +134,8 @@ class Seen:
         self.parts = parts
         self.base = Run(np.zeros(0, dtype=U64), [_EMPTY])
         self.recent: list[Run] = []
-        #: the buffers of the base before last, written over by the next merge that fits
-        self.spare: list[np.ndarray] = []
+        #: the buffer of the base before last, written over by the next merge that fits
+        self.spare: np.ndarray | None = None
 
     def runs(self) -> list[Run]:
         """The runs to search, smallest first (a state found early skips the larger ones)."""
@@ -140,36 +158,33 @@ class Seen:
         self.recent.append(level)
         held = sum(r.size for r in self.recent)
         if held >= MERGE_SHARE * self.base.size:
-            self.base = self._merged([self.base] + self.recent, workers, reuse=True)
+            old = self.base.whole.base if self.base.whole.base is not None else self.base.whole
+            self.base = self._merged([self.base] + self.recent, workers, self.spare)
+            self.spare = old if len(old) else None
             self.recent = []
         elif len(self.recent) > MAX_RECENT:
-            self.recent = [self._merged(self.recent, workers, reuse=False)]
+            self.recent = [self._merged(self.recent, workers, None)]
 
-    def _merged(self, runs: list[Run], workers, reuse: bool) -> Run:
-        bounds = split_values([p for r in runs for p in r.pieces], self.parts)
-        cuts = [[cut(p, bounds) for p in r.pieces] for r in runs]
-        spare = self.spare if reuse else []
+    def _merged(self, runs: list[Run], workers, buffer: np.ndarray | None) -> Run:
+        bounds = split_values([r.whole for r in runs], self.parts)
+        cuts = [cut(r.whole, bounds) for r in runs]
+        sizes = [sum(len(c[j]) for c in cuts) for j in range(self.parts)]
 
-        def merge(j: int) -> np.ndarray:
-            parts = [c[j] for run_cuts in cuts for c in run_cuts if len(c[j])]
-            n = sum(len(p) for p in parts)
-            fits = j < len(spare) and len(spare[j]) >= n
-            buffer = spare[j] if fits else np.empty(n + n // 2 + n // 8, dtype=U64)  # room for the next merge
-            out = buffer[:n]
+        def merge(j: int, out: np.ndarray) -> None:
+            parts = [c[j] for c in cuts if len(c[j])]
             if parts:
                 np.concatenate(parts, out=out)
                 out.sort(kind="stable")  # sorted runs: merged
-            return out
 
-        pieces = workers.map(merge, range(self.parts))
-        if reuse:
-            self.spare = [p.base if p.base is not None else p for p in self.base.pieces]
-        return Run(bounds, pieces)
+        return Run.written(bounds, sizes, merge, workers, buffer)
 
 
 def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
-    """The distinct states of the sorted ``runs`` as a run over ``parts`` balanced value ranges."""
+    """The distinct states of the sorted ``runs`` as one run over ``parts`` balanced value ranges."""
     bounds = split_values(runs, parts)
     cuts = [cut(r, bounds) for r in runs]
     pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))
-    return Run(bounds, pieces)
+    if len(pieces) == 1:
+        return Run(bounds, pieces, pieces[0])
+    return Run.written(bounds, [len(p) for p in pieces], lambda j, out: out.__setitem__(slice(None), pieces[j]),
+                       workers)
