@@ -1,19 +1,19 @@
 """Sets of packed states as sorted uint64 arrays: the seen-set and the levels of the level search.
 
-A ``Run`` is one sorted set cut into consecutive ranges of values (one range
-per worker thread, so threads can each build or merge one range).  The
-seen-set (``Seen``) is a large ``base`` run plus the runs of the most recent
-levels, which are the level arrays themselves, kept anyway for rebuilding
-counterexamples.  A new level is only appended; the recent runs are merged
-into the base once they hold a quarter as many states as the base.
+A ``Run`` is one sorted array seen as consecutive ranges of values (so that
+worker threads can each build or merge one range).  The seen-set (``Seen``)
+is a large ``base`` run plus the runs of the most recent levels, which are
+the level arrays themselves, kept anyway for rebuilding counterexamples.  A
+new level is only appended; the recent runs are merged into the base once
+they hold a quarter as many states as the base.
 
 Why not merge every level into one sorted array: that rewrites the whole
 seen-set per level, and merging is limited by memory bandwidth, which one
 core already saturates on the machines this was measured on (21.6 GB/s copy
-with one thread, 22.0 with two).  Merging a quarter at a time writes each
-state about five times in all instead of once per level after it (two-phase
-rm=9: about 50 million writes instead of 160 million), and searching a few
-more sorted arrays is latency-bound work that threads share well.  A merge
+with one thread, 22.0 with two).  Merging a quarter at a time writes far
+fewer states (two-phase rm=9: 32.8 million writes instead of 151.4 million),
+and searching a few more sorted arrays is latency-bound work that threads
+share well.  A merge
 writes into the buffer of the base before last when it fits (bases get 60%
 room to grow, so in steady growth it does): a fresh array of tens of
 megabytes costs more in page faults than the merge itself.
@@ -186,5 +186,4 @@ def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
     pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))
     if len(pieces) == 1:
         return Run(bounds, pieces, pieces[0])
-    return Run.written(bounds, [len(p) for p in pieces], lambda j, out: out.__setitem__(slice(None), pieces[j]),
-                       workers)
+    return Run.written(bounds, [len(p) for p in pieces], lambda j, out: np.copyto(out, pieces[j]), workers)
