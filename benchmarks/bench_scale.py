@@ -1,7 +1,7 @@
 """Issue 9's figures, side by side in one run: workers, symmetry, cluster, checkpoints, and SPIN.
 
     python benchmarks/bench_scale.py            # rm=8 set (a few minutes)
-    python benchmarks/bench_scale.py --big      # adds rm=9 (10,340,352 states) for us and SPIN
+    python benchmarks/bench_scale.py --big      # adds rm=9 (10,340,352 states) for us and SPIN, rm=10 unreduced
     python benchmarks/bench_scale.py --only spin,sym
     python benchmarks/bench_scale.py --big --only spin,w1,w2 --repeat 3   # the SPIN and workers targets
     python benchmarks/bench_scale.py --big --only w1,w2 --repeat 9        # the 2-worker speed-up, 9 runs each
@@ -163,6 +163,7 @@ def plan(big: bool, ckdir: str) -> list:
             ("w1", lambda: run_py("two-phase rm=9, 1 worker (compiled)", ["two-phase", "-p", "rm=9"])),
             ("w2", lambda: run_py("two-phase rm=9 --workers 2", ["two-phase", "-p", "rm=9", "--workers", "2"])),
             ("sym", lambda: run_py("two-phase rm=9 --symmetry", ["two-phase", "-p", "rm=9", "--symmetry"])),
+            ("sym", lambda: run_py("two-phase rm=10 (unreduced, compiled)", ["two-phase", "-p", "rm=10"])),
         ]
     return entries
 
@@ -201,7 +202,7 @@ def speedups(table: list[list[dict]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--big", action="store_true", help="add rm=9 (minutes, ~2-3 GB)")
+    ap.add_argument("--big", action="store_true", help="add rm=9, and rm=10 unreduced (minutes, about 2 GB)")
     ap.add_argument("--only", help="comma-separated tags: sym,raft,ck,cluster,spin,w1,w2,interp")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each row N times, interleaved with the other rows; the table shows the fastest "
