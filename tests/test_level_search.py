@@ -19,7 +19,7 @@ from consensuslab.checkers import level_kernels, levels, trace_helper
 from consensuslab.checkers.compiled import CompiledSearch
 from consensuslab.checkers.explicit import check
 from consensuslab.models.properties import always, sometimes
-from consensuslab.models.records import record
+from consensuslab.models.records import record, replace_at
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols.two_phase import TwoPhase
 from replaying import replay_states
@@ -163,7 +163,7 @@ class Probing(Spec):
     @action(i=range(4))
     def Bump(self, s, i):
         if s.slots[i] < 3:
-            return s._replace(slots=s.slots[:i] + (s.slots[i] + 1,) + s.slots[i + 1:])
+            return s._replace(slots=replace_at(s.slots, i, s.slots[i] + 1))
 
     @always
     def never_five(self, s):
@@ -238,7 +238,7 @@ class Tallying(Spec):
     @action(i=range(3))
     def Bump(self, s, i):
         if s.slots[i] < 3:
-            return s._replace(slots=s.slots[:i] + (s.slots[i] + 1,) + s.slots[i + 1:])
+            return s._replace(slots=replace_at(s.slots, i, s.slots[i] + 1))
 
     @action
     def Note(self, s):

@@ -116,6 +116,18 @@ def _rows(block: np.ndarray, tables: list[Tables]):
     return rows, lacking
 
 
+def known_blocks(pieces: list[np.ndarray], tables: list[Tables], size: int, deferred: list):
+    """``(block, each group's rows)`` for the blocks of ``pieces``; states some table lacks go to ``deferred``."""
+    for block in blocks(pieces, size):
+        rows, lacking = _rows(block, tables)
+        if lacking is not None:
+            deferred.append(block[lacking])
+            found = ~lacking
+            block = block[found]
+            rows = [r[found] for r in rows]
+        yield block, rows
+
+
 class Expansion:
     """What expanding a part gave: sorted runs of successors not seen before, steps counted, dead and deferred states.
 
@@ -158,13 +170,7 @@ def expand_part(pieces: list[np.ndarray], steps: Steps, want_dead: bool, seen, r
     tables = steps.tables
     out, dead, deferred = [], [], []
     generated = 0
-    for block in blocks(pieces):
-        rows, lacking = _rows(block, tables)
-        if lacking is not None:
-            deferred.append(block[lacking])
-            found = ~lacking
-            block = block[found]
-            rows = [r[found] for r in rows]
+    for block, rows in known_blocks(pieces, tables, BLOCK, deferred):
         enabled = None
         owner, count, first = [], [], []
         for t, r, start in zip(tables, rows, steps.first):
@@ -244,13 +250,7 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: 
     """Witness groups first (does any state satisfy them?), then from ``invariants_from`` on invariant groups."""
     failing, deferred = [], []
     held = [False] * len(tables)
-    for block in blocks(pieces, JUDGE_BLOCK):
-        rows, lacking = _rows(block, tables)
-        if lacking is not None:
-            deferred.append(block[lacking])
-            found = ~lacking
-            block = block[found]
-            rows = [r[found] for r in rows]
+    for block, rows in known_blocks(pieces, tables, JUDGE_BLOCK, deferred):
         ok = None
         for k, (t, r) in enumerate(zip(tables, rows)):
             good = t.ok[r]
