@@ -1,4 +1,4 @@
-"""Property traces shared with a forked process, so ``--workers`` also splits the memo's Python work.
+"""A forked helper process for the level search, so ``--workers`` also splits the memo's Python work.
 
 Why: tracing a spec's invariant conjuncts and witnesses on the keys the memo
 has not seen is Python, so it holds the GIL and the level search's worker
@@ -6,7 +6,9 @@ threads cannot share it; on two-phase rm=9 it was the largest part of the
 search that ran on one core (0.27 s of a 1.85 s run with two workers).  With
 ``--workers`` of 2 or more, a helper process computes the later part of each
 large batch of traces while this process computes the earlier part and takes
-every answer in.
+every answer in.  It also computes the model's side of the audits (the
+successors of audited states from the spec itself), which this process
+compares with the memo's when it reads the answer.
 
 The results are only *computed* ahead, never stored: ``Unit.learn`` takes
 them in the same order, and with the same key widening, as a search without
@@ -26,8 +28,7 @@ from collections import deque
 
 from consensuslab.models.packing import Layout
 
-#: property traces a batch needs before part of it is sent to the helper (a round trip costs about
-#: as much as a hundred traces)
+#: property traces a batch needs before part of it is sent to the helper
 MIN_SHARED = 512
 #: the share of a batch's states traced here: this process also takes every answer in, in order
 HERE_SHARE = 0.4
