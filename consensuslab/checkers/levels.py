@@ -250,14 +250,14 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     level = first
     search.levels = [level]
     search.seen_count = level.size
-    parts = workers.parts(level)
-    judge_level(search, parts, workers, 0)
     model = search.model
     max_depth = search.max_depth
     generated = 0
-    traced_before = search.traced()
     owed = True
     try:
+        parts = workers.parts(level)
+        judge_level(search, parts, workers, 0)
+        traced_before = search.traced()
         while level.size:
             seen.add(level, workers)
             now = time.monotonic()
