@@ -13,7 +13,8 @@ seconds as ``check --json`` reports them (no start-up), and peak RSS of the
 largest process in the tree (not the sum: with --workers 2 add the workers').
 With ``--repeat N`` the rows of one configuration run interleaved with the
 others' (w1, w2, w1, w2, ...), so a slow spell of a shared machine falls on
-both, and each row shows its fastest run and, beside it, the median.  The
+both, in rounds that go forwards and backwards in turn, and each row shows
+its fastest run and, beside it, the median.  The
 speed-up of two workers over one is printed from those rows, for wall and
 search time.
 
@@ -169,13 +170,19 @@ def plan(big: bool, ckdir: str) -> list:
 
 
 def rows(big: bool, only: set[str] | None, repeat: int = 1) -> list[list[dict]]:
-    """Every selected row's runs, the rows interleaved round by round."""
+    """Every selected row's runs, the rows interleaved round by round.
+
+    Rounds go forwards and backwards in turn, so that no row always runs right
+    after the same other row: what a process leaves behind (SPIN's 913 MB
+    freed, say) changes what the next one's page faults cost.
+    """
     ckdir = tempfile.mkdtemp(prefix="bench-ck-")
     chosen = [fn for tag, fn in plan(big, ckdir) if only is None or tag in only]
     runs: list[list[dict]] = [[] for _ in chosen]
-    for _ in range(max(repeat, 1)):
-        for k, fn in enumerate(chosen):
-            runs[k].append(fn())
+    for round_ in range(max(repeat, 1)):
+        order = range(len(chosen)) if round_ % 2 == 0 else reversed(range(len(chosen)))
+        for k in order:
+            runs[k].append(chosen[k]())
     shutil.rmtree(ckdir, ignore_errors=True)
     return runs
 
