@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-
 from consensuslab.checkers.history import MODELS, load_history
 from consensuslab.checkers.linearizability import Verdict, check
 from consensuslab.errors import EXIT_OK, EXIT_SAFETY, UsageError

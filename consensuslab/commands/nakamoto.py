@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-
 from consensuslab.checkers.race import parse_z, race_table
 from consensuslab.errors import EXIT_OK, UsageError
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 
-
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 SYSTEMS = ("threshold", "majority", "byzantine", "weighted", "flexible", "hierarchical", "explicit", "fbas")
