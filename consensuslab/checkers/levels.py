@@ -39,12 +39,12 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled import CROSS_CHECKED
-from consensuslab.checkers.level_kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
-from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
 from consensuslab.checkers.compiled_states import _Stop
+from consensuslab.checkers.level_kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
+from consensuslab.checkers.result import Trace, Violation
+from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
 from consensuslab.checkers.trace_helper import TraceHelper
 from consensuslab.models.packing import Unsupported
-from consensuslab.checkers.result import Trace, Violation
 
 #: states of every level whose compiled steps are compared with ``model.successors`` (an audit)
 AUDITED_PER_LEVEL = 8
