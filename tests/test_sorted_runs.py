@@ -64,7 +64,7 @@ def test_a_level_from_overlapping_runs(runs, parts):
 def test_a_run_answers_membership_over_its_ranges():
     values = np.arange(0, 1000, 3, dtype=U64)
     bounds = split_values([values], 4)
-    run = Run(bounds, cut(values, bounds))
+    run = Run(cut(values, bounds))
     cand = np.arange(0, 1002, dtype=U64)
     assert run.contains(cand).tolist() == [v % 3 == 0 and v < 1000 for v in range(1002)]
     assert len(run.pieces) == 4 and run.size == len(values)
@@ -81,11 +81,11 @@ def test_merges_write_over_the_buffers_of_the_base_before_last():
     """A merge that fits in the buffer of the base before last writes there instead of a fresh array."""
     seen, start = Seen(1), 0
     for size in (100, 100, 100, 80):  # each level a quarter of the base or more: merged every time
-        seen.add(Run(np.zeros(0, dtype=U64), [np.arange(start, start + size, dtype=U64)]), Serial)
+        seen.add(Run([np.arange(start, start + size, dtype=U64)]), Serial)
         start += size
     assert not seen.recent and seen.base.size == 380
     spare = seen.spare
     assert len(spare) >= 480  # bases get room to grow, so the next merge fits
-    seen.add(Run(np.zeros(0, dtype=U64), [np.arange(start, start + 100, dtype=U64)]), Serial)
+    seen.add(Run([np.arange(start, start + 100, dtype=U64)]), Serial)
     assert seen.base.whole.base is spare
     assert seen.base.states().tolist() == list(range(480))

@@ -144,9 +144,10 @@ class KeyIndex:
     def add(self, keys: np.ndarray, first_row: int) -> bool:
         """Take in more keys (rows from ``first_row`` on) in place; False when the index must be rebuilt.
 
-        Why: a memo table gains a few thousand keys a level, and rebuilding
-        its index each time was a tenth of what the level search does on one
-        thread.  In place works while every digit value is one the index numbered.
+        Why: a memo table gains a few thousand keys a level, and a rebuild
+        costs the whole table (for a direct index, ``2**bits`` entries) however
+        few keys are new.  In place works while every digit value is one the
+        index numbered.
         """
         if self.kind == "sorted" or not len(keys):
             return not len(keys)

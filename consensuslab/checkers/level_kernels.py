@@ -41,7 +41,8 @@ class Tables:
 
     ``refreshed`` appends what the group learnt since, instead of rebuilding:
     the invariant tables of a large spec gain a few thousand entries a level
-    and rebuilding them from the dict every time was a fifth of the serial work.
+    (two-phase rm=9: 20,175 in all), and a profiled two-worker run spent
+    0.21 s of its main thread in 127 rebuilds from the dict.
     """
 
     __slots__ = ("group", "mask", "size", "keys", "index", "enabled", "nsteps", "start", "keep", "bits",

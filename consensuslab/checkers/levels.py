@@ -42,7 +42,7 @@ from consensuslab.checkers.compiled import CROSS_CHECKED
 from consensuslab.checkers.compiled_states import _Stop
 from consensuslab.checkers.level_kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
 from consensuslab.checkers.result import Trace, Violation
-from consensuslab.checkers.sorted_runs import Run, Seen, balanced, joined, sorted_level
+from consensuslab.checkers.sorted_runs import Run, Seen, balanced, sorted_level
 from consensuslab.checkers.trace_helper import TraceHelper
 from consensuslab.models.packing import Unsupported
 
@@ -87,7 +87,7 @@ def trace_missing(search, group, states: np.ndarray) -> None:
         search.evaluate(group, s)
         return group.mask == mask
 
-    helper = getattr(search, "helper", None)
+    helper = search.helper
     if helper is None or group.is_action:
         for s in todo:
             if not evaluate(s):
@@ -208,7 +208,7 @@ def audit(search, level: Run) -> None:
     the memo's side is computed here, now, since it may trace.
     """
     count = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
-    states = np.sort(joined([p[:4 * count] for p in level.pieces]))[:count].tolist()
+    states = level.states()[:count].tolist()  # a level is sorted: its least states
     helper = search.helper
     if helper is not None:
         compiled = [search.compiled_steps(s) for s in states]
@@ -227,7 +227,7 @@ def new_level(search, fresh: list[np.ndarray], workers) -> Run:
         for piece in level.pieces:
             kept.append(piece[:max(keep, 0)])
             keep -= len(piece)
-        level = Run(level.bounds, kept)
+        level = Run(kept)
         search.stopped_by = "max-states"
     return level
 
@@ -240,7 +240,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     search.roots = {}
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
-    first = Run(np.zeros(0, dtype=U64), [np.unique(np.array(packed_initial, dtype=U64))])
+    first = Run([np.unique(np.array(packed_initial, dtype=U64))])
     search.helper = None
     if search.workers > 1:
         search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,

@@ -85,24 +85,23 @@ def balanced(pieces: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
 
 
 class Run:
-    """A sorted set of states: one array, seen as ``pieces`` over the value ranges between ``bounds``.
+    """A sorted set of states: one array, seen as ``pieces`` over consecutive ranges of values.
 
     One array so that a look-up is one binary search, not one per range (a
-    block's candidates spread over every range, and with eight ranges and a
-    handful of runs the numpy calls of the look-ups, each holding the GIL
-    for a few microseconds, were what worker threads queued for); ranges so
-    that threads can each build or merge one of them.
+    block's candidates spread over every range, so eight ranges made eight
+    times the numpy calls per look-up); ranges so that threads can each build
+    or merge one of them.
     """
 
-    __slots__ = ("bounds", "pieces", "whole", "size")
+    __slots__ = ("pieces", "whole", "size")
 
-    def __init__(self, bounds: np.ndarray, pieces: list[np.ndarray], whole: np.ndarray | None = None):
-        self.bounds, self.pieces = bounds, pieces
+    def __init__(self, pieces: list[np.ndarray], whole: np.ndarray | None = None):
+        self.pieces = pieces
         self.whole = joined(pieces) if whole is None else whole
         self.size = len(self.whole)
 
     @classmethod
-    def written(cls, bounds: np.ndarray, sizes: list[int], fill, workers, buffer: np.ndarray | None = None) -> "Run":
+    def written(cls, sizes: list[int], fill, workers, buffer: np.ndarray | None = None) -> "Run":
         """A run whose range ``j`` (``sizes[j]`` states) is written by ``fill(j, out)``, the ranges in parallel,
         into ``buffer`` when it is large enough."""
         total = sum(sizes)
@@ -112,7 +111,7 @@ class Run:
         edges = np.cumsum([0, *sizes]).tolist()
         pieces = [whole[edges[j]:edges[j + 1]] for j in range(len(sizes))]
         workers.map(lambda j: fill(j, pieces[j]), range(len(sizes)))
-        return cls(bounds, pieces, whole)
+        return cls(pieces, whole)
 
     def contains(self, cand: np.ndarray) -> np.ndarray:
         """Which of the sorted ``cand`` are in this run."""
@@ -132,7 +131,7 @@ class Seen:
 
     def __init__(self, parts: int):
         self.parts = parts
-        self.base = Run(np.zeros(0, dtype=U64), [_EMPTY])
+        self.base = Run([_EMPTY])
         self.recent: list[Run] = []
         #: the buffer of the base before last, written over by the next merge that fits
         self.spare: np.ndarray | None = None
@@ -176,7 +175,7 @@ class Seen:
                 np.concatenate(parts, out=out)
                 out.sort(kind="stable")  # sorted runs: merged
 
-        return Run.written(bounds, sizes, merge, workers, buffer)
+        return Run.written(sizes, merge, workers, buffer)
 
 
 def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
@@ -185,5 +184,5 @@ def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
     cuts = [cut(r, bounds) for r in runs]
     pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))
     if len(pieces) == 1:
-        return Run(bounds, pieces, pieces[0])
-    return Run.written(bounds, [len(p) for p in pieces], lambda j, out: np.copyto(out, pieces[j]), workers)
+        return Run(pieces, pieces[0])
+    return Run.written([len(p) for p in pieces], lambda j, out: np.copyto(out, pieces[j]), workers)

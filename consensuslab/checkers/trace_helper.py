@@ -38,18 +38,23 @@ CHUNK = 256
 MIN_AUDIT = 64
 
 
-def compute_quietly(unit, packed: int):
-    """``unit.compute(packed)``, or None when it raised or numbered a new value (both undone)."""
-    numbered = unit.layout.numbered
+def quietly(layout: Layout, computation):
+    """``computation()``, or None when it raised or numbered a new value (both undone)."""
+    numbered = layout.numbered
     mark = len(numbered)
     try:
-        found = unit.compute(packed)
+        found = computation()
     except Exception:
         found = None
     if len(numbered) != mark:
-        unit.layout.forget_since(mark)
+        layout.forget_since(mark)
         found = None
     return found
+
+
+def compute_quietly(unit, packed: int):
+    """``unit.compute(packed)``, quietly (see ``quietly``)."""
+    return quietly(unit.layout, lambda: unit.compute(packed))
 
 
 def compute_all(units: list, masks: list[int], states: list[int], done: list | None = None):
@@ -69,19 +74,10 @@ def compute_all(units: list, masks: list[int], states: list[int], done: list | N
 
 
 def expected_quietly(model, layout: Layout, packed: int):
-    """``expected_steps`` of a state, or None when it raised or numbered a new value (both undone)."""
+    """``expected_steps`` of a state, quietly (see ``quietly``)."""
     from consensuslab.checkers.compiled import expected_steps
 
-    numbered = layout.numbered
-    mark = len(numbered)
-    try:
-        found = expected_steps(model, layout, packed)
-    except Exception:
-        found = None
-    if len(numbered) != mark:
-        layout.forget_since(mark)
-        found = None
-    return found
+    return quietly(layout, lambda: expected_steps(model, layout, packed))
 
 
 def _serve(conn, units: list, layout: Layout, model) -> None:
