@@ -18,8 +18,8 @@ import random
 import time
 from pathlib import Path
 
-from consensuslab.checkers.history import parse_history
-from consensuslab.checkers.linearizability import check
+from consensuslab.histories.history import parse_history
+from consensuslab.histories.linearizability import check
 
 
 def simulate(n_ops: int, processes: int, *, keys: int = 0, values: int = 5, cas: bool = False,

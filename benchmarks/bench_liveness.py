@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 
-from consensuslab.checkers.liveness import Explored, find_lasso
+from consensuslab.checkers.liveness.check import Explored, find_lasso
 from consensuslab.models.fairness import Fair
 from consensuslab.models.properties import eventually
 from consensuslab.protocols.two_phase import TwoPhase

@@ -12,10 +12,10 @@ import random
 import sys
 import time
 
-from consensuslab.checkers.quorum import (check, check_requirement, smallest_blocking_set,
-                                          smallest_splitting_set, sweep)
-from consensuslab.models.quorum import Budget, ByzantineIntersection, Threshold, Weighted, requirements_for
-from consensuslab.models.quorum_fbas import load_stellar
+from consensuslab.checkers.quorum.fbas import load_stellar
+from consensuslab.checkers.quorum.queries import check, check_requirement, smallest_blocking_set, smallest_splitting_set
+from consensuslab.checkers.quorum.synth import sweep
+from consensuslab.checkers.quorum.systems import Budget, ByzantineIntersection, Threshold, Weighted, requirements_for
 
 STELLAR = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "stellar-pubnet-2025-07-20.json")
 

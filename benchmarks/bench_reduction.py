@@ -57,7 +57,7 @@ def command(name: str, scenario) -> list[str]:
 
 def inactive(name: str, scenario) -> str | None:
     """Why the reduction would be off for this scenario (read without running it), or None."""
-    from consensuslab.checkers.reduction import inactive_reason
+    from consensuslab.checkers.reduction.por import inactive_reason
     from consensuslab.protocols import protocol_class
 
     return inactive_reason(protocol_class(name).configure({}, None, scenario.name).compile())

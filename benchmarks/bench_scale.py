@@ -93,7 +93,7 @@ def run_spin(n: int) -> dict:
 CLUSTER_SNIPPET = """
 import json, sys
 from consensuslab.protocols.two_phase import TwoPhase
-from consensuslab.checkers.distributed import check_distributed
+from consensuslab.checkers.scale.cluster import check_distributed
 if __name__ == "__main__":
     r = check_distributed(TwoPhase({"rm": %d}).compile(), "local:2", fingerprint=sys.argv[1])
     print(json.dumps(r.to_json()))

@@ -23,7 +23,8 @@ import argparse
 import os
 import time
 
-from consensuslab.checkers.stateful import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALKS, simulate
+from consensuslab.checkers.simulation.defaults import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALKS
+from consensuslab.checkers.simulation.simulate import simulate
 from consensuslab.protocols import available, protocol_class
 
 

@@ -3,9 +3,8 @@
 The public API, flat: write a protocol with these names, check it with ``check``.
 """
 
-from consensuslab.allocator import keep_freed_memory
-from consensuslab.checkers.explicit import check
-from consensuslab.checkers.result import CheckResult, Trace, Violation
+from consensuslab.checkers.compiled.allocator import keep_freed_memory
+from consensuslab.checkers.run import check
 from consensuslab.errors import ModelError, ReplayError, UsageError
 from consensuslab.models.action import Action
 from consensuslab.models.effects import broadcast, cancel_timer, just, send, set_timer
@@ -14,12 +13,18 @@ from consensuslab.models.model import Model
 from consensuslab.models.network import Fifo, MessageSoup, Unordered
 from consensuslab.models.params import Param
 from consensuslab.models.properties import (
-    always, always_eventually, always_step, eventually, leads_to, sometimes,
+    always,
+    always_eventually,
+    always_step,
+    eventually,
+    leads_to,
+    sometimes,
 )
 from consensuslab.models.protocol import Protocol, forgeable, handles, initial, local, on_timer
 from consensuslab.models.records import evolve, message, record, replace_at, state
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
+from consensuslab.traces.result import CheckResult, Trace, Violation
 
 __all__ = [
     "Action", "Byzantine", "CheckResult", "CrashRecover", "CrashStop", "Fifo", "MessageSoup", "Model",

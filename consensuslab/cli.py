@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    from consensuslab.allocator import keep_freed_memory
+    from consensuslab.checkers.compiled.allocator import keep_freed_memory
 
-    keep_freed_memory()  # the tool owns its process: freed arrays stay in it (see allocator.py)
+    keep_freed_memory()  # the tool owns its process: freed arrays stay in it (see checkers/compiled/allocator.py)
     sys.exit(main())
 
 

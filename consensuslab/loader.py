@@ -16,14 +16,11 @@ import importlib
 import importlib.util
 import os
 import sys
-import traceback
 from types import ModuleType
 
-from consensuslab.errors import ModelError, UsageError
-
-SOURCE_ATTR = "__consensuslab_source__"
-#: exploration budget of ``lint``: enough to reach the first step of every action
-LINT_STATES = 2000
+from consensuslab.errors import UsageError
+from consensuslab.models.blame import where
+from consensuslab.models.definition import tag
 
 
 def looks_like_path(text: str) -> bool:
@@ -37,17 +34,6 @@ def split_target(text: str) -> tuple[str, str | None]:
         path, _, cls = text.rpartition(":")
         return path, cls or None
     return text, None
-
-
-def _where(exc: BaseException, filename: str | None) -> str:
-    """``file:line in function`` of the innermost frame in the user's file (or the innermost)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if filename and os.path.abspath(f.filename) == filename] or frames[-1:]
-    if not mine:
-        return ""
-    f = mine[-1]
-    func = "" if f.name == "<module>" else f" in {f.name}"
-    return f"{os.path.relpath(f.filename)}:{f.lineno}{func}"
 
 
 def _module_name(path: str) -> str:
@@ -79,7 +65,7 @@ def import_file(path: str) -> ModuleType:
     except Exception as exc:
         del sys.modules[name]
         raise UsageError(f"{path}: loading it raised {type(exc).__name__}: {exc} "
-                         f"(at {_where(exc, full)})") from None
+                         f"(at {where(exc, full)})") from None
     return module
 
 
@@ -94,7 +80,7 @@ def import_module(name: str) -> ModuleType:
         raise UsageError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         raise UsageError(f"module {name}: importing it raised {type(exc).__name__}: {exc} "
-                         f"(at {_where(exc, None)})") from None
+                         f"(at {where(exc, None)})") from None
 
 
 def protocol_classes(module: ModuleType) -> dict[str, type]:
@@ -109,7 +95,7 @@ def protocol_classes(module: ModuleType) -> dict[str, type]:
     return out
 
 
-def _pick(module: ModuleType, what: str, class_name: str | None, source_of) -> type:
+def _pick(module: ModuleType, what: str, class_name: str | None, source_for) -> type:
     found = protocol_classes(module)
     if class_name is not None:
         cls = getattr(module, class_name, None)
@@ -127,17 +113,8 @@ def _pick(module: ModuleType, what: str, class_name: str | None, source_of) -> t
     else:
         raise UsageError(f"{what} defines {len(found)} protocol classes ({', '.join(sorted(found))}); "
                          f"pick one with {what}:ClassName")
-    tag(cls, source_of(class_name))
+    tag(cls, source_for(class_name))
     return cls
-
-
-def tag(cls: type, source: str) -> None:
-    """Record where ``cls`` came from, on the class itself (not inherited by subclasses)."""
-    setattr(cls, SOURCE_ATTR, source)
-
-
-def source_of(cls: type) -> str | None:
-    return vars(cls).get(SOURCE_ATTR)
 
 
 def _portable(path: str) -> str:
@@ -198,103 +175,22 @@ def resolve(protocol: str, modules: list[str] | None = None) -> type:
     return protocol_class(protocol)
 
 
-# -- checking a user's model before the checker runs it ------------------------------------
-def lint(model, limit: int = LINT_STATES) -> None:
-    """Explore the first ``limit`` states with every framework rule checked, so that a user's
-    mistake (a mutable state, an action returning the wrong shape, a handler that raises)
-    is one ``ModelError`` naming protocol, role and method instead of a traceback from
-    deep inside the checker, whose hot loop does not check these things."""
-    from collections import deque
+def model_for_trace(meta: dict, protocol: str | None = None):
+    """The model a trace's ``#meta`` names: its protocol (``protocol`` overrides it: a registry name
+    or a user's file), configured with the trace's parameters, variant and scenario."""
+    params = meta.get("params") or {}
+    if not isinstance(params, dict):
+        raise UsageError("'#meta.params' must be an object")
+    source = meta.get("protocol_source")
+    if protocol is not None:
+        cls = resolve(protocol)
+    elif isinstance(source, str) and source:
+        # a user's protocol: the class recorded at check time, never a registry name it may shadow
+        cls = load_source(source)
+    else:
+        from consensuslab.protocols import protocol_class
 
-    where = _source_file(model)
-    try:
-        initial = model.initial_states()
-    except ModelError:
-        raise
-    except Exception as exc:
-        raise _crash(model, exc, where, "computing the initial states") from None
-    if not initial:
-        raise ModelError(f"{model.protocol}: no initial state")
-    kind = type(initial[0])
-    for s in initial:
-        _hashable(model, s, "init", kind)
-        _properties(model, s)
-    seen = set(initial)
-    queue = deque(initial)
-    while queue and len(seen) < limit:
-        state = queue.popleft()
-        try:
-            out = model.successors(state)
-        except ModelError:
-            raise
-        except Exception as exc:
-            raise _crash(model, exc, where, "computing successors") from None
-        for act, nxt in out:
-            _hashable(model, nxt, act.name, kind)
-            for prop in model.step_properties:
-                model.step_holds(prop, state, act, nxt)
-            if nxt not in seen:
-                _properties(model, nxt)
-                seen.add(nxt)
-                queue.append(nxt)
-
-
-def _hashable(model, state, method: str, kind: type) -> None:
-    if type(state) is not kind:
-        raise ModelError(f"{model.protocol}: action {method} returned a {type(state).__name__}, not a "
-                         f"{kind.__name__} state (return the next state, or None where the guard is false)")
-    try:
-        hash(state)
-    except TypeError:
-        field = ""
-        if hasattr(state, "_fields"):
-            bad = [f for f, v in zip(state._fields, state) if not _can_hash(v)]
-            field = f" (field {bad[0]!r} is a {type(getattr(state, bad[0])).__name__})" if bad else ""
-        raise ModelError(f"{model.protocol}: action {method}: state {kind.__name__} is mutable or unhashable"
-                         f"{field}; use tuple/frozenset fields") from None
-
-
-def _properties(model, state) -> None:
-    """Evaluate every state property once: ``Model.holds`` turns an exception into a ModelError."""
-    for prop in model.invariants + model.witnesses:
-        model.holds(prop, state)
-
-
-def _can_hash(value) -> bool:
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
-
-
-def _source_file(model) -> str | None:
-    module = sys.modules.get(type(model.definition).__module__)
-    path = getattr(module, "__file__", None)
-    return os.path.abspath(path) if path else None
-
-
-def setup_error(cls: type, exc: Exception) -> ModelError:
-    """A ModelError for a user's ``setup`` (or parameter handling) that raised."""
-    module = sys.modules.get(cls.__module__)
-    path = getattr(module, "__file__", None)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if path and os.path.abspath(f.filename) == os.path.abspath(path)]
-    method = frames[-1].name if frames else "setup"
-    at = f" (at {_where(exc, os.path.abspath(path))})" if frames else ""
-    return ModelError(f"{cls.name}: method {method} raised {type(exc).__name__}: {exc}{at}")
-
-
-def _crash(model, exc: Exception, filename: str | None, doing: str) -> ModelError:
-    """A ModelError for user code that raised: the method and, for actors, its role."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if filename and os.path.abspath(f.filename) == filename]
-    method = frames[-1].name if frames else None
-    role = None
-    if method:
-        fn = getattr(type(model.definition), method, None)
-        mark = getattr(fn, "__consensuslab_actor__", None)
-        role = mark[1] if mark else None
-    who = (f"role {role}, " if role else "") + (f"method {method}" if method else doing)
-    at = f" (at {_where(exc, filename)})" if frames else ""
-    return ModelError(f"{model.protocol}: {who} raised {type(exc).__name__}: {exc}{at}")
+        cls = protocol_class(meta["protocol"])
+    if cls.name != meta["protocol"]:
+        raise UsageError(f"the trace is of {meta['protocol']}, not {cls.name}")
+    return cls.configure(params, meta.get("variant"), meta.get("scenario")).compile()

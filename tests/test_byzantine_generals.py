@@ -2,10 +2,11 @@
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.byzantine_generals import ATTACK, RETREAT, OMState, OralMessages, majority
 from consensuslab.protocols.byzantine_signed import SignedMessages, choice
+
 from replaying import replay_states
 
 

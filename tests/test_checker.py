@@ -2,7 +2,8 @@
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
+
 from tiny_models import Grid, Ring, TwoBits
 
 

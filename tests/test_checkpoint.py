@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from clirun import cli_json
-from consensuslab.checkers.checkpoint import check_checkpointed
+from consensuslab.checkers.scale.checkpoint import check_checkpointed
 from consensuslab.errors import UsageError
 from consensuslab.protocols.two_phase import TwoPhase
+
+from clirun import cli_json
 
 
 def test_resumes_across_processes_to_the_same_count(tmp_path):
@@ -27,7 +28,7 @@ def test_resumes_across_processes_to_the_same_count(tmp_path):
 
 
 def test_in_process_resume_with_symmetry_and_max_states(tmp_path):
-    from consensuslab.checkers.symmetry import canonicaliser
+    from consensuslab.checkers.reduction.symmetry import canonicaliser
 
     model = TwoPhase({"rm": 6}).compile()
     canon, label = canonicaliser(model)

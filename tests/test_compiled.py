@@ -12,20 +12,21 @@ from typing import NamedTuple
 
 import pytest
 
-from clirun import cli, cli_json
-from consensuslab.checkers import levels as levels_module
-from consensuslab.checkers.compiled import CompiledSearch, unsupported_reason
-from consensuslab.checkers.explicit import check
-from consensuslab.checkers.memo import conjuncts
+from consensuslab import check
+from consensuslab.checkers.compiled import levels as levels_module
+from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
+from consensuslab.checkers.compiled.memo import conjuncts
+from consensuslab.checkers.compiled.packing import Layout
+from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.errors import UsageError
-from consensuslab.models.packing import Layout
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.spec import Spec, action
-from consensuslab.models.tracing import Reads, StateView
 from consensuslab.protocols import available, protocol_class
 from consensuslab.protocols.two_phase import TwoPhase
+
+from clirun import cli, cli_json
 from replaying import replay_states
 
 TOO_BIG = {("byzantine-generals", "n7m2")}  # millions of states: stopped by its limit in both engines
@@ -271,7 +272,7 @@ def test_a_memo_that_keeps_missing_hands_over_to_the_interpreted_search():
 
 def test_a_read_the_views_forget_is_caught_not_trusted(monkeypatch):
     """Break the views on purpose: membership no longer records its bit.  The audit must notice."""
-    from consensuslab.models import tracing
+    from consensuslab.checkers.compiled import views as tracing
 
     def forgetful_contains(self, x):
         return bool(self.state._packed & self.field.element_bit(tracing.real(x)))

@@ -2,9 +2,11 @@
 
 import os
 
-import consensuslab.checkers.frontier as frontier_module
-from consensuslab.checkers.explicit import Search, check
+import consensuslab.checkers.search.frontier as frontier_module
+from consensuslab import check
+from consensuslab.checkers.search.explicit import Search
 from consensuslab.protocols.two_phase import TwoPhase
+
 from replaying import replay_states
 
 

@@ -1,6 +1,6 @@
 """The hash-linked ledger: rewrites are detected; without links an older rewrite is not."""
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.protocols.hash_chain import HashChain, sha256
 
 

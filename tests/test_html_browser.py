@@ -17,7 +17,7 @@ import zlib
 
 import pytest
 
-from consensuslab.checkers.replay import replay_file
+from consensuslab.commands.replay import replay_file
 from consensuslab.render.html import render_html
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensuslab.checkers import keyindex
-from consensuslab.checkers.keyindex import KeyIndex, bit_runs, digits_of
+from consensuslab.checkers.compiled import keyindex
+from consensuslab.checkers.compiled.keyindex import KeyIndex, bit_runs, digits_of
 
 BITS = st.lists(st.integers(0, 63), unique=True, max_size=40)
 

@@ -15,13 +15,16 @@ from typing import NamedTuple
 
 import pytest
 
-from consensuslab.checkers import level_kernels, levels, trace_helper
-from consensuslab.checkers.compiled import CompiledSearch
-from consensuslab.checkers.explicit import check
+from consensuslab import check
+from consensuslab.checkers.compiled import helper as trace_helper
+from consensuslab.checkers.compiled import kernels as level_kernels
+from consensuslab.checkers.compiled import levels
+from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols.two_phase import TwoPhase
+
 from replaying import replay_states
 
 
@@ -205,7 +208,7 @@ def test_numbering_in_the_helper_is_undone():
 # -- the process ------------------------------------------------------------------------------------------
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 def test_the_cli_keeps_freed_memory():
-    from consensuslab.allocator import keep_freed_memory
+    from consensuslab.checkers.compiled.allocator import keep_freed_memory
 
     assert keep_freed_memory() is True
 
@@ -277,8 +280,8 @@ def test_traces_that_number_values_are_left_to_this_process(shared_traces, tmp_p
 def test_audits_go_to_the_helper_and_a_failed_one_still_hands_over(monkeypatch):
     """With two workers the model's side of the audits is computed by the helper, not here; a mismatch it
     reports is acted on before any result is given."""
-    from consensuslab.checkers import compiled
-    from consensuslab.models import tracing
+    from consensuslab.checkers.compiled import engine as compiled
+    from consensuslab.checkers.compiled import views as tracing
 
     here, real = [], compiled.expected_steps
     parent = os.getpid()

@@ -14,9 +14,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from consensuslab.checkers.history import parse_history
-from consensuslab.checkers.linearizability import check, is_linearizable
 from consensuslab.errors import UsageError
+from consensuslab.histories.history import parse_history
+from consensuslab.histories.linearizability import check, is_linearizable
 
 DATA = Path(__file__).parent / "data" / "histories"
 INF = float("inf")
@@ -341,7 +341,7 @@ def test_pending_and_nemesis_events():
 
 
 def test_minimising_out_of_time_reports_an_unproven_but_failing_set(monkeypatch):
-    import consensuslab.checkers.linearizability as lin
+    import consensuslab.histories.linearizability as lin
 
     events = json.loads((DATA / "stale-read.json").read_text())
     real = lin.search

@@ -5,8 +5,7 @@ from typing import NamedTuple
 
 import pytest
 
-from clirun import cli, cli_json
-from consensuslab.checkers.liveness import check_liveness, confirm_lasso
+from consensuslab.checkers.liveness.check import check_liveness, confirm_lasso
 from consensuslab.errors import ReplayError, UsageError
 from consensuslab.models.effects import just, send
 from consensuslab.models.fairness import Fair
@@ -18,6 +17,8 @@ from consensuslab.models.records import message, record, state
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols.two_phase_actors import TwoPhaseActors
+
+from clirun import cli, cli_json
 
 
 @record
@@ -259,8 +260,8 @@ def test_limits_make_liveness_incomplete():
 
 # -- every scenario that names a liveness property gives its declared outcome ------
 def _liveness_scenarios():
-    from consensuslab.protocols import available, protocol_class
     from consensuslab.models.properties import LIVENESS_KINDS, collect_properties
+    from consensuslab.protocols import available, protocol_class
 
     for name in available():
         cls = protocol_class(name)

@@ -44,10 +44,11 @@ def test_ctrl_c_yields_the_partial_result(extra):
 
 
 def test_ctrl_c_in_a_symmetric_search_yields_the_partial_result():
-    from consensuslab.checkers.parallel import check_local
-    from consensuslab.checkers.symmetry import canonicaliser
-    from consensuslab.protocols.two_phase import TwoPhase
     from test_checkpoint import interrupting
+
+    from consensuslab.checkers.reduction.symmetry import canonicaliser
+    from consensuslab.checkers.scale.workers import check_local
+    from consensuslab.protocols.two_phase import TwoPhase
 
     model = TwoPhase({"rm": 6}).compile()
     canon, label = canonicaliser(model)

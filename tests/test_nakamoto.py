@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.models.action import Action
 from consensuslab.protocols import hashcash
 from consensuslab.protocols.hashcash import GENESIS, Block

@@ -2,12 +2,13 @@
 
 import pytest
 
-from consensuslab.checkers.explicit import check
-from consensuslab.checkers.parallel import check_local, check_parallel
+from consensuslab import check
+from consensuslab.checkers.scale.workers import check_local, check_parallel
 from consensuslab.protocols.hash_chain import HashChain
 from consensuslab.protocols.two_phase import TwoPhase
-from tiny_models import Grid, Ring, TwoBits
+
 from replaying import replay_states
+from tiny_models import Grid, Ring, TwoBits
 
 
 def check_parallel_now(model, workers, **kw):
@@ -84,26 +85,23 @@ def test_cli_workers_json():
 
 
 def test_scaled_searches_refuse_liveness_and_bad_combinations():
-    import argparse
-
-    from consensuslab.checkers.scale import check_scaled
     from consensuslab.errors import UsageError
 
     model = TwoPhase({}).compile()
-    args = argparse.Namespace(symmetry=False, workers=2, cluster=None, swarm=None, checkpoint=None, seed=0,
-                              search="bfs", max_states=None, time_limit=None, quiet=True)
     with pytest.raises(UsageError, match="cannot be combined"):
-        check_scaled(model, argparse.Namespace(**{**vars(args), "checkpoint": "ck", "cluster": "local:2"}), None)
-    model.liveness = [object()]  # any liveness property
+        check(model, workers=2, checkpoint="ck", cluster="local:2", progress=False)
+    from consensuslab.protocols.two_phase_actors import TwoPhaseActors
+
+    model = TwoPhaseActors.configure(scenario="fair").compile()  # its scenario names a liveness property
     with pytest.raises(UsageError, match="safety only"):
-        check_scaled(model, args, None)
+        check(model, workers=2, progress=False)
     with pytest.raises(UsageError, match="unsound for liveness"):
-        check_scaled(model, argparse.Namespace(**{**vars(args), "symmetry": True}), None)
+        check(model, workers=2, symmetry=True, progress=False)
 
 
 SAME_SEARCH = """
 import json
-from consensuslab.checkers.parallel import check_parallel
+from consensuslab.checkers.scale.workers import check_parallel
 from consensuslab.protocols.two_phase import TwoPhase
 r = check_parallel(TwoPhase({"rm": 4}, variant="no-wait").compile(), 2, progress=False, split=1)
 print(json.dumps([str(a) for a, _ in r.violation.trace.steps]))

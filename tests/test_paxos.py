@@ -6,10 +6,11 @@ from itertools import combinations
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.errors import UsageError
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.paxos import Paxos
+
 from replaying import replay_states
 
 

@@ -2,10 +2,11 @@
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.errors import UsageError
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.pbft import PBFT
+
 from replaying import replay_states
 
 

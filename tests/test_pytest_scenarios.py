@@ -15,7 +15,7 @@ ENV = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPAT
 
 
 def pytest_run(cwd, *args):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "consensuslab.pytest_scenarios", *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "consensuslab.testing.pytest_scenarios", *args],
                           cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300)
 
 

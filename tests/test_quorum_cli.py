@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+
 from clirun import cli
 
 STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")

@@ -5,11 +5,24 @@ from fractions import Fraction
 
 import pytest
 
+from consensuslab.checkers.quorum.fbas import Fbas, QuorumSet, from_stellar, load_stellar
+from consensuslab.checkers.quorum.systems import (
+    Availability,
+    ByzantineIntersection,
+    Explicit,
+    Flexible,
+    Hierarchical,
+    Intersection,
+    Masking,
+    Threshold,
+    Weighted,
+    byzantine,
+    majority,
+    names,
+    ordered,
+    requirements_for,
+)
 from consensuslab.errors import UsageError
-from consensuslab.models.quorum import (Availability, ByzantineIntersection, Explicit, Flexible,
-                                        Hierarchical, Intersection, Masking, Threshold, Weighted,
-                                        byzantine, majority, names, ordered, requirements_for)
-from consensuslab.models.quorum_fbas import Fbas, QuorumSet, from_stellar, load_stellar
 
 STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")
 

@@ -8,13 +8,22 @@ from fractions import Fraction
 
 import pytest
 
-from consensuslab.checkers.quorum import (check, check_requirement, largest_faulty_weight,
-                                          largest_tolerable_f, smallest_blocking_set,
-                                          smallest_splitting_set, synthesize)
-from consensuslab.models.quorum import (Availability, Budget, ByzantineIntersection, Explicit, Flexible,
-                                        Hierarchical, Intersection, Masking, Threshold, Weighted,
-                                        requirements_for)
-from consensuslab.models.quorum_fbas import Fbas, QuorumSet, load_stellar
+from consensuslab.checkers.quorum.fbas import Fbas, QuorumSet, load_stellar
+from consensuslab.checkers.quorum.queries import check, check_requirement, smallest_blocking_set, smallest_splitting_set
+from consensuslab.checkers.quorum.synth import largest_faulty_weight, largest_tolerable_f, synthesize
+from consensuslab.checkers.quorum.systems import (
+    Availability,
+    Budget,
+    ByzantineIntersection,
+    Explicit,
+    Flexible,
+    Hierarchical,
+    Intersection,
+    Masking,
+    Threshold,
+    Weighted,
+    requirements_for,
+)
 
 STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")
 

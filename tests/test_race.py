@@ -9,8 +9,15 @@ import sys
 import pytest
 
 from consensuslab import cli
-from consensuslab.checkers.race import (
-    check_q, cutoff_for, exact, parse_z, race_table, simulate, whitepaper, wilson,
+from consensuslab.analyses.race import (
+    check_q,
+    cutoff_for,
+    exact,
+    parse_z,
+    race_table,
+    simulate,
+    whitepaper,
+    wilson,
 )
 from consensuslab.errors import UsageError
 

@@ -4,10 +4,11 @@ from collections import deque
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.models.properties import sometimes
 from consensuslab.protocols import protocol_class
 from consensuslab.protocols.raft import CANDIDATE, FOLLOWER, LEADER, Raft, RaftState
+
 from replaying import replay_states
 
 

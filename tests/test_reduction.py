@@ -11,19 +11,47 @@ from collections import deque
 
 import pytest
 
-from clirun import cli, cli_json
 from consensuslab import (
-    Byzantine, CrashRecover, CrashStop, Fifo, MessageSoup, Omission, Param, Protocol, Scenario, Unordered, always,
-    always_step, check, durable, evolve, forgeable, handles, initial, just, local, message, on_timer, send,
-    set_timer, sometimes, state,
+    Byzantine,
+    CrashRecover,
+    CrashStop,
+    Fifo,
+    MessageSoup,
+    Omission,
+    Param,
+    Protocol,
+    Scenario,
+    Unordered,
+    always,
+    always_step,
+    check,
+    durable,
+    evolve,
+    forgeable,
+    handles,
+    initial,
+    just,
+    local,
+    message,
+    on_timer,
+    send,
+    set_timer,
+    sometimes,
+    state,
 )
-from consensuslab.checkers.reduction import (
-    NotStutterInvariant, ReducedModel, _learn_reads, _may_read_action, check_reduced, inactive_reason,
+from consensuslab.checkers.reduction.futures import Futures, Reads, ReadsGrew
+from consensuslab.checkers.reduction.por import (
+    NotStutterInvariant,
+    ReducedModel,
+    _learn_reads,
+    _may_read_action,
+    inactive_reason,
 )
-from consensuslab.checkers.reduction_futures import Futures, Reads, ReadsGrew
 from consensuslab.errors import UsageError
 from consensuslab.models.network import PartialSynchrony
 from consensuslab.protocols import protocol_class
+
+from clirun import cli, cli_json
 from replaying import replay_states
 
 
@@ -244,7 +272,7 @@ def test_observations_survive_when_timers_or_crashes_are_read(watch):
 
 def test_it_reduces_and_restarts_when_a_property_reads_more():
     model = relay("unordered", "none", tokens=3)
-    r = check_reduced(model, progress=False)
+    r = check(model, reduction="por", progress=False)
     full = check(relay("unordered", "none", tokens=3), progress=False)
     verdict = ("violation", "first_token_first")
     assert (r.status, r.violation.property) == (full.status, full.violation.property) == verdict
@@ -254,7 +282,7 @@ def test_it_reduces_and_restarts_when_a_property_reads_more():
 
 
 def test_reading_the_network_turns_it_off():
-    r = check_reduced(relay("soup", "none", watch="flight"), progress=False)
+    r = check(relay("soup", "none", watch="flight"), reduction="por", progress=False)
     assert r.extra["reduction"] is None and "messages in flight" in r.extra["por"]["off"]
     assert any("--reduction por is off" in w for w in r.extra["warnings"])
 
@@ -359,7 +387,7 @@ class Toggle(Protocol):
 @pytest.mark.parametrize("cls", [Tell, Toggle])
 def test_conditions_c1_and_c3_keep_the_violation(cls):
     model = cls({}, None, Scenario("x", network=Unordered(), deadlock=False)).compile()
-    r = check_reduced(model, progress=False)
+    r = check(model, reduction="por", progress=False)
     assert r.status == "violation" and r.extra["reduction"] == "por" and r.extra["por"]["ample"] > 0
     replay_states(cls({}, None, Scenario("x", network=Unordered(), deadlock=False)).compile(), r.violation.trace)
 
@@ -378,7 +406,7 @@ def test_a_transition_property_false_on_stutter_turns_it_off():
     reduced.reads.learning = False
     with pytest.raises(NotStutterInvariant):
         reduced.successors(model.initial_states()[0])
-    r = check_reduced(model, progress=False)
+    r = check(model, reduction="por", progress=False)
     assert r.extra["reduction"] is None and "something_changes" in r.extra["por"]["off"]
     full = check(StutterFails({}, None, Scenario("x", network=Unordered(), deadlock=False)).compile(), progress=False)
     assert (r.status, r.distinct_states) == (full.status, full.distinct_states)
@@ -421,7 +449,7 @@ def registry_model(name, scenario):
 def test_registry_verdicts_are_those_of_the_full_search(name, scenario):
     full = check(registry_model(name, scenario), progress=False)
     model = registry_model(name, scenario)
-    por = check_reduced(model, progress=False)
+    por = check(model, reduction="por", progress=False)
     verdict = (full.status, full.violation.property if full.violation else None)
     assert (por.status, por.violation.property if por.violation else None) == verdict
     assert por.properties == full.properties or por.violation is not None
@@ -431,7 +459,7 @@ def test_registry_verdicts_are_those_of_the_full_search(name, scenario):
 
 
 def test_stable_leader_is_reduced():
-    por = check_reduced(registry_model("paxos-actors", "stable-leader"), progress=False)
+    por = check(registry_model("paxos-actors", "stable-leader"), reduction="por", progress=False)
     assert por.extra["reduction"] == "por" and por.distinct_states == 58 < 210
 
 
@@ -456,4 +484,4 @@ def test_cli_refuses_what_it_cannot_reduce(args, words):
 
 def test_refused_in_library_too():
     with pytest.raises(UsageError):
-        check_reduced(protocol_class("two-phase-actors").configure({}, None, "fair").compile())
+        check(protocol_class("two-phase-actors").configure({}, None, "fair").compile(), reduction="por")

@@ -3,8 +3,7 @@
 import os
 import xml.etree.ElementTree as ET
 
-from consensuslab.checkers.replay import replay_file
-from consensuslab.checkers.result import Trace, Violation
+from consensuslab.commands.replay import replay_file
 from consensuslab.models.action import Action
 from consensuslab.models.effects import just
 from consensuslab.models.faults import Byzantine, Omission
@@ -15,8 +14,9 @@ from consensuslab.models.records import evolve, message, state
 from consensuslab.render import render
 from consensuslab.render.diff import diff
 from consensuslab.render.explain import explain
-from consensuslab.render.minimize import minimize, run
 from consensuslab.render.story import build
+from consensuslab.traces.result import Trace, Violation
+from consensuslab.traces.shrink import Replayer, shrink
 
 TRACES = os.path.join(os.path.dirname(__file__), "traces")
 
@@ -187,20 +187,20 @@ def test_explain_byzantine_equivocation():
 # -- minimisation ------------------------------------------------------------------------------
 def test_minimize_drops_needless_faults_then_steps():
     model, trace, v = broadcast_trace()
-    shrunk = minimize(model, trace, v)
+    shrunk = shrink(model, trace, v)
     kinds = [a.kind for a in shrunk.trace.actions]
     assert kinds.count("forge") == 2 and kinds.count("drop") == 0 and len(kinds) == 4
     assert shrunk.summary == "needs 1 equivocating node and 2 forged messages (4 steps)"
-    assert run(model, trace.initial, shrunk.trace.actions, v) is not None
+    assert Replayer(model, v, trace.initial).reproduces(shrunk.trace.actions) is not None
     # one fault fewer no longer violates: the result is 1-minimal in faults
     forges = [a for a in shrunk.trace.actions if a.kind == "forge"]
-    assert run(model, trace.initial, [a for a in shrunk.trace.actions if a != forges[0]], v) is None
+    assert Replayer(model, v, trace.initial).reproduces([a for a in shrunk.trace.actions if a != forges[0]]) is None
 
 
 def test_minimize_deadlock_and_transition_traces():
     done = saved("two-phase-actors-coordinator-crash-dfs.itf.json")
-    shrunk = minimize(done.model, done.trace, done.violation)
+    shrunk = shrink(done.model, done.trace, done.violation)
     assert (len(done.trace), len(shrunk.trace)) == (4, 3)
     assert shrunk.summary == "needs 1 crashed node (3 steps)"
     done = saved("paxos-actors-minority-quorum-dfs.itf.json")
-    assert len(minimize(done.model, done.trace, done.violation).trace) == 10 < len(done.trace)
+    assert len(shrink(done.model, done.trace, done.violation).trace) == 10 < len(done.trace)

@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-from consensuslab.checkers.replay import replay_file
+from consensuslab.commands.replay import replay_file
 from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_SAFETY
 
 TRACES = sorted(pathlib.Path(__file__).with_name("traces").glob("*.itf.json"))

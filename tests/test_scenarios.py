@@ -8,8 +8,9 @@ its ITF document alone.
 
 import pytest
 
-from consensuslab.checkers.expect import PASS, run_scenario
+from consensuslab.checkers.variants.expect import PASS, run_scenario
 from consensuslab.protocols import available, protocol_class
+from consensuslab.render.text import render_outcome
 
 CASES = []
 for _name in available():
@@ -21,4 +22,4 @@ for _name in available():
 @pytest.mark.parametrize("name,scenario", CASES)
 def test_scenario_outcome(name, scenario):
     outcome = run_scenario(protocol_class(name), scenario, time_limit=300)
-    assert outcome.verdict == PASS, outcome.report()
+    assert outcome.verdict == PASS, render_outcome(outcome)

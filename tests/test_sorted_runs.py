@@ -6,8 +6,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensuslab.checkers import sorted_runs
-from consensuslab.checkers.sorted_runs import Run, Seen, balanced, cut, distinct_sorted, sorted_level, split_values
+from consensuslab.checkers.compiled import sorted_runs
+from consensuslab.checkers.compiled.sorted_runs import (
+    Run,
+    Seen,
+    balanced,
+    cut,
+    distinct_sorted,
+    sorted_level,
+    split_values,
+)
 
 U64 = np.uint64
 

@@ -10,18 +10,20 @@ from typing import NamedTuple
 import pytest
 from hypothesis import settings
 
-from consensuslab.checkers.explicit import check
-from consensuslab.checkers.replay import replay_file
-from consensuslab.checkers.result import Trace, Violation
-from consensuslab.checkers.stateful import (
-    WALK_STALL, Coverage, PropertyViolation, Successors, as_state_machine, random_walks, shrink, simulate,
-)
-from consensuslab.models.itf import write_trace
+from consensuslab import check
+from consensuslab.checkers.simulation.machine import Coverage, PropertyViolation, as_state_machine
+from consensuslab.checkers.simulation.simulate import simulate
+from consensuslab.checkers.simulation.successors import Successors
+from consensuslab.checkers.simulation.walks import WALK_STALL, random_walks
+from consensuslab.commands.replay import replay_file
 from consensuslab.models.properties import always, always_step
 from consensuslab.models.records import record
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import configure
 from consensuslab.testing import stateful_test
+from consensuslab.traces.itf import write_trace
+from consensuslab.traces.result import Trace, Violation
+from consensuslab.traces.shrink import shrunk_violation
 
 
 def model_of(name, params=None, variant=None, scenario=None):
@@ -327,7 +329,7 @@ def test_shrink_cuts_detours_and_loops_that_deleting_runs_cannot(names):
         act = next(a for a, _ in model.successors(state) if a.name == name)
         state = model.apply(state, act)
         trace.steps.append((act, state))
-    shrunk = shrink(model, Violation("unfinished", "invariant", trace))
+    shrunk = shrunk_violation(model, Violation("unfinished", "invariant", trace))
     assert [a.name for a in shrunk.trace.actions] == ["Up", "Finish"]
     assert (shrunk.property, shrunk.kind) == ("unfinished", "invariant")
 

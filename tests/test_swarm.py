@@ -1,8 +1,10 @@
 """--swarm N: finds violations with replayable traces, never claims ok, same seed same answer."""
 
-from consensuslab.checkers.swarm import check_swarm
-from consensuslab.protocols.two_phase import TwoPhase
 from test_parallel import replays
+
+from consensuslab.checkers.scale.swarm import check_swarm
+from consensuslab.protocols.two_phase import TwoPhase
+
 from tiny_models import Ring
 
 

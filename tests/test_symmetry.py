@@ -3,14 +3,16 @@
 from math import comb
 
 import pytest
+from test_parallel import replays
 
-from consensuslab.checkers.explicit import check
-from consensuslab.checkers.symmetry import brute_force, canonicaliser, check_symmetric, mappings
+from consensuslab import check
+from consensuslab.checkers.reduction.symmetry import brute_force, canonicaliser, mappings
+from consensuslab.checkers.scale.workers import check_local
 from consensuslab.errors import UsageError
 from consensuslab.models.values import canon as canon_key
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
-from test_parallel import replays
+
 from tiny_models import Ring
 
 
@@ -40,13 +42,13 @@ def two_phase_orbits(n):
 @pytest.mark.parametrize("rm", [3, 4, 5])
 def test_two_phase_orbit_count_is_exact(rm):
     model = TwoPhase({"rm": rm}).compile()
-    r = check_symmetric(model)
+    r = check(model, symmetry=True, progress=False)
     assert r.status == "ok" and r.extra["symmetry"] is True
     assert r.distinct_states == two_phase_orbits(rm)
     assert r.distinct_states < check(model, progress=False).distinct_states
     if rm < 5:  # n! permutations per state: keep it small
         assert r.distinct_states == orbits(model, reachable(model))
-        assert check_symmetric(model, canon=brute_force(model.definition)).distinct_states == r.distinct_states
+        assert check_local(model, brute_force(model.definition)).distinct_states == r.distinct_states
 
 
 def test_signature_sort_is_a_representative_of_the_orbit():
@@ -59,19 +61,19 @@ def test_signature_sort_is_a_representative_of_the_orbit():
 
 
 def test_two_phase_rm10_is_3300_orbits():
-    assert check_symmetric(TwoPhase({"rm": 10}).compile()).distinct_states == 3300 == two_phase_orbits(10)
+    assert check(TwoPhase({"rm": 10}).compile(), symmetry=True, progress=False).distinct_states == 3300 == two_phase_orbits(10)
 
 
 def test_paxos_acceptors_and_values():
     model = Paxos.configure(scenario="default").compile()
-    r = check_symmetric(model, workers=2)
+    r = check(model, symmetry=True, workers=2, progress=False)
     assert r.status == "ok"
     assert r.distinct_states == orbits(model, reachable(model)) == 443
 
 
 def test_violation_trace_in_original_names_replays():
     model = Paxos.configure(scenario="minority-quorum").compile()
-    r = check_symmetric(model)
+    r = check(model, symmetry=True, progress=False)
     assert r.status == "violation" and r.violation.property == "Consistency"
     assert len(r.violation.trace) == len(check(model, progress=False).violation.trace)
     last = replays(model, r.violation.trace)
@@ -81,8 +83,10 @@ def test_violation_trace_in_original_names_replays():
 def test_refusals():
     with pytest.raises(UsageError, match="declares no symmetry"):
         canonicaliser(Ring({}).compile())
-    with pytest.raises(UsageError, match="unsound for liveness"):
-        canonicaliser(TwoPhase({}).compile(), liveness=True)
+    from consensuslab.protocols.two_phase_actors import TwoPhaseActors
+
+    with pytest.raises(UsageError, match="unsound for liveness"):  # the fair scenario names a liveness property
+        check(TwoPhaseActors.configure(scenario="fair").compile(), symmetry=True, progress=False)
 
 
 def test_default_runs_unchanged_and_cli():
@@ -97,11 +101,9 @@ def test_default_runs_unchanged_and_cli():
 
 # -- raft: servers are interchangeable (all of them, or within the ``candidates`` classes) ----------
 def raft(scenario=None, **params):
-    from consensuslab.checkers.liveness import opt_in_liveness
     from consensuslab.protocols.raft import Raft
 
     model = Raft.configure(params, scenario=scenario).compile()
-    opt_in_liveness(model)  # symmetry is for safety; the scenario names no liveness property here
     return model
 
 
@@ -117,10 +119,10 @@ def test_raft_orbit_count_is_exact(model, group, orbit_count):
     states = reachable(model)
     assert len(mappings(model.definition)) == group
     assert orbits(model, states) == orbit_count < len(states)
-    r = check_symmetric(model)
+    r = check(model, symmetry=True, progress=False)
     assert r.status == "ok" and r.distinct_states == orbit_count
     assert r.extra["reduction"].endswith("by signature sort")
-    assert check_symmetric(model, canon=brute_force(model.definition)).distinct_states == orbit_count
+    assert check_local(model, brute_force(model.definition)).distinct_states == orbit_count
 
 
 @pytest.mark.parametrize("model,group,orbit_count", RAFT_CASES)
@@ -157,7 +159,7 @@ def test_raft_candidates_bound_breaks_the_full_group():
 
 def test_raft_small_quorum_same_verdict_and_trace_in_original_names():
     model = raft("small-quorum")
-    plain, reduced = check(model, progress=False), check_symmetric(model)
+    plain, reduced = check(model, progress=False), check(model, symmetry=True, progress=False)
     assert (reduced.status, reduced.violation.property) == (plain.status, plain.violation.property) \
         == ("violation", "election_safety")
     assert len(reduced.violation.trace) == len(plain.violation.trace) == 4
@@ -170,7 +172,7 @@ def test_raft_figure8_transition_violation_with_symmetry_replays():
     from replaying import replay_states
 
     model = raft("figure8-immutable")
-    r = check_symmetric(model)
+    r = check(model, symmetry=True, progress=False)
     assert r.status == "violation" and r.violation.property == "committed_entries_immutable"
     assert r.violation.kind == "transition" and len(r.violation.trace) == 44
     assert r.extra["reduction"] == "symmetry(Candidate:2, Voter:1) by signature sort"

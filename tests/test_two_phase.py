@@ -2,7 +2,7 @@
 
 import pytest
 
-from consensuslab.checkers.explicit import check
+from consensuslab import check
 from consensuslab.protocols.two_phase import TwoPhase
 from consensuslab.protocols.two_phase_actors import TwoPhaseActors
 

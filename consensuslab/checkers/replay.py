@@ -1,4 +1,4 @@
-"""Re-executing a trace file against the model it names.
+"""Re-executing a trace against its model (``loader.model_for_trace`` builds the model a trace names).
 
 Replay goes by action *values*: at each step the recorded action must be one
 of the model's enabled actions, and the state it leads to must equal the
@@ -13,11 +13,9 @@ from typing import Any
 
 import attrs
 
-from consensuslab.checkers.result import Trace, Violation
-from consensuslab.errors import (
-    EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_SAFETY, ReplayError, UsageError,
-)
-from consensuslab.models.itf import encode, encode_action, same
+from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_SAFETY, ReplayError
+from consensuslab.traces.itf import encode, encode_action, same
+from consensuslab.traces.result import Trace, Violation
 
 KIND_EXIT = {"invariant": EXIT_SAFETY, "transition": EXIT_SAFETY, "deadlock": EXIT_DEADLOCK,
              "liveness": EXIT_LIVENESS}
@@ -29,34 +27,6 @@ class Replayed:
     trace: Trace
     violation: Violation
     exit_code: int
-
-
-def load_document(path: str) -> dict[str, Any]:
-    """Read and shape-check an ITF trace file; one-line UsageErrors for anything malformed."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"trace file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"trace file {path!r} is a directory") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"trace file {path!r} is not JSON: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("states"), list) or not doc["states"]:
-        raise UsageError(f"trace file {path!r} is not an ITF trace: it needs a non-empty 'states' list")
-    meta = doc.get("#meta")
-    if not isinstance(meta, dict) or not isinstance(meta.get("protocol"), str):
-        raise UsageError(f"trace file {path!r} has no '#meta.protocol': it does not say what it is a trace of")
-    for i, st in enumerate(doc["states"]):
-        if not isinstance(st, dict) or not isinstance(st.get("#meta"), dict):
-            raise UsageError(f"trace file {path!r}: state {i} is not an object with '#meta'")
-        if i > 0 and not isinstance(st["#meta"].get("action"), dict):
-            raise UsageError(f"trace file {path!r}: state {i} does not record the action that led to it")
-    if meta.get("kind") not in KIND_EXIT:
-        raise UsageError(f"trace file {path!r}: '#meta.kind' must be one of {', '.join(KIND_EXIT)}")
-    if not isinstance(meta.get("property"), str):
-        raise UsageError(f"trace file {path!r}: '#meta.property' names no property")
-    return doc
 
 
 def _vars(encoded_state: dict[str, Any]) -> dict[str, Any]:
@@ -72,24 +42,10 @@ def _diff_names(a: dict, b: dict) -> str:
     return ", ".join(names) or "?"
 
 
-def replay_document(doc: dict[str, Any], expected_protocol: str | None = None) -> Replayed:
-    """Re-execute ``doc``; raises ReplayError (naming the step) where it does not reproduce."""
-    from consensuslab.protocols import configure
-
+def replay_document(doc: dict[str, Any], model) -> Replayed:
+    """Re-execute ``doc`` on ``model``; raises ReplayError (naming the step) where it does not reproduce."""
+    _same_configuration(doc["#meta"], model)
     meta = doc["#meta"]
-    if expected_protocol is not None and meta["protocol"] != expected_protocol:
-        raise UsageError(f"the trace is of {meta['protocol']}, not {expected_protocol}")
-    params = meta.get("params") or {}
-    if not isinstance(params, dict):
-        raise UsageError("'#meta.params' must be an object")
-    source = meta.get("protocol_source")
-    if isinstance(source, str) and source:
-        # a user's protocol: the class recorded at check time, never a registry name it may shadow
-        from consensuslab.loader import load_source
-
-        model = load_source(source).configure(params, meta.get("variant"), meta.get("scenario")).compile()
-    else:
-        model = configure(meta["protocol"], params, meta.get("variant"), meta.get("scenario")).compile()
     states = doc["states"]
     first = _vars(states[0])
     state = next((s for s in model.initial_states() if same(_encoded(model, s), first)), None)
@@ -137,10 +93,21 @@ def _confirm(model, trace: Trace, kind: str, name: str) -> None:
         if model.is_done(trace.states[-1]):
             raise ReplayError(f"step {last}: the last state is a final state, not a deadlock", last)
     elif kind == "liveness":
-        from consensuslab.checkers import liveness
+        from consensuslab.checkers.liveness import check as liveness
 
         liveness.confirm_lasso(model, trace, name)
 
 
-def replay_file(path: str, expected_protocol: str | None = None) -> Replayed:
-    return replay_document(load_document(path), expected_protocol)
+def _same_configuration(meta: dict, model) -> None:
+    """The trace must be of this model's protocol, variant, scenario and parameters."""
+    mine = model.meta()
+    for key in ("protocol", "variant", "scenario"):
+        if meta.get(key) != mine[key]:
+            raise ReplayError(f"the trace is of {key} {meta.get(key)!r}, the model of {mine[key]!r}", 0)
+    params = {k: mine["params"].get(k) for k in meta.get("params") or {}}
+    if _params_text(params) != _params_text(meta.get("params") or {}):
+        raise ReplayError(f"the trace's parameters {meta.get('params')} are not the model's {mine['params']}", 0)
+
+
+def _params_text(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, default=str)  # as the trace file wrote them

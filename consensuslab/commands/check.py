@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from consensuslab.commands._common import (
-    add_model_options, build_definition, non_negative_int, positive_float, positive_int, print_json, save_trace,
+from consensuslab.commands.options import (
+    add_model_options,
+    build_definition,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+    save_trace,
     trace_written,
 )
 
@@ -32,45 +38,51 @@ def register(sub) -> None:
                    help="compiled: pack states into integers and memoise the spec's actions and invariants "
                         "on the bits they read (TLA+-style specs, breadth-first); interpreted: call them on "
                         "every state; auto (default): compiled where the spec allows it")
-    from consensuslab.checkers.scale import add_options as add_scale_options  # issue 9: --workers, --symmetry, ...
     add_scale_options(p)
-    p.add_argument("--reduction", choices=("por",),  # issue 9: checkers/reduction.py
+    p.add_argument("--reduction", choices=("por",),
                    help="por: partial-order reduction of independent steps of different nodes "
                         "(actor protocols, safety properties only)")
     p.set_defaults(handler=run)
 
 
+def add_scale_options(p) -> None:
+    g = p.add_argument_group("scale (safety only)")
+    g.add_argument("--symmetry", action="store_true",
+                   help="explore one state per orbit of the protocol's declared node symmetry")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="breadth-first search in N threads (compiled specs) or forked processes, each "
+                        "expanding its share of every level (with --swarm: N searches at a time)")
+    g.add_argument("--cluster", metavar="ADDRESS",
+                   help="run the partitioned search on Dask: tcp://HOST:PORT or local:N (needs the "
+                        "'distributed' extra)")
+    g.add_argument("--swarm", type=positive_int, metavar="N",
+                   help="N randomised bounded depth-first searches (finds bugs; never reports ok)")
+    g.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="seed of --swarm (default 0)")
+    g.add_argument("--spill-after", type=positive_int, metavar="N",
+                   help="keep at most N states of a breadth-first level in memory, the rest on disk "
+                        "(default: spill only when the machine runs short of memory)")
+    g.add_argument("--checkpoint", metavar="DIR",
+                   help="save the search to DIR when --time-limit/--max-states stops it; resume from DIR")
+
+
 def run(args) -> int:
-    from consensuslab.checkers.explicit import check
-    from consensuslab.checkers.liveness import opt_in_liveness
-    from consensuslab.models.trace import render_text
+    from consensuslab.checkers.run import check
+    from consensuslab.render.text import render_text
 
     model = build_definition(args).compile()
     if args.property:
-        select_properties(model, args.property)
-    skipped = [] if args.property else opt_in_liveness(model)
+        model.select_properties(args.property)
     if args.no_deadlock:
         model.check_deadlock = False
     scenario = model.definition.scenario
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
-    from consensuslab.checkers.scale import check_scaled, scaled  # issue 9
-
-    if getattr(args, "reduction", None):
-        from consensuslab.checkers.reduction import check_cli as check_reduced  # issue 9: --reduction por
-        result = check_reduced(model, args, max_depth)
-    elif scaled(args):
-        result = check_scaled(model, args, max_depth)
-    elif model.liveness:
-        result = check_with_liveness(model, args, max_depth)
-    else:
-        result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                       time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after,
-                       engine=getattr(args, "engine", "auto"))
-    if skipped:
-        result.extra["liveness_not_checked"] = skipped
+    result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
+                   time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after,
+                   engine=args.engine, workers=args.workers, symmetry=args.symmetry, reduction=args.reduction,
+                   cluster=args.cluster, swarm=args.swarm, seed=args.seed, checkpoint=args.checkpoint)
     save_trace(args, model, result)
     if result.extra.get("checkpoint_saved"):  # --checkpoint: say where, and how to resume
-        from consensuslab.checkers.checkpoint import saved_line
+        from consensuslab.checkers.scale.checkpoint import saved_line
         print(saved_line(result), file=sys.stderr)
     v = result.violation
     if args.json:
@@ -87,69 +99,6 @@ def run(args) -> int:
         if v.trace_file:
             print(trace_written(v))
     return result.exit_code
-
-
-def select_properties(model, names: list[str]) -> None:
-    """Restrict ``model`` to the named properties, including ones the scenario or protocol switches off."""
-    from consensuslab.errors import UsageError
-    from consensuslab.models.properties import ALWAYS, ALWAYS_STEP, LIVENESS_KINDS, SOMETIMES, collect_properties
-
-    definition = model.definition
-    had_own = "disabled_properties" in vars(definition)
-    saved = definition.disabled_properties
-    definition.disabled_properties = ()
-    try:
-        every = collect_properties(definition)
-    finally:
-        if had_own:
-            definition.disabled_properties = saved
-        else:
-            del definition.disabled_properties
-    known = {p.name for p in every}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise UsageError(f"{model.protocol} has no property {unknown[0]!r}; valid: {', '.join(sorted(known))}")
-    props = [p for p in every if p.name in set(names)]
-    model.properties = props
-    model.invariants = [p for p in props if p.kind == ALWAYS]
-    model.step_properties = [p for p in props if p.kind == ALWAYS_STEP]
-    model.witnesses = [p for p in props if p.kind == SOMETIMES]
-    model.liveness = [p for p in props if p.kind in LIVENESS_KINDS]
-
-
-def check_with_liveness(model, args, max_depth):
-    """Safety first (shortest counterexamples, no graph kept), then liveness over the stored graph.
-
-    Dead ends are judged by the liveness pass: one where a goal never held is a
-    liveness counterexample (the more precise verdict), any other one that is
-    not ``done`` is still reported as a deadlock.
-    """
-    import time
-
-    from consensuslab.checkers.explicit import check
-    from consensuslab.checkers.liveness import check_liveness
-    from consensuslab.errors import UsageError
-
-    if getattr(args, "symmetry", None):
-        raise UsageError("symmetry reduction is unsound for liveness; check liveness without --symmetry")
-    deadlock, model.check_deadlock = model.check_deadlock, False
-    started = time.monotonic()
-    safety = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                   time_limit=args.time_limit, progress=not args.quiet, engine=getattr(args, "engine", "auto"))
-    model.check_deadlock = deadlock
-    if safety.status != "ok":
-        safety.properties.update({p.name: "unknown" for p in model.liveness})
-        safety.extra.update({"incomplete": safety.status == "incomplete", "warnings": [],
-                             "liveness_checked": False})
-        return safety
-    left = None if args.time_limit is None else max(args.time_limit - (time.monotonic() - started), 0.001)
-    result = check_liveness(model, max_states=args.max_states, max_depth=max_depth, time_limit=left)
-    result.properties = {**safety.properties, **result.properties}
-    result.extra["liveness_checked"] = True
-    result.extra["safety_seconds"] = round(safety.seconds, 3)
-    result.extra["liveness_seconds"] = round(result.seconds, 3)
-    result.seconds += safety.seconds
-    return result
 
 
 def summary(result) -> str:

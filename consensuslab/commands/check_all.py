@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-from consensuslab.commands._common import add_module_option, positive_float, print_json
+from consensuslab.commands.options import add_module_option, positive_float, print_json
+from consensuslab.render.text import render_outcome
 
 EXIT_UNMET = 1
 
@@ -52,7 +53,7 @@ def selected_classes(names: list[str], modules: list[str]) -> list[type]:
 
 
 def run(args) -> int:
-    from consensuslab.checkers.expect import FAIL, INCOMPLETE, run_scenario, scenario_names
+    from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario, scenario_names
     from consensuslab.errors import UsageError
 
     classes = selected_classes(args.protocol, args.module)
@@ -68,7 +69,7 @@ def run(args) -> int:
         if not args.json:
             print(_line(out), flush=True)
             if out.verdict == FAIL:
-                print(_indent(out.report()), flush=True)
+                print(_indent(render_outcome(out)), flush=True)
     counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in ("pass", FAIL, INCOMPLETE)}
     failed = counts[FAIL] + (counts[INCOMPLETE] if args.strict else 0)
     if args.junit:
@@ -112,7 +113,7 @@ def write_junit(path: str, outcomes: list, strict: bool = False) -> None:
                                  name=out.scenario, time=f"{out.seconds:.3f}")
             if out.verdict == "fail" or (out.verdict == "incomplete" and strict):
                 failure = ET.SubElement(case, "failure", message=out.message, type=out.verdict)
-                failure.text = out.report()
+                failure.text = render_outcome(out)
                 counts["failures"] += 1
             elif out.verdict == "incomplete":
                 ET.SubElement(case, "skipped", message=out.message)

@@ -10,8 +10,13 @@ from __future__ import annotations
 import json
 import os
 
-from consensuslab.commands._common import (
-    add_module_option, non_negative_int, positive_float, positive_int, print_json, protocol_class_for,
+from consensuslab.commands.options import (
+    add_module_option,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+    protocol_class_for,
 )
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
@@ -46,7 +51,7 @@ def register(sub) -> None:
 def definition_for(cls, args, variant: str | None):
     """``cls`` on the chosen scenario with ``variant`` exactly (``None`` even where the scenario names one)."""
     from consensuslab.errors import ConsensuslabError
-    from consensuslab.loader import setup_error
+    from consensuslab.models.blame import setup_error
     from consensuslab.models.params import parse_assignments
 
     chosen = cls.scenario_named(args.scenario) if args.scenario else None
@@ -61,7 +66,7 @@ def definition_for(cls, args, variant: str | None):
 
 
 def run(args) -> int:
-    from consensuslab.checkers.diff import diff
+    from consensuslab.checkers.variants.diff import diff
 
     if len(args.variant) != 2:
         raise UsageError(f"diff needs exactly two --variant options, got {len(args.variant)}")
@@ -69,8 +74,8 @@ def run(args) -> int:
     labels = [v or "none" for v in names]
     if labels[0] == labels[1]:
         raise UsageError(f"both --variant options name {labels[0]}; compare two different variants")
-    from consensuslab.commands._common import user_defined
-    from consensuslab.loader import lint
+    from consensuslab.checkers.search.lint import lint
+    from consensuslab.commands.options import user_defined
 
     cls = protocol_class_for(args)
     models = []
@@ -96,8 +101,8 @@ def _sides(result, labels):
 
 def write_witnesses(prefix: str, result, labels) -> dict:
     """(label, k) -> file; each ITF document's ``#meta.diff`` says what it witnesses."""
-    from consensuslab.models.itf import trace_document
     from consensuslab.models.values import show
+    from consensuslab.traces.itf import trace_document
 
     folder = os.path.dirname(prefix)
     if folder:
@@ -117,8 +122,8 @@ def write_witnesses(prefix: str, result, labels) -> dict:
 
 
 def report(result, labels, files, limit: int) -> str:
-    from consensuslab.models.trace import render_text
     from consensuslab.models.values import show
+    from consensuslab.render.text import render_text
 
     model = result.a.model
     lines = [f"{model.protocol}: --variant {labels[0]} vs --variant {labels[1]}"

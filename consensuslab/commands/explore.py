@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from consensuslab.commands._common import add_model_options, build_definition
+from consensuslab.commands.options import add_model_options, build_definition
 from consensuslab.errors import ReplayError, UsageError
 
 HELP = "commands: N take action N | b back | j N jump to trace step N | q quit"
@@ -133,10 +133,10 @@ def run(args) -> int:
     color = sys.stdout.isatty()
     trace = None
     if args.trace:
-        from consensuslab.checkers.replay import load_document, replay_document
+        from consensuslab.commands.replay import replay_file
 
         try:
-            done = replay_document(load_document(args.trace), expected_protocol=args.protocol)
+            done = replay_file(args.trace, args.protocol)
         except ReplayError as exc:
             raise UsageError(f"trace {args.trace} does not replay: {exc}") from None
         model, trace = done.model, done.trace

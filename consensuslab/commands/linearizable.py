@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from consensuslab.checkers.history import MODELS, load_history
-from consensuslab.checkers.linearizability import Verdict, check
 from consensuslab.errors import EXIT_OK, EXIT_SAFETY, UsageError
+from consensuslab.histories.history import MODELS, load_history
+from consensuslab.histories.linearizability import Verdict, check
 
 
 def register(subparsers) -> None:

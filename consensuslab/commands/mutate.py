@@ -8,7 +8,7 @@ every mutant is killed, 12 when one survives (``--allow-survivors``: 0),
 
 from __future__ import annotations
 
-from consensuslab.commands._common import add_model_options, positive_float, print_json
+from consensuslab.commands.options import add_model_options, positive_float, print_json
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 
@@ -32,10 +32,11 @@ def default_scenario(cls):
 
 
 def run(args) -> int:
-    from consensuslab.checkers.expect import run_model
-    from consensuslab.checkers.mutate import INCOMPLETE, SURVIVED, mutants, run_mutants
-    from consensuslab.commands._common import protocol_class_for, user_defined
-    from consensuslab.loader import lint, setup_error
+    from consensuslab.checkers.search.lint import lint
+    from consensuslab.checkers.variants.expect import run_model
+    from consensuslab.checkers.variants.mutate import INCOMPLETE, SURVIVED, mutants, run_mutants
+    from consensuslab.commands.options import protocol_class_for, user_defined
+    from consensuslab.models.blame import setup_error
     from consensuslab.models.params import parse_assignments
 
     if args.variant:

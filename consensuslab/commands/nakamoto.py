@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from consensuslab.checkers.race import parse_z, race_table
+from consensuslab.analyses.race import parse_z, race_table
 from consensuslab.errors import EXIT_OK, UsageError
 
 

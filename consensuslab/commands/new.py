@@ -46,9 +46,8 @@ def render(name: str, base: str | None = None) -> dict[str, str]:
     if base is None:
         protocol = Template(ACTOR_PROTOCOL).substitute(values)
     else:
-        from consensuslab.protocols import REGISTRY, protocol_class
-
         from consensuslab.models.spec import Spec
+        from consensuslab.protocols import REGISTRY, protocol_class
 
         parent = protocol_class(base)  # a one-line error for unknown names
         module, _, cls = REGISTRY[base].partition(":")

@@ -49,7 +49,7 @@ def register(subparsers) -> None:
                                      "no (correct) node; the model checker then finds the execution in "
                                      "which they decide differently. Exit 12 with the trace written, 0 "
                                      "when the quorums always intersect, 3 when no answer within limits.")
-    from consensuslab.commands._common import add_model_options, positive_float, positive_int
+    from consensuslab.commands.options import add_model_options, positive_float, positive_int
 
     add_model_options(x)
     x.add_argument("--quorum-size", type=positive_int, metavar="Q", help="override the protocol's quorum size")
@@ -62,11 +62,10 @@ def register(subparsers) -> None:
 
 
 def _execute(args) -> int:
-    from consensuslab.checkers.quorum_execute import execute
-    from consensuslab.commands._common import protocol_class_for
-    from consensuslab.commands._common import save_trace, trace_written
+    from consensuslab.checkers.quorum.execute import execute
+    from consensuslab.commands.options import protocol_class_for, save_trace, trace_written
     from consensuslab.models.params import parse_assignments
-    from consensuslab.models.trace import render_text
+    from consensuslab.render.text import render_text
 
     cls = protocol_class_for(args)
     done = execute(cls, parse_assignments(args.param), args.variant, args.scenario, args.quorum_size,
@@ -118,7 +117,7 @@ def _common(v) -> None:
 
 
 def build_system(args):
-    from consensuslab.models import quorum as m
+    from consensuslab.checkers.quorum import systems as m
     kind = args.system
 
     def need(name, value):
@@ -141,7 +140,7 @@ def build_system(args):
     if kind == "explicit":
         return m.Explicit.parse(need("--quorums", args.quorums))
     if kind == "fbas":
-        from consensuslab.models.quorum_fbas import load_stellar
+        from consensuslab.checkers.quorum.fbas import load_stellar
         return load_stellar(need("--file", args.file))
     raise UsageError(f"unknown system {kind!r}; valid: {', '.join(SYSTEMS)}")
 
@@ -185,8 +184,8 @@ def _out(args, data, human) -> None:
 
 
 def _check(args) -> int:
-    from consensuslab.checkers.quorum import check
-    from consensuslab.models.quorum import requirements_for
+    from consensuslab.checkers.quorum.queries import check
+    from consensuslab.checkers.quorum.systems import requirements_for
     kind, _, amount = args.faults.partition(":")
     if not amount:
         raise UsageError(f"expected --faults KIND:AMOUNT such as byzantine:1, got {args.faults!r}")
@@ -210,7 +209,7 @@ def _check(args) -> int:
 
 
 def _minimal(args) -> int:
-    from consensuslab.checkers.quorum import smallest_blocking_set, smallest_splitting_set
+    from consensuslab.checkers.quorum.queries import smallest_blocking_set, smallest_splitting_set
     system = build_system(args)
     res = (smallest_splitting_set if args.verb == "split" else smallest_blocking_set)(system, args.time_limit)
 
@@ -228,10 +227,10 @@ def _minimal(args) -> int:
 
 
 def _synthesize(args) -> int:
-    from consensuslab.checkers.quorum_synth import Unknown, largest_faulty_weight, synthesize
+    from consensuslab.checkers.quorum.synth import Unknown, largest_faulty_weight, synthesize
     try:
         if args.model == "weighted":
-            from consensuslab.models.quorum import Weighted
+            from consensuslab.checkers.quorum.systems import Weighted
             if not args.weights:
                 raise UsageError("--model weighted needs --weights")
             bound = largest_faulty_weight(Weighted.of(_list(args.weights), args.threshold), args.time_limit)
@@ -262,7 +261,7 @@ def _table(model, rows):
 
 
 def _sweep(args) -> int:
-    from consensuslab.checkers.quorum_synth import Unknown, sweep
+    from consensuslab.checkers.quorum.synth import Unknown, sweep
     if args.max_f < 1:
         raise UsageError("--max-f must be at least 1")
     try:

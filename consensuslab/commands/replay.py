@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consensuslab.commands._common import print_json
+from consensuslab.commands.options import print_json
 from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError
 
 
@@ -12,17 +12,28 @@ def register(sub) -> None:
                                    "11 deadlock, 13 liveness) when it reproduces; 1, naming the step, "
                                    "when it does not; 2 for a missing or malformed file.")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--protocol", metavar="PROTOCOL",
+                   help="the protocol to replay against (a name or path.py[:Class]) instead of the one the trace names")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="do not print the trace")
     p.set_defaults(handler=run)
 
 
+def replay_file(path: str, protocol: str | None = None):
+    """Read a trace file, build the model it names (or ``protocol``), and re-execute it (``Replayed``)."""
+    from consensuslab.checkers.replay import replay_document
+    from consensuslab.loader import model_for_trace
+    from consensuslab.traces.itf import load_document
+
+    doc = load_document(path)
+    return replay_document(doc, model_for_trace(doc["#meta"], protocol))
+
+
 def run(args) -> int:
-    from consensuslab.checkers.replay import replay_file
-    from consensuslab.models.trace import render_text
+    from consensuslab.render.text import render_text
 
     try:
-        done = replay_file(args.file)
+        done = replay_file(args.file, args.protocol)
     except ReplayError as exc:
         if args.json:
             print_json({"status": "diverged", "step": exc.step, "message": str(exc)})

@@ -7,14 +7,23 @@ and ``hypothesis_examples`` say how many of each).
 
 from __future__ import annotations
 
-from consensuslab.commands._common import (
-    add_model_options, build_definition, non_negative_int, positive_int, print_json, save_trace, trace_written,
+from consensuslab.commands.options import (
+    add_model_options,
+    build_definition,
+    non_negative_int,
+    positive_int,
+    print_json,
+    save_trace,
+    trace_written,
 )
 
 
 def register(sub) -> None:
-    from consensuslab.checkers.simulation_defaults import (
-        DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_WALK_STATES, DEFAULT_WALKS,
+    from consensuslab.checkers.simulation.defaults import (
+        DEFAULT_EXAMPLES,
+        DEFAULT_STEPS,
+        DEFAULT_WALK_STATES,
+        DEFAULT_WALKS,
     )
 
     p = sub.add_parser("simulate", help="explore random behaviours (random walks, then Hypothesis) and shrink failures",
@@ -47,9 +56,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from consensuslab.checkers.stateful import simulate
+    from consensuslab.checkers.simulation.simulate import simulate
     from consensuslab.commands.check import summary
-    from consensuslab.models.trace import render_text
+    from consensuslab.render.text import render_text
 
     model = build_definition(args).compile()
     if args.no_deadlock:

@@ -22,12 +22,14 @@ def register(sub) -> None:
                                         "mermaid: a sequenceDiagram; svg: a message sequence chart; "
                                         "html: one self-contained page with chart, step slider and state tree.")
     show.add_argument("file", metavar="FILE")
+    show.add_argument("--protocol", metavar="PROTOCOL", help="replay against this protocol (a name or path.py[:Class])")
     show.add_argument("--format", choices=("text", "mermaid", "svg", "html"), default="text")
     show.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     show.set_defaults(handler=run_show)
     mini = verbs.add_parser("minimize", help="shrink a trace to the fewest faults, then the fewest steps",
                             description="Exit 0 when a minimised trace was found (and written with -o).")
     mini.add_argument("file", metavar="FILE")
+    mini.add_argument("--protocol", metavar="PROTOCOL", help="replay against this protocol (a name or path.py[:Class])")
     mini.add_argument("-o", "--output", metavar="OUT", help="write the minimised ITF trace to OUT")
     mini.add_argument("--quiet", action="store_true", help="do not print the minimised trace")
     mini.set_defaults(handler=run_minimize)
@@ -38,11 +40,11 @@ def _usage(parser) -> int:
     raise UsageError("trace: say which verb: show or minimize")
 
 
-def _replay(path: str):
-    from consensuslab.checkers.replay import replay_file
+def _replay(path: str, protocol: str | None = None):
+    from consensuslab.commands.replay import replay_file
 
     try:
-        return replay_file(path)
+        return replay_file(path, protocol)
     except ReplayError as exc:
         print(f"replay failed: {exc}", file=sys.stderr)
         return None
@@ -62,7 +64,7 @@ def _write(path: str | None, text: str) -> None:
 def run_show(args) -> int:
     from consensuslab.render import render
 
-    done = _replay(args.file)
+    done = _replay(args.file, args.protocol)
     if done is None:
         return EXIT_REPLAY_FAILED
     color = args.format == "text" and args.output is None and sys.stdout.isatty()
@@ -74,20 +76,20 @@ def run_show(args) -> int:
 
 def run_minimize(args) -> int:
     from consensuslab.checkers.replay import replay_document
-    from consensuslab.models.itf import trace_document, write_trace
-    from consensuslab.render.minimize import minimize
     from consensuslab.render.text import render_text
+    from consensuslab.traces.itf import trace_document, write_trace
+    from consensuslab.traces.shrink import shrink
 
-    done = _replay(args.file)
+    done = _replay(args.file, args.protocol)
     if done is None:
         return EXIT_REPLAY_FAILED
     try:
-        shrunk = minimize(done.model, done.trace, done.violation)
+        shrunk = shrink(done.model, done.trace, done.violation)
     except ReplayError as exc:
         raise UsageError(f"cannot minimise {args.file}: {exc}") from None
     v = done.violation
     # the result must replay like any saved trace: check it before claiming it
-    replay_document(trace_document(done.model, shrunk.trace, v, "violation"))
+    replay_document(trace_document(done.model, shrunk.trace, v, "violation"), done.model)
     if args.output:
         write_trace(args.output, done.model, shrunk.trace, v, "violation")
     if not args.quiet:

@@ -12,6 +12,8 @@ from consensuslab.models.values import canon, show
 #: makes one rule per kind, so a whole fault class can be switched off per run.
 KINDS = ("step", "local", "deliver", "timer", "round", "drop", "duplicate", "crash", "recover", "forge", "gst")
 _KIND_RANK = {k: i for i, k in enumerate(KINDS)}
+#: action kinds that are faults (the adversary's moves) rather than protocol steps
+FAULT_KINDS = frozenset({"crash", "drop", "duplicate", "forge"})
 
 
 @attrs.frozen(cache_hash=True)

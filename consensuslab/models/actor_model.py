@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from consensuslab.errors import ModelError
 from consensuslab.models.action import Action
+from consensuslab.models.context import Ctx
 from consensuslab.models.effects import Send, SetTimer, flatten
 from consensuslab.models.faults import Byzantine, CrashRecover, CrashStop, Omission
 from consensuslab.models.model import Model
@@ -91,7 +92,6 @@ class ActorModel(Model):
         key = (me, src)
         c = self._ctx.get(key)
         if c is None:
-            from consensuslab.models.protocol import Ctx
 
             c = self._ctx[key] = Ctx(me, self.role_of[me], src, self.topology)
         return c

@@ -65,3 +65,16 @@ class Definition:
     def model(self):
         """The compiled model (the name reads better at call sites)."""
         return self.compile()
+
+
+#: the attribute on a protocol class that says where a user's class was loaded from
+SOURCE_ATTR = "__consensuslab_source__"
+
+
+def tag(cls: type, source: str) -> None:
+    """Record where ``cls`` came from, on the class itself (not inherited by subclasses)."""
+    setattr(cls, SOURCE_ATTR, source)
+
+
+def source_of(cls: type) -> str | None:
+    return vars(cls).get(SOURCE_ATTR)

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from consensuslab.errors import ModelError, ReplayError
-from consensuslab.models.action import Action
+from consensuslab.errors import ModelError, ReplayError, UsageError
+from consensuslab.models.action import FAULT_KINDS, Action
+from consensuslab.models.definition import source_of
 from consensuslab.models.properties import (
-    ALWAYS, ALWAYS_STEP, LIVENESS_KINDS, SOMETIMES, Property, collect_properties,
+    ALWAYS,
+    ALWAYS_STEP,
+    LIVENESS_KINDS,
+    SOMETIMES,
+    Property,
+    collect_properties,
 )
 
 
@@ -30,15 +36,53 @@ class Model:
         if scenario is not None and scenario.properties is not None:
             wanted = set(scenario.properties)
             props = [p for p in props if p.name in wanted]
+        self._keep(props)
+        self.chosen_properties = False  # True once ``select_properties`` named them
+        self.check_deadlock: bool = scenario.deadlock if scenario is not None else getattr(
+            definition, "check_deadlock", True)
+        done = getattr(definition, "done", None)
+        self._done = done if callable(done) else None
+
+    def _keep(self, props: list[Property]) -> None:
         self.properties: list[Property] = props
         self.invariants = [p for p in props if p.kind == ALWAYS]
         self.step_properties = [p for p in props if p.kind == ALWAYS_STEP]
         self.witnesses = [p for p in props if p.kind == SOMETIMES]
         self.liveness = [p for p in props if p.kind in LIVENESS_KINDS]
-        self.check_deadlock: bool = scenario.deadlock if scenario is not None else getattr(
-            definition, "check_deadlock", True)
-        done = getattr(definition, "done", None)
-        self._done = done if callable(done) else None
+
+    # -- which properties a check covers -------------------------------------------
+    def select_properties(self, names: list[str]) -> None:
+        """Check only the named properties, including ones the scenario or protocol switches off."""
+        definition = self.definition
+        had_own = "disabled_properties" in vars(definition)
+        saved = definition.disabled_properties
+        definition.disabled_properties = ()
+        try:
+            every = collect_properties(definition)
+        finally:
+            if had_own:
+                definition.disabled_properties = saved
+            else:
+                del definition.disabled_properties
+        known = {p.name for p in every}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UsageError(f"{self.protocol} has no property {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        self._keep([p for p in every if p.name in set(names)])
+        self.chosen_properties = True
+
+    def liveness_to_check(self) -> tuple[list[Property], list[str]]:
+        """The liveness properties a check covers, and the names of those it leaves out.
+
+        A liveness verdict depends on the fairness and faults a scenario states, so a
+        liveness property is checked where the scenario names it (or ``select_properties``
+        does), never as a side effect of checking a protocol's safety.
+        """
+        if self.chosen_properties:
+            return list(self.liveness), []
+        scenario = self.definition.scenario
+        named = set(scenario.properties or ()) if scenario is not None else set()
+        return [p for p in self.liveness if p.name in named], [p.name for p in self.liveness if p.name not in named]
 
     # -- the semantic core, supplied by subclasses ---------------------------------
     def initial_states(self) -> list:
@@ -63,6 +107,10 @@ class Model:
         """A state without successors that the protocol calls finished is not a deadlock."""
         return bool(self._done and self._done(self.view(state)))
 
+    def is_fault(self, action: Action) -> bool:
+        """Whether ``action`` is a fault (the adversary's move) rather than a protocol step."""
+        return action.kind in FAULT_KINDS
+
     def encode_state(self, state) -> dict[str, Any]:
         """The state as named variables, for traces and rendering."""
         if hasattr(state, "_asdict"):
@@ -72,7 +120,7 @@ class Model:
     def meta(self) -> dict[str, Any]:
         out = {"protocol": self.protocol, "variant": self.variant,
                "scenario": self.scenario, "params": dict(self.params)}
-        source = vars(type(self.definition)).get("__consensuslab_source__")
+        source = source_of(type(self.definition))
         if source:  # a user's protocol (file or module): replay loads it from there.  Not "source",
             # which ITF's #meta already uses for the tool that wrote the trace.
             out["protocol_source"] = source

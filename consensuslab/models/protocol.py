@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Sequence
 
+from consensuslab.models.actor_model import ActorModel
+from consensuslab.models.context import Ctx  # noqa: F401 - part of the actor vocabulary
 from consensuslab.models.definition import Definition
 from consensuslab.models.network import MessageSoup, Network
 
@@ -53,32 +55,6 @@ def forgeable(role: str):
     return _mark("forgeable", role)
 
 
-class Ctx:
-    """What a handler may know besides its state: who it is, who the others are, who sent."""
-
-    __slots__ = ("me", "role", "src", "_topology")
-
-    def __init__(self, me: str, role: str, src: str | None, topology: dict[str, tuple[str, ...]]):
-        self.me, self.role, self.src, self._topology = me, role, src, topology
-
-    def nodes(self, role: str) -> tuple[str, ...]:
-        return self._topology[role]
-
-    def only(self, role: str) -> str:
-        nodes = self._topology[role]
-        if len(nodes) != 1:
-            raise ValueError(f"role {role} has {len(nodes)} nodes, not one")
-        return nodes[0]
-
-    def others(self, role: str | None = None) -> tuple[str, ...]:
-        pool = self._topology[role] if role else self.all
-        return tuple(n for n in pool if n != self.me)
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return tuple(n for nodes in self._topology.values() for n in nodes)
-
-
 class Protocol(Definition):
     """Base class of actor protocols."""
 
@@ -91,7 +67,5 @@ class Protocol(Definition):
         """Role name -> node names, in a fixed order."""
         raise NotImplementedError
 
-    def compile(self):
-        from consensuslab.models.actor_model import ActorModel
-
+    def compile(self) -> ActorModel:
         return ActorModel(self)

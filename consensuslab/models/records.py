@@ -51,7 +51,7 @@ def evolve(value, **changes):
 def replace_at(tup: tuple, index: int, value: Any) -> tuple:
     """``tup`` with position ``index`` set to ``value`` (TLA+'s EXCEPT ![i] = v on a tuple).
 
-    On a traced view (``models/tracing.py``) this records one slot written, not a read of the rest.
+    On a traced view (``checkers/compiled/views.py``) this records one slot written, not a read of the rest.
     """
     if type(tup) is not tuple:
         edit = getattr(tup, "_replaced", None)

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import re
 from typing import Any, Callable, Iterable
 
 from consensuslab.errors import ModelError
 from consensuslab.models.action import Action
 from consensuslab.models.definition import Definition
 from consensuslab.models.model import Model
+
+#: spec action names that read as faults (only for specs, whose actions carry no kind)
+SPEC_FAULT = re.compile(r"crash|fail|drop|lose|lost|duplicat|forge|byzantin|traitor|tamper|equivocat", re.I)
 
 
 def action(fn: Callable | None = None, **domains):
@@ -128,6 +132,10 @@ class SpecModel(Model):
             if nxt is not None:
                 out.append((label, nxt))
         return out
+
+    def is_fault(self, action: Action) -> bool:
+        """A spec's actions carry no kind: an action whose name reads as a fault is one."""
+        return action.kind == "step" and bool(SPEC_FAULT.search(action.name))
 
     def apply(self, state, act: Action):
         from consensuslab.errors import ReplayError

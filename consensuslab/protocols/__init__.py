@@ -19,7 +19,7 @@ REGISTRY: dict[str, str] = {
     "raft": "consensuslab.protocols.raft:Raft",
     "pbft": "consensuslab.protocols.pbft:PBFT",
     "byzantine-generals": "consensuslab.protocols.byzantine_generals:OralMessages",
-    "byzantine-generals-signed": "consensuslab.protocols.byzantine_generals:SignedMessages",
+    "byzantine-generals-signed": "consensuslab.protocols.byzantine_signed:SignedMessages",
     "nakamoto": "consensuslab.protocols.nakamoto:Nakamoto",
     "smr-raft": "consensuslab.protocols.smr_raft:SmrRaft",
     "smr-multipaxos": "consensuslab.protocols.smr_multipaxos:SmrMultiPaxos",

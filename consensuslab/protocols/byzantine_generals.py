@@ -173,8 +173,3 @@ class OralMessages(GeneralsBase):
             return direct
         relayed = [self.om_value(vals, x, path + (j,)) for j in self.lieutenants if j not in path and j != x]
         return majority([direct] + relayed)
-
-
-from consensuslab.protocols.byzantine_signed import SignedMessages  # noqa: E402  (registry name)
-
-__all__ = ["OralMessages", "SignedMessages", "majority", "GeneralsBase"]

@@ -31,8 +31,8 @@ import itertools
 from typing import NamedTuple
 
 from consensuslab.errors import UsageError
-from consensuslab.models.params import Param
 from consensuslab.models.fairness import Fair
+from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import message, record, replace_at
 from consensuslab.models.scenario import Scenario

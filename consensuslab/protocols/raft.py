@@ -48,16 +48,25 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from consensuslab.models.params import Param
 from consensuslab.models.fairness import Fair
+from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import raft_symmetry
 from consensuslab.protocols.raft_log import (
-    AppendEntriesRequest, AppendEntriesResponse, BagSpecModel, RequestVoteRequest, RequestVoteResponse,
-    copies, last_term, reply, size, with_message, without_message,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    BagSpecModel,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    copies,
+    last_term,
+    reply,
+    size,
+    with_message,
+    without_message,
 )
 
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"

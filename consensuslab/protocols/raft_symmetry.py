@@ -1,6 +1,6 @@
 """Raft's servers are interchangeable: renaming them, and one exact representative per orbit.
 
-Used by ``--symmetry`` (``consensuslab.checkers.symmetry``) through ``Raft.permute``
+Used by ``--symmetry`` (``consensuslab.checkers.reduction.symmetry``) through ``Raft.permute``
 and ``Raft.canonical``.  Nothing in ``raft.py`` treats one server differently from
 another except the ``candidates`` bound (only s1..sN time out), so the symmetry
 group is every permutation of the servers, or, under that bound, the permutations
@@ -44,7 +44,10 @@ import operator
 import attrs
 
 from consensuslab.protocols.raft_log import (
-    AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    RequestVoteRequest,
+    RequestVoteResponse,
 )
 
 #: per message type, the fields that hold no server name (msource and mdest are the last two)

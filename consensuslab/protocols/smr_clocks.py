@@ -30,7 +30,6 @@ from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import action
 from consensuslab.protocols.smr_common import COMMON_PARAMS, NO_RETRY_WITNESS, SmrSpec, event, execute
 
-
 WITH_LIVENESS = NO_RETRY_WITNESS + ("requests_executed",)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from consensuslab.checkers.linearizability import is_linearizable
+from consensuslab.histories.linearizability import is_linearizable
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import replace_at

@@ -23,7 +23,7 @@ from consensuslab.models.params import Param
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import action
-from consensuslab.protocols.smr_common import LeaderClients, NO_RETRY_WITNESS, SmrSpec
+from consensuslab.protocols.smr_common import NO_RETRY_WITNESS, LeaderClients, SmrSpec
 
 
 @record

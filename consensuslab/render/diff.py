@@ -1,6 +1,6 @@
 """What changed between two states, recursively, and the state as a tree.
 
-``models.trace.changes`` flattens values into leaves, which turns a set or an
+Flattening values into leaves turns a set or an
 in-flight message bag into noise (positions shift when one element arrives).
 Here sets and bags are compared as collections (added / removed elements),
 records and same-length tuples field by field, and a tuple that only grew as

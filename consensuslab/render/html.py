@@ -13,7 +13,6 @@ from html import escape
 
 from consensuslab.render.diff import changed_paths, state_diff, tree
 from consensuslab.render.explain import explain
-from consensuslab.render.story import is_fault
 from consensuslab.render.svg import render_svg
 from consensuslab.render.text import verdict
 
@@ -25,7 +24,7 @@ def page_data(model, trace, violation, notes) -> dict:
         act = trace.steps[k - 1][0] if k else None
         changes = state_diff(model, before, state) if k else []
         steps.append({"step": k, "action": str(act) if act else "initial state",
-                      "fault": bool(act is not None and is_fault(model, act)),
+                      "fault": bool(act is not None and model.is_fault(act)),
                       "changes": [c.text() for c in changes],
                       "tree": tree(model.encode_state(state), "", changed_paths(changes))})
         before = state

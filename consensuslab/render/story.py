@@ -23,10 +23,6 @@ import attrs
 from consensuslab.models.action import describe_action
 from consensuslab.models.values import canon, show
 
-#: action kinds that are faults rather than protocol steps
-FAULT_KINDS = ("crash", "drop", "duplicate", "forge")
-#: spec action names that read as faults (only for specs, whose actions carry no kind)
-SPEC_FAULT = re.compile(r"crash|fail|drop|lose|lost|duplicat|forge|byzantin|traitor|tamper|equivocat", re.I)
 _RECEIVE = re.compile(r"rcv|recv|receive|deliver", re.I)
 _ROLE = re.compile(r"^([A-Z]{2,})(?=[A-Z][a-z])")
 _NODE_NAME = re.compile(r"^[a-z]{1,3}\d+$")
@@ -62,13 +58,6 @@ def is_actor(model) -> bool:
     return hasattr(model, "topology") and hasattr(model, "network")
 
 
-def is_fault(model, action) -> bool:
-    """Whether an action is a fault: by kind for actors, by name heuristics for specs."""
-    if action.kind in FAULT_KINDS:
-        return True
-    return action.kind == "step" and bool(SPEC_FAULT.search(action.name))
-
-
 def build(model, trace) -> Story:
     return _actor_story(model, trace) if is_actor(model) else _spec_story(model, trace)
 
@@ -86,7 +75,7 @@ def _actor_story(model, trace) -> Story:
     for k, (act, after) in enumerate(trace.steps, start=1):
         new = _flight(model, after) - _flight(model, before)
         ev = Event(k, act.kind, act.node, describe_action(act), label=act.name,
-                   fault=act.kind in FAULT_KINDS)
+                   fault=model.is_fault(act))
         if act.kind in ("deliver", "drop", "duplicate"):
             src, msg = act.args[0], act.args[1]
             ev.label, ev.sent_at = show(msg), sent.get((src, act.node, msg))
@@ -169,7 +158,7 @@ def _spec_story(model, trace) -> Story:
         for name in [lane, *peers]:
             if name is not None and name not in lanes:
                 lanes.append(name)
-        fault = is_fault(model, act)
+        fault = model.is_fault(act)
         ev = Event(k, "step", lane, describe_action(act), label=act.name, fault=fault,
                    byzantine=fault and bool(re.search(r"forge|byzantin|traitor|equivocat", act.name, re.I)))
         new = sorted((_messages(after) - _messages(before)).elements(), key=canon)

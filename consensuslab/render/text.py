@@ -10,7 +10,6 @@ import io
 
 from consensuslab.render.diff import fields, fmt, state_diff, tree
 from consensuslab.render.explain import explain
-from consensuslab.render.story import is_fault
 
 VERDICT = {"invariant": "invariant violated in the last state",
            "transition": "transition property violated by the last step",
@@ -47,7 +46,7 @@ def rows(model, trace) -> list[tuple[int, str, list, bool]]:
         label = str(act)
         if trace.loop is not None and k - 1 == trace.loop:
             label += "  <- loop starts here"
-        out.append((k, label, state_diff(model, before, after), is_fault(model, act)))
+        out.append((k, label, state_diff(model, before, after), model.is_fault(act)))
         before = after
     return out
 
@@ -100,4 +99,16 @@ def _rich(model, trace, violation, notes, width) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-__all__ = ["render_text", "rows", "initial_lines", "verdict", "fields", "fmt"]
+def render_outcome(outcome) -> str:
+    """A scenario's outcome (``checkers.variants.expect.Outcome``) as ``check-all`` and the pytest plugin
+    print it: the message, the rendered trace if there is one, and where the ITF file is."""
+    lines = [f"{outcome.name}: {outcome.message}"]
+    v = outcome.result.violation if outcome.result is not None else None
+    if v is not None and v.trace is not None and outcome.model is not None:
+        lines.append(render_text(outcome.model, v.trace, v))
+    if outcome.trace_file:
+        lines.append(f"ITF trace: {outcome.trace_file} (replay: consensuslab replay {outcome.trace_file})")
+    return "\n".join(lines)
+
+
+__all__ = ["render_text", "render_outcome", "rows", "initial_lines", "verdict", "fields", "fmt"]

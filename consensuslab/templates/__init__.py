@@ -167,8 +167,9 @@ import pathlib
 
 import pytest
 
-from consensuslab.checkers.expect import FAIL, INCOMPLETE, run_scenario, scenario_names
+from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario, scenario_names
 from consensuslab.loader import load_file
+from consensuslab.render.text import render_outcome
 
 PROTOCOL = load_file(str(pathlib.Path(__file__).with_name("${file}")))
 TIME_LIMIT = 120  # seconds per scenario; one that runs out is skipped as incomplete
@@ -179,5 +180,5 @@ def test_scenario(scenario):
     outcome = run_scenario(PROTOCOL, scenario, TIME_LIMIT)
     if outcome.verdict == INCOMPLETE:
         pytest.skip(outcome.message)
-    assert outcome.verdict != FAIL, outcome.report()
+    assert outcome.verdict != FAIL, render_outcome(outcome)
 '''

@@ -1,0 +1,255 @@
+"""The compiled breadth-first search: a spec's actions and invariants become table look-ups.
+
+States are packed into ints (``checkers/compiled/packing.py``).  Each action and each
+conjunct of each invariant is memoised on the bits it reads
+(``checkers/compiled/memo.py``), and the memos are grouped so that expanding a state
+costs a few dict probes and, per successor, ``state & keep | bits``, one set
+probe and, when new, a few more probes for the invariants.  The user writes
+nothing special: the spec's own methods are traced on views of packed states
+and every traced answer is confirmed once on the real state.
+
+The same search as ``explicit.Search`` in every other respect: the
+distinct-state and generated counts are equal, a counterexample is a
+shortest one and is rebuilt by re-applying the actions on real states, and
+limits, progress, spilling and Ctrl-C behave the same.  A spec the packing
+cannot represent (not NamedTuple states, a function that tells a view from a
+record) is handed back to the interpreted search with the reason.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from array import array
+
+from consensuslab.checkers.compiled.audit import audited, expected_steps
+from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
+from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, conjuncts, plan_groups
+from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
+from consensuslab.checkers.compiled.per_state import StateByState
+from consensuslab.checkers.search.ending import Budget, Stop, finish
+from consensuslab.checkers.search.frontier import SpillingFrontier
+from consensuslab.checkers.search.progress import Progress
+from consensuslab.models.model import Model
+from consensuslab.traces.result import CheckResult, Violation
+
+#: layouts tried before giving up (each widening at least doubles a field's room)
+MAX_RESTARTS = 24
+#: with engine auto, tracing more than this share of the units (actions and conjuncts) per expanded
+#: state after the warm-up means the memo does not pay: a trace costs about four plain calls (the
+#: view run, the confirming real run, encoding), so the interpreted search takes over.  Measured at
+#: the warm-up: two-phase rm=9 traces 1.1 of 49 units a state (2%); paxos 7 of 27, pbft 9.3 of 39.
+MAX_TRACED_SHARE = 0.1
+def unsupported_reason(model: Model, search: str) -> str | None:
+    """Why this model/search cannot use the compiled search (None: it can)."""
+    from consensuslab.models.spec import SpecModel
+
+    if search != "bfs":
+        return "the compiled search is breadth-first"
+    if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
+        return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
+    if model.step_properties:
+        return "transition properties are checked by the interpreted search"
+    if type(model).view is not Model.view:
+        return "a spec with a view is checked by the interpreted search"
+    return None
+
+
+class CompiledSearch(StateByState):
+    def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
+                 time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
+                 insist: bool = False, workers: int = 1):
+        self.model = model
+        self.workers = workers  # threads of the level-at-a-time search
+        self.insist = insist  # engine=compiled: keep going even when the memo does not pay
+        self.max_states = max_states
+        self.max_depth = max_depth
+        self.time_limit = time_limit
+        self.show_progress = progress
+        self.spill_after = spill_after
+        self.restarts = 0
+
+    # -- set-up per layout --------------------------------------------------------------
+    def _units(self, layout: Layout) -> None:
+        model = self.model
+        self.actions = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in model._table]
+        self.invariant_units = []
+        for prop in model.invariants:
+            pieces = conjuncts(prop.fn) or [prop.fn]
+            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout)
+                                     for k, fn in enumerate(pieces)]
+        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout) for p in self.pending_witnesses]
+        full = layout.full
+        self.grown = [False]
+        self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
+        # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
+        # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
+        # whole state, a miss for every state)
+        self.groups = [Group([u], full, self.grown) for u in self.actions]
+        self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
+
+    def _regroup(self) -> None:
+        full = self.layout.full
+        self.groups = plan_groups(self.actions, full, self.grown)
+        # a conjunct that reads nothing is constant, and it held: no need to look it up again
+        varying = [u for u in self.invariant_units if u.mask or not u.traced]
+        self.inv_groups = plan_groups(varying, full, self.grown)
+        self.grouped = True
+
+    # -- running ----------------------------------------------------------------------
+    def run(self) -> CheckResult | None:
+        """The result, or None (with ``self.declined``) when the spec cannot be compiled."""
+        self.declined = None
+        model = self.model
+        started = time.monotonic()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            initial = model.initial_states()
+            try:
+                layout = Layout.learn(initial)
+            except Unsupported as exc:
+                self.declined = str(exc)
+                return None
+            while True:
+                try:
+                    return self._attempt(layout, initial, started)
+                except Overflow:
+                    layout.widen()
+                except Reshape as exc:
+                    layout.demote(exc.field)
+                except Unsupported as exc:
+                    self.declined = str(exc)
+                    return None
+                self.restarts += 1
+                if self.restarts > MAX_RESTARTS:
+                    self.declined = "the state's fields keep outgrowing their packing"
+                    return None
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _attempt(self, layout: Layout, initial: list, started: float) -> CheckResult:
+        self.layout = layout
+        self.budget = Budget(self.time_limit, Progress(enabled=self.show_progress), started)
+        self.frontier = SpillingFrontier(self.spill_after)
+        self.seen: set[int] = set()
+        self.parents = array("q")
+        self.via: list = []
+        self.roots: dict = {}
+        self.generated = 0
+        self.depth = 0
+        self.stopped_by = None
+        self.pending_witnesses = list(self.model.witnesses)
+        self.witnessed: set[str] = set()
+        self.grouped = False
+        self.count = 0
+        self.warmup = WARMUP
+        packed = layout.encode_all(initial)
+        self._units(layout)
+        self.mode = "levels" if self._levels_possible() else "states"
+        violation = None
+        try:
+            if self.mode == "levels":
+                level_search(self, packed, initial)
+            else:
+                self._bfs(packed, initial)
+        except Stop as stop:
+            violation = stop.violation
+        except KeyboardInterrupt:
+            self.stopped_by = "interrupted"
+        finally:
+            self.budget.progress.close()
+            self.frontier.close()
+        return self._result(violation)
+
+    def _levels_possible(self) -> bool:
+        """Whole levels in numpy need states of at most 64 bits; spilling is the per-state search's."""
+        return self.layout.bits <= 64 and self.spill_after is None
+
+    # -- safeguards ---------------------------------------------------------------------
+    def traced(self) -> int:
+        return sum(u.traced for u in self.actions) + sum(u.traced for u in self.invariant_units)
+
+    def judge_memo(self, traced_before: int, expanded: int) -> None:
+        """After the warm-up: hand over to the interpreted search when the memo keeps missing."""
+        if self.insist or self.count < self.warmup or not expanded:
+            return
+        rate = (self.traced() - traced_before) / expanded
+        units = len(self.actions) + len(self.invariant_units)
+        if rate > max(0.5, MAX_TRACED_SHARE * units):
+            raise Unsupported(f"the memo misses too often to pay ({rate:.1f} traced calls per state, "
+                              f"of {units} actions and invariant conjuncts)")
+
+    def cross_check(self, s: int) -> None:
+        """The compiled steps of ``s`` must be exactly ``model.successors`` of the real state."""
+        self.audited(s, self.compiled_steps(s), expected_steps(self.model, self.layout, s))
+
+    def compiled_steps(self, s: int) -> list:
+        """``(label, successor)`` of packed state ``s`` from the memo, sorted (tracing what it lacks)."""
+        compiled = []
+        for u in self.actions:
+            out = u.value(s)
+            if out is not None:
+                compiled.append((str(u.label), s & ~out[0] | out[1]))
+        return sorted(compiled)
+
+    audited = staticmethod(audited)
+
+    # -- hooks of the level-at-a-time search (checkers/compiled/levels.py) --------------------------
+    def evaluate(self, group, s: int) -> None:
+        """Fill ``group``'s memo entry for packed state ``s``."""
+        if group.is_action:
+            group.miss(s)
+        else:
+            self._property_miss(group, s, None)
+
+    def invariant_failed_at(self, s: int, depth: int) -> None:
+        broken = self.model.first_broken_invariant(self.layout.decode(s))
+        if broken is None:
+            raise Unsupported("an invariant's conjuncts disagree with the invariant")
+        raise Stop(Violation(broken.name, "invariant", trace_back(self, s, depth)))
+
+    def deadlock_at(self, s: int, depth: int) -> None:
+        if not self.model.is_done(self.layout.decode(s)):
+            raise Stop(deadlock_violation(self, s, depth))
+
+    def witnessed_group(self, group) -> None:
+        name = group.units[0].label
+        self.witnessed.add(name)
+        self.pending_witnesses = [p for p in self.pending_witnesses if p.name != name]
+        self.witness_groups = [g for g in self.witness_groups if g is not group]
+
+    def distinct(self) -> int:
+        return self.seen_count if self.mode == "levels" else len(self.via)
+
+    def _property_miss(self, group, s: int, idx: int | None) -> bool:
+        try:
+            return group.miss(s)
+        except (Overflow, Reshape, Unsupported):
+            raise
+        except Exception:
+            # as the interpreted search: the first property that fails or raises, in declaration order
+            state = self.layout.decode(s)
+            broken = self.model.first_broken_invariant(state)
+            if broken is not None:
+                if idx is None:
+                    self.invariant_failed_at(s, self.depth)
+                raise Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+            for unit in group.units:  # a witness raised
+                self.model.holds(self.model.property_named(unit.label), state)
+            raise
+
+    # -- the result ------------------------------------------------------------------------
+    def _result(self, violation: Violation | None) -> CheckResult:
+        levels = self.mode == "levels"
+        extra = {"frontier_spilled_states": self.frontier.spilled_total} if self.frontier.spilled_total else {}
+        extra.update({
+            "engine": "compiled", "workers": self.workers if levels else 1, "symmetry": False, "reduction": None,
+            "compiled": {"state_bits": self.layout.bits, "search": "levels" if levels else "states",
+                         "restarts": self.restarts, "action_groups": len(self.groups),
+                         "invariant_groups": len(self.inv_groups), "traced_calls": self.traced()},
+        })
+        return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,
+                      distinct=self.distinct(), generated=self.generated, depth=self.depth,
+                      seconds=time.monotonic() - self.budget.started, fingerprints=False, extra=extra)

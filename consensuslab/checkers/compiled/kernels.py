@@ -1,0 +1,263 @@
+"""The numpy kernels of the level search: memo groups as arrays, expanding a level, judging a level.
+
+Each kernel takes a *part* of a level (a list of sorted arrays of packed
+states) and works through it in blocks of ``BLOCK`` states, so its temporary
+arrays stay in cache and memory traffic stays low: one core's copying
+already saturates the memory bus of the machines this was measured on, so
+two threads streaming whole levels gained little.  Expanding whole levels at
+once spent 2.4 s of a 6.2 s two-phase rm=9 run making steps; blocks spend
+about 0.6 s.  Worker threads run the kernels side by side: numpy releases
+the GIL in all but ``np.repeat``, which is used anyway for the parents of
+the steps, as one pass over memory costs less than the three of a
+GIL-free running sum (two-phase rm=9, two workers: median 1.76 s against
+1.87 s over six interleaved runs; one worker unchanged).
+
+A state whose key a group's table lacks is not expanded or judged here: it
+is handed back as *deferred*, the caller traces the missing keys on its own
+thread (``levels.settle``) and runs the kernel again on those states alone.
+So what is traced never depends on how a level was cut into parts.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import numpy as np
+
+from consensuslab.checkers.compiled.keyindex import KeyIndex
+from consensuslab.checkers.compiled.sorted_runs import distinct_sorted
+
+U64 = np.uint64
+I64 = np.int64
+#: states per block of a kernel (their steps, a dozen each, stay within a core's L2 and the L3)
+BLOCK = 1 << 15
+#: states per block when judging properties (no steps to hold, so larger blocks: fewer, longer numpy calls)
+JUDGE_BLOCK = 1 << 17
+_EMPTY = np.zeros(0, dtype=U64)
+
+
+class Tables:
+    """A memo group's entries as arrays, rows in the order the memo learnt them.
+
+    ``refreshed`` appends what the group learnt since, instead of rebuilding:
+    the invariant tables of a large spec gain a few thousand entries a level
+    (two-phase rm=9: 20,175 in all), and a profiled two-worker run spent
+    0.21 s of its main thread in 127 rebuilds from the dict.
+    """
+
+    __slots__ = ("group", "mask", "size", "keys", "index", "enabled", "nsteps", "start", "keep", "bits",
+                 "label", "ok")
+
+    def __init__(self, group, label_ids: dict):
+        self.group, self.mask, self.size = group, group.mask, 0
+        self.keys = _EMPTY
+        if group.is_action:
+            self.enabled = self.nsteps = self.start = np.zeros(0, dtype=I64)
+            self.keep = self.bits = _EMPTY
+            self.label = np.zeros(0, dtype=np.int32)
+        else:
+            self.ok = np.zeros(0, dtype=bool)
+        self._append(label_ids)
+
+    def current(self) -> bool:
+        return self.size == len(self.group.table) and self.mask == self.group.mask
+
+    def refreshed(self, label_ids: dict) -> "Tables":
+        """These tables with the group's newer entries (new tables when the group's key widened)."""
+        if self.current():
+            return self
+        if self.mask != self.group.mask or len(self.group.table) < self.size:
+            return Tables(self.group, label_ids)
+        self._append(label_ids)
+        return self
+
+    def _append(self, label_ids: dict) -> None:
+        group = self.group
+        items = list(islice(group.table.items(), self.size, None))
+        n = len(items)
+        keys = np.fromiter((k for k, _ in items), dtype=U64, count=n)
+        if group.is_action:
+            enabled = np.fromiter((e[0] for _, e in items), dtype=I64, count=n)
+            nsteps = np.fromiter((len(e[1]) for _, e in items), dtype=I64, count=n)
+            start = np.zeros(n, dtype=I64)
+            if n:
+                start[1:] = np.cumsum(nsteps)[:-1]
+            start += len(self.keep)
+            steps = [st for _, e in items for st in e[1]]
+            m = len(steps)
+            self.enabled = np.concatenate([self.enabled, enabled])
+            self.nsteps = np.concatenate([self.nsteps, nsteps])
+            self.start = np.concatenate([self.start, start])
+            self.keep = np.concatenate([self.keep, np.fromiter((k for _, k, _ in steps), dtype=U64, count=m)])
+            self.bits = np.concatenate([self.bits, np.fromiter((b for _, _, b in steps), dtype=U64, count=m)])
+            self.label = np.concatenate([self.label, np.fromiter((label_ids[lab] for lab, _, _ in steps),
+                                                                 dtype=np.int32, count=m)])
+        else:
+            self.ok = np.concatenate([self.ok, np.fromiter((bool(e) for _, e in items), dtype=bool, count=n)])
+        first = len(self.keys)
+        self.keys = np.concatenate([self.keys, keys])
+        self.size = len(self.keys)
+        if not first or not self.index.add(keys, first):
+            self.index = KeyIndex(self.mask, self.keys)
+
+
+def blocks(pieces: list[np.ndarray], size: int = BLOCK):
+    """The states of ``pieces`` in blocks of at most ``size`` (views, in order)."""
+    for piece in pieces:
+        for lo in range(0, len(piece), size):
+            yield piece[lo:lo + size]
+
+
+def _rows(block: np.ndarray, tables: list[Tables]):
+    """Each group's rows for ``block``, and the mask of states some group lacks (None: none)."""
+    rows = [t.index.rows(block) for t in tables]
+    lacking = None
+    for r in rows:
+        if len(r) and r.min() < 0:
+            miss = r < 0
+            lacking = miss if lacking is None else lacking | miss
+    return rows, lacking
+
+
+def known_blocks(pieces: list[np.ndarray], tables: list[Tables], size: int, deferred: list):
+    """``(block, each group's rows)`` for the blocks of ``pieces``; states some table lacks go to ``deferred``."""
+    for block in blocks(pieces, size):
+        rows, lacking = _rows(block, tables)
+        if lacking is not None:
+            deferred.append(block[lacking])
+            found = ~lacking
+            block = block[found]
+            rows = [r[found] for r in rows]
+        yield block, rows
+
+
+class Expansion:
+    """What expanding a part gave: sorted runs of successors not seen before, steps counted, dead and deferred states.
+
+    The runs may share states with each other (two blocks reaching one state), never with the seen-set.
+    """
+
+    __slots__ = ("fresh", "generated", "dead", "deferred")
+
+    def __init__(self, fresh: list, generated: int, dead: list, deferred: list):
+        self.fresh, self.generated, self.dead, self.deferred = fresh, generated, dead, deferred
+
+
+class Steps:
+    """Every action group's steps in one pair of arrays, so a block's steps are made in one pass, not one per group.
+
+    Why: each numpy call costs a few microseconds of Python, holding the GIL,
+    and with several worker threads those are what they queue for.
+    """
+
+    __slots__ = ("tables", "first", "keep", "bits")
+
+    def __init__(self, tables: list[Tables]):
+        self.tables = tables
+        offset, self.first = 0, []
+        for t in tables:
+            self.first.append(t.start + offset)  # each row's first step in the joined arrays
+            offset += len(t.keep)
+        self.keep = np.concatenate([t.keep for t in tables]) if tables else _EMPTY
+        self.bits = np.concatenate([t.bits for t in tables]) if tables else _EMPTY
+
+
+def expand_part(pieces: list[np.ndarray], steps: Steps, want_dead: bool, seen, runs: list) -> Expansion:
+    """Every step of the states of ``pieces``, as ``state & keep | bits`` from each group's rows.
+
+    Each block's steps are deduplicated and looked up in the seen-set while
+    they are in cache: most repeats are steps of neighbouring states, so this
+    leaves about a third to search (two-phase rm=9: 74M steps, 22M searched),
+    and half of those are new.
+    """
+    tables = steps.tables
+    out, dead, deferred = [], [], []
+    generated = 0
+    for block, rows in known_blocks(pieces, tables, BLOCK, deferred):
+        enabled = None
+        owner, count, first = [], [], []
+        for t, r, start in zip(tables, rows, steps.first):
+            e = t.enabled[r]
+            generated += int(e.sum())
+            if want_dead:
+                enabled = e if enabled is None else enabled + e
+            c = t.nsteps[r]
+            busy = np.flatnonzero(c)
+            if len(busy):
+                owner.append(busy)
+                count.append(c[busy])
+                first.append(start[r[busy]])
+        if want_dead and len(block) and (enabled is None or enabled.min() == 0):
+            dead.append(block if enabled is None else block[enabled == 0])
+        if owner:
+            succ = _emit(block, _joined(owner), _joined(count), _joined(first), steps)
+            fresh = seen.unseen(distinct_sorted(succ), runs)
+            if len(fresh):
+                out.append(fresh)
+    return Expansion(out, generated, dead, deferred)
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _emit(block: np.ndarray, owner: np.ndarray, count: np.ndarray, first: np.ndarray, steps: Steps) -> np.ndarray:
+    """``block[owner[i]] & keep[s] | bits[s]`` for the ``count[i]`` steps ``s`` from ``first[i]`` on, for every i.
+
+    Each step's place in the step arrays is a running sum: one scatter of the
+    differences where each segment starts, one ``cumsum``.
+    """
+    ends = np.cumsum(count)
+    m = int(ends[-1])
+    starts = ends - count
+    step = np.ones(m, dtype=I64)
+    step[starts[1:]] = first[1:] - (first[:-1] + count[:-1] - 1)
+    step[0] = first[0]
+    np.cumsum(step, out=step)
+    succ = np.repeat(block[owner], count)
+    succ &= steps.keep[step]
+    succ |= steps.bits[step]
+    return succ
+
+
+def with_origin(level: np.ndarray, tables: list[Tables]):
+    """``(successor, parent, label id)`` arrays per group, for rebuilding a counterexample (every key known)."""
+    found = []
+    for t in tables:
+        rows = t.index.rows(level)
+        assert len(rows) == 0 or rows.min() >= 0, "a counterexample's level has a key the memo lacks"
+        counts = t.nsteps[rows]
+        total = int(counts.sum())
+        if not total:
+            continue
+        parents = np.repeat(level, counts)
+        first = np.cumsum(counts) - counts
+        flat = np.repeat(t.start[rows] - first, counts) + np.arange(total, dtype=I64)
+        found.append((parents & t.keep[flat] | t.bits[flat], parents, t.label[flat]))
+    return found
+
+
+class Judgement:
+    """Properties over a part: whether each group held somewhere, the states where an invariant group fails."""
+
+    __slots__ = ("failing", "held", "deferred")
+
+    def __init__(self, failing: list, held: list[bool], deferred: list):
+        self.failing, self.held, self.deferred = failing, held, deferred
+
+
+def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: int = 0) -> Judgement:
+    """Witness groups first (does any state satisfy them?), then from ``invariants_from`` on invariant groups."""
+    failing, deferred = [], []
+    held = [False] * len(tables)
+    for block, rows in known_blocks(pieces, tables, JUDGE_BLOCK, deferred):
+        ok = None
+        for k, (t, r) in enumerate(zip(tables, rows)):
+            good = t.ok[r]
+            if k < invariants_from:
+                held[k] = held[k] or bool(good.any())
+            else:
+                ok = good if ok is None else ok & good
+        if ok is not None and len(block) and not ok.all():
+            failing.append(block[~ok])
+    return Judgement(failing, held, deferred)

@@ -1,0 +1,327 @@
+"""Whole breadth-first levels at a time, in numpy: the compiled search for states that fit in 64 bits.
+
+Why: with memoised actions (``checkers/compiled/memo.py``) what is left of a search is
+set membership, and on this kind of machine a Python set of a few million
+ints spends most of its time waiting on cache misses (measured on two-phase
+rm=8: 7 to 9 s of a 15 to 19 s run in the bare successor-and-seen loop).  Sorting is
+cache-friendly, so a level is expanded as arrays (``level_kernels.py``), a
+block of states at a time:
+
+- each memo group's row for each state is found by direct indexing
+  (``keyindex.py``); a state whose key a table lacks is deferred;
+- every step of every state becomes ``state & keep | bits``; the block's
+  steps are sorted, their repeats dropped, and looked up in the seen-set
+  (``sorted_runs.py``: a base of sorted arrays and the recent levels);
+- the new states of all blocks become the next level, sorted and cut into
+  value ranges; the seen-set takes the level in as it is, and merges its
+  recent levels into the base once they hold a quarter as many states.
+
+Deferred states are handled on this thread, for the whole level at once:
+the keys they lack are traced in Python, least state per key first, and the
+states expanded then.  So what is traced, and therefore the whole result,
+is the same however a level is cut, and for every number of workers.
+
+``--workers N`` runs the kernels in N threads (numpy releases the GIL) over
+4N parts of each level and 4N value ranges, and the Python tracing shares
+its property traces with a forked helper process (``trace_helper.py``).
+
+No parent links are kept: a counterexample is found backwards, level by
+level, by regenerating the previous level's steps and taking the least
+parent that reaches the state (``trace_back``).  Memory is about 16 bytes a
+state (the levels, and the base of the seen-set), plus the buffer of the
+base before last, which the next merge writes over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
+from consensuslab.checkers.compiled.helper import TraceHelper
+from consensuslab.checkers.compiled.kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
+from consensuslab.checkers.compiled.packing import Unsupported
+from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
+from consensuslab.checkers.search.ending import Stop
+from consensuslab.traces.result import Trace, Violation
+
+U64 = np.uint64
+
+
+# -- the memo's tables, kept current on this thread ------------------------------------------------------
+def tables_for(search, groups: list) -> list[Tables]:
+    found = []
+    for g in groups:
+        t = search.tables.get(id(g))
+        t = Tables(g, search.label_ids) if t is None or t.group is not g else t.refreshed(search.label_ids)
+        search.tables[id(g)] = t
+        found.append(t)
+    return found
+
+
+def trace_missing(search, group, states: np.ndarray) -> None:
+    """Fill the memo for the keys of ``states`` it lacks, each traced on the least state that has it.
+
+    So what is traced (and the order values are interned in) does not depend on
+    the order of a level.  Stops early when the key widens: the caller looks again.
+    """
+    table = search.tables.get(id(group))
+    if table is not None and table.group is group and table.mask == group.mask:
+        states = states[table.index.rows(states) < 0]  # the arrays may lag the memo: checked again below
+    if not len(states):
+        return
+    mask = group.mask
+    keys = states & U64(mask)
+    order = np.lexsort((states, keys))
+    keys, states = keys[order], states[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    known = group.table
+    todo = [s for s in states[first].tolist() if s & mask not in known]
+
+    def evaluate(s: int) -> bool:
+        search.evaluate(group, s)
+        return group.mask == mask
+
+    helper = search.helper
+    if helper is None or group.is_action:
+        for s in todo:
+            if not evaluate(s):
+                return
+        return
+    try:
+        helper.traced(group, todo, evaluate)
+    finally:
+        for u in group.units:
+            u.prepared.clear()
+
+
+def fill(search, groups: list, states: np.ndarray) -> list[Tables]:
+    """Every group's tables, once they hold the keys of all ``states``."""
+    while True:
+        tables = tables_for(search, groups)
+        lacking = [g for g, t in zip(groups, tables) if len(states) and t.index.rows(states).min() < 0]
+        if not lacking:
+            return tables
+        for group in lacking:
+            trace_missing(search, group, states)
+
+
+def settle(search, groups: list, deferred: list[np.ndarray], kernel) -> list:
+    """Run ``kernel(states, tables)`` on the deferred states until none is left, tracing what they lack.
+
+    Returns the kernel's results; called on this thread only.
+    """
+    results = []
+    pending = [d for d in deferred if len(d)]
+    while pending:
+        states = np.sort(np.concatenate(pending))
+        for group in groups:
+            trace_missing(search, group, states)
+        result = kernel([states], tables_for(search, groups))
+        results.append(result)
+        pending = [d for d in result.deferred if len(d)]
+    return results
+
+
+class Workers:
+    """``--workers N``: N threads over the numpy kernels, which release the GIL (or none, for N = 1)."""
+
+    #: tasks per thread a level is cut into: threads that finish early take another, so one slow part
+    #: does not leave the other threads idle
+    TASKS_PER_THREAD = 4
+
+    def __init__(self, n: int):
+        self.n = n
+        self.tasks = n * self.TASKS_PER_THREAD if n > 1 else 1
+        self.pool = None
+        if n > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="consensuslab-level")
+
+    def parts(self, level: Run) -> list[list[np.ndarray]]:
+        """The level cut into tasks of at least a block each (a task's fixed cost is a fraction of a
+        millisecond: eight of them for a level of a thousand states made the tail levels slower than
+        one thread)."""
+        tasks = max(1, min(self.tasks, -(-level.size // BLOCK)))
+        return balanced(level.pieces, tasks)
+
+    def map(self, fn, items):
+        items = list(items)
+        if self.pool is None or len(items) < 2:
+            return [fn(x) for x in items]
+        return list(self.pool.map(fn, items))
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+# -- one level ------------------------------------------------------------------------------------------
+def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool, seen: Seen):
+    """The successors of a level not seen before (sorted runs), steps counted, and the dead states (sorted)."""
+    groups = search.groups
+    steps = Steps(tables_for(search, groups))
+    runs = seen.runs()
+    found = workers.map(lambda part: expand_part(part, steps, want_dead, seen, runs), parts)
+    later = settle(search, groups, [d for e in found for d in e.deferred],
+                   lambda states, tabs: expand_part(states, Steps(tabs), want_dead, seen, runs))
+    fresh = [f for e in found + later for f in e.fresh]
+    generated = sum(e.generated for e in found + later)
+    dead = [d for e in found + later for d in e.dead if len(d)]
+    return fresh, generated, (np.sort(np.concatenate(dead)) if dead else None)
+
+
+def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
+    """Pending witnesses and invariants over a new level, in one pass; stop at the least failing state.
+
+    A witness seen in the level counts even when an invariant fails in it:
+    every state of the level has been found.
+    """
+    witnesses, invariants = list(search.witness_groups), search.inv_groups
+    if not witnesses and not invariants:
+        return
+    groups = witnesses + invariants
+    tables = tables_for(search, groups)
+    first = len(witnesses)
+    found = workers.map(lambda part: judge_part(part, tables, first), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred],
+                   lambda states, tabs: judge_part(states, tabs, first))
+    held = [any(j.held[k] for j in found + later) for k in range(first)]
+    for group, seen_holding in zip(witnesses, held):
+        if seen_holding:
+            search.witnessed_group(group)
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    if failing:
+        search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
+
+
+def audit(search, level: Run) -> None:
+    """The first states in full, then a few of every level: memo answers compared with the real model.
+
+    The model's side is computed by the helper when there is one (the answer
+    is compared when it is read, and always before the search gives a result);
+    the memo's side is computed here, now, since it may trace.
+    """
+    count = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
+    states = level.states()[:count].tolist()  # a level is sorted: its least states
+    helper = search.helper
+    if helper is not None:
+        compiled = [search.compiled_steps(s) for s in states]
+        if helper.audit(states, compiled, search.audited):
+            return
+    for s in states:
+        search.cross_check(s)
+
+
+def new_level(search, fresh: list[np.ndarray], workers) -> Run:
+    """The distinct states of the fresh runs, cut to ``max_states`` (the least kept)."""
+    level = sorted_level(fresh, workers.tasks, workers)
+    limit = search.max_states
+    if limit is not None and level.size and search.seen_count + level.size >= limit:
+        keep, kept = limit - search.seen_count, []
+        for piece in level.pieces:
+            kept.append(piece[:max(keep, 0)])
+            keep -= len(piece)
+        level = Run(kept)
+        search.stopped_by = "max-states"
+    return level
+
+
+# -- the search -------------------------------------------------------------------------------------
+def level_search(search, packed_initial: list[int], initial: list) -> None:
+    """The breadth-first search of ``search`` (a ``CompiledSearch``), level by level."""
+    search.tables = {}
+    search.label_ids = {u.label: i for i, u in enumerate(search.actions)}
+    search.roots = {}
+    for p, s in zip(packed_initial, initial):
+        search.roots.setdefault(p, s)
+    first = Run([np.unique(np.array(packed_initial, dtype=U64))])
+    search.helper = None
+    if search.workers > 1:
+        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,
+                                    search.model)
+    workers = Workers(search.workers)
+    seen = Seen(workers.tasks)
+    level = first
+    search.levels = [level]
+    search.seen_count = level.size
+    model = search.model
+    max_depth = search.max_depth
+    generated = 0
+    owed = True
+    try:
+        parts = workers.parts(level)
+        judge_level(search, parts, workers, 0)
+        traced_before = search.traced()
+        while level.size:
+            seen.add(level, workers)
+            search.stopped_by = search.budget.spent(search.seen_count, search.depth, level.size)
+            if search.stopped_by:
+                return
+            audit(search, level)
+            at_limit = max_depth is not None and search.depth >= max_depth
+            fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
+            if at_limit:
+                if dead is None or len(dead) < level.size:
+                    search.stopped_by = "max-depth"
+                return
+            generated += steps
+            search.count += level.size
+            search.judge_memo(traced_before, level.size)
+            traced_before = search.traced()
+            if search.count >= search.warmup and not search.grouped:
+                search._regroup()  # before the new level's invariants: they use the planned groups too
+            if model.check_deadlock and dead is not None:
+                for s in dead.tolist():
+                    search.deadlock_at(s, search.depth)
+            level = new_level(search, fresh, workers)
+            del fresh
+            if not level.size:
+                return
+            search.depth += 1
+            search.levels.append(level)
+            search.seen_count += level.size
+            parts = workers.parts(level)
+            judge_level(search, parts, workers, search.depth)
+            if search.stopped_by:
+                return
+    except (Stop, Unsupported):
+        raise
+    except BaseException:  # a restart, Ctrl-C: what the helper still owes is not waited for
+        owed = False
+        raise
+    finally:
+        search.generated += generated
+        workers.close()
+        if search.helper is not None:
+            helper, search.helper = search.helper, None
+            helper.close(drain=owed)  # an audit that fails here still hands the search over
+
+
+def trace_back(search, target: int, depth: int) -> Trace:
+    """A shortest path to ``target`` (found at ``depth``): the least parent in each earlier level."""
+    labels = []
+    x = U64(target)
+    for d in range(depth - 1, -1, -1):
+        level = search.levels[d].states()
+        best = None
+        for succ, parents, label in with_origin(level, fill(search, search.groups, level)):
+            hits = np.flatnonzero(succ == x)
+            if len(hits):
+                h = hits[np.argmin(parents[hits])]
+                if best is None or parents[h] < best[0]:
+                    best = (parents[h], int(label[h]))
+        if best is None:
+            raise AssertionError(f"no predecessor of a depth-{d + 1} state in level {d}")
+        x = best[0]
+        labels.append(search.actions[best[1]].label)
+    trace = Trace(search.roots[int(x)])
+    state = trace.initial
+    for act in reversed(labels):
+        state = search.model.apply(state, act)
+        trace.steps.append((act, state))
+    return trace
+
+
+def deadlock_violation(search, s: int, depth: int) -> Violation:
+    return Violation("deadlock", "deadlock", trace_back(search, s, depth), message="no action is enabled")

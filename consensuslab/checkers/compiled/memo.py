@@ -1,0 +1,244 @@
+"""Memoised spec functions over packed states, grouped so that one look-up serves many.
+
+A ``Unit`` is one pure function of the state (an action with its arguments, or
+one conjunct of an invariant).  It is traced on a view (``checkers/compiled/views.py``)
+the first time a new combination of the bits it reads turns up; afterwards its
+answer is a dict look-up under ``state & unit.mask``.  Every traced answer is
+checked once against a real call on the decoded state.
+
+A ``Group`` serves several units with one look-up under the union of their
+masks: the search makes one probe per group per state instead of one call per
+action.  Groups are formed from the masks the units showed during a warm-up
+(``plan_groups``), merging units whose masks overlap while the union stays
+within a bit budget, so tables stay small.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import heapq
+import inspect
+import textwrap
+import types
+from typing import Any, Callable
+
+from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
+from consensuslab.checkers.compiled.views import Reads, StateView, encode_writes, writes_of
+
+#: expansions with one group per unit, to learn the masks the grouping is planned from
+WARMUP = 2000
+
+_MISSING = object()
+#: a group's key has at most this many bits (so at most 2**16 entries)
+GROUP_BITS = 16
+
+
+class Unit:
+    """One memoised function of the state."""
+
+    __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared")
+
+    def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout):
+        self.name, self.fn, self.args, self.label, self.is_action = name, fn, args, label, is_action
+        self.layout = layout
+        self.mask = 0
+        self.table: dict[int, Any] = {}
+        self.traced = 0
+        #: traces computed ahead, elsewhere (``trace_helper.py``): packed state -> (answer, bits read)
+        self.prepared: dict[int, tuple] = {}
+
+    def value(self, packed: int):
+        """For an action ``None`` or ``(written_mask, written_bits)``; for a property a bool."""
+        r = self.table.get(packed & self.mask, _MISSING)
+        if r is _MISSING:
+            r = self._trace(packed)
+        return r
+
+    def _trace(self, packed: int):
+        ahead = self.prepared.pop(packed, None) if self.prepared else None
+        out, reads = ahead if ahead is not None else self.compute(packed)
+        return self.learn(packed, out, reads)
+
+    def compute(self, packed: int) -> tuple[Any, int]:
+        """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored."""
+        layout = self.layout
+        reads = Reads()
+        view = StateView(packed, layout, reads)
+        try:
+            out = self.fn(view, *self.args)
+            if self.is_action:
+                changes = writes_of(out, view)
+                out = None if changes is None else encode_writes(changes, layout)
+            else:
+                out = bool(out)
+        except (Overflow, Reshape, Unsupported):
+            raise
+        except Exception as exc:
+            self.fn(layout.decode(packed), *self.args)  # the real call raises what the user should see
+            raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
+                              f"state itself") from exc
+        self._confirm(packed, out)
+        return out, reads.mask
+
+    def learn(self, packed: int, out, reads: int):
+        """Store a trace's answer under the bits read (widening the key, and starting over, when it read more)."""
+        self.traced += 1
+        if reads & ~self.mask:
+            self.mask |= reads
+            self.table = {}
+        self.table[packed & self.mask] = out
+        return out
+
+    def _confirm(self, packed: int, out) -> None:
+        """The traced answer must be what the function says on the real state."""
+        state = self.layout.decode(packed)
+        real = self.fn(state, *self.args)
+        if self.is_action:
+            if real is None or out is None:
+                same = real is None and out is None
+            else:
+                same = self.layout.encode(real) == (packed & ~out[0]) | out[1]
+        else:
+            same = bool(real) == out
+        if not same:
+            raise Unsupported(f"{self.name} answers differently on a packed view than on the state "
+                              f"(does it inspect the state's type?)")
+
+
+class Group:
+    """Units answered together under one key: the union of their masks."""
+
+    __slots__ = ("units", "mask", "table", "full", "is_action", "grown")
+
+    def __init__(self, units: list[Unit], full: int, grown: list):
+        self.units = units
+        self.is_action = units[0].is_action
+        self.full = full
+        self.mask = 0
+        for u in units:
+            self.mask |= u.mask
+        self.table: dict[int, Any] = {}
+        self.grown = grown  # shared with the search: [True] after any group's key widened
+
+    def miss(self, packed: int):
+        """The entry for ``packed`` (computed from the units and stored).
+
+        Actions: ``(enabled, ((label, keep, bits), ...))`` where the successor is
+        ``packed & keep | bits`` and steps known to lead back to ``packed`` are
+        counted but left out.  Properties: whether every unit holds.
+        """
+        outs = []
+        mask = self.mask
+        for u in self.units:  # ``u.value`` inlined: most units of a group already know this key
+            out = u.table.get(packed & u.mask, _MISSING)
+            if out is _MISSING:
+                out = u._trace(packed)
+            outs.append(out)
+            mask |= u.mask
+        if mask != self.mask:
+            self.mask = mask
+            self.table = {}
+            self.grown[0] = True
+        if self.is_action:
+            full = self.full
+            enabled = 0
+            steps = []
+            for u, out in zip(self.units, outs):
+                if out is None:
+                    continue
+                enabled += 1
+                written, bits = out
+                if written & ~mask == 0 and packed & written == bits:
+                    continue  # a self-loop for every state with this key
+                steps.append((u.label, full ^ written, bits))
+            entry = (enabled, tuple(steps))
+        else:
+            entry = all(outs)
+        self.table[packed & mask] = entry
+        return entry
+
+
+def plan_groups(units: list[Unit], full: int, grown: list, budget: int = GROUP_BITS) -> list[Group]:
+    """Merge units into groups: equal masks first, then the pair that adds fewest bits, within ``budget``.
+
+    Deterministic: ties go to the earlier units, and groups keep the units' order.
+    """
+    by_mask: dict[int, list[int]] = {}
+    for i, u in enumerate(units):
+        by_mask.setdefault(u.mask, []).append(i)
+    members = [ids for ids in by_mask.values()]
+    masks = [units[ids[0]].mask for ids in members]
+    alive = [True] * len(members)
+    heap = []
+
+    def push(i: int, j: int) -> None:
+        union = masks[i] | masks[j]
+        bits = union.bit_count()
+        if bits <= budget:
+            added = bits - max(masks[i].bit_count(), masks[j].bit_count())
+            heapq.heappush(heap, (added, bits, min(members[i][0], members[j][0]), i, j))
+
+    for i in range(len(members)):
+        for j in range(i + 1, len(members)):
+            push(i, j)
+    while heap:
+        added, bits, _, i, j = heapq.heappop(heap)
+        if not (alive[i] and alive[j]):
+            continue
+        if (masks[i] | masks[j]).bit_count() != bits:  # one of them grew since: judge the pair again
+            push(i, j)
+            continue
+        alive[j] = False
+        members[i] = sorted(members[i] + members[j])
+        masks[i] |= masks[j]
+        for k in range(len(members)):
+            if k != i and alive[k]:
+                push(min(i, k), max(i, k))
+    groups = [members[i] for i in range(len(members)) if alive[i]]
+    groups.sort(key=lambda ids: ids[0])
+    return [Group([units[i] for i in ids], full, grown) for ids in groups]
+
+
+def conjuncts(fn: Callable) -> list[Callable] | None:
+    """``a and b and c`` in a property's ``return`` as three functions (None when it is not that shape).
+
+    Each conjunct is memoised on its own, far smaller, set of bits: a type
+    invariant over every field becomes a few small tables instead of one
+    entry per state.  Split only when the source is a lone ``return`` of an
+    ``and`` with no closure, so the pieces mean exactly the original.
+    """
+    target = getattr(fn, "__func__", fn)
+    owner = getattr(fn, "__self__", None)
+    code = getattr(target, "__code__", None)
+    if code is None or code.co_freevars:
+        return None
+    try:
+        source = textwrap.dedent(inspect.getsource(target))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fdef = tree.body[0]
+    body = fdef.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    expr = body[0].value
+    if not (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And)):
+        return None
+    pieces = []
+    filename = inspect.getsourcefile(target) or "<property>"
+    for k, value in enumerate(expr.values):
+        piece = copy.copy(fdef)  # keeps every field of this Python's FunctionDef
+        piece.name, piece.body, piece.decorator_list = f"{fdef.name}_{k + 1}", [ast.Return(value=value)], []
+        module = ast.Module(body=[piece], type_ignores=[])
+        ast.fix_missing_locations(module)
+        ast.increment_lineno(module, code.co_firstlineno - 1)
+        compiled = compile(module, filename, "exec")
+        piece_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+        f = types.FunctionType(piece_code, target.__globals__, piece.name, target.__defaults__)
+        pieces.append(types.MethodType(f, owner) if owner is not None else f)
+    return pieces

@@ -1,0 +1,272 @@
+"""A spec's states packed into one integer, field by field.
+
+The compiled checker (``checkers/compiled/engine.py``) stores and compares states as
+Python ints: a successor is ``(state & keep) | written``, a memo key is
+``state & footprint``, and the seen-set holds the states themselves (exact,
+no fingerprint collisions).  The layout is learnt from the initial states:
+
+- a ``tuple`` field of length n is n slots, each an interned value index;
+- a ``frozenset`` field is a bit set over its interned elements;
+- any other field is one slot holding an interned value index.
+
+Interned indices never change, so widening a layout (``widened``) when a
+domain outgrows its bits keeps every index and only moves offsets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCALAR, TUPLE, SET = "scalar", "tuple", "set"
+#: decoded values a field remembers before it forgets them all (bounds the memory of a long run)
+DECODED_KEPT = 1 << 14
+#: decoded states a layout remembers: enough for the units of a group traced one after the other
+STATES_KEPT = 1 << 10
+
+
+class Unsupported(Exception):
+    """The state or a step cannot be packed: the caller uses the interpreted checker."""
+
+
+class Overflow(Exception):
+    """A field needs more bits than its layout gives it: widen and start again."""
+
+
+class Reshape(Exception):
+    """A tuple field changed length, or a set field held something else: pack it as one value."""
+
+    def __init__(self, field: str, why: str):
+        super().__init__(why)
+        self.field = field
+
+
+class Interner:
+    """Values of one field (or elements of one set field) numbered in order of first sight.
+
+    ``log`` (shared by a layout's interners) lists the interner of every value
+    numbered, in order, so a computation that must not number anything can
+    check one length and undo what it numbered (``Layout.forget_since``).
+    """
+
+    __slots__ = ("ids", "values", "log")
+
+    def __init__(self, log: list | None = None):
+        self.ids: dict[Any, int] = {}
+        self.values: list[Any] = []
+        self.log = [] if log is None else log
+
+    def id(self, value) -> int:
+        found = self.ids.get(value)
+        if found is None:
+            found = self.ids[value] = len(self.values)
+            self.values.append(value)
+            self.log.append(self)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def forget_last(self) -> None:
+        del self.ids[self.values.pop()]
+
+
+class Field:
+    """Where one record field lives in the packed integer, and how to read and write it."""
+
+    __slots__ = ("name", "index", "kind", "length", "offset", "width", "interner", "slot_mask", "mask", "decoded")
+
+    def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner):
+        self.name, self.index, self.kind, self.length, self.interner = name, index, kind, length, interner
+        self.offset = self.width = self.slot_mask = self.mask = 0
+        self.decoded: dict[int, Any] = {}
+
+    def place(self, offset: int, width: int) -> int:
+        """Fix this field's bits; returns the next free offset."""
+        self.offset, self.width = offset, width
+        self.slot_mask = (1 << width) - 1
+        self.decoded = {}  # keyed by this field's bits, which have just moved
+        bits = width * (self.length if self.kind == TUPLE else 1)
+        self.mask = ((1 << bits) - 1) << offset
+        return offset + bits
+
+    def needed_width(self) -> int:
+        n = len(self.interner)
+        if self.kind == SET:
+            return max(4, n + max(2, n // 2))
+        return max(1, n.bit_length()) + 1
+
+    # -- slots ------------------------------------------------------------------
+    def slot_bits(self, k: int = 0) -> int:
+        """The mask of tuple slot ``k`` (or of the scalar)."""
+        return self.slot_mask << (self.offset + k * self.width)
+
+    def element_bit(self, element) -> int:
+        """The bit of ``element`` in a set field (interning it; ``Overflow`` when out of room)."""
+        i = self.interner.id(element)
+        if i >= self.width:
+            raise Overflow(self.name)
+        return 1 << (self.offset + i)
+
+    def value_code(self, value) -> int:
+        try:
+            i = self.interner.id(value)
+        except TypeError as exc:
+            raise Unsupported(f"field {self.name}: unhashable value {value!r}") from exc
+        if i > self.slot_mask:
+            raise Overflow(self.name)
+        return i
+
+    def read_slot(self, packed: int, k: int = 0):
+        return self.interner.values[(packed >> (self.offset + k * self.width)) & self.slot_mask]
+
+    # -- whole values -----------------------------------------------------------
+    def encode(self, value) -> int:
+        """The bits of ``value`` in place (``Unsupported`` if it does not fit this field's kind)."""
+        if self.kind == SCALAR:
+            return self.value_code(value) << self.offset
+        if self.kind == TUPLE:
+            if type(value) is not tuple or len(value) != self.length:
+                raise Reshape(self.name, f"field {self.name}: expected a tuple of {self.length}, got {value!r}")
+            bits = 0
+            for k, v in enumerate(value):
+                bits |= self.value_code(v) << (self.offset + k * self.width)
+            return bits
+        if type(value) is not frozenset:
+            raise Reshape(self.name, f"field {self.name}: expected a frozenset, got {value!r}")
+        bits = 0
+        for element in value:
+            bits |= self.element_bit(element)
+        return bits
+
+    def decode(self, packed: int):
+        """The field's value in ``packed``; tuples and sets are remembered by their bits.
+
+        Why: tracing decodes the same few field values over and over (every
+        traced call is confirmed on the decoded state), and building a tuple of
+        slots or a frozenset of elements is most of what a decode costs.
+        Interned indices never change, so a remembered value stays right.
+        """
+        if self.kind == SCALAR:
+            return self.read_slot(packed)
+        key = packed & self.mask
+        value = self.decoded.get(key)
+        if value is None:
+            if len(self.decoded) >= DECODED_KEPT:
+                self.decoded.clear()
+            value = self.decoded[key] = self._build(key)
+        return value
+
+    def _build(self, bits: int):
+        if self.kind == TUPLE:
+            return tuple(self.read_slot(bits, k) for k in range(self.length))
+        values = self.interner.values
+        bits >>= self.offset
+        return frozenset(values[i] for i in range(min(len(values), self.width)) if bits >> i & 1)
+
+
+def _kind(value) -> tuple[str, int]:
+    if type(value) is tuple:
+        return TUPLE, len(value)
+    if type(value) is frozenset:
+        return SET, 0
+    return SCALAR, 1
+
+
+class Layout:
+    """The packing of one NamedTuple state type."""
+
+    def __init__(self, state_type: type, fields: list[Field]):
+        self.state_type = state_type
+        self.fields = fields
+        self.by_name = {f.name: f for f in fields}
+        offset = 0
+        for f in fields:
+            offset = f.place(offset, f.needed_width())
+        self.bits = offset
+        self.full = (1 << offset) - 1
+        self.decoded: dict[int, Any] = {}
+
+    @classmethod
+    def learn(cls, states: list) -> "Layout":
+        """A layout for these (initial) states; ``Unsupported`` unless they are NamedTuples of one type and shape."""
+        if not states:
+            raise Unsupported("no initial states")
+        first = states[0]
+        state_type = type(first)
+        names = getattr(state_type, "_fields", None)
+        if not isinstance(first, tuple) or not names:
+            raise Unsupported("states are not typing.NamedTuple records")
+        fields = []
+        log: list = []
+        for i, name in enumerate(names):
+            kind, length = _kind(first[i])
+            fields.append(Field(name, i, kind, length, Interner(log)))
+        layout = cls(state_type, fields)
+        for s in states:
+            if type(s) is not state_type:
+                raise Unsupported("initial states of different types")
+        layout.encode_all(states)
+        return layout
+
+    def encode_all(self, states: list) -> list[int]:
+        """Encode, widening in place until every state fits."""
+        while True:
+            try:
+                return [self.encode(s) for s in states]
+            except Overflow:
+                self.widen()
+            except Reshape as exc:
+                self.demote(exc.field)
+
+    def widen(self) -> None:
+        """Re-place every field with room for twice its current values (indices unchanged)."""
+        offset = 0
+        for f in self.fields:
+            offset = f.place(offset, f.needed_width())
+        self.bits = offset
+        self.full = (1 << offset) - 1
+        self.decoded = {}
+
+    def demote(self, name: str) -> None:
+        """Treat field ``name`` as one interned value from now on (its tuples vary in length)."""
+        for i, f in enumerate(self.fields):
+            if f.name == name and f.kind != SCALAR:
+                self.fields[i] = Field(f.name, f.index, SCALAR, 1, Interner(self.numbered))
+        self.by_name = {f.name: f for f in self.fields}
+        self.widen()
+
+    def encode(self, state) -> int:
+        if type(state) is not self.state_type:
+            raise Unsupported(f"a state of type {type(state).__name__}, expected {self.state_type.__name__}")
+        packed = 0
+        for f in self.fields:
+            packed |= f.encode(state[f.index])
+        return packed
+
+    def decode(self, packed: int):
+        """The record packed in ``packed``; remembered, as a traced state is decoded once per unit it is traced for."""
+        state = self.decoded.get(packed)
+        if state is None:
+            if len(self.decoded) >= STATES_KEPT:
+                self.decoded.clear()
+            state = self.decoded[packed] = tuple.__new__(self.state_type, tuple(f.decode(packed) for f in self.fields))
+        return state
+
+    @property
+    def numbered(self) -> list:
+        """The interner of every value numbered so far, in order (its length marks a point to undo to)."""
+        return self.fields[0].interner.log
+
+    def interned(self) -> tuple[int, ...]:
+        """How many values each field has numbered so far."""
+        return tuple(len(f.interner) for f in self.fields)
+
+    def forget_since(self, mark: int) -> None:
+        """Undo every value numbered after ``len(self.numbered)`` was ``mark``."""
+        log = self.numbered
+        while len(log) > mark:
+            log.pop().forget_last()
+
+    def describe(self) -> dict[str, Any]:
+        return {"bits": self.bits,
+                "fields": {f.name: {"kind": f.kind, "width": f.width, "values": len(f.interner)} for f in self.fields}}

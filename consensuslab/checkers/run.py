@@ -1,0 +1,188 @@
+"""The one entry of every check: ``check(model, **options)`` picks the engine; safety, then liveness.
+
+Which engine runs is decided here and nowhere else:
+
+* ``swarm``, ``cluster``, ``checkpoint``: the scaling searches (``scale/``);
+* ``reduction="por"``: the interpreted search over the partial-order-reduced
+  model (``reduction/por.py``);
+* ``symmetry``: the partitioned search over orbit representatives, in this
+  process or in ``workers`` forked ones;
+* otherwise the compiled engine where the model is a spec it can compile
+  (``compiled/``), else the interpreted search (``search/``), in ``workers``
+  forked processes when asked.
+
+Liveness properties (those the scenario names) are checked after safety, over the
+stored graph (``liveness/``); the scaling and reducing options preserve
+safety only and are refused with them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from consensuslab.checkers.search.ending import Budget
+from consensuslab.errors import UsageError
+from consensuslab.traces.result import CheckResult
+
+ENGINES = ("auto", "compiled", "interpreted")
+
+
+def check(model, search: str = "bfs", max_states: int | None = None, max_depth: int | None = None,
+          time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
+          engine: str = "auto", workers: int = 1, *, symmetry: bool = False, reduction: str | None = None,
+          cluster: str | None = None, swarm: int | None = None, seed: int = 0,
+          checkpoint: str | None = None, liveness: bool = True) -> CheckResult:
+    """Explore every reachable state of ``model`` within the limits and check its properties.
+
+    Safety first (shortest counterexamples in breadth-first order), then the
+    liveness properties the scenario names (``Model.liveness_to_check``); the
+    others are listed in the result's ``liveness_not_checked``.  ``liveness=False``
+    checks safety properties only.  ``engine``: ``compiled``
+    packs states and memoises a spec's actions, ``interpreted`` calls them on
+    every state, ``auto`` compiles what it can.  ``workers``: threads of the
+    compiled search, or else forked processes.  ``spill_after``: states of a
+    BFS level kept in memory before the rest go to disk.
+    """
+    if search not in ("bfs", "dfs"):
+        raise UsageError(f"search must be bfs or dfs, not {search!r}")
+    if engine not in ENGINES:
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    options = dict(search=search, max_states=max_states, max_depth=max_depth, progress=progress,
+                   spill_after=spill_after, engine=engine, workers=workers, symmetry=symmetry, reduction=reduction,
+                   cluster=cluster, swarm=swarm, seed=seed, checkpoint=checkpoint)
+    live, skipped = model.liveness_to_check()
+    if not liveness:
+        live, skipped = [], skipped + [p.name for p in live]
+    _refuse_combinations(model, live, **options)
+    if live:
+        result = _safety_then_liveness(model, live, time_limit, options)
+    else:
+        result = _safety(model, time_limit=time_limit, **options)
+    if skipped:
+        result.extra["liveness_not_checked"] = skipped
+    return result
+
+
+def _refuse_combinations(model, liveness: list, *, search, workers, symmetry, reduction, cluster, swarm, checkpoint, **_) -> None:
+    """One line for each pair of options that cannot be combined, before anything runs."""
+    scaling = [n for n, on in (("--cluster", cluster), ("--checkpoint", checkpoint), ("--swarm", swarm),
+                               ("--workers", workers > 1 and not swarm)) if on]
+    if reduction is not None:
+        if reduction != "por":
+            raise UsageError(f"unknown reduction {reduction!r}; valid: por")
+        if scaling or symmetry:
+            raise UsageError("--reduction por cannot be combined with --symmetry, --workers, --cluster, --swarm "
+                             "or --checkpoint")
+    if liveness:
+        if symmetry:
+            raise UsageError("symmetry reduction is unsound for liveness; check liveness without --symmetry")
+        if scaling:
+            raise UsageError("--workers/--cluster/--swarm/--checkpoint check safety only; "
+                             "drop them (or pick safety properties with --property) to check liveness")
+        if reduction is not None:
+            names = ", ".join(p.name for p in liveness)
+            raise UsageError(f"--reduction por preserves safety only; it cannot check liveness ({names}): "
+                             f"drop it, or pick safety properties with --property")
+    if search == "dfs" and (symmetry or cluster or checkpoint or (workers > 1 and not swarm)):
+        raise UsageError("--symmetry/--workers/--cluster/--checkpoint search breadth-first; drop --search dfs")
+    if len(scaling) > 1:
+        raise UsageError(f"{scaling[0]} and {scaling[1]} cannot be combined")
+    if swarm and symmetry:
+        raise UsageError("--swarm and --symmetry cannot be combined")
+
+
+def _safety(model, *, search, max_states, max_depth, time_limit, progress, spill_after, engine, workers,
+            symmetry, reduction, cluster, swarm, seed, checkpoint) -> CheckResult:
+    limits = dict(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
+    if swarm:
+        from consensuslab.checkers.scale.swarm import check_swarm
+        return check_swarm(model, swarm, seed=seed, workers=workers, **limits)
+    if cluster:
+        from consensuslab.checkers.scale.cluster import check_distributed
+        return check_distributed(model, cluster, symmetry=symmetry, **limits)
+    if reduction == "por":
+        from consensuslab.checkers.reduction.por import check_reduced
+        return check_reduced(model, lambda m, **lim: _interpreted(m, search, progress, spill_after, 1, **lim),
+                             **limits)
+    canon, label = None, None
+    if symmetry:
+        from consensuslab.checkers.reduction.symmetry import canonicaliser
+        canon, label = canonicaliser(model)
+    if checkpoint:
+        from consensuslab.checkers.scale.checkpoint import check_checkpointed
+        return check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits)
+    if canon is not None:
+        from consensuslab.checkers.scale.workers import check_local, check_parallel
+        if workers > 1:
+            return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits)
+        return check_local(model, canon, reduction=label, **limits)
+    return _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
+
+
+def _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
+                             time_limit) -> CheckResult:
+    """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted."""
+    declined = None  # why a compiled run of this spec handed over (reported in the JSON)
+    budget = Budget(time_limit)
+    if engine != "interpreted":
+        from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
+
+        not_a_spec = unsupported_reason(model, search)
+        if not_a_spec is None:
+            compiled = CompiledSearch(model, max_states, max_depth, time_limit, progress, spill_after,
+                                      insist=engine == "compiled", workers=workers)
+            result = compiled.run()
+            if result is not None:
+                return result
+            declined = compiled.declined
+        if engine == "compiled":
+            raise UsageError(f"--engine compiled: {not_a_spec or declined}")
+    result = _interpreted(model, search, progress, spill_after, workers, max_states=max_states,
+                          max_depth=max_depth, time_limit=budget.left())
+    if declined is not None:
+        result.extra["compiled_declined"] = declined
+        result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
+    return result
+
+
+def _interpreted(model, search, progress, spill_after, workers, *, max_states, max_depth, time_limit) -> CheckResult:
+    if workers > 1:
+        from consensuslab.checkers.scale.workers import check_parallel
+        result = check_parallel(model, workers, None, progress=progress, max_states=max_states,
+                                max_depth=max_depth, time_limit=time_limit)
+    else:
+        from consensuslab.checkers.search.explicit import Search
+        result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
+    result.extra["engine"] = "interpreted"
+    return result
+
+
+def _safety_then_liveness(model, liveness: list, time_limit: float | None, options: dict) -> CheckResult:
+    """Safety first (shortest counterexamples, no graph kept), then liveness over the stored graph.
+
+    Dead ends are judged by the liveness pass: one where a goal never held is a
+    liveness counterexample (the more precise verdict), any other one that is
+    not ``done`` is still reported as a deadlock.
+    """
+    from consensuslab.checkers.liveness.check import check_liveness
+
+    budget = Budget(time_limit)
+    deadlock, model.check_deadlock = model.check_deadlock, False
+    try:
+        safety = _safety(model, time_limit=time_limit, **options)
+    finally:
+        model.check_deadlock = deadlock
+    if safety.status != "ok":
+        safety.properties.update({p.name: "unknown" for p in liveness})
+        safety.extra.update({"incomplete": safety.status == "incomplete", "warnings": [],
+                             "liveness_checked": False})
+        return safety
+    result = check_liveness(model, max_states=options["max_states"], max_depth=options["max_depth"],
+                            time_limit=budget.left(), props=liveness)
+    result.properties = {**safety.properties, **result.properties}
+    result.extra["liveness_checked"] = True
+    result.extra["engine"] = safety.extra.get("engine")
+    result.extra["safety_seconds"] = round(safety.seconds, 3)
+    result.extra["liveness_seconds"] = round(result.seconds, 3)
+    result.seconds += safety.seconds
+    return result

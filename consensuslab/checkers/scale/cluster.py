@@ -1,0 +1,174 @@
+"""``--cluster tcp://HOST:PORT`` or ``--cluster local:N``: the level-synchronous search on Dask.
+
+Each level's frontier is cut into partitions by fingerprint; one task per
+partition is a pure function of (model recipe, its frontier states): it
+checks each state's invariants (every state is expanded once, so checked
+once), expands it, and returns the successors' fingerprints, states and
+parent links, deduplicated within the task.  The driver merges results into
+the seen-set only when a task has completed, so when a worker dies its tasks
+are simply run again elsewhere by the scheduler and nothing is lost or
+counted twice.  The seen-set and parent links stay on the driver.
+
+Workers rebuild the model from a recipe (protocol class, parameters, variant,
+scenario, options), since compiled models hold generated code that does not
+pickle.  Fingerprints must agree across processes and machines, so the
+default is ``stable_fingerprint`` (a hash of the canonical encoding).
+``fingerprint="hash"`` uses ``hash()`` with a fixed ``PYTHONHASHSEED`` on the
+LocalCluster's workers: faster, but wrong for states holding ``None`` or
+classes (their ``hash`` is an address in Python 3.11, moved by ASLR per
+process), so it is opt-in and refused for remote clusters.
+
+Dask is an optional extra: ``pip install -e ".[distributed]"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Callable
+
+from consensuslab.checkers.scale.partition import Checks, Store, finish, pick, stable_fingerprint, violation_for
+from consensuslab.errors import UsageError
+
+CHUNK = 5_000  # frontier states per task
+HASH_SEED = "20260"
+
+
+def recipe(model, symmetry: bool) -> tuple:
+    return (type(model.definition), tuple(sorted(model.params.items())), model.variant, model.scenario,
+            model.check_deadlock, tuple(p.name for p in model.properties), symmetry)
+
+
+@functools.lru_cache(maxsize=4)
+def _built(rec: tuple):
+    """The model and canonicaliser a recipe describes, built once per worker process."""
+    cls, params, variant, scenario, deadlock, props, symmetry = rec
+    model = cls.configure(dict(params), variant, scenario).compile()
+    model.check_deadlock = deadlock
+    if props:
+        model.select_properties(list(props))
+    canon = None
+    if symmetry:
+        from consensuslab.checkers.reduction.symmetry import canonicaliser
+        canon = canonicaliser(model)[0]
+    return model, canon
+
+
+def expand_task(rec: tuple, fp_mode: str, chunk: list) -> dict:
+    """Pure: check and expand ``chunk`` = [(gid, state)]; returns successors and findings."""
+    model, canon = _built(rec)
+    fpf = stable_fingerprint if fp_mode == "stable" else hash
+    checks = Checks(model)
+    out, seen, findings, generated = [], set(), [], 0
+    for gid, state in chunk:
+        finding = checks.new_state(state, gid)
+        if finding is None:
+            succ = model.successors(state)
+            generated += len(succ)
+            finding = checks.expanded(state, gid, succ)
+        if finding is not None:
+            findings.append(finding)
+            continue
+        for k, (_act, nxt) in enumerate(succ):
+            rep = canon(nxt) if canon else nxt
+            fp = fpf(rep)
+            if fp not in seen:
+                seen.add(fp)
+                out.append((fp, rep, gid, k))
+    return {"out": out, "findings": findings, "generated": generated, "witnessed": sorted(checks.witnessed)}
+
+
+def roots_task(rec: tuple, fp_mode: str) -> list:
+    model, canon = _built(rec)
+    fpf = stable_fingerprint if fp_mode == "stable" else hash
+    reps = [canon(s) if canon else s for s in model.initial_states()]
+    return [(fpf(r), r, -1, k) for k, r in enumerate(reps)]
+
+
+def connect(address: str, workers_env: dict | None = None):
+    """(client, cluster or None) for ``tcp://...`` or ``local:N``."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError('--cluster needs dask: pip install -e ".[distributed]"') from None
+    if address.startswith("local:"):
+        try:
+            n = int(address.split(":", 1)[1])
+        except ValueError:
+            raise UsageError(f"--cluster {address}: expected local:N with N a number") from None
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=":0", env=workers_env or {})
+        return Client(cluster), cluster
+    if not address.startswith(("tcp://", "tls://")):
+        raise UsageError(f"--cluster {address}: expected tcp://HOST:PORT or local:N")
+    return Client(address), None
+
+
+def check_distributed(model, address: str = "local:2", symmetry: bool = False, fingerprint: str = "stable",
+                      max_states: int | None = None, max_depth: int | None = None, time_limit: float | None = None,
+                      client=None, on_level: Callable[[int, Any], None] | None = None, chunk: int = CHUNK):
+    """Partitioned BFS on a Dask cluster; the same distinct-state count as the local search."""
+    if fingerprint not in ("stable", "hash"):
+        raise UsageError("fingerprint must be stable or hash")
+    if fingerprint == "hash" and client is None and not address.startswith("local:"):
+        raise UsageError("fingerprint=hash needs one hash salt on every worker: only with --cluster local:N")
+    canon, reduction = None, None
+    if symmetry:
+        from consensuslab.checkers.reduction.symmetry import canonicaliser
+        canon, reduction = canonicaliser(model)
+    started = time.monotonic()
+    deadline = started + time_limit if time_limit is not None else None
+    own = None
+    if client is None:
+        env = {"PYTHONHASHSEED": HASH_SEED} if fingerprint == "hash" else None
+        client, own = connect(address, env)
+    rec = recipe(model, symmetry)
+    store, frontier = Store(), []
+    generated, depth, witnessed, findings, stopped_by = 0, 0, set(), [], None
+    try:
+        workers = len(client.scheduler_info()["workers"])
+        parts = max(1, 2 * workers)
+        incoming = client.submit(roots_task, rec, fingerprint, pure=False).result()
+        while True:
+            frontier = [(gid, fp, rep) for fp, rep, parent, k in incoming
+                        if (gid := store.add(fp, parent, k)) is not None]
+            if not frontier:
+                depth = max(depth - 1, 0)  # the last level expanded found nothing new
+                break
+            last = max_depth is not None and depth >= max_depth  # check these states, expand no further
+            if deadline is not None and time.monotonic() >= deadline:
+                stopped_by = "time-limit"
+                break
+            if max_states is not None and len(store) >= max_states:
+                stopped_by = "max-states"
+                break
+            buckets: list[list] = [[] for _ in range(parts)]
+            for gid, fp, rep in frontier:
+                buckets[fp % parts].append((gid, rep))
+            futures = [client.submit(expand_task, rec, fingerprint, b[i:i + chunk], pure=False)
+                       for b in buckets for i in range(0, len(b), chunk)]
+            if on_level is not None:
+                on_level(depth, client)
+            incoming = []
+            for res in client.gather(futures):  # every task's result, complete, or an exception
+                incoming.extend(res["out"])
+                findings.extend(res["findings"])
+                generated += res["generated"]
+                witnessed.update(res["witnessed"])
+            if findings:
+                break
+            if last:
+                stopped_by = "max-depth" if incoming else None
+                break
+            depth += 1
+        violation = None
+        if findings:
+            violation = violation_for(model, pick(findings), store.link, canon)
+            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+    return finish(model, status_hint=stopped_by, violation=violation, distinct=len(store), generated=generated,
+                  depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
+                  symmetry=symmetry, reduction=reduction, extra={"cluster": address, "fingerprint": fingerprint})
