@@ -47,7 +47,7 @@ def test_ctrl_c_in_a_symmetric_search_yields_the_partial_result():
     from test_checkpoint import interrupting
 
     from consensuslab.checkers.reduction.symmetry import canonicaliser
-    from consensuslab.checkers.scale.workers import check_local
+    from consensuslab.checkers.scale.partition import check_local
     from consensuslab.protocols.two_phase import TwoPhase
 
     model = TwoPhase({"rm": 6}).compile()

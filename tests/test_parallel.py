@@ -3,7 +3,8 @@
 import pytest
 
 from consensuslab import check
-from consensuslab.checkers.scale.workers import check_local, check_parallel
+from consensuslab.checkers.scale.partition import check_local
+from consensuslab.checkers.scale.workers import check_parallel
 from consensuslab.protocols.hash_chain import HashChain
 from consensuslab.protocols.two_phase import TwoPhase
 

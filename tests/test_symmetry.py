@@ -7,7 +7,7 @@ from test_parallel import replays
 
 from consensuslab import check
 from consensuslab.checkers.reduction.symmetry import brute_force, canonicaliser, mappings
-from consensuslab.checkers.scale.workers import check_local
+from consensuslab.checkers.scale.partition import check_local
 from consensuslab.errors import UsageError
 from consensuslab.models.values import canon as canon_key
 from consensuslab.protocols.paxos import Paxos

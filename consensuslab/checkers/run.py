@@ -63,7 +63,8 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     return result
 
 
-def _refuse_combinations(model, liveness: list, *, search, workers, symmetry, reduction, cluster, swarm, checkpoint, **_) -> None:
+def _refuse_combinations(model, liveness: list, *, search, workers, symmetry, reduction, cluster, swarm, checkpoint,
+                         **_) -> None:
     """One line for each pair of options that cannot be combined, before anything runs."""
     scaling = [n for n, on in (("--cluster", cluster), ("--checkpoint", checkpoint), ("--swarm", swarm),
                                ("--workers", workers > 1 and not swarm)) if on]
@@ -112,7 +113,8 @@ def _safety(model, *, search, max_states, max_depth, time_limit, progress, spill
         from consensuslab.checkers.scale.checkpoint import check_checkpointed
         return check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits)
     if canon is not None:
-        from consensuslab.checkers.scale.workers import check_local, check_parallel
+        from consensuslab.checkers.scale.partition import check_local
+        from consensuslab.checkers.scale.workers import check_parallel
         if workers > 1:
             return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits)
         return check_local(model, canon, reduction=label, **limits)

@@ -10,10 +10,8 @@ from consensuslab.commands.options import (
     non_negative_int,
     positive_float,
     positive_int,
-    print_json,
-    save_trace,
-    trace_written,
 )
+from consensuslab.commands.output import print_json, save_trace, summary, trace_written
 
 
 def register(sub) -> None:
@@ -99,27 +97,6 @@ def run(args) -> int:
         if v.trace_file:
             print(trace_written(v))
     return result.exit_code
-
-
-def summary(result) -> str:
-    meta = result.model_meta
-    params = ", ".join(f"{k}={v}" for k, v in meta["params"].items())
-    name = meta["protocol"] + (f" --variant {meta['variant']}" if meta.get("variant") else "")
-    name += f" --scenario {meta['scenario']}" if meta.get("scenario") else ""
-    head = f"{name} ({params}): {result.status.upper()}"
-    if result.status == "incomplete":
-        head += f" (stopped by {result.stopped_by}; nothing found so far)"
-    elif result.violation is not None:
-        head += f" - {result.violation.property} ({result.violation.kind})"
-    stats = (f"  {result.distinct_states:,} distinct states, {result.states_generated:,} generated, "
-             f"depth {result.depth}, {result.seconds:.2f} s ({result.states_per_second:,.0f} states/s)")
-    for w in result.extra.get("warnings", ()):
-        stats += f"\n  warning: {w}"
-    if result.extra.get("liveness_not_checked"):
-        stats += (f"\n  liveness not checked (no scenario names it; use --property): "
-                  f"{', '.join(result.extra['liveness_not_checked'])}")
-    props = "  " + ", ".join(f"{k}: {v}" for k, v in result.properties.items()) if result.properties else ""
-    return "\n".join(x for x in (head, stats, props) if x)
 
 
 if __name__ == "__main__":  # pragma: no cover

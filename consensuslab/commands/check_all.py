@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-from consensuslab.commands.options import add_module_option, positive_float, print_json
+from consensuslab.commands.options import add_module_option, positive_float
+from consensuslab.commands.output import print_json
 from consensuslab.render.text import render_outcome
 
 EXIT_UNMET = 1

@@ -15,9 +15,9 @@ from consensuslab.commands.options import (
     non_negative_int,
     positive_float,
     positive_int,
-    print_json,
     protocol_class_for,
 )
+from consensuslab.commands.output import print_json
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 UNMODIFIED = ("none", "default")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consensuslab.commands.options import print_json
+from consensuslab.commands.output import print_json
 
 
 def register(sub) -> None:

@@ -8,7 +8,8 @@ every mutant is killed, 12 when one survives (``--allow-survivors``: 0),
 
 from __future__ import annotations
 
-from consensuslab.commands.options import add_model_options, positive_float, print_json
+from consensuslab.commands.options import add_model_options, positive_float
+from consensuslab.commands.output import print_json
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 

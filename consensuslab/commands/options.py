@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-
-from consensuslab.errors import UsageError
 
 
 def non_negative_int(text: str) -> int:
@@ -105,26 +101,3 @@ def _linted(compile_):
         return model
 
     return compile
-
-
-def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
-
-
-def fail(message: str):
-    raise UsageError(message)
-
-
-def save_trace(args, model, result) -> None:
-    """Write the counterexample as ITF when ``--trace-out`` asks, and record where."""
-    from consensuslab.traces.itf import write_trace
-
-    v = result.violation
-    if v is not None and v.trace is not None and getattr(args, "trace_out", None):
-        write_trace(args.trace_out, model, v.trace, v, result.status)
-        v.trace_file = args.trace_out
-
-
-def trace_written(v) -> str:
-    return f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}"

@@ -63,7 +63,8 @@ def register(subparsers) -> None:
 
 def _execute(args) -> int:
     from consensuslab.checkers.quorum.execute import execute
-    from consensuslab.commands.options import protocol_class_for, save_trace, trace_written
+    from consensuslab.commands.options import protocol_class_for
+    from consensuslab.commands.output import save_trace, trace_written
     from consensuslab.models.params import parse_assignments
     from consensuslab.render.text import render_text
 

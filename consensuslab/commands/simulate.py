@@ -7,15 +7,8 @@ and ``hypothesis_examples`` say how many of each).
 
 from __future__ import annotations
 
-from consensuslab.commands.options import (
-    add_model_options,
-    build_definition,
-    non_negative_int,
-    positive_int,
-    print_json,
-    save_trace,
-    trace_written,
-)
+from consensuslab.commands.options import add_model_options, build_definition, non_negative_int, positive_int
+from consensuslab.commands.output import print_json, save_trace, trace_written
 
 
 def register(sub) -> None:
@@ -57,7 +50,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from consensuslab.checkers.simulation.simulate import simulate
-    from consensuslab.commands.check import summary
+    from consensuslab.commands.output import summary
     from consensuslab.render.text import render_text
 
     model = build_definition(args).compile()

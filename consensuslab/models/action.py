@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from consensuslab.models.values import canon, show
@@ -60,9 +58,3 @@ def describe_action(a: Action) -> str:
     if a.kind == "round":
         return f"round {show(a.args[0]) if a.args else ''}".strip()
     return f"{a.kind} {a.name} {show(a.args)}"
-
-
-def action_sort(pairs: list[tuple[Action, Any]]) -> list[tuple[Action, Any]]:
-    """Sort (action, state) pairs by action, the order every consumer relies on."""
-    pairs.sort(key=lambda p: p[0].key)
-    return pairs

@@ -56,14 +56,6 @@ DEFAULTS = (Fair("deliver"), Fair("timer"))
 _NO_FAULTS = (frozenset(), True)
 
 
-def weakly_fair(kind: str, name: str | None = None, role: str | None = None, per: str = "action") -> Fair:
-    return Fair(kind, name, role, WEAK, per)
-
-
-def strongly_fair(kind: str, name: str | None = None, role: str | None = None, per: str = "action") -> Fair:
-    return Fair(kind, name, role, STRONG, per)
-
-
 class Classifier:
     """Maps (state, action) to a fairness class id (-1: no obligation); ``strong[id]`` says which kind.
 

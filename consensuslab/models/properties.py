@@ -33,16 +33,6 @@ class Property:
     #: for leads_to: the trigger predicate (fn is the goal)
     trigger: Callable | None = None
 
-    @property
-    def violation_kind(self) -> str:
-        if self.kind == ALWAYS:
-            return "invariant"
-        if self.kind == ALWAYS_STEP:
-            return "transition"
-        if self.kind == SOMETIMES:
-            return "sometimes"
-        return "liveness"
-
 
 def _mark(kind: str, **extra):
     def decorate(fn):

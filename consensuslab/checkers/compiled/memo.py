@@ -24,7 +24,8 @@ import types
 from typing import Any, Callable
 
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
-from consensuslab.checkers.compiled.views import Reads, StateView, encode_writes, writes_of
+from consensuslab.checkers.compiled.views import Reads, StateView
+from consensuslab.checkers.compiled.writes import encode_writes, writes_of
 
 #: expansions with one group per unit, to learn the masks the grouping is planned from
 WARMUP = 2000

@@ -19,6 +19,9 @@ class StateByState:
     """The per-state breadth-first loop of ``CompiledSearch`` (a mixin: it uses the engine's memo)."""
 
     def _bfs(self, packed_initial: list[int], initial: list) -> None:
+        """Breadth-first over packed states: the hot loop of this search, in one function so that its
+        names stay local (measured with cProfile on two-phase rm=6 with ``spill_after``: 41% of the run
+        in its own lines, 80% with the memo look-ups it calls)."""
         seen, parents, via = self.seen, self.parents, self.via
         seen_add, parents_append, via_append = seen.add, parents.append, via.append
         level = []

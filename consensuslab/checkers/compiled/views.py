@@ -19,8 +19,6 @@ tells a view from a real record (``type(s) is ...``) is caught, not trusted.
 
 from __future__ import annotations
 
-from typing import Any
-
 from consensuslab.checkers.compiled.packing import SCALAR, TUPLE, Field, Layout, Unsupported
 
 
@@ -357,7 +355,7 @@ def _elements(x):
     items = real(x)
     out = []
     for e in items:
-        if _holds_view(e):
+        if holds_view(e):
             raise Unsupported("a state view stored inside a set")
         out.append(e)
     return out
@@ -370,7 +368,7 @@ def real(x):
     return x
 
 
-def _holds_view(x, depth: int = 0) -> bool:
+def holds_view(x, depth: int = 0) -> bool:
     """Does a value built during a traced call still contain a view inside it?"""
     t = type(x)
     if t in VIEWS:
@@ -378,66 +376,10 @@ def _holds_view(x, depth: int = 0) -> bool:
     if depth > 8:
         return False
     if t in (tuple, list, frozenset, set) or isinstance(x, tuple):
-        return any(_holds_view(e, depth + 1) for e in x)
+        return any(holds_view(e, depth + 1) for e in x)
     if t is dict:
-        return any(_holds_view(k, depth + 1) or _holds_view(v, depth + 1) for k, v in x.items())
+        return any(holds_view(k, depth + 1) or holds_view(v, depth + 1) for k, v in x.items())
     fields = getattr(t, "__attrs_attrs__", None)
     if fields is not None:
-        return any(_holds_view(getattr(x, a.name), depth + 1) for a in fields)
+        return any(holds_view(getattr(x, a.name), depth + 1) for a in fields)
     return False
-
-
-def writes_of(result, view: StateView) -> dict[str, Any] | None:
-    """The fields a traced action's result sets: ``{name: value or view edit}``; None when disabled.
-
-    Unchanged fields are left out.  A real record built field by field is taken
-    apart the same way, so ``State(s.a, x, s.c)`` writes only ``b``.
-    """
-    if result is None:
-        return None
-    if result is view:
-        return {}
-    layout = view._layout
-    if type(result) is Written:
-        if result.base is not view:
-            raise Unsupported("an action returned another state's update")
-        changes = result.changes
-    elif type(result) is layout.state_type:
-        changes = {f.name: result[f.index] for f in layout.fields}
-    else:
-        raise Unsupported(f"an action returned {type(result).__name__}, not {layout.state_type.__name__}")
-    out = {}
-    for name, value in changes.items():
-        f = layout.by_name[name]
-        if type(value) in (TupleView, SetView) and value.state is view and value.field is f:
-            continue
-        if type(value) in (TupleEdit, SetEdit) and value.base.state is view and value.base.field is f:
-            out[name] = value
-            continue
-        value = real(value)
-        if _holds_view(value):
-            raise Unsupported(f"field {name}: a state view stored inside a new value")
-        out[name] = value
-    return out
-
-
-def encode_writes(changes: dict[str, Any], layout: Layout) -> tuple[int, int]:
-    """``(written_mask, written_bits)``: the successor is ``(state & ~written_mask) | written_bits``."""
-    mask = bits = 0
-    for name, value in changes.items():
-        f = layout.by_name[name]
-        if type(value) is TupleEdit:
-            for k, v in value.edits.items():
-                slot = f.slot_bits(k)
-                mask |= slot
-                bits |= f.value_code(v) << (f.offset + k * f.width)
-        elif type(value) is SetEdit:
-            for e, present in value.edits.items():
-                bit = f.element_bit(e)
-                mask |= bit
-                if present:
-                    bits |= bit
-        else:
-            mask |= f.mask
-            bits |= f.encode(value)
-    return mask, bits

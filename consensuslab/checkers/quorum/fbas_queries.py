@@ -54,7 +54,7 @@ def _shrink_quorum(fb: Fbas, q: set, faulty: set) -> set:
     return q
 
 
-def _minimal_quorums(fb: Fbas, alive, avoid, tries: int = 12) -> list:
+def _minimal_quorums(fb: Fbas, alive, tries: int = 12) -> list:
     """Several minimal quorums inside ``alive``: each removal order yields one, and more
     quorums per round means fewer rounds of the hitting-set loop (828 rounds with one
     quorum per round on the Stellar snapshot). Orders are rotations: deterministic."""
@@ -128,7 +128,7 @@ def _hitting(fb: Fbas, limit: int | None, time_limit: float | None):
         if not alive:
             settings = dict(settings, quorums_collected=collected)
             return ordered(cand), queries, settings, "sat"
-        for q in _minimal_quorums(fb, alive, cand):
+        for q in _minimal_quorums(fb, alive):
             solver.add(z3.Or([f[v] for v in q]))
             collected += 1
     settings = dict(settings, quorums_collected=collected)

@@ -324,9 +324,6 @@ class Availability:
         return self.budget.allows(system, faulty) and not all(s.is_quorum(live) for s in system.sides())
 
 
-REQUIREMENTS = {r.name: r for r in (Intersection, ByzantineIntersection, Masking, Availability)}
-
-
 def requirements_for(kind: str, amount) -> tuple:
     """The requirements a fault model implies: ``crash``, ``byzantine``, ``masking`` (count)
     or ``crash-weight`` / ``byzantine-weight`` (fraction of the total weight)."""

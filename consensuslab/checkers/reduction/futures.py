@@ -148,7 +148,6 @@ class Futures:
                            f"({sum(len(g) for g in self._graph.values()):,} local states so far)")
             self._graph = {}
             return
-        self.local_states = sum(len(g) for g in self._graph.values())
         for node, graph in self._graph.items():
             self._after[node] = {local: self._group(envs) for local, envs in _closure(graph).items()}
         self._graph = {}

@@ -37,8 +37,7 @@ import time
 from array import array
 from pathlib import Path
 
-from consensuslab.checkers.scale.partition import stable_fingerprint
-from consensuslab.checkers.scale.workers import Partition, check_local
+from consensuslab.checkers.scale.partition import Partition, check_local, stable_fingerprint
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.errors import UsageError
 

@@ -1,4 +1,9 @@
-"""The pieces every partitioned search shares: a partition's store, fingerprints, trace rebuild.
+"""The partitioned search in one process, and the pieces every partitioned search shares.
+
+``Partition`` is a level-synchronous breadth-first search of one share of the
+states (all of them in ``check_local``, used for ``--symmetry`` and
+``--checkpoint``; one worker's in ``workers.py``), with its store of
+fingerprints and parent links, and the property checks of new states.
 
 A state's global id (gid) is ``local_index * parts + partition``, so any
 process can tell which partition owns a gid without a lookup.  Per state we
@@ -16,11 +21,14 @@ orbit, so the trace is in the original node names and replays step by step.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import time
 from array import array
 from typing import Any, Callable
 
 from consensuslab.checkers.search import ending
+from consensuslab.checkers.search.ending import CHECK_EVERY
 from consensuslab.models.values import canon as canon_key
 from consensuslab.traces.result import CheckResult, Trace, Violation
 
@@ -208,3 +216,140 @@ class Checks:
 def pick(findings: list[tuple]) -> tuple | None:
     """One finding of a level, chosen the same way whichever worker found it first."""
     return min(findings, key=lambda f: (KIND_ORDER[f[0]], f[2])) if findings else None
+
+
+class Partition:
+    """A level-synchronous search in this process: its store, its frontier, and the expansion of one level.
+
+    Used for ``--symmetry`` and ``--checkpoint`` runs and for the first levels of ``--workers``.
+    """
+
+    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] = hash):
+        self.model = model
+        self.canon, self.fp = canon, fingerprint
+        self.store = Store()
+        self.checks = Checks(model)
+        self.frontier: list = []  # (state, gid) of the current level
+        self.next: list = []  # states of the next level found so far
+        self.generated = 0
+
+    def seed(self) -> tuple | None:
+        """Take the initial states."""
+        finding = None
+        for k, s0 in enumerate(self.model.initial_states()):
+            rep = self.canon(s0) if self.canon else s0
+            gid = self.store.add(self.fp(rep), -1, k)
+            if gid is not None:
+                self.next.append((rep, gid))
+                finding = self.checks.new_state(rep, gid) or finding
+        return finding
+
+    def expand(self, deadline: float | None = None) -> tuple[tuple | None, bool]:
+        """Expand the frontier; returns (finding, stopped by the deadline).  Unexpanded states stay in frontier."""
+        model, canon, fpf = self.model, self.canon, self.fp
+        successors = model.successors
+        store = self.store
+        seen, parents, ks = store.seen, store.parents, store.ks
+        checks = self.checks
+        check = checks.new_state if (checks.invariants or checks.pending) else None
+        need_expanded = model.check_deadlock or bool(model.step_properties)
+        push = self.next.append
+        frontier = self.frontier
+        generated = 0
+        finding = None
+        stopped = False
+        pos = 0
+        for pos, (state, gid) in enumerate(frontier):
+            if deadline is not None and pos and pos % CHECK_EVERY == 0 and time.monotonic() >= deadline:
+                stopped = True
+                break
+            out = successors(state)
+            generated += len(out)
+            if need_expanded and (not out or model.step_properties):
+                finding = checks.expanded(state, gid, out)
+                if finding is not None:
+                    pos += 1
+                    break
+            for k, (_act, nxt) in enumerate(out):
+                if canon is not None:
+                    nxt = canon(nxt)
+                fp = fpf(nxt)
+                if fp in seen:
+                    continue
+                seen.add(fp)
+                new = len(parents)
+                parents.append(gid)
+                ks.append(k)
+                push((nxt, new))
+                if check is not None:
+                    finding = check(nxt, new)
+                    if finding is not None:
+                        break
+            if finding is not None:
+                pos += 1
+                break
+        else:
+            pos = len(frontier)
+        self.frontier = frontier[pos:]
+        self.generated += generated
+        return finding, stopped
+
+    def advance(self) -> int:
+        """Make the next level current; returns its size."""
+        self.frontier, self.next = self.next, []
+        return len(self.frontier)
+
+    def has_successors(self) -> bool:
+        return any(self.model.successors(s) for s, _ in self.frontier)
+
+
+def check_local(model, canon: Callable | None = None, max_states: int | None = None, max_depth: int | None = None,
+                time_limit: float | None = None, reduction: str | None = None, part: Partition | None = None,
+                depth: int = 0, started: float | None = None, on_stop: Callable | None = None):
+    """The same level-synchronous search in this process (one partition); used for symmetry and checkpoints.
+
+    ``part``/``depth`` resume a saved search; ``on_stop(part, depth)`` is called when a limit stops it.
+    """
+    started = time.monotonic() if started is None else started
+    deadline = started + time_limit if time_limit is not None else None
+    findings = []
+    if part is None:
+        part = Partition(model, canon)
+        f = part.seed()
+        findings = [f] if f else []
+        part.advance()
+    stopped_by = None
+    collecting = gc.isenabled()
+    gc.disable()  # acyclic states: see _worker
+    try:
+        while not findings and (part.frontier or part.next):
+            if max_depth is not None and depth >= max_depth:
+                stopped_by = "max-depth" if part.has_successors() else None
+                break
+            finding, stopped = part.expand(deadline)
+            if finding:
+                findings.append(finding)
+                break
+            if stopped:
+                stopped_by = "time-limit"
+                break
+            if part.advance():
+                depth += 1
+            if max_states is not None and len(part.store) >= max_states:
+                stopped_by = "max-states"
+                break
+    except KeyboardInterrupt:  # Ctrl-C: what was searched so far is the (incomplete) result
+        stopped_by = "interrupted"
+        findings = []
+    finally:
+        if collecting:
+            gc.enable()
+    if stopped_by in ("time-limit", "max-states") and on_stop is not None:
+        on_stop(part, depth)
+    violation = None
+    if findings:
+        violation = violation_for(model, pick(findings), part.store.link, canon)
+        depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
+    return finish(model, status_hint=stopped_by, violation=violation, distinct=len(part.store),
+                  generated=part.generated, depth=depth, seconds=time.monotonic() - started,
+                  witnessed=part.checks.witnessed, workers=1, symmetry=canon is not None, reduction=reduction)

@@ -98,6 +98,9 @@ class Search:
 
     # -- the two orders ----------------------------------------------------------
     def _bfs(self) -> None:
+        """Breadth-first, level by level: the interpreted search's hot loop, one function so that
+        everything it touches is a local name (measured with cProfile on two-phase rm=6: 15% of the
+        run in its own lines; the rest is the model's successors and properties it calls)."""
         level = []
         for s0 in self.model.initial_states():
             idx = self._add(s0, -1, None)
@@ -106,8 +109,7 @@ class Search:
         size = len(level)
         frontier = self.frontier
         model = self.model
-        # The hot loop: everything it touches is a local name, and the common
-        # case (a state seen before) costs one hash and one set probe.
+        # The common case (a state seen before) costs one hash and one set probe.
         seen, parents, via = self.seen, self.parents, self.via
         seen_add, parents_append, via_append = seen.add, parents.append, via.append
         successors = model.successors

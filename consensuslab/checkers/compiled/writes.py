@@ -1,0 +1,79 @@
+"""What a traced action wrote: the fields its result sets, and those writes as bits of a packed state.
+
+An action run on a ``StateView`` returns either the view itself (nothing
+changed), a ``Written`` update (``s._replace(...)``), or a real record built
+field by field; each becomes ``{field: value or edit}`` and then a
+``(mask, bits)`` pair, so a successor is ``(state & ~mask) | bits``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consensuslab.checkers.compiled.packing import Layout, Unsupported
+from consensuslab.checkers.compiled.views import (
+    SetEdit,
+    SetView,
+    StateView,
+    TupleEdit,
+    TupleView,
+    Written,
+    holds_view,
+    real,
+)
+
+
+def writes_of(result, view: StateView) -> dict[str, Any] | None:
+    """The fields a traced action's result sets: ``{name: value or view edit}``; None when disabled.
+
+    Unchanged fields are left out.  A real record built field by field is taken
+    apart the same way, so ``State(s.a, x, s.c)`` writes only ``b``.
+    """
+    if result is None:
+        return None
+    if result is view:
+        return {}
+    layout = view._layout
+    if type(result) is Written:
+        if result.base is not view:
+            raise Unsupported("an action returned another state's update")
+        changes = result.changes
+    elif type(result) is layout.state_type:
+        changes = {f.name: result[f.index] for f in layout.fields}
+    else:
+        raise Unsupported(f"an action returned {type(result).__name__}, not {layout.state_type.__name__}")
+    out = {}
+    for name, value in changes.items():
+        f = layout.by_name[name]
+        if type(value) in (TupleView, SetView) and value.state is view and value.field is f:
+            continue
+        if type(value) in (TupleEdit, SetEdit) and value.base.state is view and value.base.field is f:
+            out[name] = value
+            continue
+        value = real(value)
+        if holds_view(value):
+            raise Unsupported(f"field {name}: a state view stored inside a new value")
+        out[name] = value
+    return out
+
+
+def encode_writes(changes: dict[str, Any], layout: Layout) -> tuple[int, int]:
+    """``(written_mask, written_bits)``: the successor is ``(state & ~written_mask) | written_bits``."""
+    mask = bits = 0
+    for name, value in changes.items():
+        f = layout.by_name[name]
+        if type(value) is TupleEdit:
+            for k, v in value.edits.items():
+                slot = f.slot_bits(k)
+                mask |= slot
+                bits |= f.value_code(v) << (f.offset + k * f.width)
+        elif type(value) is SetEdit:
+            for e, present in value.edits.items():
+                bit = f.element_bit(e)
+                mask |= bit
+                if present:
+                    bits |= bit
+        else:
+            mask |= f.mask
+            bits |= f.encode(value)
+    return mask, bits
