@@ -23,13 +23,15 @@ one obligation, cannot be declared for a spec.
 
 Distinct states: TLC 302 (manifest, EWD840.cfg, N = 3); ours 302.  TLC 1,566
 for N = 4 (manifest, EWD840_json.cfg, which checks the same ``Spec``); ours 1,566.
-Benchmark configuration ``n=TBD``: TLC TBD (TLC 2.15 run on EWD840.tla with
-the cfg's invariants); ours TBD.
+TLC 36,990 for N = 6 (TLC 2.15 run); ours 36,990.
+Benchmark configuration ``n=7``: TLC 172,286 (TLC 2.15 run on EWD840.tla with
+the cfg's invariants and ``TDSpec``); ours 172,286.
 
 Variant ``no-stain``: a black node passes the token on without staining it.
-The checker finds Dijkstra's invariant ``Inv`` broken (after one step: a
-black node below the token that no longer shows), and with ``--property
-TerminationDetection`` termination detected while a node is still active.
+The checker finds Dijkstra's invariant ``Inv`` broken after two steps (a
+probe starts, and a black, active node passes the token on white), and with
+``--property TerminationDetection`` termination detected while a node is
+still active (3 steps).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class EWD840(Spec):
     scenarios = (
         Scenario("cfg", "EWD840.cfg: N = 3 (TLC: 302)", {"n": 3}, states=302, deadlock=False),
         Scenario("json", "EWD840_json.cfg's constants: N = 4 (TLC: 1,566)", {"n": 4}, states=1566, deadlock=False),
+        Scenario("bench", "N = 7 (TLC: 172,286)", {"n": 7}, states=172286, deadlock=False),
         Scenario("no-stain", "the token is not stained", {"n": 3}, variant="no-stain", deadlock=False,
                  expect="violation", expect_property="Inv"),
     )
