@@ -124,7 +124,7 @@ class EWD840(Spec):
     @always
     def Inv(self, s):
         p0 = all(not s.active[i] for i in self.Node if s.tpos < i)
-        p1 = any(s.color[j] == "black" for j in range(0, s.tpos + 1))
+        p1 = any(s.color[j] == "black" for j in range(s.tpos + 1))
         p2 = s.tcolor == "black"
         return p0 or p1 or p2
 

@@ -70,8 +70,9 @@ from __future__ import annotations
 from itertools import product
 from typing import NamedTuple
 
-from consensuslab import ModelError, Param, Scenario, Spec, action, always, always_step, message, record, \
-    replace_at, sometimes
+from consensuslab import (
+    ModelError, Param, Scenario, Spec, action, always, always_step, message, record, replace_at, sometimes,
+)
 
 
 @message

@@ -197,7 +197,7 @@ class LamportMutex(Spec):
 
     @always
     def TypeOK(self, s):
-        n, procs, nat = self.n, frozenset(self.Proc), range(0, self.max_nat + 1)
+        n, procs, nat = self.n, frozenset(self.Proc), range(self.max_nat + 1)
         return (len(s.clock) == n and all(c in self.Clock for c in s.clock)
                 and len(s.req) == n and all(len(row) == n and all(x in nat for x in row) for row in s.req)
                 and len(s.ack) == n and all(a <= procs for a in s.ack)
