@@ -41,7 +41,7 @@ class Explored:
         self.classifier = Classifier(model)
         self.graph = Graph()
         self.graph.strong = self.classifier.strong  # shared: grows as classes are interned
-        self.fps = array("q")
+        self.index: dict = {}  # state -> its number: the states themselves, as the safety search keeps them
         self.parents = array("i")
         self.depth = array("i")
         self.via: list = []  # the action that first reached each state (interned, so one pointer each)
@@ -61,9 +61,7 @@ class Explored:
 
     def _record(self, state, parent: int, act, depth: int, index: dict) -> int:
         v = len(self.via)
-        fp = hash(state)
-        index[fp] = v
-        self.fps.append(fp)
+        index[state] = v
         self.parents.append(parent)
         self.depth.append(depth)
         self.via.append(act)
@@ -80,10 +78,10 @@ class Explored:
     def _run(self, max_states, max_depth, time_limit) -> None:
         model, g, classify = self.model, self.graph, self.classifier.classes
         started = time.monotonic()
-        index: dict[int, int] = {}
+        index = self.index
         queue = deque()
         for s0 in model.initial_states():
-            if hash(s0) not in index:
+            if s0 not in index:
                 v = self._record(s0, -1, None, 0, index)
                 self.roots[v] = s0
                 queue.append(s0)
@@ -104,7 +102,7 @@ class Explored:
             d = self.depth[v] + 1
             targets = []
             for act, nxt in out:
-                w = index.get(hash(nxt))
+                w = index.get(nxt)
                 if w is None:
                     if max_states is not None and len(self.via) >= max_states:
                         self.stopped_by = "max-states"
@@ -129,7 +127,7 @@ class Explored:
         for e in edges:
             u = bisect_right(offsets, e) - 1
             act, nxt = self.model.successors(state)[e - offsets[u]]
-            if hash(nxt) != self.fps[dst[e]]:
+            if self.index.get(nxt) != dst[e]:
                 raise ModelError(f"{self.model.protocol}: successors are not deterministic "
                                  f"(edge {e} of state {u} leads elsewhere on re-execution)")
             trace.steps.append((act, nxt))

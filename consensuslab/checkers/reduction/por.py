@@ -151,7 +151,7 @@ class ReducedModel(Model):
         self.active = futures is not None and futures.reason is None
         self.rule = _network_rule(inner.network) if self.active else None
         self.copies = bool(inner.network.duplicating) and type(_inner_network(inner.network)) is Unordered
-        self.closed: set[int] = set()
+        self.closed: set = set()  # the expanded states themselves (never hash(): hash(-1) == hash(-2))
         self.expanded = self.reduced = 0
         self.omission = [k for k, f in enumerate(inner.faults) if isinstance(f, Omission)]
         self.crashes = [(k, f) for k, f in enumerate(inner.faults) if isinstance(f, CrashStop)]
@@ -199,7 +199,7 @@ class ReducedModel(Model):
             if ample is not None:
                 self.reduced += 1
                 out = ample
-        self.closed.add(hash(gs))
+        self.closed.add(gs)
         return out
 
     # -- choosing the ample set ----------------------------------------------------------------
@@ -248,7 +248,7 @@ class ReducedModel(Model):
                 continue  # C1: another node may give this one a new action
             if self.copies and self._adds_copy(gs, out, ks, node):
                 continue  # C1: a copy it sends could stop the network from copying that envelope
-            if not any(nxt != gs and hash(nxt) not in closed for nxt in (out[k][1] for k in ks)):
+            if not any(nxt != gs and nxt not in closed for nxt in (out[k][1] for k in ks)):
                 continue  # C3
             return [out[k] for k in ks]
         return None

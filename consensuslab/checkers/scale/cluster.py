@@ -11,12 +11,10 @@ counted twice.  The seen-set and parent links stay on the driver.
 
 Workers rebuild the model from a recipe (protocol class, parameters, variant,
 scenario, options), since compiled models hold generated code that does not
-pickle.  Fingerprints must agree across processes and machines, so the
-default is ``stable_fingerprint`` (a hash of the canonical encoding).
-``fingerprint="hash"`` uses ``hash()`` with a fixed ``PYTHONHASHSEED`` on the
-LocalCluster's workers: faster, but wrong for states holding ``None`` or
-classes (their ``hash`` is an address in Python 3.11, moved by ASLR per
-process), so it is opt-in and refused for remote clusters.
+pickle.  Fingerprints must agree across processes and machines, so they are
+``stable_fingerprint`` (a hash of the canonical encoding); never ``hash()``,
+which differs between processes (str salts, the address of ``None``) and
+merges states that differ only by -1 against -2 (``hash(-1) == hash(-2)``).
 
 Dask is an optional extra: ``pip install -e ".[distributed]"``.
 """
@@ -31,7 +29,6 @@ from consensuslab.checkers.scale.partition import Checks, Store, finish, pick, s
 from consensuslab.errors import UsageError
 
 CHUNK = 5_000  # frontier states per task
-HASH_SEED = "20260"
 
 
 def recipe(model, symmetry: bool) -> tuple:
@@ -54,10 +51,10 @@ def _built(rec: tuple):
     return model, canon
 
 
-def expand_task(rec: tuple, fp_mode: str, chunk: list) -> dict:
+def expand_task(rec: tuple, chunk: list) -> dict:
     """Pure: check and expand ``chunk`` = [(gid, state)]; returns successors and findings."""
     model, canon = _built(rec)
-    fpf = stable_fingerprint if fp_mode == "stable" else hash
+    fpf = stable_fingerprint
     checks = Checks(model)
     out, seen, findings, generated = [], set(), [], 0
     for gid, state in chunk:
@@ -78,9 +75,9 @@ def expand_task(rec: tuple, fp_mode: str, chunk: list) -> dict:
     return {"out": out, "findings": findings, "generated": generated, "witnessed": sorted(checks.witnessed)}
 
 
-def roots_task(rec: tuple, fp_mode: str) -> list:
+def roots_task(rec: tuple) -> list:
     model, canon = _built(rec)
-    fpf = stable_fingerprint if fp_mode == "stable" else hash
+    fpf = stable_fingerprint
     reps = [canon(s) if canon else s for s in model.initial_states()]
     return [(fpf(r), r, -1, k) for k, r in enumerate(reps)]
 
@@ -104,14 +101,10 @@ def connect(address: str, workers_env: dict | None = None):
     return Client(address), None
 
 
-def check_distributed(model, address: str = "local:2", symmetry: bool = False, fingerprint: str = "stable",
+def check_distributed(model, address: str = "local:2", symmetry: bool = False,
                       max_states: int | None = None, max_depth: int | None = None, time_limit: float | None = None,
                       client=None, on_level: Callable[[int, Any], None] | None = None, chunk: int = CHUNK):
     """Partitioned BFS on a Dask cluster; the same distinct-state count as the local search."""
-    if fingerprint not in ("stable", "hash"):
-        raise UsageError("fingerprint must be stable or hash")
-    if fingerprint == "hash" and client is None and not address.startswith("local:"):
-        raise UsageError("fingerprint=hash needs one hash salt on every worker: only with --cluster local:N")
     canon, reduction = None, None
     if symmetry:
         from consensuslab.checkers.reduction.symmetry import canonicaliser
@@ -120,15 +113,14 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False, f
     deadline = started + time_limit if time_limit is not None else None
     own = None
     if client is None:
-        env = {"PYTHONHASHSEED": HASH_SEED} if fingerprint == "hash" else None
-        client, own = connect(address, env)
+        client, own = connect(address)
     rec = recipe(model, symmetry)
     store, frontier = Store(), []
     generated, depth, witnessed, findings, stopped_by = 0, 0, set(), [], None
     try:
         workers = len(client.scheduler_info()["workers"])
         parts = max(1, 2 * workers)
-        incoming = client.submit(roots_task, rec, fingerprint, pure=False).result()
+        incoming = client.submit(roots_task, rec, pure=False).result()
         while True:
             frontier = [(gid, fp, rep) for fp, rep, parent, k in incoming
                         if (gid := store.add(fp, parent, k)) is not None]
@@ -145,7 +137,7 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False, f
             buckets: list[list] = [[] for _ in range(parts)]
             for gid, fp, rep in frontier:
                 buckets[fp % parts].append((gid, rep))
-            futures = [client.submit(expand_task, rec, fingerprint, b[i:i + chunk], pure=False)
+            futures = [client.submit(expand_task, rec, b[i:i + chunk], pure=False)
                        for b in buckets for i in range(0, len(b), chunk)]
             if on_level is not None:
                 on_level(depth, client)
@@ -171,4 +163,4 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False, f
             own.close()
     return finish(model, status_hint=stopped_by, violation=violation, distinct=len(store), generated=generated,
                   depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
-                  symmetry=symmetry, reduction=reduction, extra={"cluster": address, "fingerprint": fingerprint})
+                  symmetry=symmetry, reduction=reduction, extra={"cluster": address, "fingerprint": "stable"})

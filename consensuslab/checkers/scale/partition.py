@@ -72,21 +72,26 @@ def stable_fingerprint(state: Any) -> int:
 
 
 class Store:
-    """A search's seen-set (fingerprints only) and parent links; a state's gid is its position."""
+    """A search's seen-set and parent links; a state's gid is its position.
+
+    The seen-set holds the states themselves in one process, or their
+    ``stable_fingerprint`` where processes must agree; never ``hash()``, which
+    merges states that differ only by -1 against -2 (``hash(-1) == hash(-2)``).
+    """
 
     def __init__(self):
-        self.seen: set[int] = set()
+        self.seen: set = set()
         self.parents = array("q")
         self.ks = array("l")
 
     def __len__(self) -> int:
         return len(self.parents)
 
-    def add(self, fp: int, parent: int, k: int) -> int | None:
-        """The new state's gid, or None when ``fp`` was seen before."""
-        if fp in self.seen:
+    def add(self, key, parent: int, k: int) -> int | None:
+        """The new state's gid, or None when ``key`` (a state or its fingerprint) was seen before."""
+        if key in self.seen:
             return None
-        self.seen.add(fp)
+        self.seen.add(key)
         gid = len(self.parents)
         self.parents.append(parent)
         self.ks.append(k)
@@ -224,7 +229,8 @@ class Partition:
     Used for ``--symmetry`` and ``--checkpoint`` runs and for the first levels of ``--workers``.
     """
 
-    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] = hash):
+    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] | None = None):
+        """``fingerprint``: what the seen-set keys on (None: the state itself, exact)."""
         self.model = model
         self.canon, self.fp = canon, fingerprint
         self.store = Store()
@@ -238,7 +244,7 @@ class Partition:
         finding = None
         for k, s0 in enumerate(self.model.initial_states()):
             rep = self.canon(s0) if self.canon else s0
-            gid = self.store.add(self.fp(rep), -1, k)
+            gid = self.store.add(rep if self.fp is None else self.fp(rep), -1, k)
             if gid is not None:
                 self.next.append((rep, gid))
                 finding = self.checks.new_state(rep, gid) or finding
@@ -273,7 +279,7 @@ class Partition:
             for k, (_act, nxt) in enumerate(out):
                 if canon is not None:
                     nxt = canon(nxt)
-                fp = fpf(nxt)
+                fp = nxt if fpf is None else fpf(nxt)
                 if fp in seen:
                     continue
                 seen.add(fp)

@@ -1,15 +1,16 @@
 """``--swarm N``: Holzmann's swarm verification, for spaces too large for any seen-set.
 
 N independent depth-first searches, each with its own seed, successor order
-and depth bound, and its own bounded fingerprint set (hash compaction: a
-search stops remembering, and stops, at ``max_states``); nothing is shared,
-so the searches could run anywhere.  Diversity finds bugs that one big
+and depth bound, and its own bounded seen-set (a search stops at
+``max_states``); nothing is shared, so the searches could run anywhere.  A
+search's seen-set holds its states, never ``hash()`` values, which would
+merge states that differ only by -1 against -2 (``hash(-1) == hash(-2)``).  Diversity finds bugs that one big
 search, stuck in one corner of the space, would not reach in the time given.
 
 A swarm can only find violations: finding none is ``incomplete``, never
 ``ok``.  The counterexample is the DFS path itself (so it replays as is, but
 is not the shortest), and the coverage figures say how much was explored:
-states per search and the union of their fingerprints.
+states per search and the union of their states (by ``stable_fingerprint``).
 Deterministic for a given ``--seed`` (``random.Random`` seeded by a string,
 which does not depend on the per-process hash salt).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import random
 import time
 
-from consensuslab.checkers.scale.partition import Checks, finish
+from consensuslab.checkers.scale.partition import Checks, finish, stable_fingerprint
 from consensuslab.traces.result import Trace, Violation
 
 DEFAULT_DEPTH = 10_000
@@ -49,10 +50,9 @@ def one_search(model, rng: random.Random, order: str, depth_bound: int, max_stat
     successors = model.successors
     count = 0
     for s0 in model.initial_states():
-        fp = hash(s0)
-        if fp in seen:
+        if s0 in seen:
             continue
-        seen.add(fp)
+        seen.add(s0)
         path = [(None, s0)]
         if checks.new_state(s0, 0):
             raise _Found(Violation(model.first_broken_invariant(s0).name, "invariant", _path_trace(path)))
@@ -68,13 +68,12 @@ def one_search(model, rng: random.Random, order: str, depth_bound: int, max_stat
                 path.pop()
                 continue
             act, nxt = step
-            fp = hash(nxt)
-            if fp in seen:
+            if nxt in seen:
                 continue
             if len(seen) >= max_states:
                 stats["truncated"] = True
                 return stats
-            seen.add(fp)
+            seen.add(nxt)
             stats["states"] += 1
             path.append((act, nxt))
             stats["max_depth"] = max(stats["max_depth"], len(path) - 1)
@@ -112,12 +111,12 @@ _JOB: tuple = ()  # (model, seed, depth cap, states per search, deadline): inher
 
 
 def _run(i: int) -> tuple:
-    """Search ``i`` of the swarm: (stats, violation or None, fingerprints seen, witnesses)."""
+    """Search ``i`` of the swarm: (stats, violation or None, fingerprints of the states seen, witnesses)."""
     model, seed, depth_cap, per_search, deadline = _JOB
     rng = random.Random(f"consensuslab-swarm:{seed}:{i}")
     # Vary the depth bound too (Holzmann): half the searches dive, half stay shallow.
     bound = depth_cap if i % 2 == 0 else max(1, rng.randint(depth_cap // 4 or 1, depth_cap))
-    seen: set[int] = set()
+    seen: set = set()
     stats: dict = {}
     checks = Checks(model)
     violation = None
@@ -127,7 +126,7 @@ def _run(i: int) -> tuple:
         violation = found.violation
         stats.update(states=len(seen), found=violation.property)
     stats["seed"] = f"{seed}:{i}"
-    return stats, violation, seen, checks.witnessed
+    return stats, violation, {stable_fingerprint(s) for s in seen}, checks.witnessed
 
 
 def check_swarm(model, searches: int = 8, seed: int = 0, max_depth: int | None = None,
@@ -148,7 +147,7 @@ def check_swarm(model, searches: int = 8, seed: int = 0, max_depth: int | None =
     pool = None
     if workers > 1:
         import multiprocessing as mp
-        pool = mp.get_context("fork").Pool(workers)  # fork: the model and hash salt are inherited
+        pool = mp.get_context("fork").Pool(workers)  # fork: the compiled model is inherited
     try:
         results = pool.imap(_run, range(searches)) if pool else map(_run, range(searches))
         for stats, found, seen, seen_witnesses in results:

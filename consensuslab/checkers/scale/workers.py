@@ -7,11 +7,11 @@ the fingerprints they found new (16 bytes a state with the step that found
 it, never the states), and a state found by several workers is kept by the
 one whose step comes first in a fixed order (``Replica``).  Counts, depths and verdicts equal one worker's.
 
-Workers are forked, never spawned: ``hash()`` of a str-containing state is
-salted per process (and ``hash(None)`` is an address in 3.11), and fork is
-what makes every worker inherit the parent's salt and address space, so all
-agree on every fingerprint.  Where fork is unavailable we refuse rather than
-silently produce wrong counts (``--cluster local:N`` uses stable fingerprints).
+Fingerprints are ``stable_fingerprint`` (a 64-bit hash of the canonical
+encoding), never ``hash()``: ``hash(-1) == hash(-2)`` would merge states that
+differ only there.  Workers are forked, never spawned, so that they share the
+compiled model (its generated code does not pickle); where fork is
+unavailable we refuse (``--cluster local:N`` runs elsewhere).
 
 ``partition.Partition`` and ``partition.check_local`` are the same search in
 one process (for symmetry and checkpoints).
@@ -26,7 +26,7 @@ import time
 from array import array
 from typing import Any, Callable
 
-from consensuslab.checkers.scale.partition import Checks, Partition, finish, pick, violation_for
+from consensuslab.checkers.scale.partition import Checks, Partition, finish, pick, stable_fingerprint, violation_for
 from consensuslab.checkers.search.ending import CHECK_EVERY
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.errors import ModelError, UsageError
@@ -50,7 +50,7 @@ class Replica:
     """
 
     def __init__(self, model, me: int, workers: int, canon: Callable | None, seen: set[int],
-                 base: int, frontier: list, fingerprint: Callable[[Any], int] = hash):
+                 base: int, frontier: list, fingerprint: Callable[[Any], int] = stable_fingerprint):
         self.model, self.me, self.workers = model, me, workers
         self.canon, self.fp = canon, fingerprint
         self.seen = seen
@@ -200,11 +200,11 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
     """
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs the fork start method (Linux): forked workers share the parent's "
-                         "str-hash salt; elsewhere use --cluster local:N")
+                         "compiled model; elsewhere use --cluster local:N")
     started = time.monotonic()
     deadline = started + time_limit if time_limit is not None else None
     meter = Progress(enabled=progress)
-    prefix = Partition(model, canon)
+    prefix = Partition(model, canon, stable_fingerprint)
     first = prefix.seed()
     findings = [first] if first else []
     prefix.advance()

@@ -1,10 +1,14 @@
 """The exhaustive explicit-state checker: breadth-first (shortest counterexamples) or depth-first.
 
-The seen-set holds 64-bit fingerprints (``hash`` of the state; states are
-tuples or frozen records, hashed in C).  Each new state gets an index; per
-index we keep the parent index and the action that first reached it, so a
-counterexample is rebuilt by re-applying actions from the initial state
-rather than by keeping every state in memory.
+The seen-set holds the states themselves (tuples or frozen records, hashed
+and compared in C), never their ``hash()`` alone: CPython's ``hash(-1) ==
+hash(-2)``, so two states that differ only there have the same hash of every
+tuple that holds them, and a set of hashes would merge them and report ``ok``
+over a state it never saw.  Holding the states costs about twice the memory of
+a set of 64-bit hashes (measured on paxos ballots=3: 253 MB against 133 MB)
+and no time.  Each new state gets an index; per index we keep the parent index
+and the action that first reached it, so a counterexample is rebuilt by
+re-applying actions from the initial state.
 
 A breadth-first level that outgrows memory spills to disk (``frontier``).
 Any limit that stops the search early yields ``incomplete``, never ``ok``.
@@ -39,7 +43,7 @@ class Search:
         self.time_limit = time_limit
         self.show_progress = progress
         self.frontier = SpillingFrontier(spill_after)
-        self.seen: set[int] = set()
+        self.seen: set = set()  # the states themselves: see the module docstring
         self.parents = array("q")
         self.via: list[Any] = []
         self.roots: dict[int, Any] = {}
@@ -57,10 +61,9 @@ class Search:
     # -- bookkeeping shared by both orders ------------------------------------------
     def _add(self, state, parent: int, act) -> int | None:
         """Record ``state`` if new; returns its index, or None when seen before."""
-        fp = hash(state)
-        if fp in self.seen:
+        if state in self.seen:
             return None
-        self.seen.add(fp)
+        self.seen.add(state)
         idx = len(self.via)
         self.parents.append(parent)
         self.via.append(act)
@@ -109,7 +112,7 @@ class Search:
         size = len(level)
         frontier = self.frontier
         model = self.model
-        # The common case (a state seen before) costs one hash and one set probe.
+        # The common case (a state seen before) costs one hash, one set probe and one comparison.
         seen, parents, via = self.seen, self.parents, self.via
         seen_add, parents_append, via_append = seen.add, parents.append, via.append
         successors = model.successors
@@ -147,10 +150,9 @@ class Search:
                         if not out and check_deadlock:
                             self._expand(state, idx)  # raises the deadlock unless the state is done
                     for act, nxt in out:
-                        fp = hash(nxt)
-                        if fp in seen:
+                        if nxt in seen:
                             continue
-                        seen_add(fp)
+                        seen_add(nxt)
                         new = len(via)
                         parents_append(idx)
                         via_append(act)
@@ -247,4 +249,5 @@ class Search:
         extra = {"frontier_spilled_states": self.frontier.spilled_total} if self.frontier.spilled_total else {}
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,
                       distinct=len(self.via), generated=self.generated, depth=self.depth,
-                      seconds=time.monotonic() - self.budget.started, search=self.search, extra=extra)
+                      seconds=time.monotonic() - self.budget.started, search=self.search, fingerprints=False,
+                      extra=extra)

@@ -65,7 +65,7 @@ class Coverage:
     steps: int = 0
     kinds: Counter = attrs.field(factory=Counter)
     names: Counter = attrs.field(factory=Counter)
-    seen: set = attrs.field(factory=set)  # fingerprints of distinct states reached
+    seen: set = attrs.field(factory=set)  # the distinct states reached (never hash(): hash(-1) == hash(-2))
     depth: int = 0
     first_failure_example: int | None = None
     first_failure_length: int | None = None
@@ -98,10 +98,10 @@ class ModelMachine(RuleBasedStateMachine):
             cov.first_failure_seconds = time.monotonic() - cov.started
         raise PropertyViolation(self._model, self.initial, self.actions, prop, kind, message, self._describe)
 
-    def enter(self, state, fingerprint: int) -> None:
+    def enter(self, state) -> None:
         self.state = state
         self.enabled = self._successors(state).enabled
-        self._coverage.seen.add(fingerprint)
+        self._coverage.seen.add(state)
         if self._on_state is not None:
             self._on_state(state)
         model = self._model
@@ -114,7 +114,7 @@ class ModelMachine(RuleBasedStateMachine):
         # A run without TMAbort, say, reaches the deep commits a uniform walk rarely does.
         self.muted = muted
         self.initial = s0
-        self.enter(s0, hash(s0))
+        self.enter(s0)
 
     def take(self, kind: str, data) -> None:
         by_name = self.enabled[kind]
@@ -137,7 +137,7 @@ class ModelMachine(RuleBasedStateMachine):
         for prop in self._model.step_properties:
             if not self._model.step_holds(prop, self.state, act, edge.state):
                 self.fail(prop.name, "transition")
-        self.enter(edge.state, edge.fingerprint)
+        self.enter(edge.state)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(after {len(self.actions)} steps)"

@@ -48,13 +48,13 @@ UNCHECKED = object()  # a verdict not computed yet
 
 
 class Edge:
-    """One successor: the action, the state it leads to, that state's fingerprint, and
+    """One successor: the action, the state it leads to, and
     ``broken``, the first step property the transition breaks (None), computed once."""
 
-    __slots__ = ("action", "state", "fingerprint", "broken")
+    __slots__ = ("action", "state", "broken")
 
-    def __init__(self, action, state, fingerprint: int):
-        self.action, self.state, self.fingerprint = action, state, fingerprint
+    def __init__(self, action, state):
+        self.action, self.state = action, state
         self.broken: Any = UNCHECKED
 
 
@@ -87,7 +87,7 @@ class Successors:
         if node is None:
             raw: dict[str, dict[str, list]] = {}
             for act, nxt in self.successors(state):
-                raw.setdefault(act.kind, {}).setdefault(act.name, []).append(Edge(act, nxt, hash(nxt)))
+                raw.setdefault(act.kind, {}).setdefault(act.name, []).append(Edge(act, nxt))
             node = Node({k: {n: raw[k][n] for n in sorted(raw[k])} for k in sorted(raw, key=KINDS.index)})
             if len(self.cache) >= self.limit:
                 self.cache.clear()

@@ -64,7 +64,7 @@ def random_walks(model: Model, walks: int, steps: int, rng: random.Random, cov: 
     allowed = set(kinds) if kinds is not None else None
     seen, kind_counts, name_counts = cov.seen, cov.kinds, cov.names
     rand, randrange = rng.random, rng.randrange
-    pool: list[tuple] = []  # (initial, actions list, prefix length, state, fingerprint): lists only grow
+    pool: list[tuple] = []  # (initial, actions list, prefix length, state): lists only grow
     discovered = 0
 
     for _ in range(walks):
@@ -76,27 +76,27 @@ def random_walks(model: Model, walks: int, steps: int, rng: random.Random, cov: 
         muted_kinds: dict[str, bool] = {}
         muted_names: dict[str, bool] = {}
         if pool and rand() < WALK_FORK:
-            initial, path, length, state, fingerprint = pool[randrange(len(pool))]
+            initial, path, length, state = pool[randrange(len(pool))]
             actions = path[:length]
         else:
             state = initials[randrange(len(initials))] if len(initials) > 1 else initials[0]
-            initial, actions, fingerprint = state, [], hash(state)
-        visited: set[int] = set()
+            initial, actions = state, []
+        visited: set = set()
         stale = 0
         for step in range(len(actions), steps + 1):
             # arrive in ``state``: record it, then check deadlock and invariants
-            if fingerprint not in seen:
-                seen.add(fingerprint)
-                entry = (initial, actions, step, state, fingerprint)
+            if state not in seen:
+                seen.add(state)
+                entry = (initial, actions, step, state)
                 if len(pool) < WALK_POOL:
                     pool.append(entry)
                 else:
                     pool[discovered % WALK_POOL] = entry
                 discovered += 1
-            if fingerprint in visited:
+            if state in visited:
                 stale += 1
             else:
-                visited.add(fingerprint)
+                visited.add(state)
                 stale = 0
             if on_state is not None:
                 on_state(state)
@@ -133,7 +133,7 @@ def random_walks(model: Model, walks: int, steps: int, rng: random.Random, cov: 
                     edge.broken = model.first_broken_step(state, edge.action, edge.state)
                 if edge.broken is not None:
                     return _failure(model, cov, initial, actions, edge.broken.name, "transition")
-            state, fingerprint = edge.state, edge.fingerprint
+            state = edge.state
         if len(actions) > cov.depth:
             cov.depth = len(actions)
     return None
