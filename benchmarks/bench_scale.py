@@ -6,6 +6,7 @@
     python benchmarks/bench_scale.py --big --only spin,w1,w2 --repeat 3   # the SPIN and workers targets
     python benchmarks/bench_scale.py --big --only w1,w2 --repeat 9        # the 2-worker speed-up, 9 runs each
     python benchmarks/bench_scale.py --only raft --repeat 3   # raft 3 servers with and without --symmetry
+    python benchmarks/bench_scale.py --baseline ../old --repeat 3   # every row also in an older checkout, interleaved
 
 Every row is its own process, measured with ``os.wait4``: wall time, CPU
 (user+sys, including forked workers that were waited for), the search's own
@@ -17,6 +18,11 @@ both, in rounds that go forwards and backwards in turn, and each row shows
 its fastest run and, beside it, the median.  The
 speed-up of two workers over one is printed from those rows, for wall and
 search time.
+
+``--baseline DIR`` runs every consensuslab row a second time in the checkout
+at DIR (``python -m consensuslab`` with DIR as the working directory, so its
+package is the one imported), right after the row itself, for before/after
+figures taken side by side on the same machine at the same time.
 
 The load average is printed first and last, and a probe of the machine's
 own two-core scaling (a random gather over 80 MB and a sort, on one thread
@@ -45,6 +51,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
+TREE: str | None = None  # the checkout whose package ``run_py`` runs (``--baseline``); None: this one
 
 
 def measure(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> dict:
@@ -61,8 +68,9 @@ def measure(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> 
                 "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
-def run_py(label: str, args: list[str], env: dict | None = None) -> dict:
-    m = measure([PY, "-m", "consensuslab", "check", *args, "--json", "--quiet"], env=env)
+def run_py(label: str, args: list[str], env: dict | None = None, tree: str | None = None) -> dict:
+    m = measure([PY, "-m", "consensuslab", "check", *args, "--json", "--quiet"], env=env,
+                cwd=tree or TREE or str(HERE.parent))
     try:
         doc = json.loads(m["stdout"])
         m["states"], m["status"], m["search"] = doc["distinct_states"], doc["status"], doc["seconds"]
@@ -95,22 +103,22 @@ import json, sys
 from consensuslab.protocols.two_phase import TwoPhase
 from consensuslab.checkers.scale.cluster import check_distributed
 if __name__ == "__main__":
-    r = check_distributed(TwoPhase({"rm": %d}).compile(), "local:2", fingerprint=sys.argv[1])
+    r = check_distributed(TwoPhase({"rm": %d}).compile(), "local:2")
     print(json.dumps(r.to_json()))
 """
 
 
-def run_cluster(n: int, fingerprint: str) -> dict:
+def run_cluster(n: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(CLUSTER_SNIPPET % n)
-    m = measure([PY, f.name, fingerprint])
+    m = measure([PY, f.name], cwd=str(HERE.parent))
     os.unlink(f.name)
     try:
         doc = json.loads(m["stdout"].strip().splitlines()[-1])
         m["states"], m["status"] = doc["distinct_states"], doc["status"]
     except (ValueError, IndexError, KeyError):
         m["states"], m["status"] = None, f"error: {m['stderr'].strip()[-200:]}"
-    m["label"] = f"two-phase rm={n} --cluster local:2 (fingerprint={fingerprint})"
+    m["label"] = f"two-phase rm={n} --cluster local:2 (stable fingerprints)"
     return m
 
 
@@ -147,11 +155,10 @@ def plan(big: bool, ckdir: str) -> list:
         ("raft", lambda: run_py("raft figure8-bounds (unreduced)", ["raft", "--scenario", "figure8-bounds"])),
         ("raft", lambda: run_py("raft figure8-bounds --symmetry (s1<->s2 only)",
                                 ["raft", "--scenario", "figure8-bounds", "--symmetry"])),
-        ("ck", lambda: run_py("two-phase rm=6 (plain, hash() fingerprints)", ["two-phase", "-p", "rm=6"])),
+        ("ck", lambda: run_py("two-phase rm=6 (plain)", ["two-phase", "-p", "rm=6"])),
         ("ck", lambda: run_py("two-phase rm=6 --checkpoint (stable fingerprints)",
                               ["two-phase", "-p", "rm=6", "--checkpoint", ckdir])),
-        ("cluster", lambda: run_cluster(6, "stable")),
-        ("cluster", lambda: run_cluster(6, "hash")),
+        ("cluster", lambda: run_cluster(6)),
         ("spin", lambda: run_spin(8)),
         ("w1", lambda: run_py("two-phase rm=8, 1 worker (compiled)", ["two-phase", "-p", "rm=8"])),
         ("w2", lambda: run_py("two-phase rm=8 --workers 2", ["two-phase", "-p", "rm=8", "--workers", "2"])),
@@ -169,7 +176,30 @@ def plan(big: bool, ckdir: str) -> list:
     return entries
 
 
-def rows(big: bool, only: set[str] | None, repeat: int = 1) -> list[list[dict]]:
+def with_baseline(entries: list, baseline: str | None) -> list:
+    """Each consensuslab row followed by the same row run in the ``baseline`` checkout."""
+    if baseline is None:
+        return entries
+    out = []
+    for tag, fn in entries:
+        out.append((tag, fn))
+        if fn.__code__.co_names and "run_py" in fn.__code__.co_names:
+            out.append((tag, lambda fn=fn: _in_tree(fn, baseline)))
+    return out
+
+
+def _in_tree(fn, tree: str) -> dict:
+    global TREE
+    TREE = tree
+    try:
+        m = fn()
+    finally:
+        TREE = None
+    m["label"] += " [baseline]"
+    return m
+
+
+def rows(big: bool, only: set[str] | None, repeat: int = 1, baseline: str | None = None) -> list[list[dict]]:
     """Every selected row's runs, the rows interleaved round by round.
 
     Rounds go forwards and backwards in turn, so that no row always runs right
@@ -177,7 +207,7 @@ def rows(big: bool, only: set[str] | None, repeat: int = 1) -> list[list[dict]]:
     freed, say) changes what the next one's page faults cost.
     """
     ckdir = tempfile.mkdtemp(prefix="bench-ck-")
-    chosen = [fn for tag, fn in plan(big, ckdir) if only is None or tag in only]
+    chosen = [fn for tag, fn in with_baseline(plan(big, ckdir), baseline) if only is None or tag in only]
     runs: list[list[dict]] = [[] for _ in chosen]
     for round_ in range(max(repeat, 1)):
         order = range(len(chosen)) if round_ % 2 == 0 else reversed(range(len(chosen)))
@@ -211,15 +241,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true", help="add rm=9, and rm=10 unreduced (minutes, about 2 GB)")
     ap.add_argument("--only", help="comma-separated tags: sym,raft,ck,cluster,spin,w1,w2,interp")
+    ap.add_argument("--baseline", metavar="DIR", help="also run every consensuslab row in the checkout at DIR")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each row N times, interleaved with the other rows; the table shows the fastest "
                          "run (other jobs on a shared machine only ever add time) and the median")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
-    subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "consensuslab")], capture_output=True)
+    for tree in [HERE.parent] + ([Path(args.baseline)] if args.baseline else []):
+        subprocess.run([PY, "-m", "compileall", "-q", str(tree / "consensuslab")], capture_output=True)
     print(f"load: {os.getloadavg()}  cores: {os.cpu_count()}")
     print(f"machine: {probe()}")
-    table = rows(args.big, only, args.repeat)
+    table = rows(args.big, only, args.repeat, args.baseline)
     print(f"{'configuration':58} {'states':>12} {'wall s':>8} {'median':>7} {'cpu s':>6} {'search s':>8} "
           f"{'median':>7} {'peak MB':>8}  status")
     for runs in table:

@@ -194,3 +194,15 @@ def model_for_trace(meta: dict, protocol: str | None = None):
     if cls.name != meta["protocol"]:
         raise UsageError(f"the trace is of {meta['protocol']}, not {cls.name}")
     return cls.configure(params, meta.get("variant"), meta.get("scenario")).compile()
+
+
+def selected_classes(names: list[str], modules: list[str]) -> list[type]:
+    """The protocol classes to run: the named ones, or every registered and ``--module`` one."""
+    from consensuslab.protocols import available, protocol_class
+
+    if names:
+        return [resolve(n, modules) for n in names]
+    classes = [protocol_class(n) for n in available()]
+    for mod in modules:
+        classes.extend(module_protocols(mod).values())
+    return classes

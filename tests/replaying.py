@@ -12,3 +12,8 @@ def replay_states(model, trace) -> list:
         assert state == recorded
         states.append(state)
     return states
+
+
+def replays(model, trace):
+    """The last state of ``trace``, reached by re-executing it (see ``replay_states``)."""
+    return replay_states(model, trace)[-1]

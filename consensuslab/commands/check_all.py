@@ -40,20 +40,8 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def selected_classes(names: list[str], modules: list[str]) -> list[type]:
-    """The protocol classes to run: the named ones, or every registered and ``--module`` one."""
-    from consensuslab.loader import module_protocols, resolve
-    from consensuslab.protocols import available, protocol_class
-
-    if names:
-        return [resolve(n, modules) for n in names]
-    classes = [protocol_class(n) for n in available()]
-    for mod in modules:
-        classes.extend(module_protocols(mod).values())
-    return classes
-
-
 def run(args) -> int:
+    from consensuslab.loader import selected_classes
     from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario, scenario_names
     from consensuslab.errors import UsageError
 

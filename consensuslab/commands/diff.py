@@ -66,7 +66,7 @@ def definition_for(cls, args, variant: str | None):
 
 
 def run(args) -> int:
-    from consensuslab.checkers.variants.diff import diff
+    from consensuslab.checkers.variants.differential import diff
 
     if len(args.variant) != 2:
         raise UsageError(f"diff needs exactly two --variant options, got {len(args.variant)}")

@@ -51,7 +51,7 @@ class Session:
             self.out.write(text + "\n")
 
     def screen(self) -> None:
-        from consensuslab.render.diff import changed_paths, state_diff
+        from consensuslab.render.changes import changed_paths, state_diff
         from consensuslab.render.text import initial_lines
 
         if not self.path:

@@ -107,6 +107,10 @@ class Model:
         """A state without successors that the protocol calls finished is not a deadlock."""
         return bool(self._done and self._done(self.view(state)))
 
+    def node_of(self, action: Action):
+        """The node that takes ``action`` (None for a step of no single node)."""
+        return action.node
+
     def is_fault(self, action: Action) -> bool:
         """Whether ``action`` is a fault (the adversary's move) rather than a protocol step."""
         return action.kind in FAULT_KINDS

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any, Callable, ClassVar, Sequence
 
 from consensuslab.models.actor_model import ActorModel
-from consensuslab.models.context import Ctx  # noqa: F401 - part of the actor vocabulary
 from consensuslab.models.definition import Definition
 from consensuslab.models.network import MessageSoup, Network
 

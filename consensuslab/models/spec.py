@@ -28,15 +28,20 @@ from consensuslab.models.model import Model
 SPEC_FAULT = re.compile(r"crash|fail|drop|lose|lost|duplicat|forge|byzantin|traitor|tamper|equivocat", re.I)
 
 
-def action(fn: Callable | None = None, **domains):
+def action(fn: Callable | None = None, *, by: str | None = None, **domains):
     """Mark a spec action; keyword arguments give each parameter's domain.
 
     A domain is an attribute name of the spec (``rm="RM"``), a function of the
     spec (``b=lambda self: range(self.ballots)``) or a literal iterable.
+    ``by`` says which node takes the step: the name of the parameter that holds
+    it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), or a
+    node's own name for an action without one (``@action(by="tm")``).  Charts
+    draw the step on that node's lane, and per-node fairness counts it there.
     """
 
     def decorate(f):
         f.__consensuslab_action__ = domains
+        f.__consensuslab_by__ = by
         return f
 
     return decorate(fn) if fn is not None else decorate
@@ -63,6 +68,25 @@ def _domain(spec: Spec, method: str, param: str, domain: Any) -> list:
     else:
         value = domain
     return list(value)
+
+
+def acting_nodes(spec: Spec) -> dict[str, Callable[[tuple], Any]]:
+    """Action name -> a function from its arguments to the node that takes it (actions that declare ``by``)."""
+    out: dict[str, Callable[[tuple], Any]] = {}
+    for klass in reversed(type(spec).__mro__):
+        for name, member in vars(klass).items():
+            if getattr(member, "__consensuslab_action__", None) is None:
+                continue
+            by = getattr(member, "__consensuslab_by__", None)
+            if by is None:
+                out.pop(name, None)
+                continue
+            params = list(inspect.signature(member).parameters)[2:]
+            if by in params:
+                out[name] = lambda args, k=params.index(by): args[k]
+            else:
+                out[name] = lambda args, node=by: node
+    return out
 
 
 def action_table(spec: Spec) -> list[tuple[Action, Callable, tuple]]:
@@ -121,6 +145,7 @@ class SpecModel(Model):
         if not self._table:
             raise ModelError(f"{spec.name}: no actions declared (use @action)")
         self.successors = unrolled_successors(self._table)  # type: ignore[method-assign]
+        self._acting = acting_nodes(spec)
 
     def initial_states(self) -> list:
         return list(self.spec.init())
@@ -132,6 +157,11 @@ class SpecModel(Model):
             if nxt is not None:
                 out.append((label, nxt))
         return out
+
+    def node_of(self, action: Action):
+        """The node that takes ``action``, as its ``@action(by=...)`` says (None: it does not say)."""
+        who = self._acting.get(action.name)
+        return who(action.args) if who is not None else None
 
     def is_fault(self, action: Action) -> bool:
         """A spec's actions carry no kind: an action whose name reads as a fault is one."""

@@ -4,10 +4,8 @@ Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``,
 ``log``, ``commitIndex``, ``votesResponded``, ``votesGranted``, ``nextIndex``,
 ``matchIndex``; and ``messages``, a bag of RequestVote and AppendEntries
 requests and responses that the network may duplicate or drop.  Actions are
-the spec's (Timeout, RequestVote, BecomeLeader, ClientRequest,
-AdvanceCommitIndex, AppendEntries, Receive, DuplicateMessage, DropMessage,
-Restart); Receive is labelled by the handler that fires (UpdateTerm,
-HandleRequestVoteRequest, ..., DropStaleResponse).
+the spec's (Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
+AppendEntries, Restart, and Receive: ``raft_receive.py``).
 
 Abstractions, each there to make the state space finite or small, each a
 restriction of the spec's behaviours (so a violation found is real, and "ok"

@@ -33,7 +33,7 @@ import attrs
 
 from consensuslab.models.values import canon, show
 from consensuslab.render import story as story_mod
-from consensuslab.render.diff import diff, fmt
+from consensuslab.render.changes import diff, fmt
 
 _WILD = re.compile(r"^(nodes\.)[^.\[]+|^([^.\[]+)\[\d+\]")
 _SENDER_FIELDS = ("i", "src", "sender", "rm", "node", "replica", "frm", "acceptor")
@@ -83,7 +83,7 @@ def _leaves(model, state) -> dict[str, Any]:
 
 
 def _parts(value):
-    from consensuslab.render.diff import fields
+    from consensuslab.render.changes import fields
     return fields(value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from consensuslab.render.diff import changed_paths, state_diff, tree
+from consensuslab.render.changes import changed_paths, state_diff, tree
 from consensuslab.render.explain import explain
 from consensuslab.render.svg import render_svg
 from consensuslab.render.text import verdict

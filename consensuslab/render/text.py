@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from consensuslab.render.diff import fields, fmt, state_diff, tree
+from consensuslab.render.changes import fields, fmt, state_diff, tree
 from consensuslab.render.explain import explain
 
 VERDICT = {"invariant": "invariant violated in the last state",

@@ -91,7 +91,7 @@ class ScenarioItem(pytest.Item):
 
 
 def _classes(config) -> list[type]:
-    from consensuslab.commands.check_all import selected_classes
+    from consensuslab.loader import selected_classes
 
     return selected_classes(config.getoption("consensuslab_protocol"), config.getoption("consensuslab_module"))
 

@@ -7,7 +7,6 @@ file's docstring).  The manifest's own configurations (50,000 to 1.4 million
 states) are the benchmarks, too slow for the test suite.
 """
 
-import pathlib
 
 import pytest
 
@@ -15,9 +14,11 @@ from consensuslab import check
 from consensuslab.checkers.replay import replay_document
 from consensuslab.loader import load_file
 from consensuslab.traces.itf import trace_document
+
+from paths import BENCHMARKS
 from replaying import replay_states
 
-SPECS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "specs"
+SPECS = BENCHMARKS / "specs"
 
 
 def spec_class(name):

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data" / "histories"
+from paths import DATA
+
+HISTORIES = DATA / "histories"
 
 
 def run(*args, env=None):
@@ -20,13 +21,13 @@ def run(*args, env=None):
 
 
 def test_linearizable_history_exits_0():
-    r = run(DATA / "concurrent-writes.json", "--model", "register")
+    r = run(HISTORIES / "concurrent-writes.json", "--model", "register")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("linearizable: 6 operations, register model")
 
 
 def test_violation_exits_12_and_reports_witness_and_prefix():
-    r = run(DATA / "stale-read.json", "--model", "register")
+    r = run(HISTORIES / "stale-read.json", "--model", "register")
     assert r.returncode == 12, r.stderr
     assert r.stdout.startswith("NOT linearizable: 3 operations")
     assert "events 0..4 (3 operations invoked)" in r.stdout
@@ -35,7 +36,7 @@ def test_violation_exits_12_and_reports_witness_and_prefix():
 
 
 def test_json_output():
-    r = run(DATA / "kv-stale-read.json", "--model", "kv", "--json")
+    r = run(HISTORIES / "kv-stale-read.json", "--model", "kv", "--json")
     assert r.returncode == 12, r.stderr
     out = json.loads(r.stdout)
     assert out["linearizable"] is False and out["status"] == "violation"
@@ -47,14 +48,14 @@ def test_json_output():
     assert (prefix["operations"], prefix["events"]) == (5, 9)
     assert prefix["cannot_linearize"]["index"] == 4
 
-    ok = json.loads(run(DATA / "concurrent-writes.json", "--model", "register", "--json").stdout)
+    ok = json.loads(run(HISTORIES / "concurrent-writes.json", "--model", "register", "--json").stdout)
     assert ok["linearizable"] is True and ok["status"] == "ok" and "witness" not in ok
 
 
 def test_output_does_not_depend_on_hash_seed():
     outs = []
     for seed in ("1", "2"):
-        out = json.loads(run(DATA / "kv-stale-read.json", "--model", "kv", "--json",
+        out = json.loads(run(HISTORIES / "kv-stale-read.json", "--model", "kv", "--json",
                              env={"PYTHONHASHSEED": seed}).stdout)
         out.pop("seconds"), out.pop("witness_seconds")
         outs.append(out)
@@ -62,8 +63,8 @@ def test_output_does_not_depend_on_hash_seed():
 
 
 def test_cas_model_matters():
-    assert run(DATA / "cas-both-succeed.json", "--model", "cas-register").returncode == 12
-    r = run(DATA / "cas-both-succeed.json", "--model", "register")
+    assert run(HISTORIES / "cas-both-succeed.json", "--model", "cas-register").returncode == 12
+    r = run(HISTORIES / "cas-both-succeed.json", "--model", "register")
     assert r.returncode == 2 and "bad f 'cas' for the register model" in r.stderr
 
 
@@ -78,7 +79,7 @@ def test_cas_model_matters():
     ("no-such-file.json", "register", "no-such-file.json: no such file"),
 ])
 def test_malformed_history_exits_2_with_one_line(name, model, message):
-    r = run(DATA / name, "--model", model)
+    r = run(HISTORIES / name, "--model", model)
     assert r.returncode == 2
     assert r.stdout == ""
     lines = r.stderr.splitlines()
@@ -87,5 +88,5 @@ def test_malformed_history_exits_2_with_one_line(name, model, message):
 
 
 def test_missing_model_is_a_usage_error():
-    r = run(DATA / "stale-read.json")
+    r = run(HISTORIES / "stale-read.json")
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "--model" in r.stderr

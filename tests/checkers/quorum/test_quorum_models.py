@@ -1,6 +1,5 @@
 """Plain-Python quorum systems: membership, enumeration, parsing, the Stellar reader."""
 
-import os
 from fractions import Fraction
 
 import pytest
@@ -24,7 +23,9 @@ from consensuslab.checkers.quorum.systems import (
 )
 from consensuslab.errors import UsageError
 
-STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")
+from paths import DATA
+
+STELLAR = str(DATA / "stellar-pubnet-2025-07-20.json")
 
 
 def test_threshold_membership_and_enumeration():

@@ -2,7 +2,6 @@
 (crash 2f+1, Byzantine 3f+1 with 2f+1, masking 4f+1, flexible |Q1|+|Q2|>n) out of the solver."""
 
 import itertools
-import os
 import random
 from fractions import Fraction
 
@@ -25,7 +24,9 @@ from consensuslab.checkers.quorum.systems import (
     requirements_for,
 )
 
-STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")
+from paths import DATA
+
+STELLAR = str(DATA / "stellar-pubnet-2025-07-20.json")
 
 
 def subsets(nodes):

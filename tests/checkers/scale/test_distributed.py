@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
-from test_parallel import replays  # noqa: E402
-
 from consensuslab import check  # noqa: E402
 from consensuslab.checkers.scale.cluster import check_distributed, connect  # noqa: E402
 from consensuslab.protocols.paxos import Paxos  # noqa: E402
 from consensuslab.protocols.two_phase import TwoPhase  # noqa: E402
+
+from replaying import replays  # noqa: E402
 
 
 @pytest.fixture(scope="module")

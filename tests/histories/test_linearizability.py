@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from pathlib import Path
 
 import attrs
 import pytest
@@ -18,7 +17,9 @@ from consensuslab.errors import UsageError
 from consensuslab.histories.history import parse_history
 from consensuslab.histories.linearizability import check, is_linearizable
 
-DATA = Path(__file__).parent / "data" / "histories"
+from paths import BENCHMARKS, DATA
+
+HISTORIES = DATA / "histories"
 INF = float("inf")
 
 
@@ -175,7 +176,7 @@ CAS = {
     "cas fail seen": ([*call(0, "write", 0), *call(1, "cas", [0, 1], type="fail"),
                        *call(2, "read", result=1)], False),
     "cas from null": ([*call(1, "cas", [None, 1]), *call(2, "read", result=1)], True),
-    "two concurrent cas from 0 both ok": (json.loads((DATA / "cas-both-succeed.json").read_text()), False),
+    "two concurrent cas from 0 both ok": (json.loads((HISTORIES / "cas-both-succeed.json").read_text()), False),
     "two concurrent cas, one fails": ([*call(0, "write", 0), inv(1, "cas", [0, 1]), inv(2, "cas", [0, 2]),
                                        done(1, "cas", [0, 1]), done(2, "cas", [0, 2], "fail"),
                                        *call(0, "read", result=1)], True),
@@ -200,7 +201,7 @@ def test_cas_register_histories(name):
 
 
 def test_stale_read_report_names_the_read_and_the_overwrite():
-    events = json.loads((DATA / "stale-read.json").read_text())
+    events = json.loads((HISTORIES / "stale-read.json").read_text())
     v = check(events, "register")
     assert not v.linearizable and v.witness_minimal
     # write 2 completed before the read began; write 1 can stay as it is or not have happened.
@@ -210,7 +211,7 @@ def test_stale_read_report_names_the_read_and_the_overwrite():
 
 
 def test_kv_witness_comes_from_the_failing_key():
-    events = json.loads((DATA / "kv-stale-read.json").read_text())
+    events = json.loads((HISTORIES / "kv-stale-read.json").read_text())
     v = check(events, "kv")
     assert not v.linearizable and v.key == "x"
     assert {op.key for op in v.witness} == {"x"}
@@ -219,7 +220,7 @@ def test_kv_witness_comes_from_the_failing_key():
 
 
 def test_ghost_history_as_operations_gives_the_same_verdict():
-    events = json.loads((DATA / "stale-read.json").read_text())
+    events = json.loads((HISTORIES / "stale-read.json").read_text())
     ops = parse_history(events, "register")
     assert _timeless(check(list(reversed(ops)), "register")) == _timeless(check(events, "register"))
 
@@ -298,7 +299,7 @@ def test_simulated_histories_are_linearizable_and_stale_reads_are_caught():
     """Larger histories from the benchmark's simulator: correct by construction, then broken."""
     import importlib.util
 
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_linearizability.py"
+    path = BENCHMARKS / "bench_linearizability.py"
     spec = importlib.util.spec_from_file_location("bench_linearizability", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
@@ -343,7 +344,7 @@ def test_pending_and_nemesis_events():
 def test_minimising_out_of_time_reports_an_unproven_but_failing_set(monkeypatch):
     import consensuslab.histories.linearizability as lin
 
-    events = json.loads((DATA / "stale-read.json").read_text())
+    events = json.loads((HISTORIES / "stale-read.json").read_text())
     real = lin.search
 
     def slow(*args):

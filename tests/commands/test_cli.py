@@ -5,6 +5,7 @@ import json
 import pytest
 
 from clirun import cli, cli_json
+from paths import ROOT
 
 
 def test_ok_exit_0_with_json_fields():
@@ -154,6 +155,6 @@ def test_replay_fails_with_1_when_a_recorded_state_differs(tmp_path):
 
 def test_a_trace_of_another_protocol_is_bad_input():
     proc = cli("explore", "two-phase", "--trace", "tests/traces/hash-chain-unlinked.itf.json",
-               cwd=__import__("pathlib").Path(__file__).parent.parent)
+               cwd=ROOT)
     assert proc.returncode == 2
     assert "the trace is of hash-chain, not two-phase" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,10 +1,9 @@
 """--swarm N: finds violations with replayable traces, never claims ok, same seed same answer."""
 
-from test_parallel import replays
-
 from consensuslab.checkers.scale.swarm import check_swarm
 from consensuslab.protocols.two_phase import TwoPhase
 
+from replaying import replays
 from tiny_models import Ring
 
 

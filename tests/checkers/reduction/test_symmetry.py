@@ -3,7 +3,6 @@
 from math import comb
 
 import pytest
-from test_parallel import replays
 
 from consensuslab import check
 from consensuslab.checkers.reduction.symmetry import brute_force, canonicaliser, mappings
@@ -13,6 +12,7 @@ from consensuslab.models.values import canon as canon_key
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
 
+from replaying import replays
 from tiny_models import Ring
 
 

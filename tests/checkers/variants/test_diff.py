@@ -2,7 +2,7 @@
 
 import json
 
-from consensuslab.checkers.variants.diff import diff
+from consensuslab.checkers.variants.differential import diff
 from consensuslab.cli import main
 from consensuslab.protocols import protocol_class
 

@@ -4,8 +4,9 @@ import json
 import os
 
 from clirun import cli
+from paths import TRACES as TRACES_DIR
 
-TRACES = os.path.join(os.path.dirname(__file__), "traces")
+TRACES = str(TRACES_DIR)
 
 
 def t(name):

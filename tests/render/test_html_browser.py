@@ -20,8 +20,10 @@ import pytest
 from consensuslab.commands.replay import replay_file
 from consensuslab.render.html import render_html
 
+from paths import TRACES
+
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-TRACE = os.path.join(os.path.dirname(__file__), "traces", "paxos-actors-minority-quorum-dfs.itf.json")
+TRACE = str(TRACES / "paxos-actors-minority-quorum-dfs.itf.json")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 

@@ -8,17 +8,13 @@ from consensuslab.checkers.scale.workers import check_parallel
 from consensuslab.protocols.hash_chain import HashChain
 from consensuslab.protocols.two_phase import TwoPhase
 
-from replaying import replay_states
+from replaying import replays
 from tiny_models import Grid, Ring, TwoBits
 
 
 def check_parallel_now(model, workers, **kw):
     """``check_parallel`` handing over to the workers from the first level, so they do the search."""
     return check_parallel(model, workers, split=1, **kw)
-
-
-def replays(model, trace):
-    return replay_states(model, trace)[-1]
 
 
 @pytest.mark.parametrize("rm", [3, 4, 5])

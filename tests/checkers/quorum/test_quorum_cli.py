@@ -1,13 +1,13 @@
 """`consensuslab quorum ...` through the real command line: outputs and exit codes."""
 
 import json
-import os
 
 import pytest
 
 from clirun import cli
+from paths import DATA
 
-STELLAR = os.path.join(os.path.dirname(__file__), "data", "stellar-pubnet-2025-07-20.json")
+STELLAR = str(DATA / "stellar-pubnet-2025-07-20.json")
 
 
 def test_threshold_minority_quorums_split():

@@ -12,13 +12,15 @@ from consensuslab.models.properties import always
 from consensuslab.models.protocol import Protocol, forgeable, handles, initial
 from consensuslab.models.records import evolve, message, state
 from consensuslab.render import render
-from consensuslab.render.diff import diff
+from consensuslab.render.changes import diff
 from consensuslab.render.explain import explain
 from consensuslab.render.story import build
 from consensuslab.traces.result import Trace, Violation
 from consensuslab.traces.shrink import Replayer, shrink
 
-TRACES = os.path.join(os.path.dirname(__file__), "traces")
+from paths import TRACES as TRACES_DIR
+
+TRACES = str(TRACES_DIR)
 
 
 def saved(name):

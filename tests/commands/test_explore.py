@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-TRACE = os.path.join(os.path.dirname(__file__), "traces", "two-phase-no-wait.itf.json")
+from paths import TRACES
+
+TRACE = str(TRACES / "two-phase-no-wait.itf.json")
 
 
 def explore(script, *args):
