@@ -24,6 +24,7 @@ from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.evidence import Evidence
+from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, conjuncts, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
@@ -67,17 +68,25 @@ class CompiledSearch(StateByState):
         self.spill_after = spill_after
         self.restarts = 0
         self.evidence = Evidence(model, judging=not insist)
+        self.twin = TracedSpec(model.definition)  # the spec's methods with filtered iteration, for views
 
     # -- set-up per layout --------------------------------------------------------------
     def _units(self, layout: Layout) -> None:
         model = self.model
-        self.actions = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in model._table]
+        twin = self.twin
+        layout.subscriptions = Subscriptions(layout)
+        self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
+                        for label, fn, args in model._table]
         self.invariant_units = []
         for prop in model.invariants:
-            pieces = conjuncts(prop.fn) or [prop.fn]
-            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout)
-                                     for k, fn in enumerate(pieces)]
-        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout) for p in self.pending_witnesses]
+            pieces = conjuncts(prop.fn)
+            traced = conjuncts(prop.fn, twin.twin) if pieces and twin.twin is not None else None
+            if not pieces:
+                pieces, traced = [prop.fn], [twin.method(prop.fn)]
+            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout, view_fn)
+                                     for k, (fn, view_fn) in enumerate(zip(pieces, traced or pieces))]
+        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
+                              for p in self.pending_witnesses]
         full = layout.full
         self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale

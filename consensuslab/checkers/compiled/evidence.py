@@ -96,7 +96,7 @@ class Evidence:
             if states >= SETTLED:
                 self.settled = True
             return None
-        if before is None or not (before[0] or misses >= FALLING * before[1]):
+        if before is None or misses < FALLING * before[1]:
             return None
         self.verdict = (f"measured slower than the interpreted search: {ours * 1e6:.1f} us a state against "
                         f"{theirs * 1e6:.1f} us over {states:,} states, {misses:.1f} traced calls a state")

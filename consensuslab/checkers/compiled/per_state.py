@@ -86,6 +86,8 @@ class StateByState:
                         entry = table.get(s & mask)
                         if entry is None:
                             entry = group.miss(s)
+                            if grown[0]:  # a key widened: this state's successors are judged on the new keys
+                                invs = [(g.mask, g.table, g) for g in self.inv_groups]
                         enabled += entry[0]
                         for label, keep, bits in entry[1]:
                             t = s & keep | bits
