@@ -311,8 +311,7 @@ class SetView(_SetLike):
     def passing(self, keep) -> list:
         """The present elements ``keep`` accepts (``filtering.py``): ``keep`` runs on the field's whole universe
         and the bits it accepts are read; an element numbered later is judged by ``Subscriptions``."""
-        f, packed = self.field, self.state._packed
-        values = f.interner.values
+        f, packed, values = self.field, self.state._packed, self.field.interner.values
         known = min(len(values), f.width)
         try:
             accepted = sum(1 << (f.offset + i) for i in range(known) if keep(values[i]))
@@ -320,8 +319,7 @@ class SetView(_SetLike):
             return [e for e in self._real() if keep(e)]
         self.state._reads.mask |= accepted
         self.state._reads.filters.append((f, frozen(keep), known))
-        present = packed & accepted
-        return [e for e in f.decode(packed) if present & f.element_bit(e)] if present else []
+        return [e for e in f.decode(packed) if accepted & f.element_bit(e)] if packed & accepted else []
 
 
 class SetEdit(_SetLike):
@@ -350,8 +348,7 @@ class SetEdit(_SetLike):
 
     def passing(self, keep) -> list:  # as ``SetView.passing``, with this edit's added and removed elements
         found = [e for e in self.base.passing(keep) if self.edits.get(e, True)]
-        known = set(found)
-        return found + [e for e, present in self.edits.items() if present and e not in known and keep(e)]
+        return found + [e for e, present in self.edits.items() if present and e not in set(found) and keep(e)]
 
     def _with(self, elements, present: bool):
         edits = dict(self.edits)
