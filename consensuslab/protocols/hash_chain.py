@@ -21,6 +21,7 @@ import hashlib
 from functools import lru_cache
 from typing import NamedTuple
 
+from consensuslab.models.messages import Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import record, replace_at
@@ -60,6 +61,8 @@ class HashChain(Spec):
         "tampers": Param(1, "rewrites the adversary may make", min=0, max=3),
     }
     variants = {"unlinked": "a block's hash covers only its own payload; nodes agree on the newest hash only"}
+    #: the nodes, each with its copy of the chain (appends are agreed by all: no messages are modelled)
+    participants = Participants("NODES", per_node=("copies", "verified"))
     scenarios = (
         Scenario("default", "3 nodes, 2 blocks, 1 rewrite: every rewrite is detected", states=1517),
         Scenario("unlinked", "unlinked blocks: an older block is rewritten undetected",
@@ -104,7 +107,7 @@ class HashChain(Spec):
                            for c in s.copies)
             return s._replace(ledger=s.ledger + (v,), head=block.hash, copies=copies)
 
-    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED")
+    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED", by="node")
     def Tamper(self, s, node, index, v):
         """Rewrite block ``index`` of one node's copy and recompute every hash after it."""
         i = self.NODES.index(node)
@@ -115,7 +118,7 @@ class HashChain(Spec):
                 rewritten.append(self.make_block(block.payload, rewritten[-1].hash))
             return s._replace(copies=replace_at(s.copies, i, tuple(rewritten)), tampers_left=s.tampers_left - 1)
 
-    @action(node="NODES")
+    @action(node="NODES", by="node")
     def Verify(self, s, node):
         """The node checks its copy against the agreed head; a passing copy becomes its verified prefix."""
         i = self.NODES.index(node)

@@ -29,6 +29,7 @@ from itertools import combinations
 from typing import NamedTuple
 
 from consensuslab.errors import UsageError
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import message, record, replace_at
@@ -118,12 +119,19 @@ class Paxos(Spec):
 
     #: TLC's SYMMETRY Permutations(Acceptor) \cup Permutations(Value); used by --symmetry
     symmetry = ("Acceptor", "Value")
+    #: the acceptors and the leader of each ballot (the spec's "ballot b leader"); 2b votes go to no one modelled
+    participants = Participants("Acceptor", "Leader", per_node=("maxBal", "maxVBal", "maxVal"), channels=(
+        Channel("msgs", routes={Msg1a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
+                                Msg1b: ("acc", lambda self, m: self.Leader[m.bal]),
+                                Msg2a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
+                                Msg2b: ("acc", None)}),))
 
     def setup(self):
         n = self.acceptors
         self.Acceptor = tuple(f"a{i + 1}" for i in range(n))
         self.Value = tuple(f"v{i + 1}" for i in range(self.values))
         self.Ballot = tuple(range(self.ballots))
+        self.Leader = tuple(f"leader{b}" for b in self.Ballot)
         self.index = {a: i for i, a in enumerate(self.Acceptor)}
         self.q = quorum_size(n, self.quorum, self.variant)
         self.Quorum = tuple(frozenset(Q) for Q in combinations(self.Acceptor, self.q))
@@ -141,12 +149,12 @@ class Paxos(Spec):
         yield PaxosState((-1,) * n, (-1,) * n, (NONE,) * n, frozenset())
 
     # -- the actions -------------------------------------------------------------
-    @action(b="Ballot")
+    @action(b="Ballot", by=lambda self, b: self.Leader[b])
     def Phase1a(self, s, b):
         """The ballot b leader begins ballot b."""
         return s._replace(msgs=s.msgs | {Msg1a(b)})
 
-    @action(a="Acceptor", m="messages_1a")
+    @action(a="Acceptor", m="messages_1a", by="a")
     def Phase1b(self, s, a, m):
         """Acceptor a promises ballot m.bal > maxBal[a], reporting its latest vote."""
         i = self.index[a]
@@ -154,7 +162,7 @@ class Paxos(Spec):
             reply = Msg1b(a, m.bal, s.maxVBal[i], s.maxVal[i])
             return s._replace(maxBal=replace_at(s.maxBal, i, m.bal), msgs=s.msgs | {reply})
 
-    @action(b="Ballot", v="Value")
+    @action(b="Ballot", v="Value", by=lambda self, b, v: self.Leader[b])
     def Phase2a(self, s, b, v):
         """The ballot b leader asks for votes on v, once a quorum's 1b messages show v safe at b."""
         if any(type(m) is Msg2a and m.bal == b for m in s.msgs):
@@ -168,7 +176,7 @@ class Paxos(Spec):
                 return s._replace(msgs=s.msgs | {Msg2a(b, v)})
         return None
 
-    @action(a="Acceptor", m="messages_2a")
+    @action(a="Acceptor", m="messages_2a", by="a")
     def Phase2b(self, s, a, m):
         """Acceptor a votes for m.val in ballot m.bal, unless it promised a higher ballot."""
         i = self.index[a]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import message, record, replace_at
@@ -69,6 +70,9 @@ class TwoPhase(Spec):
 
     #: the RMs are interchangeable (TLC: SYMMETRY Permutations(RM)); used by --symmetry
     symmetry = ("RM",)
+    #: the TM and the RMs; Prepared goes from its RM to the TM, Commit and Abort from the TM to every RM
+    participants = Participants("TM", "RM", per_node={"rmState": "RM"}, channels=(
+        Channel("msgs", routes={Prepared: ("rm", "TM"), Commit: ("TM", "RM"), Abort: ("TM", "RM")}),))
 
     def setup(self):
         self.RM = tuple(f"r{i + 1}" for i in range(self.rm))
@@ -81,41 +85,41 @@ class TwoPhase(Spec):
         yield TPState(("working",) * self.rm, "init", frozenset(), frozenset())
 
     # -- the TM's actions ---------------------------------------------------------
-    @action(rm="RM")
+    @action(rm="RM", by="TM")
     def TMRcvPrepared(self, s, rm):
         if s.tmState == "init" and self.prepared_msg[rm] in s.msgs:
             return s._replace(tmPrepared=s.tmPrepared | {rm})
 
-    @action
+    @action(by="TM")
     def TMCommit(self, s):
         ready = s.tmPrepared == self.all_rms if self.variant != "no-wait" else bool(s.tmPrepared)
         if s.tmState == "init" and ready:
             return s._replace(tmState="committed", msgs=s.msgs | {COMMIT})
 
-    @action
+    @action(by="TM")
     def TMAbort(self, s):
         if s.tmState == "init":
             return s._replace(tmState="aborted", msgs=s.msgs | {ABORT})
 
     # -- the RMs' actions --------------------------------------------------------
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMPrepare(self, s, rm):
         i = self.index[rm]
         if s.rmState[i] == "working":
             return s._replace(rmState=replace_at(s.rmState, i, "prepared"), msgs=s.msgs | {self.prepared_msg[rm]})
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMChooseToAbort(self, s, rm):
         i = self.index[rm]
         if s.rmState[i] == "working":
             return s._replace(rmState=replace_at(s.rmState, i, "aborted"))
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMRcvCommitMsg(self, s, rm):
         if COMMIT in s.msgs:
             return s._replace(rmState=replace_at(s.rmState, self.index[rm], "committed"))
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMRcvAbortMsg(self, s, rm):
         if ABORT in s.msgs:
             return s._replace(rmState=replace_at(s.rmState, self.index[rm], "aborted"))
