@@ -19,7 +19,10 @@ message maps to its sender and its receivers; each is a field of the message
 nodes``, or None (nobody in particular).  ``routes`` gives them per message
 type: ``routes={Prepared: ("rm", "TM"), Commit: ("TM", "RM")}``.  ``label``
 names nodes that are not strings (``label="r{}"``, or a function of the
-spec and the node), so charts never show a bare index.
+spec and the node), so charts never show a bare index.  ``reads`` says which
+messages a step acts on where no argument names them (a grow-only set is read,
+not consumed): ``reads={"Phase2a": lambda self, s, b, v: [m for m in s.msgs if
+type(m) is Msg1b and m.bal == b]}``, evaluated on the state before the step.
 
 A spec without the declaration gets it inferred: set-valued variables whose
 elements are messages (attrs records, or ``(message, copies)`` pairs) are
@@ -30,6 +33,7 @@ is indexed by those names.
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from typing import Any
 
@@ -41,9 +45,9 @@ RECEIVER_FIELDS = ("mdest", "dst", "dest", "destination", "receiver", "to", "mto
 Route = Any  # a field name, a group or node name, a function (spec, message) -> node(s), or None
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Channel:
-    """A state variable holding messages in flight, and where each message goes."""
+    """A state variable holding messages in flight, and where each message goes (compared by identity)."""
 
     variable: Any  # a state variable's name, or a function (spec, state) -> the messages
     sender: Route = None
@@ -67,8 +71,9 @@ class Channel:
 class Participants:
     """A spec's nodes, the variables they index, and its message channels (see the module)."""
 
-    def __init__(self, *groups: str, per_node=(), per_pair=(), channels=(), label=None):
+    def __init__(self, *groups: str, per_node=(), per_pair=(), channels=(), label=None, reads=None):
         self.groups = tuple(groups)
+        self.reads = dict(reads or {})
         first = groups[0] if groups else None
         self.per_node = dict(per_node) if isinstance(per_node, dict) else {v: first for v in per_node}
         self.per_pair = dict(per_pair) if isinstance(per_pair, dict) else {v: first for v in per_pair}
@@ -129,6 +134,20 @@ class Wiring:
     def actor(self, action):
         """The node taking ``action`` (``@action(by=...)``), or None."""
         return self.model.node_of(action)
+
+    def peers(self, action) -> list:
+        """The arguments of ``action`` whose domain is a declared group of nodes."""
+        method = getattr(type(self.spec), action.name, None)
+        domains = getattr(method, "__consensuslab_action__", None)
+        if not domains or action.kind != "step":
+            return []
+        params = list(inspect.signature(method).parameters)[2:]
+        return [a for p, a in zip(params, action.args) if domains.get(p) in self.decl.groups]
+
+    def read_by(self, state, action) -> list:
+        """The messages ``action`` acts on in ``state`` by the spec's ``reads`` (see the module)."""
+        fn = self.decl.reads.get(action.name)
+        return list(fn(self.spec, state, *action.args)) if fn is not None else []
 
     def index_nodes(self, variable: str, depth: int) -> tuple | None:
         """The nodes that positions of ``variable`` (at ``depth`` 0 or 1 of its indexes) stand for."""

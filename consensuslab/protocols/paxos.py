@@ -124,7 +124,8 @@ class Paxos(Spec):
         Channel("msgs", routes={Msg1a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
                                 Msg1b: ("acc", lambda self, m: self.Leader[m.bal]),
                                 Msg2a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
-                                Msg2b: ("acc", None)}),))
+                                Msg2b: ("acc", None)}),),
+        reads={"Phase2a": lambda self, s, b, v: [m for m in s.msgs if type(m) is Msg1b and m.bal == b]})
 
     def setup(self):
         n = self.acceptors

@@ -97,7 +97,11 @@ class PBFT(ViewChangeMixin, Spec):
     participants = Participants("R", per_node=("view", "status", "log"), label="r{}", channels=(
         Channel("msgs", receiver="R", routes={
             PrePrepare: (lambda self, m: self.primary(m.v), "R"), NewView: (lambda self, m: self.primary(m.v), "R"),
-            Prepare: ("i", "R"), Commit: ("i", "R"), ViewChange: ("i", "R")}),))
+            Prepare: ("i", "R"), Commit: ("i", "R"), ViewChange: ("i", "R")}),),
+        reads={"SendPrepare": lambda self, s, i, n, d: [self.PP[s.view[i], n, d]],
+               "SendCommit": lambda self, s, i, n: self.votes_read(s, i, n, self.PREP),
+               "Execute": lambda self, s, i, n: self.votes_read(s, i, n, self.COM),
+               "SendNewView": lambda self, s, i, O: [m for m in s.msgs if type(m) is ViewChange and m.v == s.view[i]]})
     #: After GST every step of a correct replica that stays enabled is taken (each with its
     #: arguments): messages in ``msgs`` are acted on and view-change timers fire.  Nothing is owed
     #: by Byzantine replicas, nor is accepting a Byzantine new view (the adversary's choice).
@@ -174,6 +178,12 @@ class PBFT(ViewChangeMixin, Spec):
     def certified(self, s, v, n, d) -> bool:
         """A valid prepared certificate: the pre-prepare and q-1 matching prepares from backups."""
         return self.pre_prepared(s, v, n, d) and self.prepares(s, v, n, d) >= self.q - 1
+
+    def votes_read(self, s, i, n, table) -> list:
+        """The matching prepares (or commits) replica i counts for number n in its view (for charts)."""
+        v, mine = s.view[i], self.pps_of_seq[s.view[i], n] + self.my_preps[s.view[i], n, i]
+        d = next((m.d for m in mine if m in s.msgs), None)
+        return [table[v, n, d, j] for j in self.R if d is not None and table[v, n, d, j] in s.msgs]
 
     # -- normal case --------------------------------------------------------------
     @action(i="primaries", d="REQUESTS", by="i")

@@ -50,6 +50,7 @@ from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import raft_symmetry
+from consensuslab.protocols.raft_explain import Explaining
 from consensuslab.protocols.raft_log import (
     PARTICIPANTS,
     AppendEntriesRequest,
@@ -85,7 +86,7 @@ TINY = {"servers": 3, "max_term": 2, "max_log": 1, "max_messages": 1}
 FIG8 = {"servers": 3, "max_term": 5, "max_log": 1, "max_messages": 1, "drop": False, "candidates": 2}
 
 
-class Raft(Receiving, Spec):
+class Raft(Receiving, Explaining, Spec):
     name = "raft"
     summary = "Raft leader election and log replication, Ongaro's raft.tla (message bag, restarts)"
     params = {
