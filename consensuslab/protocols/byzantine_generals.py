@@ -68,12 +68,29 @@ class GeneralsBase(Spec):
         self.lieutenants = tuple(range(1, self.n))
         self.placements = tuple(traitor_placements(self.n, min(self.traitors, self.n), self.order))
 
+    #: how a lieutenant decides, for explanations
+    rule = "the majority of what it heard; no majority means retreat"
+
     def loyal_lieutenants(self, s):
         return [i for i in self.lieutenants if i not in s.traitors]
 
     def done(self, s):
         """Every loyal lieutenant has decided: the algorithm is over."""
         return s.decision != ()
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Who is a traitor, what each loyal lieutenant heard, and what it decided."""
+        s = trace.states[-1]
+        label = self.participants.label
+        name = lambda g: label(self, g)  # noqa: E731
+        lines = []
+        if 0 not in s.traitors:
+            lines.append(f"the commander is loyal and ordered {s.order}")
+        for x in self.loyal_lieutenants(s):
+            heard = "; ".join(self.heard(s, x)) or "nothing"
+            decided = f", and decided {s.decision[x]} ({self.rule})" if s.decision else ""
+            lines.append(f"{name(x)} heard: {heard}{decided}")
+        return lines
 
     @always
     def IC1(self, s):
@@ -144,6 +161,11 @@ class OralMessages(GeneralsBase):
     def init(self):
         for traitors, order in self.placements:
             yield OMState(traitors, order, 0, (UNSENT,) * len(self.pos), ())
+
+    def heard(self, s, x) -> list[str]:
+        """What x received, in the paper's ``v:0:j1..jk`` notation (from jk, relaying j(k-1) ... the commander)."""
+        return [":".join([s.vals[k], *map(str, path[:-1])]) for path, k in self.pos.items()
+                if path[-1] == x and s.vals[k] not in (UNSENT, PENDING)]
 
     def sent(self, s) -> list:
         """(path, value) for every message sent so far (a traitor's, once its value is chosen)."""

@@ -129,6 +129,12 @@ class SignedMessages(GeneralsBase):
         """A traitor commander can make a loyal lieutenant hold both signed orders."""
         return any(len(s.V[i]) == 2 for i in self.loyal_lieutenants(s))
 
+    rule = "choice(V): the single order it holds, else retreat"
+
+    def heard(self, s, x) -> list[str]:
+        """The orders x holds (V_x): a signed chain cannot be forged, only withheld or duplicated."""
+        return [f"V = {{{', '.join(sorted(s.V[x]))}}}"]
+
     @action
     def Decide(self, s):
         """After round m+1, each loyal lieutenant obeys choice(V_i)."""

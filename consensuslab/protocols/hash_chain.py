@@ -150,6 +150,34 @@ class HashChain(Spec):
         """A node can verify the whole chain."""
         return any(len(v) == self.blocks for v in s.verified)
 
+    def explain(self, trace, violation=None) -> list[str]:
+        """The rewritten block, and which nodes would notice it (every rendering shows these lines)."""
+        lines, last = [], trace.states[-1]
+        for k, (act, _) in enumerate(trace.steps, start=1):
+            if act.name == "Tamper":
+                node, index, v = act.args
+                old = trace.states[k - 1].copies[self.NODES.index(node)][index].payload
+                lines.append(f"step {k}: the adversary rewrote block {index} of {node}'s copy ({old} -> {v}) "
+                             f"and recomputed every hash stored after it in that copy")
+        for node, chain, done in zip(self.NODES, last.copies, last.verified):
+            if tuple(b.payload for b in chain[1:]) == last.ledger:
+                continue
+            if self.verifies(chain, last.head):
+                why = ("a block's hash covers only its payload and the nodes agree only on the newest hash"
+                       if not self.linked else "its recomputed hashes end in the agreed head")
+                lines.append(f"{node}'s rewritten copy still verifies against the agreed head "
+                             f"{last.head[:10]}...: {node} cannot notice ({why})")
+            else:
+                lines.append(f"{node}'s copy no longer verifies against the agreed head: {node} notices when it "
+                             f"verifies")
+            if done != last.ledger[:len(done)]:
+                lines.append(f"{node} has verified a forged chain: {', '.join(done)}")
+            others = [n for n, c in zip(self.NODES, last.copies) if tuple(b.payload for b in c[1:]) == last.ledger]
+            if others:
+                lines.append(f"only a comparison with another copy ({', '.join(others)} hold the appended blocks) "
+                             f"would show it")
+        return lines
+
     def diff_view(self, s):
         """What ``consensuslab diff`` compares: whether what nodes verified is genuine or forged."""
         return frozenset("genuine" if v == s.ledger[:len(v)] else "forged" for v in s.verified if v)

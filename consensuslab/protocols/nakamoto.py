@@ -172,6 +172,29 @@ class Nakamoto(Spec):
             block = hashcash.mine(NOWHERE, ADVERSARY, height, PAYLOAD["forged"], self.difficulty)
         return s._replace(released=s.private + (self._new(block),), blocks=s.blocks | {block})
 
+    def explain(self, trace, violation=None) -> list[str]:
+        """The forks, and the block a switch of chains reverted (every rendering shows these lines)."""
+        def block(d) -> str:
+            b = self.headers[d]
+            return f"{d.hex()[:12]} (height {b.height}, {b.miner}, {b.payload})"
+
+        lines, states = [], trace.states
+        for k, (act, after) in enumerate(trace.steps, start=1):
+            for m, old, new in zip(self.MINERS, states[k - 1].chains, after.chains):
+                common = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+                if common < len(old):
+                    lines.append(f"step {k}: {m} switched to a longer chain from {act.args[-1]} "
+                                 f"({len(old)} -> {len(new)} blocks); reverted: "
+                                 + ", ".join(block(d) for d in old[common:]))
+        last = states[-1]
+        for (a, ca), (b, cb) in zip(zip(self.MINERS, last.chains), list(zip(self.MINERS, last.chains))[1:]):
+            fork = next((i for i, (x, y) in enumerate(zip(ca, cb)) if x != y), None)
+            if fork is not None:
+                lines.append(f"fork at height {fork + 1}: {a} holds {block(ca[fork])}, {b} holds {block(cb[fork])}")
+        if last.private and last.released != last.private:
+            lines.append(f"the adversary still keeps {len(last.private) - len(last.released)} block(s) private")
+        return lines
+
     def done(self, s):
         """The block budget is spent (every honest node has caught up, or never will)."""
         return len(s.blocks) >= self.max_blocks

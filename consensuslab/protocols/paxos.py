@@ -240,6 +240,30 @@ class Paxos(Spec):
                    and all(self._did_not_vote_at(votes, a, d) for d in range(c + 1, b) for a in Q)
                    for c in range(-1, b))
 
+    def explain(self, trace, violation=None) -> list[str]:
+        """Which value each ballot chose and from which quorum, and why a later ballot did not see it."""
+        s, lines = trace.states[-1], []
+        votes, chosen = self.votes(s), []
+        for b in self.Ballot:
+            for v in self.Value:
+                for Q in self.Quorum:
+                    if all((b, v) in votes[a] for a in Q):
+                        chosen.append((b, v, Q))
+                        lines.append(f"{v} chosen in ballot {b} by {{{', '.join(sorted(Q))}}} (quorum size {self.q})")
+                        break
+        for b, v, _ in chosen:
+            reports = sorted((m.acc, m.mbal, m.mval) for m in s.msgs if type(m) is Msg1b and m.bal == b)
+            said = "; ".join(f"{a} voted {mv} in ballot {mb}" if mb >= 0 else f"{a} had not voted"
+                             for a, mb, mv in reports) or "none"
+            lines.append(f"{self.Leader[b]} proposed {v} in ballot {b} on 1b messages: {said}")
+            earlier = [(b2, v2, Q2) for b2, v2, Q2 in chosen if b2 < b and v2 != v]
+            for b2, v2, Q2 in earlier:
+                missed = sorted(Q2 - {a for a, _, _ in reports})
+                lines.append(f"ballot {b}'s 1b quorum did not include {', '.join(missed)} of the quorum that chose "
+                             f"{v2} in ballot {b2}" if missed else
+                             f"ballot {b}'s 1b quorum included {v2}'s voters, yet {v} was proposed")
+        return lines
+
     # -- properties -------------------------------------------------------------
     @always
     def TypeOK(self, s):

@@ -82,6 +82,7 @@ class SmrClocks(SmrSpec):
         self.replicas = self.procs
         self.retries = 0
         super().setup()
+        self.C = tuple(f"p{i + 1}" for i in range(self.clients))  # each process is its own client
 
     def init(self):
         n = self.procs

@@ -192,6 +192,30 @@ class SmrSpec(Spec):
         store, _, _ = execute(self.script, tuple(e[1] for e in applied), self.dedup)
         return dict(store).get(self.script[c][rid][1])
 
+    # -- explanation ------------------------------------------------------------------------
+    def explain(self, trace, violation=None) -> list[str]:
+        """What each replica applied and what the clients saw, in the store's terms."""
+        s, name = trace.states[-1], self.participants.label
+        lines = [f"{name(self, i)} applied: {', '.join(self.command(e[1]) for e in log) or 'nothing'}"
+                 for i, log in enumerate(self.applied_logs(s))]
+        seen = "; ".join(f"{self.C[c]} {kind} {f} {key}" + (f" -> {value}" if f == "read" and kind == "ok" else
+                                                             "" if f == "read" else f" {value}")
+                         for c, kind, f, key, value in s.hist)
+        lines.append(f"the clients saw: {seen or 'nothing'}")
+        if not history_linearizable(s.hist):
+            lines.append("no order of these operations, each taking effect between its invocation and its answer, "
+                         "gives every answer they saw: the history is not linearizable")
+        return lines
+
+    def command(self, cmd) -> str:
+        """A log entry's command: ``write x=1 (c1 #0)``, or a no-op."""
+        if cmd is None:
+            return "no-op"
+        c, rid = cmd
+        f, key, value = self.script[c][rid]
+        arg = f" {key}" if f == "read" else f" {key}={value}" if f == "write" else f" {key}: {value[0]}->{value[1]}"
+        return f"{f}{arg} ({self.C[c]} #{rid})"
+
     # -- properties -------------------------------------------------------------------------
     @always
     def applied_prefix_agreement(self, s):

@@ -51,6 +51,9 @@ class TPState(NamedTuple):
 
 
 RM_STATES = frozenset({"working", "prepared", "committed", "aborted"})
+#: why an RM reached its decision, by the action that took it there
+DECIDED = {"RMChooseToAbort": "aborted on its own (an RM may abort until it prepares)",
+           "RMRcvAbortMsg": "aborted on the TM's Abort", "RMRcvCommitMsg": "committed on the TM's Commit"}
 TM_STATES = frozenset({"init", "committed", "aborted"})
 
 
@@ -165,6 +168,22 @@ class TwoPhase(Spec):
     def some_commit(self, s):
         """A transaction can commit (the model is not vacuous)."""
         return "committed" in s.rmState
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Who decided what and why, in two-phase commit's terms (every rendering shows these lines)."""
+        lines = []
+        for k, (act, _) in enumerate(trace.steps, start=1):
+            before = trace.states[k - 1]
+            if act.name == "TMCommit":
+                heard = ", ".join(r for r in self.RM if r in before.tmPrepared)
+                missing = [r for r in self.RM if r not in before.tmPrepared]
+                lines.append(f"step {k}: the TM decided commit having Prepared from {heard}"
+                             + (f", not from {', '.join(missing)}" if missing else " (every RM)"))
+            elif act.name == "TMAbort":
+                lines.append(f"step {k}: the TM decided abort")
+            elif act.name in DECIDED:
+                lines.append(f"step {k}: {act.args[0]} {DECIDED[act.name]}")
+        return lines
 
     def diff_view(self, s):
         """What ``consensuslab diff`` compares: the set of decisions the RMs have reached."""
