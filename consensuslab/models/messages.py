@@ -161,7 +161,10 @@ class Wiring:
     def in_flight(self, state) -> Counter:
         """(channel, message) -> copies in ``state``, over every channel."""
         out: Counter = Counter()
-        encoded = self.model.encode_state(state) if any(isinstance(c.variable, str) for c in self.channels) else {}
+        encoded = self.model.encode_state(state) if not self.declared or any(
+            isinstance(c.variable, str) for c in self.channels) else {}
+        if not self.declared:
+            self._infer_channels(encoded)
         for ch in self.channels:
             value = ch.variable(self.spec, state) if callable(ch.variable) else encoded.get(ch.variable)
             for m, k in ch.contents(value).items():
@@ -195,8 +198,22 @@ class Wiring:
 
     # -- inference for specs that declare nothing ------------------------------------------
     def _infer(self, encoded: dict) -> None:
+        self._infer_channels(encoded)
+        attributes = {k: v for klass in reversed(type(self.spec).__mro__) for k, v in vars(klass).items()}
+        attributes.update(vars(self.spec))
+        groups = [v for k, v in sorted(attributes.items()) if k[:1].isupper() and isinstance(v, tuple)
+                  and v and all(isinstance(x, str) for x in v)]
         for name, value in encoded.items():
-            if isinstance(value, frozenset) and value:
+            if type(value) is tuple and value:
+                fits = [g for g in groups if len(g) == len(value)]
+                if len(fits) == 1:
+                    self.indexed[name] = fits[0]
+
+    def _infer_channels(self, encoded: dict) -> None:
+        """Channels from the first state in which a set holds messages."""
+        known = {c.variable for c in self.channels}
+        for name, value in encoded.items():
+            if name not in known and isinstance(value, frozenset) and value:
                 sample = next(iter(value))
                 counted = (type(sample) is tuple and len(sample) == 2 and isinstance(sample[1], int)
                            and attrs.has(type(sample[0])))
@@ -206,13 +223,6 @@ class Wiring:
                     src = next((f for f in SENDER_FIELDS if f in names), None)
                     dst = next((f for f in RECEIVER_FIELDS if f in names), None)
                     self.channels.append(Channel(name, src, dst, counted=counted))
-        groups = [v for k, v in sorted(vars(self.spec).items()) if k[:1].isupper() and isinstance(v, tuple)
-                  and v and all(isinstance(x, str) for x in v)]
-        for name, value in encoded.items():
-            if type(value) is tuple and value:
-                fits = [g for g in groups if len(g) == len(value)]
-                if len(fits) == 1:
-                    self.indexed[name] = fits[0]
 
 
 def wiring_of(model, sample_state=None) -> Wiring | None:

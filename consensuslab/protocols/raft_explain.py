@@ -32,6 +32,8 @@ class Explaining:
                 f"term {t} {' and '.join(f'{s} (step {k})' for s, k in who)}" for t, who in sorted(leaders.items())))
             lines.extend(f"two leaders in term {t}: {', '.join(s for s, _ in who)}"
                          for t, who in sorted(leaders.items()) if len({s for s, _ in who}) > 1)
+        else:
+            lines.append(self._no_leader(trace))
         commits = self._commits(trace)
         for k, server, role, index, term, value, when, holders in commits:
             how = (f"as leader of term {when}, counting replicas on {', '.join(holders)}" if role == LEADER
@@ -45,6 +47,14 @@ class Explaining:
                          "(section 5.4.2, Figure 8); counting replicas of an old entry lets a later leader "
                          "that lacks it overwrite it")
         return lines
+
+    def _no_leader(self, trace) -> str:
+        """Why no election finished: the candidacies, and the votes the network lost."""
+        runs = [f"{a.args[0]} (step {k})" for k, (a, _) in enumerate(trace.steps, start=1) if a.name == "Timeout"]
+        lost = sum(1 for a in trace.actions if a.name == "DropMessage")
+        return (f"no server became leader: candidacies {', '.join(runs) or 'none'} never gathered {self.q} votes"
+                + (f"; the network dropped {lost} message(s)" if lost else "")
+                + (f"; the steps from {trace.loop + 1} on repeat for ever" if trace.loop is not None else ""))
 
     def _commits(self, trace) -> list[tuple]:
         """(step, server, its role, index, term, value, its term then, servers holding the entry) per commit."""

@@ -228,7 +228,6 @@ class _SpecReading:
 
 def _spec_story(model, trace, names: Names) -> Story:
     rd = _SpecReading(model, names)
-    skip = names.channel_variables()
     flight = rd.wiring.in_flight(trace.initial)
     for key in sorted(flight, key=lambda km: canon(km[1])):
         rd.send(None, key, 0, None)
@@ -245,7 +244,7 @@ def _spec_story(model, trace, names: Names) -> Story:
             node = got[0] if len(got) == 1 else None
         actor = rd.lane(node)
         ev = Event(k, "step" if actor else "global", actor, str(act), short_action(act),
-                   effects(model, names, before, state, skip), fault=fault,
+                   effects(model, names, before, state, names.channel_variables()), fault=fault,
                    byzantine=fault and bool(_BYZANTINE.search(act.name)))
         if fault and args and actor is None:
             _network_fault(rd, ev, act, args)
