@@ -48,9 +48,9 @@ class Layout:
         return self.tops[k] + self.heights[k] / 2
 
 
-def lane_width(lanes: int) -> int:
-    """Lanes share about 1,150 px (every lane of six fits a 1,280 px window), 150 to 400 px each."""
-    return max(150, min(400, 1150 // max(lanes, 1)))
+def lane_width(lanes: int, room: int = 1150) -> int:
+    """Lanes share ``room`` px (by default every lane of six fits a 1,280 px window), 150 to 400 px each."""
+    return max(150, min(400, room // max(lanes, 1)))
 
 
 def box_lines(e, chars: int) -> list[str]:
@@ -61,8 +61,8 @@ def box_lines(e, chars: int) -> list[str]:
     return lines
 
 
-def layout(st: Story, steps: int) -> Layout:
-    lane_w = lane_width(len(st.lanes))
+def layout(st: Story, steps: int, room: int = 1150) -> Layout:
+    lane_w = lane_width(len(st.lanes), room)
     xs = {lane: LEFT + lane_w * i + lane_w // 2 for i, lane in enumerate(st.lanes)}
     width = max(LEFT + lane_w * len(st.lanes) + 12, 520)
     box = int(lane_w * 0.62)  # the rest of the lane is room for the arrows' labels
@@ -103,9 +103,11 @@ def lanes_strip(st: Story, lay: Layout) -> str:
     return "\n".join(out)
 
 
-def chart(st: Story, steps: int, failed: str | None, notes: list[str], *, strip: bool = True) -> str:
-    """The whole chart; ``strip`` False leaves the lane names out (the HTML page draws them apart)."""
-    lay = layout(st, steps)
+def chart(st: Story, steps: int, failed: str | None, notes: list[str], *, strip: bool = True,
+          room: int = 1150) -> str:
+    """The whole chart; ``strip`` False leaves the lane names out (the HTML page draws them apart);
+    ``room`` is the width the lanes share."""
+    lay = layout(st, steps, room)
     note_h = 18 * (len(notes) + 1) + 14 if (failed or notes) else 0
     height = lay.bottom + note_h + 8
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="msc" width="{lay.width}" height="{height}" '
@@ -117,8 +119,10 @@ def chart(st: Story, steps: int, failed: str | None, notes: list[str], *, strip:
     for x in lay.xs.values():
         out.append(f'<line x1="{x}" y1="{HEAD}" x2="{x}" y2="{lay.bottom}" stroke="#aaa" stroke-dasharray="3,3"/>')
     groups: dict[int, list] = {k: [] for k in range(0, steps + 1)}
+    fanned: dict[tuple, int] = {}  # arrows leaving one box: their labels are stacked, not piled up
     for a in st.arrows:
-        groups.setdefault(a.received if a.received is not None else a.at, []).append(_arrow(a, lay))
+        slot = fanned[(a.src, a.sent)] = fanned.get((a.src, a.sent), -1) + 1
+        groups.setdefault(a.received if a.received is not None else a.at, []).append(_arrow(a, lay, slot))
     for e in st.events:
         k = e.step
         body = [f'<g class="step" data-step="{k}"><title>{k}. {escape(e.text)}</title>',
@@ -168,7 +172,7 @@ def _event(e, lay: Layout) -> str:
             + _tspans(lines, x, y + PAD + 10, "fault" if e.fault else "lbl"))
 
 
-def _arrow(a, lay: Layout) -> str:
+def _arrow(a, lay: Layout, slot: int = 0) -> str:
     if a.src not in lay.xs or a.dst not in lay.xs:
         return ""
     x0, x1 = lay.xs[a.src], lay.xs[a.dst]
@@ -188,7 +192,7 @@ def _arrow(a, lay: Layout) -> str:
                 + _tspans(label, mx, my - 4 - LINE * (len(label) - 1), "fault"))
     gap = min(abs(x1 - x0), lay.gap)  # the label sits in the first clear stretch after the sender's box
     lx = x0 + side * gap / 2
-    ly = y0 + (y1 - y0) * (gap / 2) / max(abs(x1 - x0), 1) - 4 - LINE * (len(label) - 1)
+    ly = y0 + (y1 - y0) * (gap / 2) / max(abs(x1 - x0), 1) - 4 - LINE * (len(label) - 1) + 11 * slot
     return (f'<line class="msg" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" stroke-width="1.5" '
             f'marker-end="url(#arr)"{dash}/>' + _tspans(label, lx, ly, "arrowlbl"))
 

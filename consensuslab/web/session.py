@@ -22,7 +22,9 @@ from consensuslab.traces.result import Trace, Violation
 class Exploration:
     """The path walked so far, a redo list, stable action numbers, and optionally a trace to follow."""
 
-    def __init__(self, model, trace: Trace | None = None, seed: int = 0):
+    def __init__(self, model, trace: Trace | None = None, seed: int = 0, numbers: dict | None = None,
+                 cache: dict | None = None):
+        """``numbers`` and ``cache`` (successors per state) may be shared by walks of one server."""
         self.model = model
         self.trace = trace
         self.inits = model.initial_states()
@@ -30,9 +32,9 @@ class Exploration:
             raise UsageError(f"{model.protocol} has no initial state")
         self.path: list[tuple[Any, Any]] = []  # (action or None for the initial state, state)
         self.redo: list[tuple[Any, Any]] = []
-        self.numbers: dict[Any, int] = {}
+        self.numbers: dict[Any, int] = {} if numbers is None else numbers
         self.rng = random.Random(seed)
-        self._succ: dict[Any, list] = {}
+        self._succ: dict[Any, list] = {} if cache is None else cache
         if trace is not None:
             self.path = [(None, trace.initial)]
         elif len(self.inits) == 1:
