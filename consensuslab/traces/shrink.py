@@ -202,8 +202,10 @@ def delete_runs(run: Replayer, actions: list) -> list:
     return actions
 
 
-def shrink(model, trace: Trace, violation: Violation, search_budget: int = SEARCH_BUDGET) -> Shrunk:
-    """The fewest faults, then the fewest steps, of the same violation (see the module)."""
+def shrink(model, trace: Trace, violation: Violation, search_budget: int | None = None) -> Shrunk:
+    """The fewest faults, then the fewest steps, of the same violation (see the module);
+    ``search_budget`` None means ``SEARCH_BUDGET``."""
+    search_budget = SEARCH_BUDGET if search_budget is None else search_budget
     if violation.kind == "liveness":
         raise ReplayError("liveness counterexamples (lassos) are not minimised")
     run = Replayer(model, violation, trace.initial)

@@ -111,6 +111,10 @@ def create_app(model, trace=None, seed: int = 0):
         title = f"{model.protocol} explorer"
         return Response(PAGE.replace("{{title}}", title), mimetype="text/html")
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(status=204)
+
     @app.get("/api/view")
     def view():
         room = request.args.get("w", "1150")
