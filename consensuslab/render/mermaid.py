@@ -30,7 +30,7 @@ def _id(lane: str) -> str:
     return "L_" + re.sub(r"\W", "_", lane)
 
 
-def _text(s: str) -> str:
+def mermaid_text(s: str) -> str:
     """Mermaid text: statement separators and angle brackets as entity codes, no newlines."""
     return "".join(_ENTITIES.get(c, c) for c in s)
 
@@ -42,14 +42,14 @@ def render_mermaid(model, trace, violation=None) -> str:
     out = ["sequenceDiagram"]
     for lane in lanes:
         tag = " (Byzantine)" if lane in st.byzantine else ""
-        out.append(f"    participant {_id(lane)} as {_text(lane + tag)}")
+        out.append(f"    participant {_id(lane)} as {mermaid_text(lane + tag)}")
     first, last = _id(lanes[0]), _id(lanes[-1])
     span = first if first == last else f"{first},{last}"
     by_step: dict[int, list] = {}
     for a in st.arrows:
         by_step.setdefault(a.at, []).append(a)
     for a in by_step.get(0, ()):
-        out.append(f"    {_id(a.src)}{_ARROW[a.kind]}{_id(a.dst)}: 0. {_text(a.label)} (in flight at the start)")
+        out.append(f"    {_id(a.src)}{_ARROW[a.kind]}{_id(a.dst)}: 0. {mermaid_text(a.label)} (in flight at the start)")
     for e in st.events:
         n = e.step
         arrows = by_step.get(n, [])
@@ -61,14 +61,15 @@ def render_mermaid(model, trace, violation=None) -> str:
             body = [f"{n}. {mark}{e.title}"]
             body += [f"from {r.src}, sent at step {r.sent}" for r in e.receives if e.kind == "step" and not r.again]
             body += e.effects
-            out.append(f"    Note over {where}: " + "<br/>".join(_text(x) for x in body))
+            out.append(f"    Note over {where}: " + "<br/>".join(mermaid_text(x) for x in body))
         for a in arrows:
-            out.append(f"    {_id(a.src)}{_ARROW[a.kind]}{_id(a.dst)}: {n}. {_WORD.get(a.kind, '')}{_text(a.label)}")
+            text = mermaid_text(_WORD.get(a.kind, "") + a.label)
+            out.append(f"    {_id(a.src)}{_ARROW[a.kind]}{_id(a.dst)}: {n}. {text}")
     if trace.loop is not None:
         out.append(f"    Note over {span}: the behaviour loops back to the state after step {trace.loop}")
     if violation is not None:
-        out.append(f"    Note over {span}: VIOLATED {_text(verdict(violation))}")
+        out.append(f"    Note over {span}: VIOLATED {mermaid_text(verdict(violation))}")
     notes = explain(model, trace, violation, names)
     if notes:
-        out.append(f"    Note over {span}: " + "<br/>".join(_text(x) for x in notes))
+        out.append(f"    Note over {span}: " + "<br/>".join(mermaid_text(x) for x in notes))
     return "\n".join(out) + "\n"

@@ -100,9 +100,12 @@ def build(model, trace, names: Names | None = None) -> Story:
     return _actor_story(model, trace, names) if is_actor(model) else _spec_story(model, trace, names)
 
 
-def effects(model, names: Names, before, after, skip: frozenset) -> list[str]:
-    """The step's changes as lines, leaving out the variables its arrows already show."""
-    return [c.text() for c in state_diff(model, before, after, names)
+def effects(model, names: Names, before, after, skip: frozenset, own: str | None = None) -> list[str]:
+    """The step's changes as lines, leaving out the variables its arrows already show; an actor
+    node's own fields lose their ``nodes.<node>.`` prefix (the lane says whose they are)."""
+    mine = f"nodes.{own}." if own else None
+    return [c.text()[len(mine):] if mine and c.text().startswith(mine) else c.text()
+            for c in state_diff(model, before, after, names)
             if re.split(r"[.\[]", c.path, maxsplit=1)[0] not in skip]
 
 
@@ -129,7 +132,7 @@ def _actor_story(model, trace, names: Names) -> Story:
     for k, (act, after) in enumerate(trace.steps, start=1):
         new = _flight(model, after) - _flight(model, before)
         ev = Event(k, act.kind, act.node, describe_action(act), _actor_title(act),
-                   effects(model, names, before, after, frozenset({"network"})), fault=model.is_fault(act))
+                   effects(model, names, before, after, frozenset({"network"}), act.node), fault=model.is_fault(act))
         if act.kind in ("deliver", "drop", "duplicate"):
             src, msg = act.args[0], act.args[1]
             at = sent.get((src, act.node, msg))

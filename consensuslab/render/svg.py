@@ -25,7 +25,7 @@ from consensuslab.render.naming import Names
 from consensuslab.render.story import Story, build
 from consensuslab.render.text import verdict
 
-LEFT, HEAD, LINE, PAD, CHAR = 40, 44, 13, 6, 6.3
+LEFT, HEAD, LINE, PAD, CHAR = 40, 44, 13, 6, 6.0
 RED, BLUE, GREY = "#c0392b", "#1f5fa8", "#555"
 STYLE = ('<style>.step.sel rect.band{fill:#ffd84d;fill-opacity:0.35}.lbl{fill:#222}.fault{fill:' + RED + '}'
          '.arrowlbl{fill:#1f3f6a;font-size:10px;paint-order:stroke;stroke:white;stroke-width:3px;'
@@ -65,7 +65,7 @@ def layout(st: Story, steps: int, room: int = 1150) -> Layout:
     lane_w = lane_width(len(st.lanes), room)
     xs = {lane: LEFT + lane_w * i + lane_w // 2 for i, lane in enumerate(st.lanes)}
     width = max(LEFT + lane_w * len(st.lanes) + 12, 520)
-    box = int(lane_w * 0.62)  # the rest of the lane is room for the arrows' labels
+    box = int(lane_w * 0.66)  # the rest of the lane is room for the arrows' labels
     tops, heights, y = [HEAD], [18], HEAD + 18
     by_step = {e.step: e for e in st.events}
     for k in range(1, steps + 1):
@@ -126,7 +126,8 @@ def chart(st: Story, steps: int, failed: str | None, notes: list[str], *, strip:
     for e in st.events:
         k = e.step
         body = [f'<g class="step" data-step="{k}"><title>{k}. {escape(e.text)}</title>',
-                f'<rect class="band" x="0" y="{lay.tops[k]}" width="{lay.width}" height="{lay.heights[k]}" fill="none"/>',
+                f'<rect class="band" x="0" y="{lay.tops[k]}" width="{lay.width}" height="{lay.heights[k]}" '
+                f'fill="none"/>',
                 f'<text x="6" y="{lay.tops[k] + 16}" fill="{GREY}">{k}</text>']
         body += groups.pop(k, [])
         body.append(_event(e, lay))
@@ -163,7 +164,8 @@ def _event(e, lay: Layout) -> str:
                 + _tspans(lines, LEFT + 6, top + PAD + 14, "fault" if e.fault else "lbl", "start"))
     x = lay.xs[e.lane]
     if e.kind == "crash":
-        return _cross(x, top + h / 2, 9, 3) + f'<text x="{x + 12}" y="{top + h / 2 + 4}" class="fault">{k}. crash</text>'
+        return (_cross(x, top + h / 2, 9, 3)
+                + f'<text x="{x + 12}" y="{top + h / 2 + 4}" class="fault">{k}. crash</text>')
     lines = box_lines(e, int((lay.box - 8) / CHAR))
     bh = len(lines) * LINE + 2 * PAD
     y = top + (h - bh) / 2

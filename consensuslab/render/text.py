@@ -52,7 +52,8 @@ def who(ev, receives: bool = True) -> str | None:
     mine = "" if ev.lane else "{} "  # a global step says whose each message is
     for r in ev.receives if receives else ():
         when = f"sent at step {r.sent}" if r.sent else "in flight from the start"
-        parts.append(mine.format(r.dst) + f"{'handles again' if r.again else 'receives'} {r.label} from {r.src} ({when})")
+        verb = "handles again" if r.again else "receives"
+        parts.append(mine.format(r.dst) + f"{verb} {r.label} from {r.src} ({when})")
     to: dict[tuple, list] = {}
     for s in ev.sends:
         to.setdefault((s.src, s.label), []).extend([s.dst] if s.dst else [])

@@ -19,7 +19,7 @@ import pytest
 from consensuslab.commands.replay import replay_file
 from consensuslab.protocols import available
 from consensuslab.render import render
-from consensuslab.render.mermaid import _text as mermaid_text
+from consensuslab.render.mermaid import mermaid_text
 
 from paths import ROOT, TRACES
 

@@ -9,9 +9,7 @@ from consensuslab.protocols import configure
 
 from paths import TRACES
 
-flask = pytest.importorskip("flask", reason="the test extra installs Flask")
-
-from consensuslab.web.app import create_app, link  # noqa: E402
+from consensuslab.web.app import create_app, link
 
 NO_WAIT = ["RMChooseToAbort(r1)", "RMPrepare(r2)", "TMRcvPrepared(r2)", "TMCommit", "RMRcvCommitMsg(r2)"]
 
