@@ -28,8 +28,9 @@ NO_WAIT = ["RMChooseToAbort(r1)", "RMPrepare(r2)", "TMRcvPrepared(r2)", "TMCommi
 
 def static_page(browser, folder: Path) -> None:
     page_file = folder / "figure8.html"
-    subprocess.run([sys.executable, "-m", "consensuslab", "trace", "show", str(ROOT / "tests/traces/raft-figure8.itf.json"),
-                    "--format", "html", "-o", str(page_file)], check=True, cwd=ROOT)
+    trace = ROOT / "tests" / "traces" / "raft-figure8.itf.json"
+    subprocess.run([sys.executable, "-m", "consensuslab", "trace", "show", str(trace), "--format", "html",
+                    "-o", str(page_file)], check=True, cwd=ROOT)
     for width in WIDTHS:
         page = browser.new_page(viewport={"width": width, "height": 1000})
         page.goto(f"file://{page_file}#step=44")

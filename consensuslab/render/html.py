@@ -17,7 +17,7 @@ from consensuslab.render.changes import changed_paths, state_diff, state_tree
 from consensuslab.render.explain import explain
 from consensuslab.render.naming import Names
 from consensuslab.render.story import build, is_actor
-from consensuslab.render.svg import chart, layout, lanes_strip
+from consensuslab.render.svg import chart, lanes_strip, layout
 from consensuslab.render.text import verdict, who
 
 

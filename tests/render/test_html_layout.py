@@ -62,9 +62,9 @@ def test_every_lane_of_six_is_visible_and_the_chart_is_full_width(browser, tmp_p
         assert [x[0] for x in lanes] == ["TM", "r1", "r2", "r3", "r4", "r5"]
         left, top, right, bottom = box(page, "#chart")
         assert right - left >= 0.95 * (width - 40)  # the chart, not a pane beside it, takes the width
-        for name, l, r, t in lanes:
-            assert left <= l and r <= right and r <= width, (name, l, r, width)
-            assert top <= t < bottom
+        for name, lane_left, lane_right, lane_top in lanes:
+            assert left <= lane_left and lane_right <= right and lane_right <= width, (name, lane_left, width)
+            assert top <= lane_top < bottom
         state = box(page, "#below")
         assert state[1] >= bottom  # the state is below the chart
         assert page.eval_on_selector("#below", "e => e.tagName") == "DETAILS"

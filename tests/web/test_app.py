@@ -24,7 +24,8 @@ def test_a_path_in_the_address_is_rebuilt_with_actions_properties_and_chart(clie
     assert got["step"] == 4 and [p["action"] for p in got["path"]] == ["initial state"] + NO_WAIT[:4]
     assert [a["label"] for a in got["actions"]] == ["RMRcvCommitMsg(r1)", "RMRcvCommitMsg(r2)"]
     assert got["actions"][1]["link"] == link(0, NO_WAIT)
-    assert got["changes"] == ["tmState: init -> committed", "msgs: +Commit()"] and got["who"] == "TM: sends Commit to r1, r2"
+    assert got["changes"] == ["tmState: init -> committed", "msgs: +Commit()"]
+    assert got["who"] == "TM: sends Commit to r1, r2"
     assert got["violation"] is None and 'data-step="4"' in got["chart"] and "L_" not in got["chart"]
     last = client.get("/api/view" + got["actions"][1]["link"]).get_json()
     assert last["violation"]["property"] == "TCConsistent"
