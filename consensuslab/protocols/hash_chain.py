@@ -35,6 +35,7 @@ def sha256(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+@record
 class Block(NamedTuple):
     payload: str
     prev: str  # the predecessor's hash ("" in the unlinked variant)
@@ -104,7 +105,7 @@ class HashChain(Spec):
                            for c in s.copies)
             return s._replace(ledger=s.ledger + (v,), head=block.hash, copies=copies)
 
-    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED")
+    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED", fault=True)
     def Tamper(self, s, node, index, v):
         """Rewrite block ``index`` of one node's copy and recompute every hash after it."""
         i = self.NODES.index(node)

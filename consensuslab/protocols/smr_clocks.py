@@ -59,6 +59,8 @@ class SmrClocks(SmrSpec):
     replica_field = "procs"
     disabled_properties = ("retry_applied_once",)  # no retries: every request is sent once
     fairness = (Fair("step", "Request"), Fair("step", "Receive"))
+    #: unlike the other SMR specs, a run that stops is a deadlock (``done`` says when it is finished)
+    check_deadlock = True
     scenarios = (
         Scenario("default", "2 processes, each a client with 2 requests; nobody fails",
                  {"procs": 2, "ops": 2}, states=5279, properties=WITH_LIVENESS),
@@ -135,7 +137,7 @@ class SmrClocks(SmrSpec):
             chans = self._send(chans, i, (("ack", clock, -1),), [k for k in self.N if k != i])
         return self._execute(s._replace(chans=chans), i, p)
 
-    @action(i="N")
+    @action(i="N", fault=True)
     def Crash(self, s, i):
         if i in s.down or len(s.down) >= self.crashes:
             return None

@@ -41,6 +41,7 @@ class Explored:
         self.classifier = Classifier(model)
         self.graph = Graph()
         self.graph.strong = self.classifier.strong  # shared: grows as classes are interned
+        self.graph.members = self.classifier.members  # shared: grows as labels are interned
         self.index: dict = {}  # state -> its number: the states themselves, as the safety search keeps them
         self.parents = array("i")
         self.depth = array("i")
@@ -279,14 +280,12 @@ def confirm_lasso(model, trace: Trace, name: str) -> None:
     classifier = Classifier(model)
     common, anywhere, taken = None, set(), set()
     for i in range(loop, last + 1):
-        enabled = {c for c in classifier.classes(states[i], [a for a, _ in model.successors(states[i])]) if c >= 0}
+        enabled = classifier.owed(states[i], [a for a, _ in model.successors(states[i])])
         weak = {c for c in enabled if not classifier.strong[c]}
         common = weak if common is None else common & weak
         anywhere |= enabled - weak
         if i < last:
-            c = classifier.classify(states[i], trace.steps[i][0])
-            if c >= 0:
-                taken.add(c)
+            taken |= classifier.owed(states[i], [trace.steps[i][0]])
     missing = sorted((common | anywhere) - taken)
     if missing:
         what = "stops" if loop == last else "cycles"
