@@ -90,6 +90,7 @@ class Abort:
     pass
 
 
+@record
 class AccState(NamedTuple):
     mbal: int
     bal: int

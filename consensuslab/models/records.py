@@ -97,7 +97,7 @@ def _is_namedtuple(cls) -> bool:
     return isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
-def untyped_value(value: Any, depth: int = 4) -> type | None:
+def untyped_value(value: Any, depth: int = 6) -> type | None:
     """A NamedTuple class found inside ``value`` that compares by value only (not declared), or None.
 
     Looks into tuples, frozensets and declared records, ``depth`` levels down.

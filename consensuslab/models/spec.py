@@ -38,8 +38,8 @@ from consensuslab.models.model import Model
 from consensuslab.models.spec_table import Declared, action_rows, declared_actions, unrolled_successors
 
 
-def action(fn: Callable | None = None, *, by: str | None = None, fault: bool = False,
-           unchanged: Iterable[str] = (), **domains):
+def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | Callable = False,
+           unchanged: Iterable[str] | None = None, **domains):
     """Mark a spec action; keyword arguments give each parameter's domain.
 
     A domain is an attribute name of the spec (``rm="RM"``), a literal
@@ -68,9 +68,11 @@ def action(fn: Callable | None = None, *, by: str | None = None, fault: bool = F
     i in self.byzantine``): only those steps are faults.
 
     ``unchanged`` lists the variables the action leaves alone, as TLA+'s
-    ``UNCHANGED <<x, y>>`` does; the lint checks every step it explores
-    against it (an error when one changes) and warns about a variable outside
-    it that no step of the action ever changed (an assignment forgotten).
+    ``UNCHANGED <<x, y>>`` does (``unchanged=()``: it assigns every
+    variable); the lint checks every step it explores against it (an error
+    when one changes) and warns about a variable outside it that no step of
+    the action ever changed (an assignment forgotten).  Without it, the lint
+    warns only about an action none of whose steps changes anything.
     """
     if isinstance(unchanged, str):
         unchanged = (unchanged,)
@@ -79,7 +81,7 @@ def action(fn: Callable | None = None, *, by: str | None = None, fault: bool = F
         f.__consensuslab_action__ = domains
         f.__consensuslab_by__ = by
         f.__consensuslab_fault__ = fault if callable(fault) else bool(fault)
-        f.__consensuslab_unchanged__ = tuple(unchanged)
+        f.__consensuslab_unchanged__ = None if unchanged is None else tuple(unchanged)
         return f
 
     return decorate(fn) if fn is not None else decorate

@@ -45,7 +45,8 @@ class Declared:
         self.fn = getattr(spec, name)
         self.by: str | None = getattr(member, "__consensuslab_by__", None)
         self.fault: bool | Callable = getattr(member, "__consensuslab_fault__", False)
-        self.unchanged: tuple[str, ...] = tuple(getattr(member, "__consensuslab_unchanged__", ()) or ())
+        #: the variables it declares unchanged (None: it does not say)
+        self.unchanged: tuple[str, ...] | None = getattr(member, "__consensuslab_unchanged__", None)
         self.branched = inspect.isgeneratorfunction(member)
         names = list(inspect.signature(member).parameters)
         if len(names) < 2:
