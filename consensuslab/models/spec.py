@@ -112,10 +112,8 @@ class Spec(Definition):
     final states instead, where only some are.
     """
 
-    #: states without successors are deadlocks (TLC's default); False: CHECK_DEADLOCK FALSE
-    check_deadlock: ClassVar[bool] = True
-    #: names of fault actions a custom model produces outside ``@action`` (use ``@action(fault=True)`` otherwise)
     fault_actions: ClassVar[Iterable[str]] = ()
+    """Names of fault actions a custom model produces outside ``@action`` (otherwise ``@action(fault=True)``)."""
 
     def init(self) -> Iterable:
         """The initial states (a generator or list)."""
