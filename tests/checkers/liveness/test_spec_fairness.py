@@ -109,3 +109,42 @@ def test_bad_fairness_declarations_are_one_line(fair, message):
     model.select_properties(["p2_done"])
     with pytest.raises(ModelError, match=message):
         check(model, progress=False)
+
+
+@record
+class Token(NamedTuple):
+    passed: bool
+
+
+class Stutters(Spec):
+    """PlusCal's ``node(self) == Idle \\/ Pass`` where Idle may leave the state as it is."""
+
+    name = "stutters"
+    fairness = (Fair("step", per="node"),)
+
+    def init(self):
+        yield Token(False)
+
+    @action(by="p")
+    def Idle(self, s):
+        return s  # active' = FALSE on an inactive node: a stuttering step
+
+    @action(by="p")
+    def Pass(self, s):
+        if not s.passed:
+            return s._replace(passed=True)
+
+    @eventually
+    def passes(self, s):
+        return s.passed
+
+
+def test_a_stuttering_step_does_not_fulfil_fairness():
+    """WF_vars(node(p)) needs an <<node(p)>>_vars step: idling in place for ever is not fair while Pass is enabled."""
+    model = Stutters().compile()
+    model.select_properties(["passes"])
+    assert check(model, progress=False).properties["passes"] == "holds"
+    unfair = Stutters().compile()
+    unfair.definition.fairness = ()
+    unfair.select_properties(["passes"])
+    assert check(unfair, progress=False).properties["passes"] == "violated"
