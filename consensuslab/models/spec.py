@@ -94,8 +94,8 @@ def constraint(fn: Callable) -> Callable:
     neither counted nor expanded, but its invariants are still evaluated (an
     initial state's too), and so are the transition properties of the step to
     it; a state whose only successors leave the constraint is not a deadlock.
-    Such a state is not reachable for ``sometimes`` witnesses.  Only the
-    interpreted search applies constraints.
+    Such a state is not reachable for ``sometimes`` witnesses.  Each action
+    keeps only the steps TLC keeps, so every engine applies it.
     """
     fn.__consensuslab_constraint__ = True
     return fn
@@ -141,15 +141,19 @@ class SpecModel(Model):
         if not decls:
             raise ModelError(f"{spec.name}: no actions declared (use @action)")
         self._decls: dict[str, Declared] = {d.name: d for d in decls}
-        self._table = action_rows(decls)
-        self._per_state = [d for d in decls if d.per_state]
-        raw = unrolled_successors(self._table, self._per_state)
         self._constraints = constraints_of(spec)
+        rows = action_rows(decls)
+        self._per_state = [d for d in decls if d.per_state]
         if self._constraints:
-            self._raw_successors = raw
-            self.successors = self._constrained  # type: ignore[method-assign]
+            # each row and per-state action keeps only the steps TLC keeps: into the constraint, or
+            # out of it where a property breaks; plain table rows, so the compiled engine runs them too
+            self._raw_successors = unrolled_successors(rows, [d.steps for d in self._per_state])
+            rows = [(label, self._constrained(label, fn), args) for label, fn, args in rows]
+            steps = [self._constrained_steps(d.steps) for d in self._per_state]
         else:
-            self.successors = raw  # type: ignore[method-assign]
+            steps = [d.steps for d in self._per_state]
+        self._table = rows
+        self.successors = unrolled_successors(rows, steps)  # type: ignore[method-assign]
         self._acting = {d.name: _acting(d) for d in decls if d.by is not None}
         self._faults = frozenset(d.name for d in decls if d.fault is True) | frozenset(type(spec).fault_actions)
         self._fault_tests = {d.name: d.fault for d in decls if callable(d.fault)}
@@ -168,9 +172,22 @@ class SpecModel(Model):
     def successors(self, state) -> list[tuple[Action, Any]]:  # replaced per instance in __init__
         raise NotImplementedError
 
-    def _constrained(self, state) -> list[tuple[Action, Any]]:
-        return [(act, nxt) for act, nxt in self._raw_successors(state)
-                if self.within(nxt) or self._escapes(state, act, nxt)]
+    def _constrained(self, label: Action, fn: Callable) -> Callable:
+        """The row's method, keeping only a next state TLC keeps (see ``constraint``)."""
+        within, escapes = self.within, self._escapes
+
+        def constrained(state, *args):
+            nxt = fn(state, *args)
+            if nxt is None or within(nxt) or escapes(state, label, nxt):
+                return nxt
+            return None
+
+        constrained.__name__ = getattr(fn, "__name__", "action")
+        return constrained
+
+    def _constrained_steps(self, steps: Callable) -> Callable:
+        within, escapes = self.within, self._escapes
+        return lambda state: [(a, t) for a, t in steps(state) if within(t) or escapes(state, a, t)]
 
     def within(self, state) -> bool:
         """Whether ``state`` satisfies every ``@constraint``."""
@@ -194,7 +211,7 @@ class SpecModel(Model):
 
     def apply(self, state, act: Action):
         decl = self._decls.get(act.name)
-        if decl is not None and not decl.per_state and not self._constraints:
+        if decl is not None and not decl.per_state:
             for label, fn, args in self._table:
                 if label == act:
                     nxt = fn(state, *args)
@@ -203,7 +220,7 @@ class SpecModel(Model):
                     return nxt
         if decl is None:
             raise ReplayError(f"{act} is not an action of {self.protocol}")
-        return super().apply(state, act)  # per-state actions and constraints: as the successors say
+        return super().apply(state, act)  # per-state actions: as the successors say
 
     # -- declarations ---------------------------------------------------------------------
     def node_of(self, action: Action):
@@ -230,12 +247,11 @@ class SpecModel(Model):
     def uncompilable_reason(self) -> str | None:
         """Why the compiled engine cannot run this spec (None: it can).
 
-        The compiled engine memoises the action table's rows on packed states; a
-        state constraint, a domain that reads the state and an action with several
-        next states are outside that table, so such specs are interpreted.
+        The compiled engine memoises the action table's rows on packed states (a
+        state constraint is part of each row); a domain that reads the state and
+        an action with several next states are outside that table, so such specs
+        are interpreted.
         """
-        if self._constraints:
-            return f"a state constraint ({self._constraints[0].__name__}) is applied by the interpreted search"
         for d in self._per_state:
             if d.branched:
                 return f"action {d.name} yields several next states: the interpreted search runs it"

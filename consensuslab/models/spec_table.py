@@ -188,14 +188,15 @@ def action_rows(decls: list[Declared]) -> list[tuple[Action, Callable, tuple]]:
     return table
 
 
-def unrolled_successors(table: list[tuple[Action, Callable, tuple]], per_state: list[Declared]) -> Callable:
+def unrolled_successors(table: list[tuple[Action, Callable, tuple]], per_state: list[Callable]) -> Callable:
     """``successors(state)`` as straight-line code, one guarded call per table row.
 
     A loop over the table spends most of its time unpacking rows and
     star-calling; the unrolled function makes each row one direct call with
     constant arguments (measured on two-phase rm=6: successor generation took
     about 0.65 us of loop overhead per action before, a third of that after).
-    Per-state actions append their steps after the rows, and the list is then sorted.
+    Per-state actions (``steps(state)`` functions) append their steps after the rows, and the list
+    is then sorted.
     """
     namespace: dict[str, Any] = {"_key": lambda pair: pair[0].key}
     lines = ["def successors(state):", "    out = []", "    append = out.append"]
@@ -208,8 +209,8 @@ def unrolled_successors(table: list[tuple[Action, Callable, tuple]], per_state: 
             call_args.append(f"a{i}_{j}")
         lines.append(f"    r = f{i}({', '.join(call_args)})")
         lines.append(f"    if r is not None: append((l{i}, r))")
-    for k, decl in enumerate(per_state):
-        namespace[f"p{k}"] = decl.steps
+    for k, steps in enumerate(per_state):
+        namespace[f"p{k}"] = steps
         lines.append(f"    out.extend(p{k}(state))")
     if per_state:
         lines.append("    out.sort(key=_key)")

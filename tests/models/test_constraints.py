@@ -23,7 +23,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import (
-    Param, Spec, UsageError, action, always, always_step, check, constraint, record, sometimes,
+    Param, Spec, action, always, always_step, check, constraint, record, sometimes,
 )
 from consensuslab.checkers.replay import replay_document
 from consensuslab.traces.itf import trace_document
@@ -109,10 +109,22 @@ def test_witnesses_are_not_looked_for_outside_the_constraint():
     assert check(model, progress=False).properties["two"] == "witnessed"
 
 
-def test_every_engine_that_runs_it_agrees_and_the_compiled_one_declines():
-    model = Cons({}).compile()
-    assert "state constraint (Constr)" in model.uncompilable_reason()
-    with pytest.raises(UsageError, match="--engine compiled"):
-        check(Cons({}).compile(), engine="compiled", progress=False)
+def compiled(**params):
+    model = Cons(params).compile()
+    model.select_properties(["NotFive", "NotThree", "two"])  # no transition property: the compiled engine runs it
+    return model, check(model, engine="compiled", progress=False)
+
+
+def test_the_compiled_engine_applies_the_constraint_as_tlc_does():
+    model, r = compiled()
+    assert model.uncompilable_reason() is None and r.extra["engine"] == "compiled"
+    assert (r.status, r.distinct_states, r.properties["two"]) == ("ok", 5, "witnessed")
+    for inv, prop, steps in (("five", "NotFive", 0), ("three", "NotThree", 3)):
+        _, r = compiled(inv=inv)
+        assert (r.status, r.violation.property, len(r.violation.trace)) == ("violation", prop, steps)
+
+
+def test_every_engine_agrees():
     assert check(Cons({}).compile(), search="dfs", progress=False).distinct_states == 5
     assert check(Cons({}).compile(), workers=2, progress=False).distinct_states == 5
+    assert check(Cons({}).compile(), symmetry=False, engine="interpreted", progress=False).distinct_states == 5
