@@ -39,7 +39,7 @@ from consensuslab.models.spec_table import Declared, action_rows, declared_actio
 
 
 def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | Callable = False,
-           unchanged: Iterable[str] | None = None, **domains):
+           unchanged: Iterable[str] | None = None, branches: Iterable | None = None, **domains):
     """Mark a spec action; keyword arguments give each parameter's domain.
 
     A domain is an attribute name of the spec (``rm="RM"``), a literal
@@ -53,7 +53,9 @@ def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | C
     An action that is a generator has several next states: each ``yield
     state`` (or ``yield label, state``) is its own step, labelled
     ``Name(args..., label)`` (unlabelled branches are numbered 1, 2, ... in a
-    canonical order of their next states).
+    canonical order of their next states).  Declaring the labels,
+    ``branches=("Commit", "Abort")``, makes each branch a row of the action
+    table, which the compiled engine runs too.
 
     ``by`` says which node takes the step: the name of the parameter that holds
     it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), or a
@@ -82,6 +84,7 @@ def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | C
         f.__consensuslab_by__ = by
         f.__consensuslab_fault__ = fault if callable(fault) else bool(fault)
         f.__consensuslab_unchanged__ = None if unchanged is None else tuple(unchanged)
+        f.__consensuslab_branches__ = None if branches is None else tuple(branches)
         return f
 
     return decorate(fn) if fn is not None else decorate
@@ -253,8 +256,9 @@ class SpecModel(Model):
         are interpreted.
         """
         for d in self._per_state:
-            if d.branched:
-                return f"action {d.name} yields several next states: the interpreted search runs it"
+            if d.branched and d.branch_labels is None:
+                return (f"action {d.name} yields several next states without declaring their labels "
+                        f"(branches=...): the interpreted search runs it")
             return f"action {d.name} has a domain that reads the state: the interpreted search runs it"
         return None
 

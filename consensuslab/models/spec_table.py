@@ -3,10 +3,12 @@
 ``@action(i="Node", j=lambda self, i: ...)`` gives each parameter a domain.
 A domain that depends on nothing or only on earlier parameters is expanded
 once, into the *action table* (rows ``(label, method, args)``), which both
-engines run as it is.  A domain that depends on the state (``\\E m \\in msgs``:
-``m=lambda self, s: s.msgs``) and an action that yields several next states
-(a disjunction or an ``\\E`` inside the action) are expanded per state: such
-actions are *per-state* actions, which only the interpreted search runs.
+engines run as it is; so is an action that yields several next states under
+labels it declares (``branches=("Commit", "Abort")``: one row per branch).
+A domain that depends on the state (``\\E m \\in msgs``: ``m=lambda self, s:
+s.msgs``) and an action that yields next states without declaring their labels
+are expanded per state: such actions are *per-state* actions, which only the
+interpreted search runs.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ class Declared:
         #: the variables it declares unchanged (None: it does not say)
         self.unchanged: tuple[str, ...] | None = getattr(member, "__consensuslab_unchanged__", None)
         self.branched = inspect.isgeneratorfunction(member)
+        labels = getattr(member, "__consensuslab_branches__", None)
+        self.branch_labels: tuple | None = None if labels is None else tuple(labels)
+        if self.branch_labels is not None and not self.branched:
+            raise ModelError(f"{spec.name}: action {name} declares branches={self.branch_labels!r} but does not "
+                             f"yield: yield (label, next state) for each branch, or drop branches=")
         names = list(inspect.signature(member).parameters)
         if len(names) < 2:
             raise ModelError(f"{spec.name}: action {name} must take (self, state, *arguments)")
@@ -62,7 +69,7 @@ class Declared:
             raise ModelError(f"{spec.name}: action {name} has no parameter {extra[0]!r} for its domain "
                              f"(parameters: {', '.join(self.params) or 'none'})")
         self.domains = [self._domain(p, domains[p], self.params[:k]) for k, p in enumerate(self.params)]
-        self.per_state = self.branched or any(d.reads_state for d in self.domains)
+        self.per_state = (self.branched and self.branch_labels is None) or any(d.reads_state for d in self.domains)
         self._labels: dict[tuple, Action] = {}
 
     def _domain(self, param: str, domain: Any, earlier: list[str]) -> Domain:
@@ -162,6 +169,34 @@ class Declared:
         return [(self.label(args + (key,)), nxt) for key, nxt in sorted(named.items(), key=lambda kv: canon(kv[0]))]
 
 
+    def rows(self) -> list[tuple[Action, Callable, tuple]]:
+        """This fixed-domain action's rows of the action table (a branched one: one row per declared branch)."""
+        if not self.branched:
+            return [(self.label(args), self.fn, args) for args in self.arguments()]
+        return [(self.label(args + (key,)), self.branch(key), args)
+                for args in self.arguments() for key in self.branch_labels]
+
+    def branch(self, key) -> Callable:
+        """The method that runs the action and returns the next state of branch ``key`` (None: no such step)."""
+        fn, labels, where = self.fn, self.branch_labels, f"{self.spec.name}: action {self.name}"
+
+        def one_branch(state, *args):
+            found = None
+            for item in fn(state, *args):
+                if type(item) is not tuple or len(item) != 2:
+                    raise ModelError(f"{where} declares branches, so it must yield (label, next state), not "
+                                     f"{type(item).__name__}")
+                if item[0] == key:
+                    found = item[1]
+                elif item[0] not in labels:
+                    raise ModelError(f"{where} yielded branch {item[0]!r}, which is not among its declared "
+                                     f"branches ({', '.join(map(repr, labels))})")
+            return found
+
+        one_branch.__name__ = f"{self.name}_{key}"
+        return one_branch
+
+
 def _listed(where: str, value: Any) -> list:
     try:
         return list(value)
@@ -183,7 +218,7 @@ def declared_actions(spec) -> list[Declared]:
 
 def action_rows(decls: list[Declared]) -> list[tuple[Action, Callable, tuple]]:
     """The action table: ``(label, method, args)`` for every argument tuple of the fixed-domain actions."""
-    table = [(d.label(args), d.fn, args) for d in decls if not d.per_state for args in d.arguments()]
+    table = [row for d in decls if not d.per_state for row in d.rows()]
     table.sort(key=lambda row: row[0].key)
     return table
 

@@ -153,6 +153,42 @@ def test_each_branch_is_its_own_step_with_its_label():
     assert (r.status, r.distinct_states) == ("ok", 5)
 
 
+class DeclaredBranches(Decide):
+    name = "decide-declared"
+
+    @action(branches=("abort", "commit"))
+    def Choose(self, s):
+        if s.decision == "none":
+            yield "commit", s._replace(decision="commit")
+            yield "abort", s._replace(decision="abort")
+            if self.variant == "broken":
+                yield "maybe", s._replace(decision="maybe")
+
+
+def test_declared_branches_are_rows_of_the_action_table_and_compile():
+    model = DeclaredBranches().compile()
+    assert type(model) is SpecModel and model.uncompilable_reason() is None
+    assert [str(row[0]) for row in model._table if row[0].name == "Choose"] == ["Choose(abort)", "Choose(commit)"]
+    assert model.successors(model.initial_states()[0]) == Decide().compile().successors(model.initial_states()[0])
+    r = check(model, engine="compiled", progress=False)
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", 5)
+    with pytest.raises(ModelError, match=r"^decide-declared: action Choose yielded branch 'maybe', which is not among "
+                                         r"its declared branches \('abort', 'commit'\)$"):
+        DeclaredBranches(variant="broken").compile().successors(Votes("none", 0))
+
+
+def test_branches_need_a_generator():
+    class NoYield(Decide):
+        name = "no-yield"
+
+        @action(branches=("a", "b"))
+        def Choose(self, s):
+            return None
+
+    with pytest.raises(ModelError, match=r"^no-yield: action Choose declares branches=\('a', 'b'\) but does not yield"):
+        NoYield().compile()
+
+
 def test_unlabelled_branches_are_numbered_in_a_canonical_order():
     model = Decide(variant="unlabelled").compile()
     out = model.successors(model.initial_states()[0])
