@@ -107,6 +107,7 @@ def check_declarations(model, declared: tuple) -> None:
             raise ModelError(f"{model.protocol}: fairness holds {type(fair).__name__} {fair!r}; "
                              f"declare Fair(kind, name, role=, strength=, per=) values")
         if not spec:
+            _check_actor(model, fair)
             continue
         if fair.kind != "step":
             raise ModelError(f"{model.protocol}: {fair!r}: a spec's actions are of kind 'step'; write Fair('step', ...)")
@@ -126,6 +127,23 @@ def check_declarations(model, declared: tuple) -> None:
                 raise ModelError(f"{model.protocol}: {fair!r} is per node, but action {blind[0]} does not say which "
                                  f"node takes it: declare @action(..., by='<its node parameter>'), or use "
                                  f"per='all' (one obligation for all of them)")
+
+
+def _check_actor(model, fair: Fair) -> None:
+    topology = getattr(model, "topology", None) or {}
+    if fair.role is not None and fair.role not in topology:
+        raise ModelError(f"{model.protocol}: {fair!r} names role {fair.role!r}, which is not in the topology "
+                         f"({', '.join(topology)})")
+    handlers = {"deliver": [n for n, _ in getattr(model, "handlers", {}).values()],
+                "timer": [n for n, _ in getattr(model, "timer_handlers", {}).values()],
+                "local": [row[0] for rows in getattr(model, "locals_by_role", {}).values() for row in rows]}
+    if fair.kind not in handlers:
+        raise ModelError(f"{model.protocol}: {fair!r}: an actor protocol's fair actions are of kind "
+                         f"'deliver', 'timer' or 'local'")
+    unknown = [n for n in fair.names() or () if n not in handlers[fair.kind]]
+    if unknown:
+        raise ModelError(f"{model.protocol}: {fair!r} names {unknown[0]!r}, which is no {fair.kind} handler; "
+                         f"{fair.kind} handlers: {', '.join(sorted(set(handlers[fair.kind]))) or 'none'}")
 
 
 class Classifier:

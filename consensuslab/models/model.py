@@ -37,6 +37,11 @@ class Model:
         props = collect_properties(definition)
         if scenario is not None and scenario.properties is not None:
             wanted = set(scenario.properties)
+            unknown = sorted(wanted - {p.name for p in props})
+            if unknown:
+                every = sorted(p.name for p in props)
+                raise ModelError(f"{self.protocol}: scenario {scenario.name} names property {unknown[0]!r}, which "
+                                 f"is not one of its properties ({', '.join(every)}); fix Scenario(properties=...)")
             props = [p for p in props if p.name in wanted]
         self._keep(props)
         self.chosen_properties = False  # True once ``select_properties`` named them
