@@ -263,3 +263,28 @@ class WhoAmI(Protocol):
 def test_ctx_me_is_the_node_taking_the_step():
     r = check(WhoAmI().compile(), progress=False)
     assert (r.status, r.distinct_states) == ("ok", 4)
+
+
+# -- scenarios and fairness that name what does not exist ------------------------------------------
+def test_a_scenario_naming_an_unknown_property_is_one_line():
+    class Typo(Stops):
+        name = "typo"
+        scenarios = (Scenario("s", properties=("smal",)),)
+
+    with pytest.raises(ModelError, match=r"^typo: scenario s names property 'smal', which is not one of its "
+                                         r"properties \(small\); fix Scenario\(properties=\.\.\.\)$"):
+        Typo.configure(scenario="s").compile()
+
+
+@pytest.mark.parametrize("fair,message", [
+    ("role", r"^who-am-i: Fair\(.*\) names role 'nodes', which is not in the topology \(node\)$"),
+    ("name", r"^who-am-i: Fair\(.*\) names 'node_lean', which is no local handler; local handlers: node_learn$"),
+])
+def test_an_actor_fairness_naming_what_is_not_there_is_one_line(fair, message):
+    from consensuslab import Fair
+
+    class Unfair(WhoAmI):
+        fairness = (Fair("local", role="nodes"),) if fair == "role" else (Fair("local", "node_lean"),)
+
+    with pytest.raises(ModelError, match=message):
+        lint(Unfair().compile())
