@@ -23,8 +23,10 @@ from typing import Any, Callable
 from consensuslab.errors import ConsensuslabError, ModelError
 from consensuslab.models.properties import ALWAYS_STEP, INITIALLY, Property
 
-#: abstract states whose successors are kept (the cache is dropped and refilled past this)
-CACHE_LIMIT = 100_000
+#: abstract states whose successors are kept (the cache is dropped and refilled past this).  A search
+#: checks a state's steps one after another, so the same abstract state is asked for in a row; a small
+#: cache catches that without holding a second copy of the state space.
+CACHE_LIMIT = 4096
 
 
 def refines(abstract: type, params: dict | Callable[[Any], dict] | None = None):
