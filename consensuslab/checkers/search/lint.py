@@ -77,9 +77,9 @@ class Declarations:
         self.model = model
         self.protocol = model.protocol
         check_declarations(model, tuple(getattr(model.definition, "fairness", ()) or ()))
-        hook = getattr(model.definition, "lanes", None)
-        self.lanes = hook if callable(hook) else None
         self.declared = getattr(model, "declared", None)  # spec models: the @action declarations
+        hook = getattr(model.definition, "lanes", None)
+        self.lanes = hook if callable(hook) and self.declared is not None else None  # charts ask specs only
         self.fields = tuple(getattr(first, "_fields", ()) or ())
         self.steps: dict[str, int] = {}
         self.changed: dict[str, set[str]] = {}
