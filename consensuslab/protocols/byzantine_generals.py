@@ -187,7 +187,7 @@ class OralMessages(GeneralsBase):
                 vals[self.pos[path]] = s.order if sender == 0 else s.vals[self.pos[path[:-1]]]
         return s._replace(round=r, vals=tuple(vals))
 
-    @action(value=VALUES)
+    @action(value=VALUES, fault=True)
     def TraitorSends(self, s, value):
         """The next pending traitor message (in path order) carries ``value``."""
         if PENDING not in s.vals:

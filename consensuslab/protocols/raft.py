@@ -154,12 +154,9 @@ class Raft(Receiving, Explaining, Spec):
         receive = ("UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
                    "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse")
         # Servers keep timing out and campaigning; delivery is fair only where nothing is dropped.
-        self.fairness = (Fair("step", "Timeout", per="node"), Fair("step", "RequestVote"),
+        self.fairness = (Fair("step", "Timeout", per="all"), Fair("step", "RequestVote"),
                          Fair("step", "BecomeLeader")) + (() if self.drop else tuple(Fair("step", n) for n in receive))
-        self.message_actions = frozenset({
-            "UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
-            "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
-            "DuplicateMessage", "DropMessage"})
+        self.message_actions = frozenset(receive + self.fault_actions)
 
     def quorum_system(self) -> dict:
         """The vote/commit quorums: any ``q`` of ``n`` servers (``kind`` majority unless overridden)."""
@@ -174,6 +171,8 @@ class Raft(Receiving, Explaining, Spec):
 
     def role_of(self, s, server):
         return s.state[self.index[server]]
+
+    fault_actions = ("DropMessage", "DuplicateMessage")  # the network's faults, from ``message_steps``
 
     def compile(self):
         return BagSpecModel(self)
@@ -233,7 +232,7 @@ class Raft(Receiving, Explaining, Spec):
                           matchIndex=replace_at(s.matchIndex, i, (0,) * n))
 
     # -- server actions -----------------------------------------------------------
-    @action(i="Server", by="i")
+    @action(i="Server", by="i", fault=True)
     def Restart(self, s, i):
         """Server i restarts from stable storage: currentTerm, votedFor and log survive."""
         k = self.index[i]

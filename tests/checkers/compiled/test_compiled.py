@@ -352,7 +352,7 @@ def test_cli_engine_option():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_worker_threads_give_the_same_result_and_trace(variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    one, two = (check(model, progress=False, workers=n) for n in (1, 2))
+    one, two = (check(model, progress=False, workers=n, engine="compiled") for n in (1, 2))
     assert two.extra["workers"] == 2 and two.extra["compiled"]["search"] == "levels"
     assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
         (one.status, one.distinct_states, one.states_generated, one.depth)
