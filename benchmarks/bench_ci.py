@@ -58,19 +58,30 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def measure(argv: list[str], cwd: str) -> tuple[float, float, int, str]:
-    """(seconds, peak MB of the tree, exit code, last line of stdout)."""
+def measure(argv: list[str], cwd: str) -> tuple[float, float, float, int, str]:
+    """(wall seconds, CPU seconds of the tree, peak MB of the tree, exit code, last line of stdout).
+
+    CPU time (user + system, the command and every process it waited for) does not depend on what
+    else the machine runs; wall time does, so both are given.
+    """
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env = {k: v for k, v in env.items() if not k.startswith("GITHUB_")}
     started = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_kb(proc.pid))
-        time.sleep(0.1)
-    seconds = time.monotonic() - started
-    out = proc.stdout.read().strip().splitlines()
-    return seconds, peak / 1024, proc.returncode, out[-1] if out else ""
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.DEVNULL, text=True)
+        peak, status, usage = 0, None, None
+        while status is None:
+            pid, code, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                status, usage = os.waitstatus_to_exitcode(code), rusage
+                proc.returncode = status
+                break
+            peak = max(peak, tree_rss_kb(proc.pid))
+            time.sleep(0.1)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        lines = out.read().strip().splitlines()
+    return seconds, usage.ru_utime + usage.ru_stime, peak / 1024, status, lines[-1] if lines else ""
 
 
 def main() -> None:
@@ -85,18 +96,20 @@ def main() -> None:
             folder = tempfile.mkdtemp(prefix="bench-ci-")
             try:
                 for phase in ("cold", "cached"):
-                    seconds, mb, code, last = measure(COMMANDS[name], folder)
-                    rows[(name, phase)].append((seconds, mb))
-                    print(f"round {round_ + 1} {name:<13} {phase:<6} {seconds:7.1f} s {mb:7.0f} MB  exit {code}  "
-                          f"{last}", flush=True)
+                    seconds, cpu, mb, code, last = measure(COMMANDS[name], folder)
+                    rows[(name, phase)].append((seconds, cpu, mb))
+                    print(f"round {round_ + 1} {name:<13} {phase:<6} {seconds:7.1f} s {cpu:7.1f} cpu-s {mb:6.0f} MB "
+                          f"exit {code}  {last}  (load {os.getloadavg()[0]:.1f})", flush=True)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
-    print("\n| command | run | wall s | peak MB (tree) |\n| --- | --- | ---: | ---: |")
+    print("\n| command | run | wall s | CPU s | peak MB (tree) |\n| --- | --- | ---: | ---: | ---: |")
     for (name, phase), runs in rows.items():
-        secs, mbs = [r[0] for r in runs], [r[1] for r in runs]
+        cells = []
+        for column, digits in ((0, 1), (1, 1), (2, 0)):
+            values = [r[column] for r in runs]
+            cells.append(f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})")
         print(f"| {' '.join(COMMANDS[name][2:]).replace(' -q -p no:cacheprovider', '')} | {phase} | "
-              f"{statistics.median(secs):.1f} ({min(secs):.1f}-{max(secs):.1f}) | "
-              f"{statistics.median(mbs):.0f} ({min(mbs):.0f}-{max(mbs):.0f}) |")
+              + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -94,21 +94,24 @@ def run(args) -> int:
     if cache is not None and args.clear_cache:
         print(f"check-all: cleared {cache.clear()} cached results from {args.cache_dir}", file=sys.stderr)
     limits = Limits(args.time_limit or None, args.memory_limit or None)
-    _announce(len(plan), everything, shard, args.jobs, limits, cache)
-    started, stamp = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
     runner = Runner(limits, jobs=args.jobs, traces_dir=args.traces, cache=cache, describe=render_outcome,
                     on_done=None if args.json else _print_done, on_tick=_print_tick)
+    _announce(len(plan), everything, shard, runner, cache)
+    started, stamp = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
     report = runner.run(plan)
     return _report(args, report, plan, time.monotonic() - started, stamp)
 
 
-def _announce(count: int, everything: int, shard, jobs: int, limits, cache) -> None:
+def _announce(count: int, everything: int, shard, runner, cache) -> None:
     part = f" (shard {shard[0]}/{shard[1]} of {everything})" if shard else ""
-    bounds = ", ".join(b for b in (f"{limits.time_limit:g} s" if limits.time_limit else "no time limit",
-                                   f"{limits.memory_limit:,} MB" if limits.memory_limit else "no memory limit"))
+    limits = runner.limits
+    memory = "no memory limit"
+    if limits.memory_limit:
+        memory = f"{limits.memory_limit:,} MB" if runner.isolate else "no memory limit (no fork on this system)"
+    bounds = f"{limits.time_limit:g} s" if limits.time_limit else "no time limit"
     where = f"cache {cache.directory}" if cache is not None else "no cache"
-    print(f"check-all: {count} scenarios{part}, {jobs} at a time; per scenario {bounds}; {where}",
-          file=sys.stderr, flush=True)
+    print(f"check-all: {count} scenarios{part}, {runner.jobs if runner.isolate else 1} at a time; per scenario "
+          f"{bounds}, {memory}; {where}", file=sys.stderr, flush=True)
 
 
 def _print_done(out, done: int, total: int) -> None:

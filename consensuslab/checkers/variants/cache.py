@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.metadata
 import importlib.util
 import inspect
 import json
 import os
 import shutil
 import sys
-import sysconfig
 import tempfile
 from typing import Any
 
-import consensuslab
 from consensuslab.checkers.variants.expect import DEFAULT, PASS, Outcome, trace_file_name
+from consensuslab.checkers.variants.locate import PACKAGE_DIR, authored
 
 DEFAULT_DIR = ".consensuslab-cache"
 #: the layout of an entry; a change makes every older entry a miss
@@ -39,8 +39,8 @@ FORMAT = 1
 
 def tool_digest(root: str | None = None) -> str:
     """The package's version and a digest of every one of its source files (those below ``root``)."""
-    root = root or os.path.dirname(os.path.abspath(consensuslab.__file__))
-    h = hashlib.sha256(f"{getattr(consensuslab, '__version__', '?')}|{sys.version_info[:2]}".encode())
+    root = root or PACKAGE_DIR
+    h = hashlib.sha256(f"{_version()}|{sys.version_info[:2]}".encode())
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
@@ -52,18 +52,11 @@ def tool_digest(root: str | None = None) -> str:
     return h.hexdigest()
 
 
-_LIBRARIES = tuple(os.path.abspath(p) + os.sep for p in {sysconfig.get_path(k) for k in (
-    "stdlib", "platstdlib", "purelib", "platlib")} if p)
-#: the package's own files are in ``tool_digest``
-_PACKAGE = os.path.dirname(os.path.abspath(consensuslab.__file__)) + os.sep
-
-
-def _authored(path: str | None) -> str | None:
-    """``path`` made absolute if the protocol's author wrote it (not the library, not an installed package)."""
-    if not path or not path.endswith(".py"):
-        return None
-    path = os.path.abspath(path)
-    return None if path.startswith(_LIBRARIES) or path.startswith(_PACKAGE) else path
+def _version() -> str:
+    try:
+        return importlib.metadata.version("consensuslab")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def source_files(cls) -> list[str]:
@@ -72,7 +65,7 @@ def source_files(cls) -> list[str]:
     Imports are read from the source (``ast``), lazy ones included, so ``from helper import LIMIT``
     counts even though the value it brings has no module of its own.
     """
-    queue = [f for f in (_class_file(cls),) if f] + [f for f in map(_authored, map(_class_file, cls.__mro__[1:])) if f]
+    queue = [f for f in (_class_file(cls),) if f] + [f for f in map(authored, map(_class_file, cls.__mro__[1:])) if f]
     files: set[str] = set()
     while queue:
         path = os.path.abspath(queue.pop())
@@ -80,7 +73,7 @@ def source_files(cls) -> list[str]:
             continue
         files.add(path)
         for name in _imported_names(path):
-            found = _authored(_module_file(name))
+            found = authored(_module_file(name))
             if found and found not in files:
                 queue.append(found)
     return sorted(files)

@@ -180,7 +180,7 @@ def stopped_outcome(cls, scenario: str, stopped_by: str, detail: str, seconds: f
     chosen = cls.scenario_named(scenario) if scenario != DEFAULT else None
     expect = chosen.expect if chosen else "ok"
     return Outcome(cls.name, scenario, expect, chosen.expect_property if chosen else None, INCOMPLETE,
-                   f"incomplete: stopped by {stopped_by} ({detail}); expected {expect}, nothing found so far",
+                   f"incomplete: {_stopped(stopped_by)} ({detail}); expected {expect}, nothing found so far",
                    seconds=seconds, kind=chosen.kind if chosen else EXHAUSTIVE, status="incomplete",
                    stopped_by=stopped_by)
 
@@ -203,7 +203,7 @@ def judge(result: CheckResult, expect: str, prop: str | None, states: int | None
     v = result.violation
     within_bound = kind == BOUNDED and result.status == "incomplete" and result.stopped_by in BOUND_REACHED
     if result.status == "incomplete" and not within_bound:
-        return INCOMPLETE, (f"incomplete: stopped by {result.stopped_by} after {result.distinct_states:,} "
+        return INCOMPLETE, (f"incomplete: {_stopped(result.stopped_by)} after {result.distinct_states:,} "
                             f"states, depth {result.depth}; expected {expect}, nothing found so far")
     found = "ok" if within_bound else _found(result)
     if found != expect:
@@ -219,6 +219,10 @@ def judge(result: CheckResult, expect: str, prop: str | None, states: int | None
             return FAIL, f"ok, but {result.distinct_states:,} distinct states where the scenario pins {states:,}"
         return PASS, f"ok, {result.distinct_states:,} states" + (" (as pinned)" if states is not None else "")
     return PASS, f"{expect} of {v.property} found as expected ({len(v.trace) if v.trace else 0} steps, replays)"
+
+
+def _stopped(by: str | None) -> str:
+    return "interrupted" if by == "interrupted" else f"stopped by {by}"
 
 
 def _scope(result: CheckResult, kind: str) -> str:

@@ -15,12 +15,19 @@ import re
 import sysconfig
 import traceback
 
-import consensuslab
+#: the package's own folder (this file is consensuslab/checkers/variants/locate.py)
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_NOT_AUTHORED = tuple(os.path.abspath(p) + os.sep for p in {sysconfig.get_path(k) for k in (
+    "stdlib", "platstdlib", "purelib", "platlib")} if p) + (PACKAGE_DIR + os.sep,)
 
-#: the package's own directory: frames in it are ours, not the protocol author's
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(consensuslab.__file__))
-_LIBRARY_DIRS = tuple(os.path.abspath(p) for p in {sysconfig.get_path(k) for k in ("stdlib", "platstdlib",
-                                                                                   "purelib", "platlib")} if p)
+
+def authored(path: str | None) -> str | None:
+    """``path`` made absolute if the protocol's author wrote it: not this package, the standard
+    library or an installed package."""
+    if not path or not path.endswith(".py"):
+        return None
+    path = os.path.abspath(path)
+    return None if path.startswith(_NOT_AUTHORED) else path
 
 
 def place(file: str | None, line: int | None) -> dict | None:
@@ -60,11 +67,6 @@ def property_location(model, name: str) -> dict | None:
         return None
 
 
-def _authors_frame(filename: str) -> bool:
-    path = os.path.abspath(filename)
-    return not (path.startswith(_PACKAGE_DIR + os.sep) or path.startswith(_LIBRARY_DIRS) or filename.startswith("<"))
-
-
 def crash_details(exc: BaseException, cls) -> dict:
     """Type, message, file and line, and the traceback of an exception raised while checking ``cls``.
 
@@ -81,7 +83,7 @@ def crash_details(exc: BaseException, cls) -> dict:
         current = current.__cause__ or current.__context__
     where, culprit = None, exc
     for err in chain:
-        frames = [f for f in traceback.extract_tb(err.__traceback__) if _authors_frame(f.filename)]
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if authored(f.filename)]
         if frames:
             where, culprit = place(frames[-1].filename, frames[-1].lineno), err
             break
