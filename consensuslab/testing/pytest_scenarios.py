@@ -26,6 +26,7 @@ import pytest
 
 MARKER = "consensuslab"
 OUTCOMES = pytest.StashKey[list]()
+CACHE = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser) -> None:
@@ -163,11 +164,14 @@ def _limits(config):
 
 
 def _cache(config):
+    """One cache for the session (it computes the tool's digest and each protocol's once)."""
     from consensuslab.checkers.variants.cache import ResultCache
 
     if config.getoption("consensuslab_no_cache"):
         return None
-    return ResultCache(str(config.rootpath / config.getoption("consensuslab_cache_dir")))
+    if CACHE not in config.stash:
+        config.stash[CACHE] = ResultCache(str(config.rootpath / config.getoption("consensuslab_cache_dir")))
+    return config.stash[CACHE]
 
 
 def _plan(config) -> list:

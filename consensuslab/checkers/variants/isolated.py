@@ -111,14 +111,15 @@ class Runner:
         self.isolate = isolate and "fork" in multiprocessing.get_all_start_methods()
         self._done = 0
         self._last_tick = 0.0
+        self._plan: list = []
+        self._preloaded = False
 
     def run(self, plan: list[tuple[type, str]]) -> RunReport:
         report = RunReport([None] * len(plan))
         pending = collections.deque(enumerate(plan))
         running: dict[int, _Running] = {}
         self._done, self._last_tick = 0, time.monotonic()
-        if self.isolate:
-            _preload(plan)
+        self._plan, self._preloaded = plan, False
         with _sigterm_as_interrupt():
             try:
                 while running or (pending and not report.interrupted):
@@ -141,6 +142,9 @@ class Runner:
             out, itf = execute(cls, scenario, self.limits.time_limit, self.traces_dir, self.describe)
             self._record(report, index, cls, out, itf)
         else:
+            if not self._preloaded:  # not before the first launch: a run from the cache needs none of it
+                _preload(self._plan)
+                self._preloaded = True
             ours, theirs = multiprocessing.Pipe(duplex=False)
             process = multiprocessing.get_context("fork").Process(
                 target=_child, args=(theirs, cls, scenario, self.limits, self.traces_dir, self.describe),
