@@ -4,6 +4,16 @@ A scenario fixes parameters, the variant, the network and fault policies and
 the search bounds, and records what checking it must give (as the TLA+
 Examples' manifests and Stateright's tests do), so tests and ``check-all``
 iterate over them instead of repeating configurations.
+
+A scenario also says what it is for, and so how it is checked (``kind``):
+``exhaustive`` explores every reachable state (``states`` pins their number);
+``bounded`` explores breadth-first up to ``max_states`` states or
+``max_depth`` steps, and the expected outcome must show within that bound;
+``simulate`` runs ``walks`` seeded random walks of up to ``steps`` actions,
+then ``examples`` Hypothesis examples, as ``consensuslab simulate`` does (with
+its defaults for the bounds left unset).  The last two are for configurations
+beyond exhaustive search: their ``ok`` means "nothing found within the
+bound", which is what they promise and no more.
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ from typing import Any
 import attrs
 
 OUTCOMES = ("ok", "violation", "deadlock", "liveness")
+EXHAUSTIVE, BOUNDED, SIMULATE = "exhaustive", "bounded", "simulate"
+KINDS = (EXHAUSTIVE, BOUNDED, SIMULATE)
 
 
 @attrs.frozen
@@ -49,7 +61,40 @@ class Scenario:
     #: checked only where a scenario names it here (or ``--property`` does), since its verdict
     #: depends on the fairness and faults the scenario states.
     properties: tuple[str, ...] | None = None
+    #: exhaustive | bounded | simulate: how the scenario is checked (see the module's docstring)
+    kind: str = EXHAUSTIVE
+    #: bounded: the breadth-first search stops after this many distinct states
+    max_states: int | None = None
+    #: simulate: random walks, actions per walk or example, Hypothesis examples after the walks, seed
+    walks: int | None = None
+    steps: int | None = None
+    examples: int | None = None
+    seed: int = 0
 
     def __attrs_post_init__(self):
         if self.expect not in OUTCOMES:
             raise ValueError(f"scenario {self.name}: expect must be one of {OUTCOMES}")
+        problem = self._kind_problem()
+        if problem:
+            raise ValueError(f"scenario {self.name}: {problem}")
+
+    def _kind_problem(self) -> str | None:
+        """Why the bounds do not fit the kind, or None."""
+        if self.kind not in KINDS:
+            return f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}"
+        simulated = [f for f in ("walks", "steps", "examples") if getattr(self, f) is not None]
+        if self.kind != SIMULATE and simulated:
+            return f"{simulated[0]} is a bound of kind='simulate', not of kind={self.kind!r}"
+        if self.kind == BOUNDED and self.max_states is None and self.max_depth is None:
+            return "kind='bounded' needs max_states=N or max_depth=N"
+        if self.kind == EXHAUSTIVE and self.max_depth is not None:
+            return "max_depth bounds the search: say kind='bounded' (a bounded run cannot claim exhaustive)"
+        bounded = [f for f in ("max_states", "max_depth") if getattr(self, f) is not None]
+        if self.kind != BOUNDED and bounded:
+            return f"{bounded[0]} is a bound of kind='bounded', not of kind={self.kind!r}"
+        if self.kind != EXHAUSTIVE and self.states is not None:
+            return "states pins the count of an exhaustive search; a bounded or simulated run has none"
+        if self.kind != EXHAUSTIVE and self.expect == "liveness":
+            return "liveness needs the whole state graph: expect='liveness' needs kind='exhaustive'"
+        return None
+
