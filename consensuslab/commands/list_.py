@@ -27,7 +27,7 @@ def describe(name: str) -> dict:
                    for k, p in cls.params.items()},
         "variants": dict(cls.variants),
         "scenarios": [{"name": s.name, "description": s.description, "params": dict(s.params),
-                       "variant": s.variant, "expect": s.expect, "expect_property": s.expect_property,
+                       "variant": s.variant, "kind": s.kind, "expect": s.expect, "expect_property": s.expect_property,
                        "states": s.states} for s in cls.scenarios],
         "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc} for p in collect_properties(instance)],
     }
