@@ -3,16 +3,21 @@
 - ```python blocks run in order, one namespace per page, in a directory holding the page's files;
 - a block whose first line is ``# file: NAME`` is one of those files (written out, not run);
   a later block of the same name replaces it from that point of the page on (a tutorial's fix);
-- ```console blocks hold ``$ consensuslab ...``, ``$ python ...`` or ``$ pytest ...`` lines, run
+- ```console blocks hold ``$ consensuslab ...``, ``$ python ...`` or ``$ pytest ...`` lines (after
+  optional ``NAME=value`` environment words, before an optional ``< FILE`` for standard input), run
   in that directory; the lines under a command must appear in its output (stdout, then stderr),
   where a line ``...`` stands for any lines and ``<...>`` inside a line for any text; every
   command must exit 0 unless the block's first line is ``$ # exit N``.
 
-Any other fence is refused: every code block in the docs is executed.
+A file block may be of any language (``text`` for what a command reads on ``< NAME``); a block
+that only includes a repository file (``--8<-- "docs/github-actions.yml"``) is allowed for files
+that a test of their own checks.  Any other fence is refused: every code block in the docs runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shlex
@@ -23,6 +28,7 @@ from pathlib import Path
 
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)(?P<info>[^\n`]*)$")
 FILE_LINE = re.compile(r"^# file: (?P<name>\S+)\s*$")
+ENV_WORD = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 EXIT_LINE = re.compile(r"^\$ # exit (?P<code>\d+)\s*$")
 RUNNERS = {"consensuslab": [sys.executable, "-m", "consensuslab"], "python": [sys.executable],
            "python3": [sys.executable], "pytest": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]}
@@ -67,6 +73,8 @@ def blocks(page: Path) -> list[Block]:
 class Command:
     argv: list[str]
     expected: list[str] = field(default_factory=list)
+    stdin: str | None = None  # a file of the page given as ``< NAME``
+    env: dict = field(default_factory=dict)  # leading ``NAME=value`` words
 
 
 def commands(block: Block) -> tuple[int, list[Command]]:
@@ -79,10 +87,17 @@ def commands(block: Block) -> tuple[int, list[Command]]:
     for line in lines:
         if line.startswith("$ "):
             argv = shlex.split(line[2:], comments=True)
+            env = {}
+            while argv and ENV_WORD.match(argv[0]):
+                name, _, value = argv.pop(0).partition("=")
+                env[name] = value
             if not argv or argv[0] not in RUNNERS:
                 raise AssertionError(f"{block.where()}: a console command must start with one of "
                                      f"{', '.join(RUNNERS)}: {line!r}")
-            found.append(Command(RUNNERS[argv[0]] + argv[1:]))
+            stdin = None
+            if len(argv) > 2 and argv[-2] == "<":
+                argv, stdin = argv[:-2], argv[-1]
+            found.append(Command(RUNNERS[argv[0]] + argv[1:], stdin=stdin, env=env))
         elif found:
             found[-1].expected.append(line)
         elif line.strip():
@@ -105,19 +120,70 @@ def pattern(expected: list[str]) -> re.Pattern:
 
 
 def normalised(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.split("\n")) + "\n"
+    text = "\n".join(line.rstrip() for line in text.rstrip("\n").split("\n"))
+    return text + "\n" if text else ""
 
 
 def run_command(block: Block, command: Command, code: int, cwd: Path, env: dict) -> None:
-    proc = subprocess.run(command.argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    stdin = (cwd / command.stdin).read_text() if command.stdin else ""
+    if command.argv[:3] == RUNNERS["consensuslab"]:
+        returncode, output = in_process(command.argv[3:], cwd, command.env, stdin)
+    else:
+        proc = subprocess.run(command.argv, cwd=cwd, env={**env, **command.env}, input=stdin,
+                              capture_output=True, text=True, timeout=120)
+        returncode, output = proc.returncode, normalised(proc.stdout) + normalised(proc.stderr)
     shown = " ".join(command.argv[2:] if command.argv[1] == "-m" else command.argv[1:])
-    output = normalised(proc.stdout) + normalised(proc.stderr)
-    assert proc.returncode == code, (f"{block.where()}: `{shown}` exited {proc.returncode}, the page says {code}\n"
-                                     f"{output}")
+    assert returncode == code, f"{block.where()}: `{shown}` exited {returncode}, the page says {code}\n{output}"
     if any(line.strip() for line in command.expected):
         assert pattern(command.expected).search(output), (
             f"{block.where()}: the output of `{shown}` does not show what the page shows.\n"
             f"--- page\n" + "\n".join(command.expected) + f"\n--- real\n{output}")
+
+
+def in_process(argv: list[str], cwd: Path, env: dict, stdin: str) -> tuple[int, str]:
+    """``consensuslab ARGV`` through the command line's own ``main``, in this process: what a
+    subprocess would do without paying for a Python start-up per command (the page's modules are
+    forgotten afterwards, so a file the page rewrites is loaded afresh)."""
+    from consensuslab.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = {k: os.environ.get(k) for k in env}
+    before, path, modules = os.getcwd(), list(sys.path), set(sys.modules)
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _stdin(stdin):
+            try:
+                returncode = main(argv)
+            except SystemExit as exit_:
+                returncode = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.chdir(before)
+        sys.path[:] = path
+        forget(modules, cwd)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return returncode, normalised(out.getvalue()) + normalised(err.getvalue())
+
+
+@contextlib.contextmanager
+def _stdin(text: str):
+    saved, sys.stdin = sys.stdin, io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def forget(modules: set, workdir: Path) -> None:
+    """Drop the modules imported since ``modules`` was taken that live in ``workdir``."""
+    for name in set(sys.modules) - modules:
+        module = sys.modules.get(name)
+        if str(getattr(module, "__file__", "") or "").startswith(str(workdir)):
+            del sys.modules[name]
 
 
 def environment(root: Path) -> dict:
@@ -141,11 +207,14 @@ def run_page(page: Path, workdir: Path, root: Path) -> int:
     env = environment(root)
     ran = 0
     for block in found:
-        if block.lang not in ("python", "console"):
-            raise AssertionError(f"{block.where()}: a ```{block.lang or '(no language)'} block; the docs hold "
-                                 "only ```python and ```console blocks, all of them run by tests/docs")
         if block.file_name:
             write(workdir, block)
+        elif included(block, root):
+            pass
+        elif block.lang not in ("python", "console"):
+            raise AssertionError(f"{block.where()}: a ```{block.lang or '(no language)'} block; the docs hold "
+                                 "only ```python and ```console blocks, all of them run by tests/docs, "
+                                 "files for them (first line `# file: NAME`), and included files")
         elif block.lang == "python":
             run_python(block, namespace, workdir)
         else:
@@ -155,6 +224,22 @@ def run_page(page: Path, workdir: Path, root: Path) -> int:
                 run_command(block, command, code, workdir, env)
         ran += 1
     return ran
+
+
+#: repository files a page may show whole (``--8<-- "PATH"``): each is checked by a test of its own
+INCLUDED = {"docs/github-actions.yml": "tests/checkers/variants/test_ci_docs.py"}
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$')
+
+
+def included(block: Block, root: Path) -> bool:
+    """A block that only includes a repository file its own test checks."""
+    match = SNIPPET.match(block.text.strip())
+    if not match:
+        return False
+    path = match["path"]
+    assert path in INCLUDED and (root / path).exists() and (root / INCLUDED[path]).exists(), (
+        f"{block.where()}: {path} is not a file whose own test checks it ({', '.join(INCLUDED)})")
+    return True
 
 
 def write(workdir: Path, block: Block) -> None:
@@ -172,6 +257,4 @@ def run_python(block: Block, namespace: dict, workdir: Path) -> None:
     finally:
         os.chdir(before)
         sys.path.remove(str(workdir))
-        for name in set(sys.modules) - modules:  # the page's own modules are the page's
-            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(workdir)):
-                del sys.modules[name]
+        forget(modules, workdir)  # the page's own modules are the page's

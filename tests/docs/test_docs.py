@@ -97,7 +97,7 @@ def test_a_wrong_exit_code_or_output_fails_the_page(tmp_path):
 def test_a_block_that_is_not_run_is_refused(tmp_path):
     page = tmp_path / "p.md"
     page.write_text("# p\n\n```yaml\na: 1\n```\n")
-    with pytest.raises(AssertionError, match="only ```python and ```console"):
+    with pytest.raises(AssertionError, match="only ```python and ```console blocks"):
         run_page(page, tmp_path, ROOT)
     page.write_text("```console\n$ rm -rf /\n```\n")
     with pytest.raises(AssertionError, match="must start with one of"):
