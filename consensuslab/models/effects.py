@@ -28,18 +28,25 @@ class CancelTimer:
 
 
 def send(dst: str, msg: Any) -> tuple[Send]:
+    """Send ``msg`` to the node ``dst``; the network stamps the real sender (``ctx.src`` on receipt).
+
+    Effects combine with ``+``: ``return s, send("a", m) + send("b", m)``."""
     return (Send(dst, msg),)
 
 
 def broadcast(dsts: Iterable[str], msg: Any) -> tuple[Send, ...]:
+    """Send ``msg`` to every node of ``dsts`` (``ctx.nodes(role)``, ``ctx.others(role)``, ``ctx.all``)."""
     return tuple(Send(d, msg) for d in dsts)
 
 
 def set_timer(name: str) -> tuple[SetTimer]:
+    """Arm the node's timer ``name``: its ``@on_timer(role, name)`` handler may fire at any later point
+    (time is not modelled: a timeout is a step the node may take, as in TLA+ specs)."""
     return (SetTimer(name),)
 
 
 def cancel_timer(name: str) -> tuple[CancelTimer]:
+    """Disarm the node's timer ``name``: it no longer fires until set again."""
     return (CancelTimer(name),)
 
 

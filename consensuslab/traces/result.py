@@ -49,6 +49,9 @@ def rebuild_trace(model, roots: dict, parents, via: list, idx: int) -> Trace:
 
 @attrs.define
 class Violation:
+    """The property that failed, its ``kind`` (invariant, transition, sometimes, deadlock,
+    liveness) and the counterexample: the shortest ``trace`` found (a lasso for liveness)."""
+
     property: str
     kind: str  # invariant | transition | sometimes | deadlock | liveness
     trace: Trace | None = None
@@ -63,6 +66,10 @@ class Violation:
 
 @attrs.define
 class CheckResult:
+    """What ``check`` returns: ``status`` (ok | violation | deadlock | incomplete), the counts, each
+    property's verdict in ``properties``, the ``violation`` if any, ``stopped_by`` for an incomplete
+    run, and in ``extra`` the engine that ran and why (``engine``, ``engine_reason``)."""
+
     status: str
     model_meta: dict[str, Any]
     distinct_states: int = 0
