@@ -126,7 +126,7 @@ class Declarations:
         out = []
         if self.old_lanes:
             out.append(f"{self.protocol}: the lanes(action) hook is no longer read: charts take the node of a step "
-                       f"from @action(by=...) and messages from participants = Participants(...) (README, "
+                       f"from @action(by=...) and messages from participants = Participants(...) (docs/concepts.md, "
                        f"'Nodes and messages of a spec')")
         for name, count in sorted(self.steps.items()):
             decl = self.declared(name)
