@@ -53,9 +53,9 @@ class Definition:
     """``diff_view(self, view) -> hashable``: what ``consensuslab diff`` compares between two variants
     by default (the decisions, say), so that behaviours differing only in bookkeeping count as one."""
     lanes: ClassVar[Callable[..., tuple] | None] = None
-    """``lanes(self, action) -> (lane, peers)`` (specs): the node taking ``action`` (a str, or None) and
-    a list of the other nodes it involves, for charts; the lint checks the shape.  None: derived from
-    ``@action(by=...)`` and the action's arguments."""
+    """No longer read (formerly ``lanes(self, action) -> (lane, peers)`` for charts): charts take the
+    node of a step from ``@action(by=...)`` and messages from ``participants``; a protocol that still
+    defines it gets a warning saying so."""
 
     def __init__(self, params: dict[str, Any] | None = None, variant: str | None = None,
                  scenario: Scenario | None = None):
@@ -91,6 +91,7 @@ class Definition:
         return cls(merged, var, chosen)
 
     def compile(self):  # -> Model
+        """The model every checker explores (``Spec`` and ``Protocol`` each build theirs)."""
         raise NotImplementedError
 
     def model(self):

@@ -80,4 +80,5 @@ class Protocol(Definition):
         raise NotImplementedError
 
     def compile(self) -> ActorModel:
+        """The model ``check`` explores: ``check(MyProtocol.configure(scenario="lossy").compile())``."""
         return ActorModel(self)

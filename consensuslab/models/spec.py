@@ -124,6 +124,7 @@ class Spec(Definition):
         raise NotImplementedError
 
     def compile(self) -> "SpecModel":
+        """The model ``check`` explores: ``check(MySpec.configure({"n": 3}).compile())``."""
         return spec_model(self)
 
 

@@ -102,3 +102,38 @@ def test_a_block_that_is_not_run_is_refused(tmp_path):
     page.write_text("```console\n$ rm -rf /\n```\n")
     with pytest.raises(AssertionError, match="must start with one of"):
         run_page(page, tmp_path, ROOT)
+
+
+def test_in_process_commands_behave_as_the_installed_command(tmp_path):
+    """The runner calls the command line's ``main`` in-process (no start-up per command); it must give
+    what a real process gives: the same exit code and the same lines but for the timing."""
+    from codeblocks import environment, in_process
+
+    argv = ["check", "two-phase", "--variant", "no-wait", "-p", "rm=2"]
+    code, output = in_process(argv, tmp_path, {}, "")
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", *argv], cwd=tmp_path, capture_output=True,
+                          text=True, env=environment(ROOT), timeout=120)
+    untimed = lambda text: [line for line in text.splitlines() if "states/s" not in line]  # noqa: E731
+    assert code == proc.returncode == 12
+    assert untimed(output) == untimed(proc.stdout + proc.stderr)
+
+
+def test_pages_from_other_branches_enter_the_navigation_once_they_exist(tmp_path):
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        import protocol_pages
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+    nav = [{"How-to guides": [{"CI": "how-to/ci.md"}, {"Real code": "how-to/real-code.md"}]},
+           {"Protocols": "protocols/index.md"}]
+
+    def how_tos():
+        config = protocol_pages.on_config({"docs_dir": str(tmp_path), "nav": list(nav)})
+        return [next(iter(e.values())) for e in config["nav"][0]["How-to guides"]], config["nav"][1]["Protocols"]
+
+    listed, protocols = how_tos()
+    assert listed == ["how-to/ci.md"]
+    assert {"two-phase": "protocols/two-phase.md"} in protocols
+    (tmp_path / "how-to").mkdir()
+    (tmp_path / "how-to" / "real-code.md").write_text("# Real code\n")
+    assert how_tos()[0] == ["how-to/ci.md", "how-to/real-code.md"]
