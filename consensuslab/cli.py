@@ -22,6 +22,8 @@ COMMANDS = (
     "diff",
     "mutate",
     "check_all",
+    "validate",
+    "export_log",
 )
 
 

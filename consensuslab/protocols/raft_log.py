@@ -147,8 +147,30 @@ class BagSpecModel(SpecModel):
     def apply(self, state, act: Action):
         if act.name in self.spec.message_actions:
             if len(act.args) == 1:
-                for name, m, nxt in self.spec.message_steps(state):
-                    if name == act.name and m == act.args[0]:
+                m = act.args[0]
+                k = copies(state.messages, m)
+                for name, _, nxt in self.spec.steps_of(state, m, k) if k else ():
+                    if name == act.name:
                         return nxt
             raise ReplayError(f"{act} is not enabled")
         return super().apply(state, act)
+
+    # -- what one server shows, and what is in flight (for logs of the model's behaviours) --
+    def node_of(self, act: Action):
+        """The server that takes ``act``: a server action's first argument, a message's destination;
+        None for the network's copies and losses."""
+        if act.name in ("DuplicateMessage", "DropMessage"):
+            return None
+        if act.name in self.spec.message_actions:
+            return act.args[0].mdest
+        return act.args[0] if act.args else None
+
+    def node_view(self, state, node: str) -> dict:
+        """Server ``node``'s variables: every variable with one entry per server."""
+        k, n = self.spec.index[node], self.spec.servers
+        return {name: value[k] for name, value in zip(state._fields, state)
+                if isinstance(value, tuple) and len(value) == n}
+
+    def in_flight(self, state) -> list[tuple]:
+        """The messages in the bag as (source, destination, message), one per copy."""
+        return [(m.msource, m.mdest, m) for m, k in sorted(state.messages, key=repr) for _ in range(k)]

@@ -32,13 +32,19 @@ class Receiving:
     def message_steps(self, s):
         out = []
         for m, k in s.messages:
-            got = self.receive(s, m)
-            if got is not None:
-                out.append((got[0], m, got[1]))
-            if k < self.max_copies and self.room(s):
-                out.append(("DuplicateMessage", m, s._replace(messages=with_message(m, s.messages))))
-            if self.drop:
-                out.append(("DropMessage", m, s._replace(messages=without_message(m, s.messages))))
+            out.extend(self.steps_of(s, m, k))
+        return out
+
+    def steps_of(self, s, m, k):
+        """The steps of one message ``m`` in flight in ``k`` copies: its receipt, a copy, its loss."""
+        out = []
+        got = self.receive(s, m)
+        if got is not None:
+            out.append((got[0], m, got[1]))
+        if k < self.max_copies and self.room(s):
+            out.append(("DuplicateMessage", m, s._replace(messages=with_message(m, s.messages))))
+        if self.drop:
+            out.append(("DropMessage", m, s._replace(messages=without_message(m, s.messages))))
         return out
 
     def receive(self, s, m):

@@ -1,0 +1,103 @@
+"""The log as the search consumes it: each node's expectations, what each waits for, the order tried.
+
+An expectation of a node may be taken once the node's earlier ones are; a
+receive's expectations also wait until the expectations of the event its
+``link`` names (the send) are taken, which is the only ordering between nodes.
+``order`` is the canonical order in which independent heads are tried: by the
+source event's clock where logged, then by node, then by position.
+"""
+
+from __future__ import annotations
+
+import bisect
+import inspect
+import os
+
+from consensuslab.checkers.validation.expect import Expect
+from consensuslab.errors import ConsensuslabError, ModelError
+from consensuslab.logs.event import Event, Log
+from consensuslab.models.blame import where
+
+#: event kinds that receive a message (a linked event receives too)
+RECEIVE_KINDS = frozenset({"receive", "deliver", "recv"})
+
+
+def mapping_error(mapping, exc: Exception, doing: str) -> ModelError:
+    """A user's mapping that raised, as one line naming its class, method and line."""
+    try:
+        filename = os.path.abspath(inspect.getfile(type(mapping)))
+    except (TypeError, OSError):
+        filename = None
+    return ModelError(f"mapping {type(mapping).__name__}: {doing} raised {type(exc).__name__}: {exc} "
+                      f"(at {where(exc, filename)})")
+
+
+class Plan:
+    def __init__(self, model, log: Log, mapping):
+        self.log = log
+        self.nodes: tuple[str, ...] = log.nodes
+        self.index = {n: k for k, n in enumerate(self.nodes)}
+        self.expects: list[tuple[Expect, ...]] = [self._expectations(model, mapping, n) for n in self.nodes]
+        self.lengths = tuple(len(x) for x in self.expects)
+        self.total = sum(self.lengths)
+        seqs = [[x.event[1] for x in exps] for exps in self.expects]
+        self.waits: list[list[tuple[tuple[int, int], ...]]] = [self._waits(k, seqs) for k in range(len(self.nodes))]
+        self.order = [[self._key(k, x, e) for x, e in enumerate(exps)] for k, exps in enumerate(self.expects)]
+        self.receives = [[self._receives(k, x) for x in range(len(exps))] for k, exps in enumerate(self.expects)]
+
+    def _expectations(self, model, mapping, node: str) -> tuple[Expect, ...]:
+        events = self.log.of(node)
+        try:
+            got = tuple(mapping.expectations(model, node, events))
+        except ConsensuslabError:
+            raise
+        except Exception as exc:
+            raise mapping_error(mapping, exc, f"expectations for node {node}") from None
+        last = -1
+        for x in got:
+            if not isinstance(x, Expect) or x.node != node:
+                raise ModelError(f"mapping {type(mapping).__name__}: expectations for node {node} must be "
+                                 f"Expect values of that node, got {x!r}"[:300])
+            if x.event[1] < last:
+                raise ModelError(f"mapping {type(mapping).__name__}: expectations for node {node} are out of "
+                                 f"order (event {x.event[1]} after {last})")
+            last = x.event[1]
+        return got
+
+    def _waits(self, k: int, seqs: list[list[int]]) -> list[tuple[tuple[int, int], ...]]:
+        """Per expectation of node ``k``: (node, position) pairs the other nodes must have reached first."""
+        out: list[dict[int, int]] = [{} for _ in self.expects[k]]
+        mine = seqs[k]
+        for event in self.log.of(self.nodes[k]):
+            if event.link is None or event.link[0] not in self.index or self.log.event(event.link) is None:
+                continue
+            first = bisect.bisect_left(mine, event.seq)
+            if first == len(mine):
+                continue
+            other = self.index[event.link[0]]
+            needed = bisect.bisect_right(seqs[other], event.link[1])
+            if needed:
+                out[first][other] = max(out[first].get(other, 0), needed)
+        return [tuple(sorted(w.items())) for w in out]
+
+    def _key(self, k: int, x: int, expect: Expect) -> tuple:
+        event = self.event_of(k, x)
+        clock = event.clock if event is not None and event.clock is not None else float("inf")
+        return clock, k, x
+
+    def _receives(self, k: int, x: int) -> bool:
+        """Whether an expectation stands for a receive (a linked event, or one whose kind says so)."""
+        event = self.event_of(k, x)
+        return event is not None and (event.link is not None or event.kind in RECEIVE_KINDS)
+
+    def event_of(self, k: int, x: int) -> Event | None:
+        return self.log.event(self.expects[k][x].event)
+
+    def ready(self, k: int, x: int, pos: tuple[int, ...]) -> bool:
+        return all(pos[other] >= needed for other, needed in self.waits[k][x])
+
+    def heads(self, pos: tuple[int, ...]) -> list[tuple[int, int]]:
+        """The (node, position) of every expectation that may be taken next, in the canonical order."""
+        out = [(k, x) for k, x in enumerate(pos) if x < self.lengths[k] and self.ready(k, x, pos)]
+        out.sort(key=lambda kx: self.order[kx[0]][kx[1]])
+        return out
