@@ -15,6 +15,7 @@ from typing import Any
 
 from consensuslab.checkers.validation.mapping import fault_class
 from consensuslab.checkers.validation.native import INIT, node_view, view_fields
+from consensuslab.errors import UsageError
 from consensuslab.models.action import Action
 from consensuslab.models.actor_model import ActorState
 from consensuslab.traces.itf import encode, encode_action
@@ -46,7 +47,11 @@ def export_trace(model, trace: Trace, node_of=None, hide_faults: bool = True) ->
     events: list[dict[str, Any]] = []
     seqs: Counter = Counter()
     state = trace.initial
-    for node in _nodes(model, trace, node_of):
+    nodes = _nodes(model, trace, node_of)
+    if not nodes:
+        raise UsageError(f"{model.protocol}: its steps name no node, so there is no per-node log to write "
+                         f"(an actor protocol's steps do; a spec's say so with @action(by=...))")
+    for node in nodes:
         fields = view_fields(node_view(model, state, node))
         events.append({"node": node, "seq": 0, "kind": INIT, "state": fields, "clock": 0})
         seqs[node] = 1
