@@ -24,6 +24,7 @@ COMMANDS = (
     "check_all",
     "validate",
     "export_log",
+    "conform",
 )
 
 

@@ -13,6 +13,7 @@ from consensuslab.errors import ConsensuslabError, ModelError, UsageError
 #: built-in names: the classes the package ships, by the name a command line gives them
 BUILT_IN = {
     "mapping": {"pysyncobj": "consensuslab.realcode.pysyncobj.mapping:PySyncObjMapping"},
+    "adapter": {},
 }
 
 
