@@ -46,7 +46,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from consensuslab.checkers.conformance.explore import conform
     from consensuslab.models.params import parse_assignments
-    from consensuslab.testing.conformance import load_adapter, model_for
+    from consensuslab.commands.user_code import load_adapter, model_for
 
     if args.module:
         from consensuslab.loader import module_protocols

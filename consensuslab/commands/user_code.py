@@ -53,3 +53,24 @@ def instantiate(cls: type, what: str, *args):
         raise
     except Exception as exc:
         raise ModelError(f"{what} {cls.__name__}: creating it raised {type(exc).__name__}: {exc}") from None
+
+
+def load_adapter(target: str):
+    """The conformance adapter ``path.py[:Class]`` or ``module[:Class]`` names, created."""
+    from consensuslab.checkers.conformance.adapter import Adapter
+
+    return instantiate(load_class(target, Adapter, "adapter"), "adapter")
+
+
+def model_for(adapter, protocol: str | None = None, params: dict | None = None,
+              variant: str | None = None, scenario: str | None = None):
+    """The model an adapter is checked against: its own ``protocol``/``params`` unless given."""
+    from consensuslab.loader import resolve
+
+    name = protocol or adapter.protocol
+    if not name:
+        raise UsageError("say which model the implementation is checked against (--protocol, or the "
+                         "adapter's `protocol`)")
+    merged = {**dict(adapter.params or {}), **dict(params or {})}
+    return resolve(name).configure(merged, variant if variant is not None else adapter.variant,
+                                   scenario if scenario is not None else adapter.scenario).compile()

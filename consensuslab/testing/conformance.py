@@ -19,30 +19,9 @@ from consensuslab.checkers.conformance.explore import conform as explore
 from consensuslab.checkers.conformance.explore import run_along
 from consensuslab.checkers.conformance.lockstep import Lockstep
 from consensuslab.checkers.conformance.result import ConformanceResult
+from consensuslab.commands.user_code import load_adapter, model_for
 from consensuslab.traces.itf import encode_action
 from consensuslab.traces.result import Trace
-
-
-def load_adapter(target: str) -> Adapter:
-    """The adapter ``path.py[:Class]`` or ``module[:Class]`` names, created."""
-    from consensuslab.commands.user_code import instantiate, load_class
-
-    return instantiate(load_class(target, Adapter, "adapter"), "adapter")
-
-
-def model_for(adapter: Adapter, protocol: str | None = None, params: dict | None = None,
-              variant: str | None = None, scenario: str | None = None):
-    """The model an adapter is checked against: its own ``protocol``/``params`` unless given."""
-    from consensuslab.errors import UsageError
-    from consensuslab.loader import resolve
-
-    name = protocol or adapter.protocol
-    if not name:
-        raise UsageError("say which model the implementation is checked against (--protocol, or the "
-                         "adapter's `protocol`)")
-    merged = {**dict(adapter.params or {}), **dict(params or {})}
-    return resolve(name).configure(merged, variant if variant is not None else adapter.variant,
-                                   scenario if scenario is not None else adapter.scenario).compile()
 
 
 def conform(adapter: Adapter | str, protocol: str | None = None, params: dict | None = None, *,
