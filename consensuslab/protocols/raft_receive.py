@@ -91,11 +91,14 @@ class Receiving:
         log_ok = m.mprevLogIndex == 0 or (m.mprevLogIndex <= len(log)
                                           and m.mprevLogTerm == log[m.mprevLogIndex - 1][0])
         if m.mterm < term or (s.state[i] == FOLLOWER and not log_ok):
-            return s._replace(messages=reply(self.message(AppendEntriesResponse, term, False, 0, me, j), m, s.messages))
+            no = self.message(AppendEntriesResponse, term, False, self.rejected_match(log, m), me, j)
+            return s._replace(messages=reply(no, m, s.messages))
         if s.state[i] == CANDIDATE:
             return self.retire(s, i)._replace(state=replace_at(s.state, i, FOLLOWER))
         if s.state[i] != FOLLOWER:
             return None  # a leader never hears from another leader of its term
+        if self.refined():
+            return self.accept(s, i, j, m)
         index = m.mprevLogIndex + 1
         if not m.mentries or (len(log) >= index and log[index - 1][0] == m.mentries[0][0]):
             ok = self.message(AppendEntriesResponse, term, True, m.mprevLogIndex + len(m.mentries), me, j)
@@ -113,6 +116,8 @@ class Receiving:
         jj = self.index[j]
         if s.state[i] != LEADER:  # nextIndex/matchIndex are dead outside the leader (see retire)
             return s._replace(messages=without_message(m, s.messages))
+        if self.pipeline or self.hint:
+            return self.count_response(s, i, jj, m)
         if m.msuccess:
             nxt = replace_at(s.nextIndex[i], jj, m.mmatchIndex + 1)
             s = s._replace(matchIndex=replace_at(s.matchIndex, i, replace_at(s.matchIndex[i], jj, m.mmatchIndex)))

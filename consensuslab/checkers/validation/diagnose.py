@@ -39,6 +39,9 @@ def diagnose(model, plan: Plan, taker: Taker, mapping, pos: tuple[int, ...], sta
         diff = taker.mismatch(expect, state, None, state)
         _field(failure, diff, "the node's state differs from the log")
         return failure
+    if expect.exact and not expect.steps:
+        failure.reason = f"no model step can take it (the mapping says so): {expect.describe()}"
+        return failure
     finals = _finals(taker, expect, state)
     if not finals:
         failure.reason = f"no step of the model takes it: the model has no enabled {expect.describe()}"
@@ -74,19 +77,33 @@ def _field(failure: Failure, diff, reason: str) -> None:
 
 
 def _blocked(plan: Plan, pos: tuple[int, ...], states: list) -> Failure:
+    """Every head waits for a send no behaviour reaches first: name the receive most likely out of place."""
+    waiting = []
     for k, x in enumerate(pos):
         if x >= plan.lengths[k]:
             continue
         for other, needed in plan.waits[k][x]:
             if pos[other] < needed:
-                expect = plan.expects[k][x]
-                event, send = plan.event_of(k, x), plan.event_of(other, needed - 1)
-                return Failure(event=expect.event, where=event.where if event else "",
-                               describe=_describe(event, expect), expected=expect.describe(),
-                               reason=f"it waits for {_describe(send, plan.expects[other][needed - 1])}, which "
-                                      f"no explained behaviour reaches before it (is the receive logged before "
-                                      f"its own cause?)", states=states)
-    raise AssertionError("a stuck search has a waiting expectation")
+                waiting.append((k, x, other, needed))
+                break
+    k, x, other, needed = min(waiting, key=lambda w: (not _out_of_place(plan, w[0], w[1]), plan.order[w[0]][w[1]]))
+    expect = plan.expects[k][x]
+    event, send = plan.event_of(k, x), plan.event_of(other, needed - 1)
+    return Failure(event=expect.event, where=event.where if event else "", describe=_describe(event, expect),
+                   expected=expect.describe(),
+                   reason=f"it waits for {_describe(send, plan.expects[other][needed - 1])}, which no explained "
+                          f"behaviour reaches before it (a receive logged before its own cause?)", states=states,
+                   also_stuck=[_describe(plan.event_of(k2, x2), plan.expects[k2][x2])
+                               for k2, x2, _, _ in waiting if (k2, x2) != (k, x)][:5])
+
+
+def _out_of_place(plan: Plan, k: int, x: int) -> bool:
+    """Whether the expectation's event has a clock later than the node's next event's (moved in its own log)."""
+    event = plan.event_of(k, x)
+    if event is None or event.clock is None:
+        return False
+    later = [e for e in plan.log.of(event.node) if e.seq > event.seq and e.clock is not None]
+    return bool(later) and later[0].clock < event.clock
 
 
 def _describe(event, expect) -> str:

@@ -1,6 +1,8 @@
 """How a log is read against a model: the ``Mapping`` a user writes (or the native one for the model's own logs).
 
-A mapping answers four questions, each a method a subclass overrides:
+A mapping answers four questions, each a method a subclass overrides (``prepare``
+sees the whole log first, for mappings that read one node's events in the
+light of another's):
 
 * ``expectations(model, node, events)``: what each of a node's events asks of
   the model, in the node's order (``Expect`` values);
@@ -60,6 +62,9 @@ class Mapping:
     independent: bool = True
     #: most helper steps one event may take
     helper_limit: int = 8
+
+    def prepare(self, model, log) -> None:
+        """Called once with the whole log before ``expectations`` (to look up the send a receive links to)."""
 
     def expectations(self, model, node: str, events: tuple[Event, ...]) -> Iterable[Expect]:
         raise NotImplementedError

@@ -37,12 +37,22 @@ class Plan:
         self.log = log
         self.nodes: tuple[str, ...] = log.nodes
         self.index = {n: k for k, n in enumerate(self.nodes)}
+        try:
+            mapping.prepare(model, log)
+        except ConsensuslabError:
+            raise
+        except Exception as exc:
+            raise mapping_error(mapping, exc, "prepare") from None
         self.expects: list[tuple[Expect, ...]] = [self._expectations(model, mapping, n) for n in self.nodes]
         self.lengths = tuple(len(x) for x in self.expects)
         self.total = sum(self.lengths)
         seqs = [[x.event[1] for x in exps] for exps in self.expects]
         self.waits: list[list[tuple[tuple[int, int], ...]]] = [self._waits(k, seqs) for k in range(len(self.nodes))]
         self.order = [[self._key(k, x, e) for x, e in enumerate(exps)] for k, exps in enumerate(self.expects)]
+        self.receivers: dict[tuple[str, int], int] = {}  # per send, how many receives link to it
+        for event in log:
+            if event.link is not None:
+                self.receivers[event.link] = self.receivers.get(event.link, 0) + 1
         self.receives = [[self._receives(k, x) for x in range(len(exps))] for k, exps in enumerate(self.expects)]
 
     def _expectations(self, model, mapping, node: str) -> tuple[Expect, ...]:
@@ -86,9 +96,14 @@ class Plan:
         return clock, k, x
 
     def _receives(self, k: int, x: int) -> bool:
-        """Whether an expectation stands for a receive (a linked event, or one whose kind says so)."""
+        """Whether an expectation stands for a receive that a copy of its message may be needed for: an
+        unlinked receive, or one whose send is received more than once."""
         event = self.event_of(k, x)
-        return event is not None and (event.link is not None or event.kind in RECEIVE_KINDS)
+        if event is None:
+            return False
+        if event.link is not None:
+            return self.receivers.get(event.link, 0) > 1
+        return event.kind in RECEIVE_KINDS
 
     def event_of(self, k: int, x: int) -> Event | None:
         return self.log.event(self.expects[k][x].event)

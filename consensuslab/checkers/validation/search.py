@@ -12,15 +12,17 @@ costs it runs depth-first along the log.  Nodes are deduplicated on (state,
 positions), keeping the fewest unlogged steps in a row.
 
 Unlogged steps are tried only where one can be needed: where no ready
-expectation can be taken (a loss that frees a bounded network, a restart a
-node's next event shows, a step of a node that keeps no log), and just before a
-receive, steps of the message it receives (a copy of it, received again later).  A fault commutes with every
-step that does not depend on it, so any explanation can be rearranged to put
-each fault at the latest such point without adding one: the restriction keeps
-the fewest-faults answer and spares the search every earlier placement.  Even
-there they are pushed as a token behind the node and expanded only if the
-search comes back to it: on a log that needs no fault, no state's full
-successor list is computed for exact expectations.
+expectation can be taken, runs of them after which one can (a loss that frees a
+bounded network, a crash and restart that a node's next event shows, a step of
+a node that keeps no log); and just before a receive whose send is received
+again later (or is not linked), steps of the message it receives (a copy of
+it).  A fault commutes with every step that does not depend on it, so an
+explanation with the fewest faults can be rearranged to put each fault just
+before the first event that needs it: the restriction keeps the fewest-faults
+answer and spares the search every other placement.  Even there they are
+pushed as a token behind the node and expanded only if the search comes back
+to it: on a log that needs no fault, no state's full successor list is
+computed for exact expectations.
 
 **Canonical order.**  With ``all_orders=False`` a node takes only the first
 ready expectation in the canonical order (clock, node, position) that it can
@@ -203,15 +205,37 @@ class Search:
         return False
 
     def expand_silent(self, rid: int, involving: frozenset | None) -> None:
-        """Push the unlogged steps the mapping allows from node ``rid`` (only those of the messages
-        ``involving`` names, unless None)."""
-        cost, silent, pos = self.cost[rid], self.silent[rid] + 1, self.pos[rid]
-        for action, t in self.model.successors(self.state[rid]):
-            if involving is not None and not (action.args and _member(action.args[-1], involving)):
-                continue
+        """Push the unlogged steps the mapping allows from node ``rid``: before a receive, each step of the
+        messages ``involving`` names; where nothing could be taken (``involving`` None), each run of at most
+        the unlogged steps left after which some ready expectation can be taken."""
+        cost, silent, pos = self.cost[rid], self.silent[rid], self.pos[rid]
+        if involving is not None:
+            for action, t, c in self.silent_steps_from(self.state[rid]):
+                if action.args and _member(action.args[-1], involving):
+                    self.push(t, pos, cost + c, silent + 1, rid, ((action, t),))
+            return
+        heads = [self.plan.expects[k][x] for k, x in self.plan.heads(pos)]
+        frontier, seen = [(self.state[rid], (), 0)], {self.state[rid]}
+        for depth in range(1, self.silent_steps - silent + 1):
+            grown = []
+            for state, path, c in frontier:
+                for action, t, more in self.silent_steps_from(state):
+                    if t in seen:
+                        continue
+                    seen.add(t)
+                    steps = path + ((action, t),)
+                    if any(self.taker.take(h, t) for h in heads):
+                        self.push(t, pos, cost + c + more, silent + depth, rid, steps)
+                    else:
+                        grown.append((t, steps, c + more))
+            frontier = grown
+
+    def silent_steps_from(self, state):
+        """(action, next state, cost) of every unlogged step the mapping allows from ``state``."""
+        for action, t in self.model.successors(state):
             cls = self.silent_class(action)
             if cls is not None:
-                self.push(t, pos, cost + (cls != FREE), silent, rid, ((action, t),))
+                yield action, t, int(cls != FREE)
 
     # -- the result --------------------------------------------------------------------
     def path_to(self, rid: int) -> Trace:
