@@ -25,6 +25,7 @@ COMMANDS = (
     "validate",
     "export_log",
     "conform",
+    "pysyncobj",
 )
 
 

@@ -9,9 +9,11 @@ recurse), and the shape of every required field.  Anything wrong is one
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
+import zlib
 from typing import Any
 
 import attrs
@@ -38,7 +40,7 @@ MAX_SEQ = 2 ** 53
 
 def read_log(paths: list[str], limits: Limits = DEFAULT_LIMITS) -> Log:
     """The log in ``paths``: one file per node, or files holding several nodes (the ``node`` field says
-    whose each event is), or directories of ``*.jsonl`` files."""
+    whose each event is), or directories of ``*.jsonl`` (and ``*.jsonl.gz``) files."""
     files = _expand(paths, limits)
     by_node: dict[str, dict[int, Event]] = {}
     count = 0
@@ -62,9 +64,9 @@ def _expand(paths: list[str], limits: Limits) -> list[str]:
     files: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            inside = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".jsonl"))
+            inside = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith((".jsonl", ".jsonl.gz")))
             if not inside:
-                raise UsageError(f"log directory {path!r} holds no *.jsonl file")
+                raise UsageError(f"log directory {path!r} holds no *.jsonl (or *.jsonl.gz) file")
             files.extend(inside)
         elif os.path.exists(path):
             files.append(path)
@@ -76,22 +78,29 @@ def _expand(paths: list[str], limits: Limits) -> list[str]:
 
 
 def _read_file(path: str, limits: Limits):
+    """A file's events; a ``.gz`` file is read through gzip, its uncompressed size bounded as it is read."""
     size = os.path.getsize(path)
     if size > limits.file_bytes:
         raise UsageError(f"log file {path!r} is {size:,} bytes; at most {limits.file_bytes:,} are read")
-    with open(path, "rb") as fh:
-        number = 0
-        while True:
-            raw = fh.readline(limits.line_bytes + 1)
-            if not raw:
-                return
-            number += 1
-            where = f"{path}:{number}"
-            if len(raw) > limits.line_bytes:
-                raise UsageError(f"{where}: line longer than {limits.line_bytes:,} bytes")
-            if not raw.strip():
-                continue
-            yield parse_event(raw, where, limits)
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            number, total = 0, 0
+            while True:
+                raw = fh.readline(limits.line_bytes + 1)
+                if not raw:
+                    return
+                number, total = number + 1, total + len(raw)
+                where = f"{path}:{number}"
+                if total > limits.file_bytes:
+                    raise UsageError(f"{where}: more than {limits.file_bytes:,} bytes uncompressed")
+                if len(raw) > limits.line_bytes:
+                    raise UsageError(f"{where}: line longer than {limits.line_bytes:,} bytes")
+                if not raw.strip():
+                    continue
+                yield parse_event(raw, where, limits)
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz
+        raise UsageError(f"log file {path!r} cannot be read: {exc}") from None
 
 
 def parse_event(raw: bytes | str, where: str, limits: Limits = DEFAULT_LIMITS) -> Event:

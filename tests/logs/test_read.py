@@ -111,3 +111,18 @@ def test_any_line_is_an_event_or_a_usage_error(raw):
         assert str(exc).startswith("f:1: ") and "\n" not in str(exc)
     else:
         assert isinstance(event, Event) and isinstance(event.node, str) and isinstance(event.seq, int)
+
+
+def test_gzipped_logs_are_read_and_bounded_uncompressed(tmp_path):
+    import gzip
+
+    body = "".join(json.dumps({"node": "a", "seq": k, "kind": "k", "pad": "x" * 100}) + "\n" for k in range(50))
+    path = tmp_path / "a.jsonl.gz"
+    path.write_bytes(gzip.compress(body.encode()))
+    assert len(read_log([str(tmp_path)])) == 50
+    assert path.stat().st_size < 2000  # compresses well: the bound must be on what it inflates to
+    with pytest.raises(UsageError, match="more than 3,000 bytes uncompressed"):
+        read_log([str(path)], Limits(file_bytes=3000))
+    (tmp_path / "bad.jsonl.gz").write_bytes(gzip.compress(body.encode())[:60])
+    with pytest.raises(UsageError, match="cannot be read"):
+        read_log([str(tmp_path / "bad.jsonl.gz")])
