@@ -31,9 +31,10 @@ def register(sub) -> None:
                         "'pysyncobj' (default: the log names model actions, as export-log writes them)")
     p.add_argument("--silent-steps", type=non_negative_int, default=2, metavar="N",
                    help="unlogged steps allowed in a row between two events (default 2)")
-    p.add_argument("--all-orders", action="store_true",
-                   help="try every order of independent events, not one canonical order (exact for models "
-                        "whose steps of different nodes do not commute; slower)")
+    p.add_argument("--order", choices=("auto", "clock", "canonical", "all"), default="auto",
+                   help="how events of different nodes interleave: clock (in the order of their clocks), "
+                        "canonical (node by node, where the mapping says nodes' steps commute), all (every "
+                        "order: exact for any model, slower); auto (default): clock if every event has one")
     p.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
     p.add_argument("--memory-limit", type=positive_float, metavar="MB", help="stop (incomplete) above this RSS")
     p.add_argument("--trace-out", metavar="FILE", help="write the explaining behaviour as ITF (replay confirms it)")
@@ -76,7 +77,7 @@ def run(args) -> int:
     model = build_model(args, mapping)
     log = read_log(args.logs)
     result = validate(model, log, mapping, silent_steps=args.silent_steps, time_limit=args.time_limit,
-                      memory_limit=args.memory_limit, all_orders=args.all_orders,
+                      memory_limit=args.memory_limit, order=args.order,
                       progress=not (args.quiet or args.json))
     if result.trace is not None and args.trace_out:
         write_behaviour(args.trace_out, model, result)

@@ -3,8 +3,8 @@
 An expectation of a node may be taken once the node's earlier ones are; a
 receive's expectations also wait until the expectations of the event its
 ``link`` names (the send) are taken, which is the only ordering between nodes.
-``order`` is the canonical order in which independent heads are tried: by the
-source event's clock where logged, then by node, then by position.
+``order`` is the order in which ready heads are tried: by the source event's
+clock where logged, then by node, then by position.
 """
 
 from __future__ import annotations
@@ -49,11 +49,8 @@ class Plan:
         seqs = [[x.event[1] for x in exps] for exps in self.expects]
         self.waits: list[list[tuple[tuple[int, int], ...]]] = [self._waits(k, seqs) for k in range(len(self.nodes))]
         self.order = [[self._key(k, x, e) for x, e in enumerate(exps)] for k, exps in enumerate(self.expects)]
-        self.receivers: dict[tuple[str, int], int] = {}  # per send, how many receives link to it
-        for event in log:
-            if event.link is not None:
-                self.receivers[event.link] = self.receivers.get(event.link, 0) + 1
         self.receives = [[self._receives(k, x) for x in range(len(exps))] for k, exps in enumerate(self.expects)]
+        self.copies = self._copy_windows(seqs)
 
     def _expectations(self, model, mapping, node: str) -> tuple[Expect, ...]:
         events = self.log.of(node)
@@ -96,14 +93,30 @@ class Plan:
         return clock, k, x
 
     def _receives(self, k: int, x: int) -> bool:
-        """Whether an expectation stands for a receive that a copy of its message may be needed for: an
-        unlinked receive, or one whose send is received more than once."""
+        """Whether an expectation stands for a receive whose send is not known (an unlinked receive)."""
         event = self.event_of(k, x)
-        if event is None:
-            return False
-        if event.link is not None:
-            return self.receivers.get(event.link, 0) > 1
-        return event.kind in RECEIVE_KINDS
+        return event is not None and event.link is None and event.kind in RECEIVE_KINDS
+
+    def _copy_windows(self, seqs: list[list[int]]) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+        """Per send received more than once: (its node, the position once it is taken, and each receive's
+        (node, position once taken)).  Between the two, the network must copy its message."""
+        receivers: dict[tuple[str, int], list] = {}
+        for event in self.log:
+            if event.link is not None and event.link[0] in self.index and self.log.event(event.link) is not None:
+                receivers.setdefault(event.link, []).append(event)
+        out = []
+        for send, events in sorted(receivers.items()):
+            if len(events) < 2:
+                continue
+            k = self.index[send[0]]
+            taken = tuple((self.index[e.node], bisect.bisect_right(seqs[self.index[e.node]], e.seq)) for e in events)
+            out.append((k, bisect.bisect_right(seqs[k], send[1]), taken))
+        return out
+
+    def copies_pending(self, pos: tuple[int, ...]) -> bool:
+        """Whether a message received more than once has been sent and not yet received by every receive."""
+        return any(pos[k] >= sent and any(pos[r] < done for r, done in receives)
+                   for k, sent, receives in self.copies)
 
     def event_of(self, k: int, x: int) -> Event | None:
         return self.log.event(self.expects[k][x].event)

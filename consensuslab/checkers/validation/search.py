@@ -12,29 +12,38 @@ costs it runs depth-first along the log.  Nodes are deduplicated on (state,
 positions), keeping the fewest unlogged steps in a row.
 
 Unlogged steps are tried only where one can be needed: where no ready
-expectation can be taken, runs of them after which one can (a loss that frees a
-bounded network, a crash and restart that a node's next event shows, a step of
-a node that keeps no log); and just before a receive whose send is received
-again later (or is not linked), steps of the message it receives (a copy of
-it).  A fault commutes with every step that does not depend on it, so an
-explanation with the fewest faults can be rearranged to put each fault just
+expectation can be taken, runs of them after which one can (a loss that frees
+a bounded network, a crash and restart that a node's next event shows, a step
+of a node that keeps no log); while a message that several receives link to is
+in flight, the network's copies (anywhere between its send and its last
+receive: a bounded network may have room for a copy only at some of those
+points); and just before an unlinked receive, steps of the message it got.  A
+fault needed nowhere else commutes with the steps that do not depend on it,
+so an explanation with the fewest faults can be rearranged to put it just
 before the first event that needs it: the restriction keeps the fewest-faults
 answer and spares the search every other placement.  Even there they are
 pushed as a token behind the node and expanded only if the search comes back
 to it: on a log that needs no fault, no state's full successor list is
 computed for exact expectations.
 
-**Canonical order.**  With ``all_orders=False`` a node takes only the first
-ready expectation in the canonical order (clock, node, position) that it can
-take, not every one.  Where the mapping's ``independent`` holds (steps of
-different nodes commute: neither enables, disables or changes the other, and an
-expectation's fields observe only its own node), any explanation can be
-reordered to take that expectation first, so no explanation is lost and the
-search visits one interleaving of the log instead of all of them.  An
-explained verdict never depends on it (the behaviour is replayed); for a model
-whose steps do not commute (a bounded network that blocks sends), a not
-explained verdict is stated under the canonical order, and ``all_orders``
-tries every order.
+**Orders.**  The log fixes each node's order and send-before-receive; the
+search chooses how to interleave the rest (``order``):
+
+* ``clock`` (``auto``'s choice where every event has a clock): ready
+  expectations are taken strictly in clock order, ties by node: the clocks are
+  read as one real order of the run, and unlogged steps fill its gaps.  Exact
+  where the clocks order events as they happened (a behaviour exported from the
+  model; processes of one machine sharing CLOCK_MONOTONIC), and linear in the log;
+* ``canonical`` (``auto``'s choice otherwise): the first ready expectation in
+  (node, position) order that can be taken.  Where the mapping's
+  ``independent`` holds (steps of different nodes commute: neither enables,
+  disables or changes the other, and an expectation's fields observe only its
+  own node), any explanation can be reordered to take it first, so none is lost;
+* ``all``: every ready expectation; exact for any model, but over the log's
+  interleavings (exponential in how much the nodes run concurrently).
+
+An explained verdict never depends on the order (the behaviour is replayed);
+a not-explained one is stated under the order used.
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from consensuslab.logs.event import Log
 from consensuslab.traces.result import Trace
 
 NODE, SILENT = 0, 1
+ORDERS = ("auto", "clock", "canonical", "all")
 
 
 def _member(value, values: frozenset) -> bool:
@@ -83,9 +93,13 @@ def resident_mb() -> float:
 
 
 def validate(model, log: Log, mapping=None, *, silent_steps: int = 2, time_limit: float | None = None,
-             memory_limit: float | None = None, all_orders: bool = False, progress: bool = False) -> ValidationResult:
+             memory_limit: float | None = None, order: str = "auto", progress: bool = False) -> ValidationResult:
     """Find a behaviour of ``model`` that explains ``log`` through ``mapping`` (the native one by default)."""
-    search = Search(model, log, mapping if mapping is not None else NativeMapping(), silent_steps, all_orders)
+    if order not in ORDERS:
+        raise ValueError(f"order {order!r}: valid: {', '.join(ORDERS)}")
+    if order == "auto":
+        order = "clock" if all(e.clock is not None for e in log) else "canonical"
+    search = Search(model, log, mapping if mapping is not None else NativeMapping(), silent_steps, order)
     budget = Budget(time_limit, Progress(enabled=progress))
     try:
         return search.run(budget, memory_limit)
@@ -94,11 +108,11 @@ def validate(model, log: Log, mapping=None, *, silent_steps: int = 2, time_limit
 
 
 class Search:
-    def __init__(self, model, log: Log, mapping, silent_steps: int, all_orders: bool):
+    def __init__(self, model, log: Log, mapping, silent_steps: int, order: str):
         self.model, self.log, self.mapping = model, log, mapping
         self.plan = Plan(model, log, mapping)
         self.taker = Taker(model, mapping)
-        self.silent_steps, self.all_orders = silent_steps, all_orders
+        self.silent_steps, self.order = silent_steps, order
         self.logged = frozenset(self.plan.nodes)
         self._classes: dict = {}
         # the search nodes, by id: state, positions, faults, unlogged steps in a row, parent, steps from it
@@ -111,7 +125,7 @@ class Search:
         self.heap: list = []
         self.seen: dict = {}
         self.tick = itertools.count()
-        self.involving: dict[int, frozenset | None] = {}  # per silent token: the messages its steps must involve
+        self.involving: dict[int, tuple | None] = {}  # per silent token: which unlogged steps it may take
         self.expanded = 0
         self.furthest = -1
         self.frontier: list[int] = []
@@ -184,7 +198,8 @@ class Search:
         if progress == plan.total:
             return True
         successors, took, received = None, False, set()
-        for k, x in plan.heads(pos):
+        heads = plan.heads(pos)
+        for k, x in heads[:1] if self.order == "clock" else heads:
             expect = plan.expects[k][x]
             if not expect.exact and expect.takes_step and successors is None:
                 successors = self.model.successors(state)
@@ -196,25 +211,30 @@ class Search:
                     self.push(t, after_pos, self.cost[rid], 0, rid, path)
                     if plan.receives[k][x]:
                         received.update(a.args[-1] for a, _ in path if a.args)
-                if not self.all_orders:
+                if self.order != "all":
                     break
-        if self.silent[rid] < self.silent_steps and (received or not took):
+        copies = plan.copies_pending(pos)
+        if self.silent[rid] < self.silent_steps and (received or copies or not took):
             tick = next(self.tick)
-            self.involving[tick] = frozenset(received) if took else None
+            self.involving[tick] = (frozenset(received), copies) if took else None
             heapq.heappush(self.heap, (self.cost[rid], -progress, SILENT, tick, rid))
         return False
 
-    def expand_silent(self, rid: int, involving: frozenset | None) -> None:
-        """Push the unlogged steps the mapping allows from node ``rid``: before a receive, each step of the
-        messages ``involving`` names; where nothing could be taken (``involving`` None), each run of at most
-        the unlogged steps left after which some ready expectation can be taken."""
+    def expand_silent(self, rid: int, involving: tuple | None) -> None:
+        """Push the runs of unlogged steps (at most the budget left) the mapping allows from node ``rid`` that
+        can be needed here: where nothing could be taken (``involving`` None), runs after which some ready
+        expectation can be; otherwise runs ending in a step of a message an unlinked receive got, or, while
+        a message received more than once is in flight, in a copy (after losses that make room for it)."""
         cost, silent, pos = self.cost[rid], self.silent[rid], self.pos[rid]
-        if involving is not None:
-            for action, t, c in self.silent_steps_from(self.state[rid]):
-                if action.args and _member(action.args[-1], involving):
-                    self.push(t, pos, cost + c, silent + 1, rid, ((action, t),))
-            return
-        heads = [self.plan.expects[k][x] for k, x in self.plan.heads(pos)]
+        heads = [self.plan.expects[k][x] for k, x in self.plan.heads(pos)] if involving is None else ()
+        messages, copies = involving if involving is not None else (frozenset(), False)
+
+        def wanted(action, t) -> bool:
+            if involving is None:
+                return any(self.taker.take(h, t) for h in heads)
+            return (copies and self.silent_class(action) == "duplication") or bool(
+                action.args and _member(action.args[-1], messages))
+
         frontier, seen = [(self.state[rid], (), 0)], {self.state[rid]}
         for depth in range(1, self.silent_steps - silent + 1):
             grown = []
@@ -224,10 +244,9 @@ class Search:
                         continue
                     seen.add(t)
                     steps = path + ((action, t),)
-                    if any(self.taker.take(h, t) for h in heads):
+                    if wanted(action, t):
                         self.push(t, pos, cost + c + more, silent + depth, rid, steps)
-                    else:
-                        grown.append((t, steps, c + more))
+                    grown.append((t, steps, c + more))
             frontier = grown
 
     def silent_steps_from(self, state):
@@ -259,7 +278,7 @@ class Search:
             status=status, model_meta=self.model.meta(), nodes=plan.nodes, events=len(self.log),
             expectations=plan.total, explained_events=0, prefix={}, stopped_by=stopped,
             search_nodes=self.expanded, distinct=len(self.seen), seconds=seconds,
-            order="all" if self.all_orders else "canonical", warnings=self.warnings())
+            order=self.order, warnings=self.warnings())
         out.prefix, out.explained_events = self.prefix(pos)
         if done is not None:
             out.trace = self.path_to(done)
