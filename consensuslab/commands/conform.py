@@ -125,7 +125,7 @@ def side_by_side(model, d) -> list[str]:
     from consensuslab.render.text import rows
 
     out = []
-    for k, label, changes, fault in rows(model, d.trace):
+    for k, label, changes, fault, *_ in rows(model, d.trace):
         out.append(f"  {k:<2} {label}{'  [fault]' if fault else ''}")
         out.extend(f"       model  {c.text()}" for c in changes)
         seen = d.beside[k - 1] if k - 1 < len(d.beside) else {}

@@ -47,7 +47,8 @@ def run(args) -> int:
         files = write_per_node(args.out, events)
     except OSError as exc:
         raise UsageError(f"cannot write logs to {args.out!r}: {exc.strerror}") from None
-    hidden = sum(1 for _ in trace.steps) - sum(1 for e in events if e["kind"] != "init")
-    print(f"wrote {len(events)} events of a {len(trace)}-step behaviour ({hidden} unlogged steps) to "
-          f"{len(files)} files in {args.out}")
+    logged = sum(1 for e in events if e["kind"] != "init")
+    print(f"wrote {len(files)} logs to {args.out}: {len(events)} events, {logged} of the behaviour's "
+          f"{len(trace)} steps and each node's initial state ({len(trace) - logged} steps unlogged: the "
+          f"network's, or faults)")
     return 0

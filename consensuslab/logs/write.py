@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Iterable
 
 
@@ -28,14 +29,15 @@ def write_log(path: str, events: Iterable[dict[str, Any]]) -> int:
 
 
 def write_per_node(directory: str, events: Iterable[dict[str, Any]], suffix: str = ".jsonl") -> dict[str, str]:
-    """One file per node in ``directory`` (``NODE.jsonl``); node -> path."""
+    """One file per node in ``directory`` (``NODE.jsonl``, characters other than letters, digits, ``_.-``
+    replaced); node -> path."""
     os.makedirs(directory, exist_ok=True)
     by_node: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_node.setdefault(event["node"], []).append(event)
     out = {}
     for node, evs in sorted(by_node.items()):
-        path = os.path.join(directory, f"{node}{suffix}")
+        path = os.path.join(directory, re.sub(r"[^A-Za-z0-9_.-]", "_", node).lstrip(".") + suffix)
         write_log(path, evs)
         out[node] = path
     return out

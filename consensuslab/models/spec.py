@@ -34,9 +34,10 @@ def action(fn: Callable | None = None, *, by: str | None = None, **domains):
     A domain is an attribute name of the spec (``rm="RM"``), a function of the
     spec (``b=lambda self: range(self.ballots)``) or a literal iterable.
     ``by`` says which node takes the step: the name of the parameter that holds
-    it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), or a
-    node's own name for an action without one (``@action(by="tm")``).  Charts
-    draw the step on that node's lane, and per-node fairness counts it there.
+    it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), a
+    node's own name for an action without one (``@action(by="tm")``), or a
+    function of the spec and the arguments (``by=lambda self, c: f"c{c + 1}"``).
+    Charts draw the step on that node's lane, and per-node fairness counts it there.
     """
 
     def decorate(f):
@@ -82,7 +83,9 @@ def acting_nodes(spec: Spec) -> dict[str, Callable[[tuple], Any]]:
                 out.pop(name, None)
                 continue
             params = list(inspect.signature(member).parameters)[2:]
-            if by in params:
+            if callable(by):
+                out[name] = lambda args, f=by: f(spec, *args)
+            elif by in params:
                 out[name] = lambda args, k=params.index(by): args[k]
             else:
                 out[name] = lambda args, node=by: node

@@ -1,15 +1,13 @@
 """Raft, transcribed from Diego Ongaro's ``raft.tla`` (the spec in his PhD dissertation).
 
-Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``,
-``log``, ``commitIndex``, ``votesResponded``, ``votesGranted``, ``nextIndex``,
-``matchIndex``; and ``messages``, a bag of RequestVote and AppendEntries
-requests and responses that the network may duplicate or drop.  Actions are
-the spec's (Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
-AppendEntries, Restart, and Receive: ``raft_receive.py``).
+Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``, ``log``, ``commitIndex``,
+``votesResponded``, ``votesGranted``, ``nextIndex``, ``matchIndex``; and ``messages``, a bag of RequestVote
+and AppendEntries requests and responses that the network may duplicate or drop.  Actions are the spec's
+(Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex, AppendEntries, Restart, and Receive:
+``raft_receive.py``); ``raft_explain.py`` reads a counterexample in Raft's terms.
 
-Abstractions, each there to make the state space finite or small, each a
-restriction of the spec's behaviours (so a violation found is real, and "ok"
-means "ok within these bounds"):
+Abstractions, each there to make the state space finite or small, each a restriction of the
+spec's behaviours (so a violation found is real, and "ok" means "ok within these bounds"):
 
 * ``currentTerm <= max_term`` (Timeout is disabled at the bound) and
   ``Len(log) <= max_log`` (ClientRequest is disabled at the bound);
@@ -34,9 +32,8 @@ means "ok within these bounds"):
   applied (advanced its commitIndex over) and the term it did so in, exists
   only for ``leader_completeness`` and ``state_machine_safety``.
 
-Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here,
-as terms start at 1), so its scenarios use ``max_term=5`` with two candidates;
-breadth-first search finds the state_machine_safety violation in 48 steps.
+Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here, as terms start at 1), so
+its scenarios use ``max_term=5`` with two candidates; BFS finds the state_machine_safety violation in 48 steps.
 
 ``quorum`` (0 = majority) overrides the vote and commit quorum size so that a
 quorum analysis can configure one too small; ``quorum_system()`` reports it.
@@ -52,7 +49,9 @@ from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import raft_symmetry
+from consensuslab.protocols.raft_explain import Explaining
 from consensuslab.protocols.raft_log import (
+    PARTICIPANTS,
     AppendEntriesRequest,
     BagSpecModel,
     RequestVoteRequest,
@@ -88,7 +87,7 @@ TINY = {"servers": 3, "max_term": 2, "max_log": 1, "max_messages": 1}
 FIG8 = {"servers": 3, "max_term": 5, "max_log": 1, "max_messages": 1, "drop": False, "candidates": 2}
 
 
-class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
+class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
     name = "raft"
     summary = "Raft leader election and log replication, Ongaro's raft.tla (message bag, restarts)"
     params = {
@@ -148,6 +147,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
     #: the servers are interchangeable (TLC: SYMMETRY Permutations(Server)); used by --symmetry.
     #: With ``candidates`` only s1..sN time out, so ``setup`` narrows it to two classes.
     symmetry = ("Server",)
+    participants = PARTICIPANTS
 
     def setup(self):
         n = self.servers
@@ -245,7 +245,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, i, (0,) * n))
 
     # -- server actions -----------------------------------------------------------
-    @action(i="Server")
+    @action(i="Server", by="i")
     def Restart(self, s, i):
         """Server i restarts from stable storage: currentTerm, votedFor and log survive."""
         k = self.index[i]
@@ -259,7 +259,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n),
                           commitIndex=replace_at(s.commitIndex, k, 0), restarts=s.restarts + 1)
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def Timeout(self, s, i):
         """Server i times out and starts an election in the next term, voting for itself."""
         k = self.index[i]
@@ -276,7 +276,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
                           votesResponded=replace_at(s.votesResponded, k, me),
                           votesGranted=replace_at(s.votesGranted, k, me))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def RequestVote(self, s, i, j):
         """Candidate i asks j for its vote."""
         k = self.index[i]
@@ -285,7 +285,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
         log = s.log[k]
         return self.send(s, self.message(RequestVoteRequest, s.currentTerm[k], last_term(log), len(log), i, j))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def BecomeLeader(self, s, i):
         """Candidate i has votes from a quorum."""
         k = self.index[i]
@@ -298,7 +298,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
                           nextIndex=replace_at(s.nextIndex, k, (len(s.log[k]) + 1,) * n),
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n))
 
-    @action(i="Server", v="Value")
+    @action(i="Server", v="Value", by="i")
     def ClientRequest(self, s, i, v):
         """Leader i appends a client's value to its log."""
         k = self.index[i]
@@ -306,7 +306,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
             return None
         return s._replace(log=replace_at(s.log, k, s.log[k] + ((s.currentTerm[k], v),)))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def AdvanceCommitIndex(self, s, i):
         """Leader i commits the longest prefix a quorum holds, if the entry ending it is of i's term."""
         k = self.index[i]
@@ -323,7 +323,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Spec):
             return None
         return s._replace(commitIndex=replace_at(s.commitIndex, k, new), committed=self.applied(s, k, log, new))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def AppendEntries(self, s, i, j):
         """Leader i sends j the entry at nextIndex[i][j] (or none) and its commit index."""
         k = self.index[i]

@@ -42,7 +42,7 @@ class ImplementationLevel:
         """Whether replication follows the implementation-level rules (batches or pipelining)."""
         return self.batch > 1 or self.pipeline
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def StepDown(self, s, i):
         """Leader i becomes a follower in its own term (``step_down``: a check-quorum timeout)."""
         k = self.index[i]

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from consensuslab.errors import ReplayError
 from consensuslab.models.action import Action
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.records import message
 from consensuslab.models.spec import SpecModel
 
@@ -52,6 +53,14 @@ class AppendEntriesResponse:
     mmatchIndex: int
     msource: str
     mdest: str
+
+
+#: the servers, the variables they index, and the bag: a message goes from msource to mdest
+PARTICIPANTS = Participants(
+    "Server", per_node=("currentTerm", "state", "votedFor", "log", "commitIndex", "votesResponded", "votesGranted",
+                        "nextIndex", "matchIndex"),
+    per_pair=("nextIndex", "matchIndex"),
+    channels=(Channel("messages", sender="msource", receiver="mdest", counted=True),))
 
 
 # -- the bag: a frozenset of (message, copies) pairs --------------------------
@@ -144,6 +153,13 @@ class BagSpecModel(SpecModel):
         out.sort(key=lambda pair: pair[0].key)
         return out
 
+    def node_of(self, action: Action):
+        """A received message is its destination's step; the network duplicates and drops."""
+        if action.name in self.spec.message_actions:
+            m = action.args[0] if action.args else None
+            return None if action.name in ("DuplicateMessage", "DropMessage") else getattr(m, "mdest", None)
+        return super().node_of(action)
+
     def apply(self, state, act: Action):
         if act.name in self.spec.message_actions:
             if len(act.args) == 1:
@@ -154,23 +170,3 @@ class BagSpecModel(SpecModel):
                         return nxt
             raise ReplayError(f"{act} is not enabled")
         return super().apply(state, act)
-
-    # -- what one server shows, and what is in flight (for logs of the model's behaviours) --
-    def node_of(self, act: Action):
-        """The server that takes ``act``: a server action's first argument, a message's destination;
-        None for the network's copies and losses."""
-        if act.name in ("DuplicateMessage", "DropMessage"):
-            return None
-        if act.name in self.spec.message_actions:
-            return act.args[0].mdest
-        return act.args[0] if act.args else None
-
-    def node_view(self, state, node: str) -> dict:
-        """Server ``node``'s variables: every variable with one entry per server."""
-        k, n = self.spec.index[node], self.spec.servers
-        return {name: value[k] for name, value in zip(state._fields, state)
-                if isinstance(value, tuple) and len(value) == n}
-
-    def in_flight(self, state) -> list[tuple]:
-        """The messages in the bag as (source, destination, message), one per copy."""
-        return [(m.msource, m.mdest, m) for m, k in sorted(state.messages, key=repr) for _ in range(k)]

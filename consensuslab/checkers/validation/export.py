@@ -14,20 +14,11 @@ from collections import Counter, deque
 from typing import Any
 
 from consensuslab.checkers.validation.mapping import fault_class
-from consensuslab.checkers.validation.native import INIT, node_view, view_fields
+from consensuslab.checkers.validation.native import INIT, NodeViews, view_fields
 from consensuslab.errors import UsageError
 from consensuslab.models.action import Action
-from consensuslab.models.actor_model import ActorState
 from consensuslab.traces.itf import encode, encode_action
 from consensuslab.traces.result import Trace
-
-
-def in_flight(model, state) -> list[tuple] | None:
-    """The envelopes ``(src, dst, msg)`` in flight, where the model can say (None where it cannot)."""
-    if isinstance(state, ActorState):
-        return list(model.network.in_flight(state.net))
-    listing = getattr(model, "in_flight", None)
-    return list(listing(state)) if callable(listing) else None
 
 
 def received(action: Action, node: str | None, flight: list[tuple] | None) -> tuple | None:
@@ -41,32 +32,31 @@ def received(action: Action, node: str | None, flight: list[tuple] | None) -> tu
     return None
 
 
-def export_trace(model, trace: Trace, node_of=None, hide_faults: bool = True) -> list[dict[str, Any]]:
+def export_trace(model, trace: Trace, hide_faults: bool = True) -> list[dict[str, Any]]:
     """The per-node events of ``trace`` in the log format (dicts), every node's ``init`` first."""
-    node_of = node_of or model.node_of
+    views = NodeViews(model)
     events: list[dict[str, Any]] = []
     seqs: Counter = Counter()
     state = trace.initial
-    nodes = _nodes(model, trace, node_of)
-    if not nodes:
+    if not views.nodes:
         raise UsageError(f"{model.protocol}: its steps name no node, so there is no per-node log to write "
-                         f"(an actor protocol's steps do; a spec's say so with @action(by=...))")
-    for node in nodes:
-        fields = view_fields(node_view(model, state, node))
-        events.append({"node": node, "seq": 0, "kind": INIT, "state": fields, "clock": 0})
+                         f"(an actor protocol's steps do; a spec's say so with @action(by=...) and participants)")
+    for node in views.nodes:
+        events.append({"node": node, "seq": 0, "kind": INIT, "state": view_fields(views.view(state, node)),
+                       "clock": 0})
         seqs[node] = 1
     sent: dict[tuple, deque] = {}  # per envelope in flight: who sent each copy, oldest first
-    flight = in_flight(model, state)
+    flight = views.in_flight(state)
     for step, (action, after) in enumerate(trace.steps, start=1):
-        node = node_of(action)
-        after_flight = in_flight(model, after)
+        node = views.name(model.node_of(action))
+        after_flight = views.in_flight(after)
         env = received(action, node, flight)
         queue = sent.get(env) if env is not None else None
         link = queue[0] if queue else None
         logged = node is not None and not (hide_faults and fault_class(action) is not None)
         if logged:
             event = {"node": node, "seq": seqs[node], "kind": action.kind, "action": encode_action(action),
-                     "state": view_fields(node_view(model, after, node)), "clock": step}
+                     "state": view_fields(views.view(after, node)), "clock": step}
             if env is not None:
                 event["msg"] = encode(env[2])
             if link is not None:
@@ -97,17 +87,6 @@ def _note_sends(sent: dict[tuple, deque], before: list, after: list, sender) -> 
                 queue.append(queue[0])
         if not queue:
             del sent[key]
-
-
-def _nodes(model, trace: Trace, node_of) -> list[str]:
-    nodes = getattr(model, "nodes", None)
-    if nodes:
-        return list(nodes)
-    spec = getattr(model, "spec", None)
-    names = getattr(spec, "Server", None) or getattr(spec, "RM", None)
-    if names:
-        return list(names)
-    return sorted({n for a in trace.actions if (n := node_of(a)) is not None})
 
 
 def random_behaviour(model, steps: int, seed: int = 0, fault_rate: float = 0.1) -> Trace:

@@ -79,14 +79,13 @@ class Mapping:
         return model.node_of(action)
 
     def silent(self, model, action: Action, logged: frozenset) -> str | None:
-        """Faults may happen unlogged, and so may any step of a node that keeps no log."""
+        """Faults may happen unlogged, and so may a step of a node that keeps no log, or of no node at all
+        (a step the spec does not give to any node has nobody to log it)."""
         fault = fault_class(action)
         if fault is not None:
             return fault
         node = self.node_of(model, action)
-        if node is not None and node not in logged:
-            return FREE
-        return None
+        return FREE if node is None or node not in logged else None
 
     def fault(self, model, action: Action) -> str | None:
         """The fault class of a step that took a logged event (a logged restart is still a restart)."""

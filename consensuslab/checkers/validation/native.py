@@ -1,7 +1,7 @@
 """The model's own logs: each event names the model action it took and shows the node's state after it.
 
-``node_view`` is what one node of a model shows: an actor's local state, or,
-for a spec that defines ``node_view(state, node)``, that.  ``NativeMapping``
+``NodeViews`` says what one node of a model shows: an actor's local state, or
+a spec's entries of the variables its nodes index.  ``NativeMapping``
 reads logs written by ``export`` (or by an implementation that logs in the
 model's own terms): an ``init`` event checks a node's initial state, every
 other event must carry the encoded ``action`` it took, and its ``state`` is
@@ -19,20 +19,58 @@ from consensuslab.checkers.validation.expect import Expect
 from consensuslab.checkers.validation.mapping import Mapping
 from consensuslab.errors import UsageError
 from consensuslab.models.action import Action
-from consensuslab.models.actor_model import ActorState
+from consensuslab.models.actor_model import ActorModel
+from consensuslab.models.messages import wiring_of
 from consensuslab.traces.itf import encode, encode_action
 
 INIT = "init"
 
 
-def node_view(model, state, node: str) -> Any:
-    """What ``node`` shows of ``state``: its local state (actors) or the spec's ``node_view``; None if unknown."""
-    view = getattr(model, "node_view", None)
-    if callable(view):
-        return view(state, node)
-    if isinstance(state, ActorState):
-        return state.locals[model.index[node]]
-    return None
+class NodeViews:
+    """What each node of a model shows, and the messages in flight between nodes.
+
+    An actor model says it itself (its local states, its network).  A spec says it
+    in its ``participants`` (``models.messages``): the variables indexed by its nodes,
+    the variables holding messages and where each goes; a spec that declares none
+    gets them inferred from its first state.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.actors = isinstance(model, ActorModel)
+        self.wiring = None if self.actors else wiring_of(model, model.initial_states()[0])
+        members = tuple(model.nodes) if self.actors else tuple(self.wiring.nodes)
+        #: a log names a node by a string: the model's name, or (a spec's node that is not one) its label
+        self.names = {node: node if isinstance(node, str) else self.wiring.label(node) for node in members}
+        self.members = {name: node for node, name in self.names.items()}
+        self.nodes = tuple(self.names.values())
+
+    def name(self, node) -> str | None:
+        return None if node is None else self.names.get(node, str(node))
+
+    def view(self, state, name: str) -> Any:
+        """The node's local state (actors) or its entries of the variables indexed by nodes (specs)."""
+        if self.actors:
+            return state.locals[self.model.index[name]]
+        node, out = self.members.get(name, name), {}
+        for variable, nodes in self.wiring.indexed.items():
+            value = getattr(state, variable, None)
+            if node in nodes and isinstance(value, tuple) and len(value) == len(nodes):
+                out[variable] = value[nodes.index(node)]
+        return out
+
+    def in_flight(self, state) -> list[tuple] | None:
+        """The envelopes ``(src, dst, msg)`` in flight, one per copy (None where the model says nothing)."""
+        if self.actors:
+            return list(self.model.network.in_flight(state.net))
+        if not self.wiring.channels and not self.wiring.in_flight(state):
+            return None
+        out = []
+        for (channel, m), k in sorted(self.wiring.in_flight(state).items(), key=lambda item: repr(item[0][1])):
+            src = self.name(self.wiring.sender(channel, m))
+            for dst in self.wiring.receivers(channel, m):
+                out.extend([(src, self.name(dst), m)] * k)
+        return out
 
 
 def view_fields(view: Any) -> dict[str, Any]:
@@ -58,6 +96,14 @@ class NativeMapping(Mapping):
     def __init__(self):
         self._encoded: dict[Action, str] = {}
         self._views: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+        self.views: NodeViews | None = None
+
+    def prepare(self, model, log) -> None:
+        self.views = NodeViews(model)
+
+    def node_of(self, model, action: Action) -> str | None:
+        """The node taking ``action``, by the name the log gives it."""
+        return self.views.name(model.node_of(action))
 
     def expectations(self, model, node, events):
         for event in events:
@@ -91,7 +137,7 @@ class NativeMapping(Mapping):
         if got is None or got[0] is not after:  # an id is reused only once its state is gone
             if len(self._views) > 4096:
                 self._views.clear()
-            got = self._views[key] = (after, view_fields(node_view(model, after, node)))
+            got = self._views[key] = (after, view_fields(self.views.view(after, node)))
         return got[1].get(name)
 
 

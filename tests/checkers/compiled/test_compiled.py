@@ -266,7 +266,8 @@ def test_widening_and_reshaping_keep_the_counts():
 def test_a_memo_that_keeps_missing_hands_over_to_the_interpreted_search():
     model = Growing({"top": 5000}).compile()
     r = check(model, progress=False)
-    assert r.extra["engine"] == "interpreted" and "misses too often" in r.extra["compiled_declined"]
+    assert r.extra["engine"] == "interpreted" and "measured slower" in r.extra["compiled_declined"]
+    assert r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
     assert r.status == "ok" and r.distinct_states == 5001
 
 

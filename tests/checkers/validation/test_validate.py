@@ -16,7 +16,7 @@ from consensuslab.models.faults import CrashRecover
 from consensuslab.models.network import Unordered
 from consensuslab.models.protocol import Protocol, handles, initial, local
 from consensuslab.models.records import evolve, message, state
-from consensuslab.protocols import configure
+from consensuslab.protocols import available, configure
 from consensuslab.traces.itf import trace_document
 from consensuslab.traces.result import Trace, Violation
 
@@ -53,6 +53,17 @@ def test_logs_of_the_models_own_behaviours_are_explained_and_replay(tmp_path, pr
     assert len(result.trace) == logged + sum(result.faults.values())  # every logged step, and the faults
     faults = sum(1 for a in behaviour.actions if model.is_fault(a) or a.name == "Restart")
     assert sum(result.faults.values()) <= faults  # never more faults than the behaviour that wrote the log
+
+
+@pytest.mark.parametrize("protocol", available())
+def test_every_bundled_protocols_behaviours_are_explained(tmp_path, protocol):
+    model = configure(protocol).compile()
+    for seed in range(3):
+        behaviour = random_behaviour(model, 60, seed, fault_rate=0.2)
+        log = log_of(tmp_path, export_trace(model, behaviour), name=f"s{seed}")
+        result = validate(model, log)
+        assert result.status == "explained", (seed, result.failure and result.failure.reason)
+        assert result.explained_events == len(log) > 0 and replays(model, result.trace)
 
 
 # -- a tiny protocol whose logs need known faults ----------------------------------------------
