@@ -140,11 +140,13 @@ def _failure(f) -> list[str]:
         out.append(f"    field {f.field}: log {_text(readable(f.logged))}, model {_text(readable(f.observed))}")
     if f.also_stuck:
         out.append(f"    also not takeable there: {', '.join(f.also_stuck)}")
-    out.append(f"    model states just before it: {len(f.states)}")
-    for k, fields in enumerate(f.node_fields):
+    views: dict[str, int] = {}
+    for fields in f.node_fields:
         shown = ", ".join(f"{n}={_text(readable(v))}" for n, v in fields.items())
         if shown:
-            out.append(f"      [{k}] {shown}")
+            views[shown] = views.get(shown, 0) + 1
+    out.append(f"    model states just before it: {len(f.states)}" + (", the node showing" if views else ""))
+    out.extend(f"      {shown}" + (f"  (in {n} of them)" if n > 1 else "") for shown, n in views.items())
     if f.enabled:
         out.append(f"    the node's enabled steps there: {'; '.join(f.enabled)}")
     return out

@@ -11,6 +11,7 @@ orders contradict each other (a receive logged before its own cause).
 
 from __future__ import annotations
 
+from consensuslab.checkers.validation.native import readable
 from consensuslab.checkers.validation.plan import Plan
 from consensuslab.checkers.validation.result import Failure
 from consensuslab.checkers.validation.take import Taker
@@ -19,7 +20,10 @@ MAX_STATES = 3
 MAX_ENABLED = 12
 
 
-def diagnose(model, plan: Plan, taker: Taker, mapping, pos: tuple[int, ...], states: list) -> Failure:
+def diagnose(model, plan: Plan, taker: Taker, mapping, pos: tuple[int, ...], states: list,
+             tried_all: bool = True) -> Failure:
+    """The failure at ``pos``; ``tried_all``: every ready head was tried there (not only the first, as the
+    clock order does), so the others are reported as not takeable too."""
     states = _distinct(states)[:MAX_STATES]
     heads = plan.heads(pos)
     if not heads:
@@ -29,7 +33,8 @@ def diagnose(model, plan: Plan, taker: Taker, mapping, pos: tuple[int, ...], sta
     event = plan.event_of(k, x)
     failure = Failure(event=expect.event, where=event.where if event else "", describe=_describe(event, expect),
                       expected=expect.describe(), reason="", states=states)
-    failure.also_stuck = [_describe(plan.event_of(k2, x2), plan.expects[k2][x2]) for k2, x2 in heads[1:6]]
+    if tried_all:
+        failure.also_stuck = [_describe(plan.event_of(k2, x2), plan.expects[k2][x2]) for k2, x2 in heads[1:6]]
     state = states[0]
     names = [name for name, _ in expect.fields]
     failure.node_fields = [{n: _observe(mapping, model, expect.node, n, s) for n in names} for s in states]
@@ -73,7 +78,8 @@ def _field(failure: Failure, diff, reason: str) -> None:
         failure.reason = reason + " (every logged field matches; no later event can follow)"
         return
     failure.field, failure.logged, failure.observed = diff
-    failure.reason = f"field {diff[0]}: the log says {_short(diff[1])}, the model has {_short(diff[2])}"
+    failure.reason = f"field {diff[0]}: the log says {_short(readable(diff[1]))}, the model has " \
+                     f"{_short(readable(diff[2]))}"
 
 
 def _blocked(plan: Plan, pos: tuple[int, ...], states: list) -> Failure:

@@ -285,7 +285,8 @@ class Search:
             self.count_faults(out, done)
         elif status == NOT_EXPLAINED and self.frontier:
             same = [r for r in self.frontier if self.pos[r] == pos]
-            out.failure = diagnose(self.model, plan, self.taker, self.mapping, pos, [self.state[r] for r in same])
+            out.failure = diagnose(self.model, plan, self.taker, self.mapping, pos, [self.state[r] for r in same],
+                                   tried_all=self.order != "clock")
         return out
 
     def prefix(self, pos: tuple[int, ...]) -> tuple[dict, int]:
