@@ -24,11 +24,12 @@ from consensuslab.traces.result import Trace
 
 
 def conform(model, adapter, *, search: str = "bfs", max_states: int | None = None, max_depth: int | None = None,
-            time_limit: float | None = None, walks: int = 1000, steps: int = 50, seed: int = 0,
-            progress: bool = False) -> ConformanceResult:
-    """Drive ``adapter``'s implementation along ``model``'s behaviours; the first divergence, or ok."""
+            time_limit: float | None = None, memory_limit: float | None = None, walks: int = 1000, steps: int = 50,
+            seed: int = 0, progress: bool = False) -> ConformanceResult:
+    """Drive ``adapter``'s implementation along ``model``'s behaviours; the first divergence, or ok.
+    ``memory_limit``: MB of resident memory, read with the clock; above it the search ends incomplete."""
     lock = Lockstep(model, adapter)
-    budget = Budget(time_limit, Progress(enabled=progress))
+    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=memory_limit)
     started = time.monotonic()
     try:
         if search == "walks":
@@ -125,8 +126,9 @@ def _walks(model, lock: Lockstep, budget: Budget, walks: int, steps: int, seed: 
         if bad is not None:
             out.status, out.divergence = "violation", _with_trace(bad, trace, len(trace))
             return out
-        if walk % 64 == 63 and budget.spent(out.steps, out.depth, walks - walk):
-            out.status, out.stopped_by = "incomplete", "time-limit"
+        stopped = budget.spent(out.steps, out.depth, walks - walk) if walk % 64 == 63 else None
+        if stopped:
+            out.status, out.stopped_by = "incomplete", stopped
             return out
     return out
 

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import os
 import time
 
 from consensuslab.checkers.search.ending import CHECK_EVERY, Budget
@@ -81,17 +80,6 @@ def _member(value, values: frozenset) -> bool:
         return False
 
 
-def resident_mb() -> float:
-    """This process's resident memory in MB (Linux's /proc; elsewhere its peak)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def validate(model, log: Log, mapping=None, *, silent_steps: int = 2, time_limit: float | None = None,
              memory_limit: float | None = None, order: str = "auto", progress: bool = False) -> ValidationResult:
     """Find a behaviour of ``model`` that explains ``log`` through ``mapping`` (the native one by default)."""
@@ -100,9 +88,9 @@ def validate(model, log: Log, mapping=None, *, silent_steps: int = 2, time_limit
     if order == "auto":
         order = "clock" if all(e.clock is not None for e in log) else "canonical"
     search = Search(model, log, mapping if mapping is not None else NativeMapping(), silent_steps, order)
-    budget = Budget(time_limit, Progress(enabled=progress))
+    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=memory_limit)
     try:
-        return search.run(budget, memory_limit)
+        return search.run(budget)
     finally:
         budget.progress.close()
 
@@ -156,7 +144,7 @@ class Search:
         return got
 
     # -- the loop ----------------------------------------------------------------------
-    def run(self, budget: Budget, memory_limit: float | None) -> ValidationResult:
+    def run(self, budget: Budget) -> ValidationResult:
         started = time.monotonic()
         zero = (0,) * len(self.plan.nodes)
         for init in self.model.initial_states():
@@ -175,8 +163,6 @@ class Search:
                 self.expanded += 1
                 if self.expanded % CHECK_EVERY == 0:
                     stopped = budget.spent(self.expanded, self.furthest, len(self.heap))
-                    if stopped is None and memory_limit is not None and resident_mb() > memory_limit:
-                        stopped = "memory-limit"
                     if stopped:
                         break
                 if self.expand(rid):

@@ -80,6 +80,20 @@ def test_cli_reports_the_trace_with_the_implementations_values_beside_it(tmp_pat
     assert ok.returncode == 0 and out["status"] == "ok" and out["states"] == 288
 
 
+@pytest.mark.parametrize("limit", ["time_limit", "memory_limit"])
+def test_limits_end_incomplete_never_a_verdict(limit):
+    bfs = conform(f"{RAFT}:RaftAdapter", **{limit: 1e-6})  # 1,675 states unbounded (above)
+    assert bfs.status == "incomplete" and bfs.stopped_by == limit.replace("_", "-") and bfs.exit_code == 3
+    assert bfs.divergence is None and bfs.states < 1675
+    walks = conform(f"{RAFT}:RaftAdapter", search="walks", walks=200, steps=30, **{limit: 1e-6})
+    assert walks.status == "incomplete" and walks.stopped_by == limit.replace("_", "-") and walks.walks < 200
+
+
+def test_cli_limits_exit_3(tmp_path):
+    proc, out = cli_json("conform", f"{RAFT}:RaftAdapter", "--memory-limit", "0.001", cwd=tmp_path)
+    assert proc.returncode == 3 and out["status"] == "incomplete" and out["stopped_by"] == "memory-limit"
+
+
 @pytest.mark.parametrize("args, words", [
     (["nowhere.py"], "nowhere.py' does not exist"),
     (["consensuslab.errors"], "defines no adapter class"),

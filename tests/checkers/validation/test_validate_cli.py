@@ -80,11 +80,13 @@ def test_export_then_validate_then_replay(tmp_path):
     assert wrong.returncode == 12  # a model where nobody may time out explains no election
 
 
-def test_time_limit_gives_incomplete(tmp_path):
+@pytest.mark.parametrize("limit, value", [("--memory-limit", "0.01"), ("--time-limit", "0.000001")])
+def test_limits_give_incomplete_and_exit_3(tmp_path, limit, value):
     out = tmp_path / "long"
     cli("export-log", "two-phase-actors", "--steps", "4000", "--out", out)
-    proc, result = cli_json("validate", out, "--protocol", "two-phase-actors", "--memory-limit", "0.01")
-    assert proc.returncode == 3 and result["status"] == "incomplete" and result["stopped_by"] == "memory-limit"
+    proc, result = cli_json("validate", out, "--protocol", "two-phase-actors", limit, value)
+    assert proc.returncode == 3 and result["status"] == "incomplete" and result["stopped_by"] == limit[2:]
+    assert result["failure"] is None and result["explained_events"] < 4000
 
 
 @pytest.mark.parametrize("args, words", [
