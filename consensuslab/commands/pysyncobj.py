@@ -100,9 +100,15 @@ def line(s: dict) -> str:
     head += (f"  logs {events} events: {v['status'].upper().replace('-', ' ')} in {v['seconds']} s"
              + (f" (faults {v['faults'] or 'none'}, logged {v['logged_faults'] or 'none'})"
                 if v["status"] == "explained" else f" ({v['explained_events']} explained)")
-             + f"  history: {'linearizable' if lin['linearizable'] else 'NOT linearizable'}")
+             + f"  history: {_history(lin)}")
     if v["failure"]:
         head += f"\n{'':<22}first event not explained: {v['failure']['describe']}: {v['failure']['reason']}"
-    if not lin["linearizable"] and lin["witness"]:
+    if lin is not None and not lin["linearizable"] and lin["witness"]:
         head += f"\n{'':<22}witness: {'; '.join(lin['witness'][:3])}"
     return head
+
+
+def _history(lin: dict | None) -> str:
+    if lin is None:
+        return "none recorded"
+    return "linearizable" if lin["linearizable"] else "NOT linearizable"

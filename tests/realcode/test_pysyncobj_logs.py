@@ -21,6 +21,7 @@ from consensuslab.realcode.pysyncobj.findings import findings
 from consensuslab.realcode.pysyncobj.mapping import PySyncObjMapping
 from consensuslab.traces.itf import trace_document
 from consensuslab.traces.result import Violation
+from clirun import cli, cli_json
 from paths import DATA
 
 RUNS = DATA / "pysyncobj"
@@ -116,3 +117,14 @@ def test_histories_linearizable_and_not():
     assert not stale.linearizable and stale.key == "x"
     assert [op.describe().split(" (")[0] for op in stale.witness] == [
         '#53 process 9: read["x"] -> 60', '#54 process 9: read["x"] -> 55']
+
+
+def test_the_command_checks_recorded_runs_gzipped_and_without_a_history():
+    proc, out = cli_json("pysyncobj", "check", RUNS / "kill-leader", RUNS / "snapshot")
+    assert proc.returncode == 0
+    killed, snap = out
+    assert killed["validation"]["status"] == "explained" and killed["validation"]["logged_faults"] == {"restart": 1}
+    assert killed["linearizable"]["linearizable"] and sum(killed["log_events"].values()) == 1107
+    assert snap["validation"]["status"] == "not-explained" and snap["linearizable"] is None
+    text = cli("pysyncobj", "check", RUNS / "snapshot").stdout
+    assert "NOT EXPLAINED" in text and "history: none recorded" in text and "InstallSnapshot" in text

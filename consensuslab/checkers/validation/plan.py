@@ -51,6 +51,7 @@ class Plan:
         self.order = [[self._key(k, x, e) for x, e in enumerate(exps)] for k, exps in enumerate(self.expects)]
         self.receives = [[self._receives(k, x) for x in range(len(exps))] for k, exps in enumerate(self.expects)]
         self.copies = self._copy_windows(seqs)
+        self.copy_index = self._copy_index(self.copies)
 
     def _expectations(self, model, mapping, node: str) -> tuple[Expect, ...]:
         events = self.log.of(node)
@@ -113,10 +114,35 @@ class Plan:
             out.append((k, bisect.bisect_right(seqs[k], send[1]), taken))
         return out
 
+    @staticmethod
+    def _copy_index(copies) -> dict[tuple[int, int], tuple[list[int], list[int]]]:
+        """Per (sender, receiver): the windows' send positions, ascending, and the running maximum of the
+        position that completes the receiver's receives; so ``copies_pending`` costs a bisection per pair,
+        not a pass over every window (which made long logs quadratic)."""
+        pairs: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for k, sent, receives in copies:
+            done: dict[int, int] = {}
+            for r, taken in receives:
+                done[r] = max(done.get(r, 0), taken)
+            for r, taken in done.items():
+                pairs.setdefault((k, r), []).append((sent, taken))
+        out = {}
+        for pair, windows in pairs.items():
+            windows.sort()
+            running, top = [], 0
+            for _, taken in windows:
+                top = max(top, taken)
+                running.append(top)
+            out[pair] = ([sent for sent, _ in windows], running)
+        return out
+
     def copies_pending(self, pos: tuple[int, ...]) -> bool:
         """Whether a message received more than once has been sent and not yet received by every receive."""
-        return any(pos[k] >= sent and any(pos[r] < done for r, done in receives)
-                   for k, sent, receives in self.copies)
+        for (k, r), (sents, running) in self.copy_index.items():
+            n = bisect.bisect_right(sents, pos[k])
+            if n and running[n - 1] > pos[r]:
+                return True
+        return False
 
     def event_of(self, k: int, x: int) -> Event | None:
         return self.log.event(self.expects[k][x].event)

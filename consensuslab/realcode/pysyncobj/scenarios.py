@@ -115,12 +115,13 @@ def check_run(workdir: str | Path, validate_seconds: float = 120.0) -> dict:
     from consensuslab.realcode.pysyncobj.mapping import PySyncObjMapping
 
     workdir = Path(workdir)
-    log = read_log([str(p) for p in sorted(workdir.glob("n*.jsonl"))])
+    log = read_log([str(workdir)])  # the nodes' n*.jsonl, or the gzipped copies of a recorded run
     mapping = PySyncObjMapping()
     result = validate(configure("raft", mapping.params).compile(), log, mapping, time_limit=validate_seconds)
     failure = result.failure
     started = time.monotonic()
-    verdict = check(load_history(workdir / "history.json", "kv"), "kv", minimize_seconds=5)
+    history = workdir / "history.json"
+    verdict = check(load_history(history, "kv"), "kv", minimize_seconds=5) if history.exists() else None
     return {
         "log_events": {n: len(log.of(n)) for n in log.nodes}, "findings": findings(log),
         "validation": {"status": result.status, "seconds": round(result.seconds, 2), "events": result.events,
@@ -129,7 +130,7 @@ def check_run(workdir: str | Path, validate_seconds: float = 120.0) -> dict:
                        "failure": None if failure is None else {"event": f"{failure.event[0]}#{failure.event[1]}",
                                                                 "describe": failure.describe,
                                                                 "reason": failure.reason}},
-        "linearizable": {"linearizable": verdict.linearizable, "operations": verdict.operations,
-                         "seconds": round(time.monotonic() - started, 2),
-                         "witness": [op.describe() for op in verdict.witness]},
+        "linearizable": None if verdict is None else {
+            "linearizable": verdict.linearizable, "operations": verdict.operations,
+            "seconds": round(time.monotonic() - started, 2), "witness": [op.describe() for op in verdict.witness]},
     }
