@@ -111,6 +111,16 @@ def test_findings_show_the_snapshot_chunk_that_raised_the_commit_index():
     assert killed["restarts"] == 1 and killed["leaders_per_term"] == {1: ["n3"], 2: ["n1"]}
 
 
+def test_findings_count_the_raft_messages_no_receive_links_to(kill_leader):
+    raft = ("request_vote", "response_vote", "append_entries", "next_node_idx")
+    linked = {(e["link"]["node"], e["link"]["seq"]) for evs in kill_leader.values() for e in evs if "link" in e}
+    lost = [e for evs in kill_leader.values() for e in evs
+            if e["kind"] == "send" and e["msg"]["type"] in raft and (e["node"], e["seq"]) not in linked]
+    found = findings(read_log([str(RUNS / "kill-leader")]))
+    assert found["raft_sends_never_received"] == len(lost) == 3
+    assert found["raft_sends_unsent"] == sum(1 for e in lost if e.get("unsent")) == 1
+
+
 def test_histories_linearizable_and_not():
     assert check(load_history(RUNS / "kill-leader" / "history.json", "kv"), "kv").linearizable
     stale = check(load_history(RUNS / "partition-snapshot-history-x.json", "kv"), "kv")

@@ -8,7 +8,10 @@ signature of its snapshot bug.
 * ``commit_advanced_by_snapshot_chunk``: the commit index rose while the first chunk of a snapshot was
   handled, before the snapshot replaced the log: the follower's own, unchecked entries counted as committed
   (the bug that lets stale entries be applied; README, "PySyncObj");
-* ``leaders_per_term``: who led each term (two in one term would break election safety).
+* ``leaders_per_term``: who led each term (two in one term would break election safety);
+* ``raft_sends_never_received``: Raft messages sent (or dropped by PySyncObj unsent, its connection down)
+  that no receive links to: lost to a kill, a cut or the proxy.  raft.tla's message bag lets a message stay
+  in flight forever, so these need no loss step in an explanation.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from consensuslab.logs.event import Log
+from consensuslab.realcode.pysyncobj.mapping import RAFT_MESSAGES
 
 
 def findings(log: Log) -> dict:
@@ -50,5 +54,12 @@ def findings(log: Log) -> dict:
                 out["snapshots_installed"] += 1
             if kind in ("send", "receive") and msg.get("type") == "append_entries" and "serialized" in msg:
                 out[f"snapshot_chunks_{kind}"] += 1
+    received = {e.link for e in log if e.link is not None}
+    for e in log:
+        msg = e.msg if isinstance(e.msg, dict) else {}
+        if e.kind == "send" and msg.get("type") in RAFT_MESSAGES and e.ref not in received:
+            out["raft_sends_never_received"] += 1
+            if e.get("unsent"):
+                out["raft_sends_unsent"] += 1
     return {**dict(sorted(out.items())), "leaders_per_term": {t: sorted(ns) for t, ns in sorted(leaders.items())},
             "terms_with_two_leaders": sorted(t for t, ns in leaders.items() if len(ns) > 1)}
