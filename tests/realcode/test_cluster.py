@@ -6,6 +6,8 @@ takes about half a minute.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from clirun import cli
@@ -32,6 +34,14 @@ def test_a_fault_free_run_is_explained_and_linearizable(runs):
     receives = [e for e in log if e.kind == "receive" and e.msg["type"] in ("append_entries", "next_node_idx")]
     assert receives and all(log.event(e.link) is not None for e in receives)  # every receive names its send
     assert all(log.event(e.link).msg == e.msg for e in receives)
+
+
+def test_every_node_and_proxy_address_is_on_loopback(runs):
+    base, _ = runs
+    for run in ("none", "kill-leader"):
+        spec = json.loads((base / run / "cluster.json").read_text())
+        addresses = list(spec["addrs"].values()) + [a for peers in spec["via"].values() for a in peers.values()]
+        assert len(addresses) == 9 and all(a.startswith("127.0.0.1:") for a in addresses)
 
 
 def test_a_killed_leader_is_a_logged_restart_and_stays_linearizable(runs):
