@@ -146,7 +146,11 @@ class OralMessages(GeneralsBase):
         Scenario("n4m0", "OM(0) with one traitor: the commander's lie goes unchecked",
                  {"n": 4, "m": 0, "traitors": 1}, expect="violation", expect_property="IC1"),
         Scenario("n7m2", "7 generals, OM(2), 2 traitors: 2^40 traitor strategies, beyond "
-                 "exhaustive search (left to the stateful/Hypothesis checks)", {"n": 7, "m": 2}),
+                 "exhaustive search: random walks and Hypothesis examples find nothing", {"n": 7, "m": 2},
+                 kind="simulate", walks=2000, examples=50),
+        Scenario("n7m2-three-traitors", "7 generals, OM(2), 3 traitors: more than m, found by random walks",
+                 {"n": 7, "m": 2, "traitors": 3}, kind="simulate", walks=2000, examples=50,
+                 expect="violation", expect_property="IC1"),
     )
 
     def setup(self):
@@ -187,7 +191,7 @@ class OralMessages(GeneralsBase):
                 vals[self.pos[path]] = s.order if sender == 0 else s.vals[self.pos[path[:-1]]]
         return s._replace(round=r, vals=tuple(vals))
 
-    @action(value=VALUES)
+    @action(value=VALUES, fault=True)
     def TraitorSends(self, s, value):
         """The next pending traitor message (in path order) carries ``value``."""
         if PENDING not in s.vals:

@@ -98,7 +98,7 @@ class SignedMessages(GeneralsBase):
                for x in self.lieutenants if x not in chain and x not in s.traitors]
         return sorted(out, key=canon)
 
-    @action(send=(True, False))
+    @action(send=(True, False), fault=True)
     def TraitorSends(self, s, send):
         """Decide whether the next candidate traitor message is sent."""
         if s.round > self.m + 1:

@@ -36,6 +36,7 @@ def sha256(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+@record
 class Block(NamedTuple):
     payload: str
     prev: str  # the predecessor's hash ("" in the unlinked variant)
@@ -107,7 +108,7 @@ class HashChain(Spec):
                            for c in s.copies)
             return s._replace(ledger=s.ledger + (v,), head=block.hash, copies=copies)
 
-    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED", by="node")
+    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED", by="node", fault=True)
     def Tamper(self, s, node, index, v):
         """Rewrite block ``index`` of one node's copy and recompute every hash after it."""
         i = self.NODES.index(node)

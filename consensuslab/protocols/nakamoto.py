@@ -149,18 +149,18 @@ class Nakamoto(Spec):
             return self._step(s, False, chains=replace_at(s.chains, i, chain))
 
     # -- the adversary ---------------------------------------------------------------
-    @action(by=ADVERSARY)
+    @action(by=ADVERSARY, fault=True)
     def AdversaryMine(self, s):
         if len(s.private) < self.adversary_blocks and self._may_mine(s):
             block = self._mine(s.private, ADVERSARY, PAYLOAD[ADVERSARY])
             return self._step(s, True, private=s.private + (self._new(block),), blocks=s.blocks | {block})
 
-    @action(by=ADVERSARY)
+    @action(by=ADVERSARY, fault=True)
     def AdversaryRelease(self, s):
         if s.private and s.released != s.private:
             return s._replace(released=s.private)
 
-    @action(flaw="FLAWS", by=ADVERSARY)
+    @action(flaw="FLAWS", by=ADVERSARY, fault=True)
     def AdversaryForge(self, s, flaw):
         """Publish the private chain plus a block with a bad proof, or a good proof on a broken link."""
         if len(s.blocks) >= self.max_blocks:

@@ -82,7 +82,7 @@ class PBFT(ViewChangeMixin, Spec):
     params = {
         "f": Param(1, "Byzantine replicas tolerated", min=1, max=2),
         "n": Param(0, "replicas (0: 3f+1, or 3f in the three-f variant)", min=0, max=7),
-        "byzantine": Param("0", "comma-separated Byzantine replicas (\"\" for none)"),
+        "byzantine": Param(frozenset({0}), "the Byzantine replicas, e.g. -p byzantine=0,2 (empty: none)", of=int),
         "max_view": Param(1, "views are 0..max_view", min=0, max=3),
         "max_seq": Param(1, "sequence numbers are 1..max_seq", min=1, max=3),
         "requests": Param(2, "distinct client requests", min=1, max=3),
@@ -114,12 +114,10 @@ class PBFT(ViewChangeMixin, Spec):
         self.q = self.quorum or (2 * self.f if self.variant == "three-f" else 2 * self.f + 1)
         self.commit_q = self.f + 1 if self.variant == "weak-quorum" else self.q
         self.R = tuple(range(self.N))
-        try:
-            self.byz = frozenset(int(x) for x in self.byzantine.split(",") if x.strip())
-        except ValueError:
-            raise UsageError(f"parameter byzantine={self.byzantine!r}: expected replica numbers like 0,2") from None
+        self.byz = self.byzantine
         if not self.byz <= set(self.R) or len(self.byz) > self.f:
-            raise UsageError(f"parameter byzantine={self.byzantine!r}: at most f={self.f} of replicas 0..{self.N - 1}")
+            shown = ",".join(map(str, sorted(self.byz)))
+            raise UsageError(f"parameter byzantine={shown}: at most f={self.f} of replicas 0..{self.N - 1}")
         self.correct = tuple(i for i in self.R if i not in self.byz)
         self.VIEWS, self.SEQS = range(self.max_view + 1), range(1, self.max_seq + 1)
         self.REQUESTS = tuple(f"req{k + 1}" for k in range(self.requests))

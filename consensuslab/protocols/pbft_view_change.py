@@ -73,7 +73,7 @@ class ViewChangeMixin:
             if m in s.msgs:
                 return self.enter_view(s, i, v, m.O)
 
-    @action(i="correct", v="byzantine_new_views", O="O_DOMAIN", by="i")
+    @action(i="correct", v="byzantine_new_views", O="O_DOMAIN", by="i", fault=True)
     def AcceptByzantineNewView(self, s, i, v, O):
         """A Byzantine new primary may send each backup any NEW-VIEW whose O checks out."""
         if not (s.view[i] < v or (s.view[i] == v and s.status[i] == VIEW_CHANGE)):

@@ -128,7 +128,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
         Scenario("figure8-immutable", "Figure 8: the server that committed the old-term entry loses it",
                  FIG8, variant="figure8", expect="violation", expect_property="committed_entries_immutable",
                  properties=("committed_entries_immutable",)),
-        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8),
+        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8, states=109433),
         Scenario("small-quorum", "quorums of one server: two leaders in one term", {
             "servers": 3, "max_term": 2, "max_log": 0, "max_messages": 1, "quorum": 1},
             expect="violation", expect_property="election_safety"),
@@ -164,12 +164,9 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
         receive = ("UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
                    "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse")
         # Servers keep timing out and campaigning; delivery is fair only where nothing is dropped.
-        self.fairness = (Fair("step", "Timeout", per="node"), Fair("step", "RequestVote"),
+        self.fairness = (Fair("step", "Timeout", per="all"), Fair("step", "RequestVote"),
                          Fair("step", "BecomeLeader")) + (() if self.drop else tuple(Fair("step", n) for n in receive))
-        self.message_actions = frozenset({
-            "UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
-            "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
-            "DuplicateMessage", "DropMessage"})
+        self.message_actions = frozenset(receive + self.fault_actions)
 
     def quorum_system(self) -> dict:
         """The vote/commit quorums: any ``q`` of ``n`` servers (``kind`` majority unless overridden)."""
@@ -184,6 +181,8 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
 
     def role_of(self, s, server):
         return s.state[self.index[server]]
+
+    fault_actions = ("DropMessage", "DuplicateMessage")  # the network's faults, from ``message_steps``
 
     def compile(self):
         return BagSpecModel(self)
@@ -245,7 +244,7 @@ class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
                           matchIndex=replace_at(s.matchIndex, i, (0,) * n))
 
     # -- server actions -----------------------------------------------------------
-    @action(i="Server", by="i")
+    @action(i="Server", by="i", fault=True)
     def Restart(self, s, i):
         """Server i restarts from stable storage: currentTerm, votedFor and log survive."""
         k = self.index[i]

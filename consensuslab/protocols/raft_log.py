@@ -146,6 +146,9 @@ class BagSpecModel(SpecModel):
 
         self.successors = successors  # type: ignore[method-assign]
 
+    def action_names(self) -> list[str]:
+        return sorted(set(super().action_names()) | set(self.spec.message_actions))
+
     def all_successors(self, state) -> list[tuple[Action, Any]]:
         """Successors from every row of the action table (no role dispatch), for tests."""
         out = self.table_successors(state)

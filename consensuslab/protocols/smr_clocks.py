@@ -60,6 +60,8 @@ class SmrClocks(SmrSpec):
     replica_field = "procs"
     disabled_properties = ("retry_applied_once",)  # no retries: every request is sent once
     fairness = (Fair("step", "Request"), Fair("step", "Receive"))
+    #: unlike the other SMR specs, a run that stops is a deadlock (``done`` says when it is finished)
+    check_deadlock = True
     #: processes p1..pn, each its own client; chans[i][j] is the FIFO channel from i to j
     participants = Participants(
         "N", per_node={"procs": "N", "clients": "N"}, per_pair={"chans": "N"}, label=lambda self, i: f"p{i + 1}",
@@ -143,7 +145,7 @@ class SmrClocks(SmrSpec):
             chans = self._send(chans, i, (("ack", clock, -1),), [k for k in self.N if k != i])
         return self._execute(s._replace(chans=chans), i, p)
 
-    @action(i="N", by="i")
+    @action(i="N", by="i", fault=True)
     def Crash(self, s, i):
         if i in s.down or len(s.down) >= self.crashes:
             return None

@@ -62,7 +62,7 @@ class TwoPhaseActors(Protocol):
                  "(check all_decide with --property all_decide: a dead end, exit 13)",
                  {"rm": 2}, faults=(CrashStop(1, roles=(TM,)),), expect="deadlock"),
         Scenario("fair", "3 RMs, the TM correct, fair delivery: every RM eventually decides",
-                 {"rm": 3}, expect="ok", properties=("consistent", "some_commit", "all_decide")),
+                 {"rm": 3}, expect="ok", properties=("consistent", "some_commit", "all_decide"), states=288),
     )
     #: The TM must eventually take one of its decisions and each RM must eventually prepare or
     #: abort (a participant that never votes blocks everyone); delivery fairness is the default.

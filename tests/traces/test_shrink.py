@@ -20,7 +20,7 @@ class Count(NamedTuple):
 
 
 class Shortcut(Spec):
-    """Three increments reach 3; the network's DropAndJump (a fault, by its name) gets there in one."""
+    """Three increments reach 3; the network's DropAndJump (a declared fault) gets there in one."""
     name = "shortcut"
 
     def init(self):
@@ -31,7 +31,7 @@ class Shortcut(Spec):
         if s.n < 3:
             return Count(s.n + 1)
 
-    @action
+    @action(fault=True)
     def DropAndJump(self, s):
         if s.n == 0:
             return Count(3)
