@@ -5,6 +5,8 @@ The public API, flat: write a protocol with these names, check it with ``check``
 
 from consensuslab.checkers.compiled.allocator import keep_freed_memory
 from consensuslab.checkers.run import check
+from consensuslab.checkers.validation.expect import Expect
+from consensuslab.checkers.validation.mapping import Mapping
 from consensuslab.errors import ModelError, ReplayError, UsageError
 from consensuslab.models.action import Action
 from consensuslab.models.effects import broadcast, cancel_timer, just, send, set_timer
@@ -30,7 +32,8 @@ from consensuslab.models.spec import Spec, action, constraint
 from consensuslab.traces.result import CheckResult, Trace, Violation
 
 __all__ = [
-    "Action", "Byzantine", "CheckResult", "CrashRecover", "CrashStop", "Fair", "Fifo", "MessageSoup", "Model",
+    "Action", "Byzantine", "CheckResult", "CrashRecover", "CrashStop", "Expect", "Fair", "Fifo", "Mapping",
+    "MessageSoup", "Model",
     "ModelError", "Omission", "Param", "Protocol", "ReplayError", "Scenario", "Spec", "Trace", "Unordered",
     "UsageError", "Violation", "action", "always", "always_eventually", "always_step", "broadcast",
     "cancel_timer", "check", "constraint", "durable", "eventually", "evolve", "forgeable", "handles", "initial",

@@ -23,6 +23,10 @@ COMMANDS = (
     "diff",
     "mutate",
     "check_all",
+    "validate",
+    "export_log",
+    "conform",
+    "pysyncobj",
 )
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 
-from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_SAFETY, ReplayError
+from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_OK, EXIT_SAFETY, ReplayError
 from consensuslab.traces.itf import encode, encode_action, same
 from consensuslab.traces.result import Trace, Violation
 
 KIND_EXIT = {"invariant": EXIT_SAFETY, "transition": EXIT_SAFETY, "deadlock": EXIT_DEADLOCK,
-             "liveness": EXIT_LIVENESS}
+             "liveness": EXIT_LIVENESS, "behaviour": EXIT_OK}
 
 
 @attrs.define
@@ -76,6 +76,7 @@ def replay_document(doc: dict[str, Any], model) -> Replayed:
 
 
 def _confirm(model, trace: Trace, kind: str, name: str) -> None:
+    """The recorded violation holds again at the end (a ``behaviour`` claims none: re-executing is all)."""
     last = len(trace)
     if kind == "invariant":
         if model.holds(model.property_named(name), trace.states[-1]):

@@ -45,7 +45,6 @@ from typing import NamedTuple
 
 from consensuslab.models.fairness import Fair
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
@@ -61,6 +60,8 @@ from consensuslab.protocols.raft_log import (
     size,
     with_message,
 )
+from consensuslab.protocols.raft_implementation import ImplementationLevel
+from consensuslab.protocols.raft_properties import RaftProperties
 from consensuslab.protocols.raft_receive import CANDIDATE, FOLLOWER, LEADER, NIL, Receiving
 
 
@@ -86,22 +87,27 @@ TINY = {"servers": 3, "max_term": 2, "max_log": 1, "max_messages": 1}
 FIG8 = {"servers": 3, "max_term": 5, "max_log": 1, "max_messages": 1, "drop": False, "candidates": 2}
 
 
-class Raft(Receiving, Explaining, Spec):
+class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
     name = "raft"
     summary = "Raft leader election and log replication, Ongaro's raft.tla (message bag, restarts)"
     params = {
         "servers": Param(3, "number of servers", min=1, max=5),
-        "max_term": Param(3, "largest term a server may time out into (terms start at 1)", min=1, max=9),
-        "max_log": Param(1, "longest log a leader may grow by client requests", min=0, max=4),
+        "max_term": Param(3, "largest term a server may time out into (terms start at 1)", min=1, max=30),
+        "max_log": Param(1, "longest log a leader may grow by client requests", min=0, max=5000),
         "values": Param(1, "number of distinct client values", min=1, max=3),
-        "max_messages": Param(1, "messages in flight at most (new requests wait)", min=1, max=8),
-        "max_copies": Param(1, "copies of one message at most (1: no duplication)", min=1, max=3),
-        "max_restarts": Param(0, "server restarts at most", min=0, max=4),
+        "max_messages": Param(1, "messages in flight at most (new requests wait)", min=1, max=10000),
+        "max_copies": Param(1, "copies of one message at most (1: no duplication)", min=1, max=64),
+        "max_restarts": Param(0, "server restarts at most", min=0, max=100),
         "candidates": Param(0, "only servers s1..sN may time out and stand for election (0: all)", min=0, max=5),
         "drop": Param(True, "the network may drop messages"),
         "quorum": Param(0, "vote and commit quorum size (0: a majority)", min=0, max=5),
         "timely": Param(False, "after GST: no server times out while an election is under way "
                                "(election timeouts exceed the time an election takes)"),
+        # implementation-level replication (raft_implementation.py); the defaults are raft.tla's
+        "batch": Param(1, "entries per AppendEntries at most (1: raft.tla)", min=1, max=5000),
+        "pipeline": Param(False, "nextIndex advances on send; commitIndex sent whole, clamped by the follower"),
+        "hint": Param(False, "a rejection says where the follower's log can match"),
+        "step_down": Param(False, "a leader may become a follower in its own term (check-quorum)"),
     }
     variants = {
         "figure8": "a leader commits an entry of an earlier term by counting replicas "
@@ -132,6 +138,10 @@ class Raft(Receiving, Explaining, Spec):
                              "leader_eventually")),
         Scenario("no-gst", "messages may be lost forever: an election may never complete", SMALL,
                  properties=("leader_eventually",), expect="liveness", expect_property="leader_eventually"),
+        Scenario("implementation", "implementation-level replication (batches of 2, pipelining, rejection "
+                 "hints, check-quorum step-down) keeps every property", {
+                     "servers": 3, "max_term": 2, "max_log": 2, "max_messages": 1, "batch": 2, "pipeline": True,
+                     "hint": True, "step_down": True}, states=62963),
     )
 
     #: the servers are interchangeable (TLC: SYMMETRY Permutations(Server)); used by --symmetry.
@@ -166,7 +176,7 @@ class Raft(Receiving, Explaining, Spec):
     role_actions = {
         FOLLOWER: ("Restart", "Timeout"),
         CANDIDATE: ("Restart", "Timeout", "RequestVote", "BecomeLeader"),
-        LEADER: ("Restart", "ClientRequest", "AdvanceCommitIndex", "AppendEntries"),
+        LEADER: ("Restart", "ClientRequest", "AdvanceCommitIndex", "AppendEntries", "StepDown"),
     }
 
     def role_of(self, s, server):
@@ -193,8 +203,10 @@ class Raft(Receiving, Explaining, Spec):
         return (len(s.messages) if self.max_copies == 1 else size(s.messages)) < self.max_messages
 
     def send(self, s, m):
-        """The state with ``m`` sent, or None when ``m`` is already in flight (a resend is a duplicate)."""
-        if copies(s.messages, m):
+        """The state with ``m`` sent, or None when ``m`` is already in flight (a resend is a duplicate;
+        pipelining, a resend is another copy, up to ``max_copies``)."""
+        k = copies(s.messages, m)
+        if k and (not self.pipeline or k >= self.max_copies):
             return None
         return s._replace(messages=with_message(m, s.messages))
 
@@ -316,6 +328,8 @@ class Raft(Receiving, Explaining, Spec):
         k = self.index[i]
         if i == j or s.state[k] != LEADER or not self.room(s):
             return None
+        if self.refined():
+            return self.replicate(s, k, i, j)
         log, nxt, jj = s.log[k], s.nextIndex[k][self.index[j]], self.index[j]
         if nxt > len(log) and s.matchIndex[k][jj] == len(log) and not s.commitIndex[k]:
             return None  # a heartbeat that can tell j nothing: j is known to match and nothing is committed
@@ -333,67 +347,3 @@ class Raft(Receiving, Explaining, Spec):
     def canonical(self, s):
         """The orbit's representative: a signature sort, ties broken by the least image."""
         return raft_symmetry.canonical(self, s)
-
-    # -- properties (Figure 3 of the Raft paper) --------------------------------------
-    @always
-    def election_safety(self, s):
-        """At most one leader in each term."""
-        terms = [t for t, st in zip(s.currentTerm, s.state) if st == LEADER]
-        return len(terms) == len(set(terms))
-
-    @always
-    def log_matching(self, s):
-        """Two logs with an entry of the same index and term are identical up to that index."""
-        logs = s.log
-        for a in range(len(logs)):
-            for b in range(a + 1, len(logs)):
-                x, y = logs[a], logs[b]
-                for k in range(min(len(x), len(y)) - 1, -1, -1):
-                    if x[k][0] == y[k][0]:
-                        if x[:k + 1] != y[:k + 1]:
-                            return False
-                        break
-        return True
-
-    @always
-    def leader_completeness(self, s):
-        """An entry applied in some term is in the log of every leader of a later term."""
-        for index, term, value, when in s.committed:
-            for k, st in enumerate(s.state):
-                if st == LEADER and s.currentTerm[k] > when:
-                    log = s.log[k]
-                    if len(log) < index or log[index - 1] != (term, value):
-                        return False
-        return True
-
-    @always
-    def state_machine_safety(self, s):
-        """No two servers ever apply different entries at the same index."""
-        seen = {}
-        for index, term, value, _ in s.committed:
-            if seen.setdefault(index, (term, value)) != (term, value):
-                return False
-        return True
-
-    @always_step
-    def committed_entries_immutable(self, before, act, after):
-        """A server's log never changes at or below its commitIndex."""
-        for k, c in enumerate(before.commitIndex):
-            if c and after.log[k] is not before.log[k] and after.log[k][:c] != before.log[k][:c]:
-                return False
-        return True
-
-    @eventually
-    def leader_eventually(self, s):
-        """Liveness: some server is eventually leader."""
-        return LEADER in s.state
-
-    @sometimes
-    def leader_elected(self, s):
-        """Some server becomes leader."""
-        return LEADER in s.state
-
-    @sometimes
-    def entry_committed(self, s):
-        """Some entry is committed."""
-        return bool(s.committed)

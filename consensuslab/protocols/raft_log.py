@@ -166,8 +166,10 @@ class BagSpecModel(SpecModel):
     def apply(self, state, act: Action):
         if act.name in self.spec.message_actions:
             if len(act.args) == 1:
-                for name, m, nxt in self.spec.message_steps(state):
-                    if name == act.name and m == act.args[0]:
+                m = act.args[0]
+                k = copies(state.messages, m)
+                for name, _, nxt in self.spec.steps_of(state, m, k) if k else ():
+                    if name == act.name:
                         return nxt
             raise ReplayError(f"{act} is not enabled")
         return super().apply(state, act)
