@@ -11,7 +11,8 @@
 
 A file block may be of any language (``text`` for what a command reads on ``< NAME``); a block
 that only includes a repository file (``--8<-- "docs/github-actions.yml"``) is allowed for files
-that a test of their own checks.  Any other fence is refused: every code block in the docs runs.
+that a test of their own checks; a ```text block shows a format or a sample and is not run.  Any other
+fence is refused: every ```python and ```console block in the docs runs.
 """
 
 from __future__ import annotations
@@ -209,8 +210,8 @@ def run_page(page: Path, workdir: Path, root: Path) -> int:
     for block in found:
         if block.file_name:
             write(workdir, block)
-        elif included(block, root):
-            pass
+        elif included(block, root) or block.lang == "text":
+            pass  # a repository file with its own test; a ```text block shows a format, nothing to run
         elif block.lang not in ("python", "console"):
             raise AssertionError(f"{block.where()}: a ```{block.lang or '(no language)'} block; the docs hold "
                                  "only ```python and ```console blocks, all of them run by tests/docs, "

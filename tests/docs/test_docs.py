@@ -137,3 +137,11 @@ def test_pages_from_other_branches_enter_the_navigation_once_they_exist(tmp_path
     (tmp_path / "how-to").mkdir()
     (tmp_path / "how-to" / "real-code.md").write_text("# Real code\n")
     assert how_tos()[0] == ["how-to/ci.md", "how-to/real-code.md"]
+
+
+def test_every_public_name_is_in_the_reference():
+    import consensuslab
+
+    page = (DOCS / "reference" / "api.md").read_text()
+    missing = [n for n in consensuslab.__all__ if f"::: consensuslab.{n}\n" not in page]
+    assert not missing, f"reference/api.md lacks {missing}"
