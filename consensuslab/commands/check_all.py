@@ -14,7 +14,8 @@ import sys
 import time
 
 from consensuslab.commands.options import add_module_option, positive_float
-from consensuslab.commands.output import print_json
+from consensuslab.commands.output import print_json, write_failed
+from consensuslab.files import OutputError
 from consensuslab.render.text import render_outcome
 
 EXIT_UNMET = 1
@@ -62,7 +63,11 @@ def run(args) -> int:
     counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in ("pass", FAIL, INCOMPLETE)}
     failed = counts[FAIL] + (counts[INCOMPLETE] if args.strict else 0)
     if args.junit:
-        write_junit(args.junit, outcomes, args.strict)
+        try:
+            write_junit(args.junit, outcomes, args.strict)
+        except OutputError as exc:  # the results are still printed; the failure is one more line, exit 2
+            write_failed(args, exc)
+            args.junit = None
     seconds = time.monotonic() - started
     if args.json:
         print_json({"status": "failed" if failed else "passed", "counts": counts, "seconds": round(seconds, 3),
@@ -115,7 +120,9 @@ def write_junit(path: str, outcomes: list, strict: bool = False) -> None:
     for key, value in totals.items():
         root.set(key, f"{value:.3f}" if key == "time" else str(value))
     ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    from consensuslab.files import write_atomic
+
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True), "JUnit report")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,8 @@ from consensuslab.commands.options import (
     positive_int,
     protocol_class_for,
 )
-from consensuslab.commands.output import print_json
+from consensuslab.commands.output import print_json, write_failed
+from consensuslab.files import OutputError
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 UNMODIFIED = ("none", "default")
@@ -87,7 +88,12 @@ def run(args) -> int:
     scenario = models[0].definition.scenario
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
     result = diff(models[0], models[1], args.view, args.max_states, max_depth, args.time_limit)
-    files = write_witnesses(args.trace_out_prefix, result, labels) if args.trace_out_prefix else {}
+    files = {}
+    if args.trace_out_prefix:
+        try:
+            files = write_witnesses(args.trace_out_prefix, result, labels)
+        except OutputError as exc:  # the comparison is still printed; the failure is one more line, exit 2
+            write_failed(args, exc)
     if args.json:
         print_json(to_json(result, labels, files))
     else:
@@ -101,12 +107,16 @@ def _sides(result, labels):
 
 def write_witnesses(prefix: str, result, labels) -> dict:
     """(label, k) -> file; each ITF document's ``#meta.diff`` says what it witnesses."""
+    from consensuslab.files import write_atomic
     from consensuslab.models.values import show
     from consensuslab.traces.itf import trace_document
 
     folder = os.path.dirname(prefix)
     if folder:
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {folder!r}: {exc.strerror}") from None
     files = {}
     for label, other, diffs, ex in _sides(result, labels):
         for k, d in enumerate(diffs, start=1):
@@ -114,9 +124,7 @@ def write_witnesses(prefix: str, result, labels) -> dict:
             doc["#meta"]["diff"] = {"view": result.view, "value": show(d.value), "reachable_in": label,
                                     "unreachable_in": other}
             path = f"{prefix}{label}-{k}.itf.json"
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=1)
-                fh.write("\n")
+            write_atomic(path, json.dumps(doc, indent=1) + "\n", "witness trace")
             files[(label, k)] = path
     return files
 

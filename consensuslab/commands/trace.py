@@ -51,14 +51,13 @@ def _replay(path: str, protocol: str | None = None):
 
 
 def _write(path: str | None, text: str) -> None:
+    from consensuslab.files import write_atomic
+
+    text = text if text.endswith("\n") else text + "\n"
     if path is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
+    write_atomic(path, text, "output")
 
 
 def run_show(args) -> int:
@@ -90,8 +89,16 @@ def run_minimize(args) -> int:
     v = done.violation
     # the result must replay like any saved trace: check it before claiming it
     replay_document(trace_document(done.model, shrunk.trace, v, "violation"), done.model)
+    written = False
     if args.output:
-        write_trace(args.output, done.model, shrunk.trace, v, "violation")
+        from consensuslab.commands.output import write_failed
+        from consensuslab.files import OutputError
+
+        try:
+            write_trace(args.output, done.model, shrunk.trace, v, "violation")
+            written = True
+        except OutputError as exc:
+            write_failed(args, exc)
     if not args.quiet:
         print(render_text(done.model, shrunk.trace, v))
     faults = lambda c: sum(c.values())  # noqa: E731
@@ -99,6 +106,6 @@ def run_minimize(args) -> int:
     print(f"minimised {shrunk.before_steps} -> {len(shrunk.trace)} steps, "
           f"{faults(shrunk.before_faults)} -> {faults(shrunk.after_faults)} faults "
           f"({shrunk.tests} re-executions)")
-    if args.output:
+    if written:
         print(f"written to {args.output}; replay: consensuslab replay {args.output}")
     return 0

@@ -44,7 +44,12 @@ def explain(model, trace, violation=None) -> list[str]:
     lines: list[str] = []
     hook = getattr(model.definition, "explain", None)
     if callable(hook):
-        lines.extend(str(x) for x in hook(trace) or ())
+        from consensuslab.models.blame import call_hook
+
+        said = call_hook(model.protocol, "explain", "a list of lines (strings)", hook, trace,
+                         check=lambda out: out is None or (isinstance(out, (list, tuple))
+                                                           and all(isinstance(x, str) for x in out)))
+        lines.extend(said or ())
     st = story_mod.build(model, trace)
     values, decision_lines = conflicts(model, trace, violation, st.lanes)
     lines.extend(decision_lines)

@@ -118,11 +118,19 @@ def _node_label(param: str, value: Any) -> str | None:
     return None
 
 
+def _is_lanes(out) -> bool:
+    return (isinstance(out, (tuple, list)) and len(out) == 2 and (out[0] is None or isinstance(out[0], str))
+            and isinstance(out[1], (tuple, list)) and all(isinstance(p, str) for p in out[1]))
+
+
 def spec_lane(model, action) -> tuple[str | None, list[str]]:
     """(acting lane, other lanes named) for a spec action."""
     hook = getattr(model.definition, "lanes", None)
     if callable(hook):
-        lane, peers = hook(action)
+        from consensuslab.models.blame import call_hook
+
+        lane, peers = call_hook(model.protocol, "lanes", "a pair (lane name or None, list of lane names)", hook,
+                                action, check=_is_lanes)
         return lane, list(peers)
     nodes = [(p, lbl) for p, v in zip(_params(model, action.name), action.args)
              if (lbl := _node_label(p, v)) is not None]

@@ -26,10 +26,13 @@ import itertools
 import math
 from typing import Any, Callable
 
-from consensuslab.errors import UsageError
+from consensuslab.errors import ConsensuslabError, UsageError
+from consensuslab.models.blame import call_hook
 from consensuslab.models.values import canon as canon_key
 
 MAX_PERMUTATIONS = 5040
+#: the first answers of a ``canonical``/``permute`` hook are checked for shape (then trusted: a hot path)
+CHECKED = 100
 
 
 def declared(definition) -> tuple[str, ...]:
@@ -59,7 +62,7 @@ def group_size(definition) -> int:
 def brute_force(definition) -> Callable:
     """The least image of the state under every declared permutation (exact, n! per state)."""
     maps = mappings(definition)
-    permute = definition.permute
+    permute = guarded(definition.name, "permute", definition.permute)
 
     def canonical(state):
         return min((permute(state, m) for m in maps), key=canon_key)
@@ -79,7 +82,7 @@ def canonicaliser(model) -> tuple[Callable, str]:
                          f"and a canonical(state) or permute(state, mapping) method)")
     label = "symmetry(" + ", ".join(f"{n}:{len(tuple(getattr(definition, n)))}" for n in names) + ")"
     if callable(getattr(definition, "canonical", None)):
-        return definition.canonical, label + " by signature sort"
+        return guarded(definition.name, "canonical", definition.canonical), label + " by signature sort"
     if not callable(getattr(definition, "permute", None)):
         raise UsageError(f"{model.protocol} declares symmetry but neither canonical(state) nor permute(state, mapping)")
     size = group_size(definition)
@@ -88,3 +91,32 @@ def canonicaliser(model) -> tuple[Callable, str]:
                          f"and the protocol gives no canonical(state); use fewer nodes")
     return brute_force(definition), label + f" by {size} permutations"
 
+
+
+def guarded(protocol: str, hook: str, fn: Callable) -> Callable:
+    """``fn`` (a ``canonical`` or ``permute`` hook) whose exceptions, and first answers of the wrong
+    shape (not a state of the type it was given, or unhashable), are one ModelError line."""
+    expected = "a state of the same type as the one it is given (hashable)"
+    calls = [0]
+
+    def same_kind(state):
+        def check(out) -> bool:
+            try:
+                hash(out)
+            except TypeError:
+                return False
+            return type(out) is type(state)
+        return check
+
+    def call(state, *rest):
+        if calls[0] < CHECKED:
+            calls[0] += 1
+            return call_hook(protocol, hook, expected, fn, state, *rest, check=same_kind(state))
+        try:
+            return fn(state, *rest)
+        except (ConsensuslabError, KeyboardInterrupt):
+            raise
+        except BaseException:  # noqa: BLE001 - named by the checked call
+            return call_hook(protocol, hook, expected, fn, state, *rest)
+
+    return call

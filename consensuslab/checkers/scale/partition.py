@@ -177,8 +177,10 @@ class Checks:
         view = state if self.view is None else self.view(state)
         try:
             for inv in self.invariants:
-                if not inv(view):
-                    return ("invariant", self.model.first_broken_invariant(state).name, gid)
+                if inv(view) is not True:  # False, or not a bool: judged (and refused) by the model
+                    broken = self.model.first_broken_invariant(state)
+                    if broken is not None:
+                        return ("invariant", broken.name, gid)
             for fn in self.pending_fns:
                 if fn(view):
                     self._witness(state)

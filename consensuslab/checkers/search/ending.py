@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from consensuslab.checkers.search.limits import MemoryCeiling
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import CheckResult, Violation
 
@@ -27,21 +28,31 @@ class Stop(Exception):
 
 
 class Budget:
-    """A search's time limit and its progress line, read together every ``CHECK_EVERY`` expansions."""
+    """A search's limits and its progress line, read together every ``CHECK_EVERY`` expansions.
+
+    Time: ``time_limit`` seconds from ``started``.  Memory: the process's cap
+    (``RLIMIT_DATA``/``RLIMIT_AS``, which the command line sets from
+    ``--memory-limit``) or ``memory_limit`` bytes, whichever is lower; the
+    search stops at ``limits.STOP_AT`` of it, leaving room to build its result.
+    """
 
     def __init__(self, time_limit: float | None = None, progress: Progress | None = None,
-                 started: float | None = None):
+                 started: float | None = None, memory_limit: int | None = None):
         self.time_limit = time_limit
         self.progress = progress if progress is not None else Progress(enabled=False)
         self.started = time.monotonic() if started is None else started
+        self.memory = MemoryCeiling(memory_limit)
 
     def spent(self, states: int, depth: int, queue: int) -> str | None:
-        """Print progress when due; the name of the limit that is reached (``time-limit``), or None."""
+        """Print progress when due; the name of the limit that is reached (``time-limit``,
+        ``memory-limit``), or None."""
         now = time.monotonic()
         if self.progress.due(now):
             self.progress.report(now, states, depth, queue)
         if self.time_limit is not None and now - self.started >= self.time_limit:
             return "time-limit"
+        if self.memory.reached():
+            return "memory-limit"
         return None
 
     def left(self) -> float | None:

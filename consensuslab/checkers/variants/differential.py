@@ -25,6 +25,7 @@ from typing import Any, Callable
 import attrs
 
 from consensuslab.errors import ModelError, UsageError
+from consensuslab.models.blame import call_hook
 from consensuslab.traces.result import Trace, rebuild_trace
 
 STATE_VIEW = "state"
@@ -57,7 +58,12 @@ def projection(model, view: str | None) -> tuple[str, Callable[[Any], Any]]:
         valid = ", ".join(sorted(declared) + [STATE_VIEW])
         raise UsageError(f"{model.protocol} declares no view {name!r}; valid: {valid}")
     fn, to_view = declared[name], model.view
-    return name, lambda raw: fn(to_view(raw))
+    hook = "diff_view" if name == "default" else f"view {name}"
+
+    def project(raw):
+        return call_hook(model.protocol, hook, "a hashable value of the state (tuples, frozensets, ...)", fn,
+                         to_view(raw))
+    return name, project
 
 
 @attrs.define
