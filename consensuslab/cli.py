@@ -70,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from consensuslab.checkers.search.limits import first_signal, interrupts_recorded, signals_received
 
+    from consensuslab.checkers.search.limits import apply_memory_limit, restore_memory_limit
+
     before = signals_received()
     args = None
+    memory = apply_memory_limit(None)  # the caps before this command (restored: main may run in a test)
     with interrupts_recorded():
         try:
             parser = build_parser()
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             code = _run(parser, args)
         except BaseException as exc:  # noqa: BLE001 - every ending is mapped here, once
             code = _ended(exc, args)
+        finally:
+            restore_memory_limit(memory)
     for line in getattr(args, "write_failures", ()):
         print(f"error: {line}", file=sys.stderr)
         code = EXIT_USAGE

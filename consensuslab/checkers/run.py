@@ -70,7 +70,8 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     _refuse_combinations(model, live, **options)
     started, fired, signalled = time.monotonic(), watchdog_fired(), signals_received()
     try:
-        with memory_cap(memory_limit), watchdog(time_limit):
+        # a checkpointed search arms its own watchdog once its checkpoint is loaded (resuming is not searching)
+        with memory_cap(memory_limit), watchdog(None if checkpoint else time_limit):
             if live:
                 result = _safety_then_liveness(model, live, time_limit, options)
             else:
