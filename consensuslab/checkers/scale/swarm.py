@@ -112,11 +112,13 @@ _JOB: tuple = ()  # (model, seed, depth cap, states per search, deadline): inher
 
 
 def _quiet() -> None:
-    """A pool worker leaves Ctrl-C, SIGTERM and the watchdog to the parent, which terminates the pool."""
+    """A pool worker leaves Ctrl-C and the watchdog to the parent, and ends at SIGTERM (how the parent's
+    ``Pool.terminate`` ends it) without a traceback."""
     import signal
 
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+    for s in (signal.SIGINT, signal.SIGALRM):
         signal.signal(s, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.setitimer(signal.ITIMER_REAL, 0)
 
 
