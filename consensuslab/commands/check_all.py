@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from consensuslab.commands.options import add_module_option, positive_float
+from consensuslab.commands.options import add_limit_options, add_module_option, positive_float
 from consensuslab.commands.output import print_json, write_failed
 from consensuslab.files import OutputError
 from consensuslab.render.text import render_outcome
@@ -34,6 +34,7 @@ def register(sub) -> None:
     add_module_option(p)
     p.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
                    help="per scenario; a scenario that runs out is 'incomplete', not failed")
+    add_limit_options(p, with_time=False)  # --memory-limit: the process's cap, for every scenario
     p.add_argument("--strict", action="store_true", help="count incomplete scenarios as failures")
     p.add_argument("--traces", metavar="DIR", help="write each counterexample as ITF JSON into DIR")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")

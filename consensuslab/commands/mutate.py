@@ -8,7 +8,7 @@ every mutant is killed, 12 when one survives (``--allow-survivors``: 0),
 
 from __future__ import annotations
 
-from consensuslab.commands.options import add_model_options, positive_float
+from consensuslab.commands.options import add_limit_options, add_model_options
 from consensuslab.commands.output import print_json
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
@@ -20,7 +20,7 @@ def register(sub) -> None:
                                    "broken variants and mutations) and report mutants that still pass. Exit "
                                    "codes: 0 all killed, 12 a mutant survived, 3 incomplete, 2 bad input.")
     add_model_options(p)
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="per mutant (and the baseline)")
+    add_limit_options(p, "per mutant (and the baseline); one that runs out is incomplete")
     p.add_argument("--only", action="append", metavar="MUTANT", help="run only this mutant (repeatable)")
     p.add_argument("--allow-survivors", action="store_true", help="report survivors but exit 0")
     p.add_argument("--json", action="store_true")
@@ -56,7 +56,7 @@ def run(args) -> int:
             raise
         raise setup_error(cls, exc) from None
     if user_defined(cls):
-        lint(baseline_model)
+        lint(baseline_model, time_limit=args.time_limit)
     if args.only:
         unknown = sorted(set(args.only) - {m.name for m in found})
         if unknown:
@@ -65,6 +65,8 @@ def run(args) -> int:
     where = f"{cls.name}" + (f" --scenario {scenario.name}" if scenario else "")
     max_depth = scenario.max_depth if scenario else None
     baseline = run_model(baseline_model, args.time_limit, max_depth=max_depth)
+    if baseline.stopped_by == "interrupted":
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the baseline: nothing to report (exit 130)
     if baseline.status != "ok":
         what = baseline.violation.property if baseline.violation else baseline.stopped_by
         raise UsageError(f"{where}: the unmodified protocol does not pass ({baseline.status}: {what}); "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError, UsageError
+from consensuslab.errors import EXIT_INCOMPLETE, EXIT_REPLAY_FAILED, ReplayError, UsageError
 
 
 def register(sub) -> None:
@@ -32,6 +32,9 @@ def register(sub) -> None:
     mini.add_argument("--protocol", metavar="PROTOCOL", help="replay against this protocol (a name or path.py[:Class])")
     mini.add_argument("-o", "--output", metavar="OUT", help="write the minimised ITF trace to OUT")
     mini.add_argument("--quiet", action="store_true", help="do not print the minimised trace")
+    from consensuslab.commands.options import add_limit_options
+
+    add_limit_options(mini, "stop shrinking after SECONDS: the best trace found so far is kept (exit 3)")
     mini.set_defaults(handler=run_minimize)
     p.set_defaults(handler=lambda args: _usage(p))
 
@@ -79,11 +82,15 @@ def run_minimize(args) -> int:
     from consensuslab.traces.itf import trace_document, write_trace
     from consensuslab.traces.shrink import shrink
 
+    from consensuslab.checkers.search.limits import watchdog
+    from consensuslab.commands.options import time_left
+
     done = _replay(args.file, args.protocol)
     if done is None:
         return EXIT_REPLAY_FAILED
     try:
-        shrunk = shrink(done.model, done.trace, done.violation)
+        with watchdog(time_left(args)):  # shrinking stops at the limit with the best trace so far
+            shrunk = shrink(done.model, done.trace, done.violation)
     except ReplayError as exc:
         raise UsageError(f"cannot minimise {args.file}: {exc}") from None
     v = done.violation
@@ -108,4 +115,7 @@ def run_minimize(args) -> int:
           f"({shrunk.tests} re-executions)")
     if written:
         print(f"written to {args.output}; replay: consensuslab replay {args.output}")
+    if not shrunk.complete:
+        print("stopped before the trace was minimal (time or memory limit, or interrupted): the best found so far")
+        return EXIT_INCOMPLETE
     return 0

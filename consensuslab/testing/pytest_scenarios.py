@@ -26,6 +26,8 @@ def pytest_addoption(parser) -> None:
                     help="where failing scenarios' ITF traces are written (default: %(default)s)")
     group.addoption("--consensuslab-time-limit", type=float, default=None, metavar="SECONDS",
                     help="per scenario; one that runs out is skipped as incomplete")
+    group.addoption("--consensuslab-memory-limit", type=float, default=None, metavar="MB",
+                    help="cap the data memory while a scenario runs; one that reaches it is skipped as incomplete")
     group.addoption("--consensuslab-protocol", action="append", default=[], metavar="NAME",
                     help="only this protocol (a name or path.py[:Class]; repeatable)")
     group.addoption("--consensuslab-module", action="append", default=[], metavar="MODULE",
@@ -70,9 +72,13 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario
 
+        from consensuslab.checkers.search.limits import MB, memory_limit
+
         config = self.config
-        out = run_scenario(self.cls, self.scenario, config.getoption("consensuslab_time_limit"),
-                           str(config.rootpath / config.getoption("consensuslab_traces")))
+        cap = config.getoption("consensuslab_memory_limit")
+        with memory_limit(None if cap is None else int(cap * MB)):
+            out = run_scenario(self.cls, self.scenario, config.getoption("consensuslab_time_limit"),
+                               str(config.rootpath / config.getoption("consensuslab_traces")))
         self.user_properties.append(("consensuslab", out.message))
         if out.verdict == INCOMPLETE:
             pytest.skip(out.message)

@@ -42,6 +42,8 @@ class Shrunk:
     after_faults: Counter
     tests: int
     summary: str
+    #: False when a limit or Ctrl-C stopped the shrinking: the trace is then the best found so far
+    complete: bool = True
 
 
 class Replayer:
@@ -193,21 +195,24 @@ def shrink(model, trace: Trace, violation: Violation) -> Shrunk:
     actions = run.reproduces(list(trace.actions), skip=False)
     if actions is None:
         raise ReplayError("the trace does not violate its property first when re-executed")
-    actions = fewest_faults(model, run, actions)
-    while actions:
-        before = len(actions)
-        actions = shortcut(run, actions)
-        actions = delete_runs(run, actions)
-        actions = ddmin(actions, run.reproduces)
-        if len(actions) == before:
-            break
+    complete = True
+    try:  # every phase returns a reproducing sequence: when one is cut short, the last one stands
+        actions = fewest_faults(model, run, actions)
+        while actions:
+            before = len(actions)
+            for phase in (shortcut, delete_runs, lambda r, a: ddmin(a, r.reproduces)):
+                actions = phase(run, actions)
+            if len(actions) == before:
+                break
+    except (KeyboardInterrupt, MemoryError):  # the time limit's watchdog, Ctrl-C, memory: the best so far
+        complete = False
     final = Trace(trace.initial)
     state = trace.initial
     for act in actions:
         state = run.successors(state)[act]
         final.steps.append((act, state))
     before, after = fault_counts(model, trace.actions), fault_counts(model, final.actions)
-    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final))
+    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final), complete)
 
 
 def shrunk_violation(model, violation: Violation) -> Violation:

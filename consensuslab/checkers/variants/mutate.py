@@ -181,6 +181,8 @@ def run_mutants(found: list[Mutant], time_limit: float | None = None, max_depth:
         results.append(res)
         if on_result:
             on_result(res)
+        if res.verdict == INCOMPLETE and r.stopped_by == "interrupted":
+            break  # Ctrl-C or SIGTERM: the mutants run so far are the (partial) result
     return results
 
 
