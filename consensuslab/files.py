@@ -114,6 +114,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, what: str = "file")
         raise OutputError(f"cannot write {what} {name!r}: it is a directory")
     if not os.path.isdir(folder):
         raise OutputError(f"cannot write {what} {name!r}: directory {folder!r} does not exist")
+    if os.path.exists(name) and not stat.S_ISREG(os.stat(name).st_mode):
+        _write_through(name, blob, what)  # /dev/stdout, a pipe: written in place, never replaced
+        return
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(name)}.", suffix=".tmp", dir=folder)
@@ -132,6 +135,15 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, what: str = "file")
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _write_through(name: str, blob: bytes, what: str) -> None:
+    try:
+        with open(name, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {name!r}: {exc.strerror or exc}") from None
 
 
 def sync_directory(folder: str) -> None:

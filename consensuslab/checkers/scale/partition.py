@@ -120,7 +120,12 @@ def rebuild(model, root: int, ks: list[int], canon: Callable | None = None, last
     rep = canon(real) if canon else real
     steps = list(ks) + ([last[2]] if last else [])
     for pos, k in enumerate(steps):
-        act, nxt = model.successors(rep)[k]
+        out = model.successors(rep)
+        if not 0 <= k < len(out):
+            from consensuslab.errors import ConsensuslabError
+            raise ConsensuslabError(f"{model.protocol}: a stored step ({k} of {len(out)} successors) does not "
+                                    f"exist: the saved search was changed, or the model was")
+        act, nxt = out[k]
         if canon is None:
             real = rep = nxt
             trace.steps.append((act, nxt))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from consensuslab.checkers.search.limits import MemoryCeiling
+from consensuslab.checkers.search.limits import MemoryCeiling, interrupted_since, signals_received
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import CheckResult, Violation
 
@@ -42,10 +42,12 @@ class Budget:
         self.progress = progress if progress is not None else Progress(enabled=False)
         self.started = time.monotonic() if started is None else started
         self.memory = MemoryCeiling(memory_limit)
+        self.signals = signals_received()
 
     def spent(self, states: int, depth: int, queue: int) -> str | None:
         """Print progress when due; the name of the limit that is reached (``time-limit``,
-        ``memory-limit``), or None."""
+        ``memory-limit``), ``interrupted`` when Ctrl-C or SIGTERM arrived (even if a library
+        swallowed the exception it raised), or None."""
         now = time.monotonic()
         if self.progress.due(now):
             self.progress.report(now, states, depth, queue)
@@ -53,6 +55,8 @@ class Budget:
             return "time-limit"
         if self.memory.reached():
             return "memory-limit"
+        if interrupted_since() or interrupted_since(self.signals):
+            return "interrupted"
         return None
 
     def left(self) -> float | None:

@@ -128,6 +128,19 @@ def no_watchdog():
 # -- signals --------------------------------------------------------------------------------
 
 _RECEIVED: list[int] = []  # signals are process-wide: so is the record of those that arrived
+_SINCE: list[int] = []  # the record's length when each enclosing ``interrupts_recorded`` began
+
+
+def interrupted_since(count: int | None = None) -> bool:
+    """Whether an interrupting signal arrived since ``count`` (default: since the command began).
+
+    A handler's ``KeyboardInterrupt`` can be swallowed: raised while Python runs a
+    finaliser (``__del__``, a weakref callback) it is printed and dropped.  The
+    record is not, so a budget that reads it stops the run anyway.
+    """
+    if count is None:
+        count = _SINCE[-1] if _SINCE else len(_RECEIVED)
+    return len(_RECEIVED) > count
 
 
 def note_signal(signum: int) -> None:
@@ -159,9 +172,11 @@ def interrupts_recorded():
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in before:
         signal.signal(s, interrupt)
+    _SINCE.append(len(_RECEIVED))
     try:
         yield
     finally:
+        _SINCE.pop()
         for s, handler in before.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 

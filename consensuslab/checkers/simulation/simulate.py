@@ -115,10 +115,9 @@ def simulate(model: Model, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAUL
 BUDGET_EVERY = 256
 
 
-def _budgeted(budget: Budget, on_state: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
-    """``on_state`` that also reads ``budget`` every ``BUDGET_EVERY`` states and stops the run at a limit."""
-    if budget.time_limit is None and not budget.memory.limited:
-        return on_state
+def _budgeted(budget: Budget, on_state: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """``on_state`` that also reads ``budget`` every ``BUDGET_EVERY`` states and stops the run at a limit
+    (or at an interrupt that Hypothesis or a finaliser swallowed)."""
     count = [0]
 
     def seen(state) -> None:
