@@ -28,7 +28,8 @@ from consensuslab.checkers.search.limits import (
     watchdog,
     watchdog_fired,
 )
-from consensuslab.checkers.search.limits import memory_limit as memory_cap
+from consensuslab.checkers.search.limits import memory_cap
+from consensuslab.checkers.search.limits import memory_limit as capped
 from consensuslab.errors import UsageError
 from consensuslab.traces.result import CheckResult
 
@@ -51,8 +52,8 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     compiled search, or else forked processes.  ``spill_after``: states of a
     BFS level kept in memory before the rest go to disk.
 
-    Limits: ``time_limit`` seconds and ``memory_limit`` bytes (default: the
-    process's cap, which the command line sets) for the whole check, safety
+    Limits: ``time_limit`` seconds and ``memory_limit`` bytes on top of what the
+    process holds (default: the process's cap, which the command line sets) for the whole check, safety
     and liveness together; each engine stops by its ``Budget``, and a
     watchdog (``search/limits.py``) ends a step of the user's code that
     overruns, so either way the result is ``incomplete`` with what was covered.
@@ -71,7 +72,8 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     started, fired, signalled = time.monotonic(), watchdog_fired(), signals_received()
     try:
         # a checkpointed search arms its own watchdog once its checkpoint is loaded (resuming is not searching)
-        with memory_cap(memory_limit), watchdog(None if checkpoint else time_limit):
+        with capped(None if memory_limit is None else memory_cap(memory_limit)), \
+                watchdog(None if checkpoint else time_limit):
             if live:
                 result = _safety_then_liveness(model, live, time_limit, options)
             else:

@@ -44,9 +44,10 @@ def add_limit_options(parser, time_help: str | None = None, with_time: bool = Tr
     if with_time:
         parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
                             help=time_help or "stop after SECONDS; the result is then incomplete (exit 3)")
-    parser.add_argument("--memory-limit", type=positive_float, metavar="MB",
-                        help="cap the process's data memory at MB megabytes (default: 80%% of the memory "
-                             "available at start); reaching it ends the run incomplete/unknown (exit 3)")
+    parser.add_argument("--memory-limit", type=megabytes, metavar="MB",
+                        help="memory the run may use, in megabytes, on top of the program itself (default: "
+                             "80%% of the memory available at start); reaching it ends the run "
+                             "incomplete/unknown (exit 3)")
 
 
 def time_left(args) -> float | None:
@@ -56,6 +57,16 @@ def time_left(args) -> float | None:
     if limit is None or started is None:
         return limit
     return max(limit - (time.monotonic() - started), 0.001)
+
+
+def megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes, got {text!r}") from None
+    if not 1 <= value <= 1 << 30:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes >= 1, got {text}")
+    return value
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

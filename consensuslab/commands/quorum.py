@@ -195,10 +195,13 @@ def _range(text: str) -> range:
 def run(args) -> int:
     """The verb, within one budget: ``--time-limit`` shared by every solver call (``encode.Deadline``), and a
     watchdog for the Python between them; a limit reached is ``unknown``, exit 3."""
+    import z3
+
     from consensuslab.checkers.quorum.encode import Deadline
     from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, watchdog
     from consensuslab.commands.options import time_left
 
+    z3.main_ctx()  # made before the watchdog is armed: a context cut half-way cannot be freed
     limit = time_left(args)
     args.deadline = Deadline(limit)
     verb = {"check": _check, "split": _minimal, "block": _minimal, "synthesize": _synthesize, "sweep": _sweep}

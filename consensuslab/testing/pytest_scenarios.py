@@ -72,11 +72,11 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario
 
-        from consensuslab.checkers.search.limits import MB, memory_limit
+        from consensuslab.checkers.search.limits import MB, memory_cap, memory_limit
 
         config = self.config
         cap = config.getoption("consensuslab_memory_limit")
-        with memory_limit(None if cap is None else int(cap * MB)):
+        with memory_limit(None if cap is None else memory_cap(int(cap * MB))):
             out = run_scenario(self.cls, self.scenario, config.getoption("consensuslab_time_limit"),
                                str(config.rootpath / config.getoption("consensuslab_traces")))
         self.user_properties.append(("consensuslab", out.message))
