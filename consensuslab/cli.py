@@ -93,13 +93,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(parser, args) -> int:
-    from consensuslab.checkers.search.limits import MB, apply_memory_limit, memory_cap
+    from consensuslab.checkers.search.limits import apply_memory_limit, cap_for_megabytes
 
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     limit = getattr(args, "memory_limit", None)
-    apply_memory_limit(memory_cap(None if limit is None else int(limit * MB)))
+    apply_memory_limit(cap_for_megabytes(limit))
     args.started = time.monotonic()  # --time-limit counts from here (options.time_left)
     return int(args.handler(args))
 

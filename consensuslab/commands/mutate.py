@@ -71,22 +71,34 @@ def run(args) -> int:
         what = baseline.violation.property if baseline.violation else baseline.stopped_by
         raise UsageError(f"{where}: the unmodified protocol does not pass ({baseline.status}: {what}); "
                          f"mutation testing needs a scenario that passes (--scenario)")
-    if not args.json:
-        print(f"{where}: baseline ok ({baseline.distinct_states:,} states); {len(found)} mutants")
-    results = run_mutants(found, args.time_limit, max_depth,
-                          on_result=None if args.json else lambda r: print(_line(r), flush=True))
+    results, interrupted = [], False
+
+    def report(r) -> None:
+        results.append(r)
+        if not args.json:
+            print(_line(r), flush=True)
+    try:
+        if not args.json:
+            print(f"{where}: baseline ok ({baseline.distinct_states:,} states); {len(found)} mutants", flush=True)
+        run_mutants(found, args.time_limit, max_depth, on_result=report)
+    except KeyboardInterrupt:  # between two mutants: those run so far are the result (the exit code says 130)
+        interrupted = True
+    interrupted = interrupted or any(r.message == "interrupted" or "stopped by interrupted" in r.message
+                                     for r in results)
     survived = [r for r in results if r.verdict == SURVIVED]
     incomplete = [r for r in results if r.verdict == INCOMPLETE]
     killed = sum(1 for r in results if r.verdict == "killed")
     if args.json:
         print_json({"protocol": cls.name, "scenario": scenario.name if scenario else None, "params": params,
                     "baseline_states": baseline.distinct_states, "killed": killed, "survived": len(survived),
-                    "incomplete": len(incomplete), "mutants": [r.to_json() for r in results],
+                    "incomplete": len(incomplete), "interrupted": interrupted,
+                    "mutants": [r.to_json() for r in results],
                     "not_applicable": [{"name": n, "reason": why} for n, why in skipped]})
     else:
         for name, why in skipped:
             print(f"  {'n/a':<10} {name:<28} {why}")
-        print(f"{killed} killed, {len(survived)} survived, {len(incomplete)} incomplete")
+        print(f"{killed} killed, {len(survived)} survived, {len(incomplete)} incomplete"
+              + (f" (interrupted: {len(found) - len(results)} not run)" if interrupted else ""))
         if survived:
             print("a surviving mutant passes every check: strengthen the properties or widen the scenario")
     if survived and not args.allow_survivors:

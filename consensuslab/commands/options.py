@@ -60,13 +60,13 @@ def time_left(args) -> float | None:
 
 
 def megabytes(text: str) -> float:
+    """``--memory-limit MB`` of every verb (the one reading: ``limits.megabytes_value``)."""
+    from consensuslab.checkers.search.limits import megabytes_value
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of megabytes, got {text!r}") from None
-    if not 1 <= value <= 1 << 30:
-        raise argparse.ArgumentTypeError(f"expected a number of megabytes >= 1, got {text}")
-    return value
+        return megabytes_value(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

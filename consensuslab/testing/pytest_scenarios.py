@@ -26,12 +26,22 @@ def pytest_addoption(parser) -> None:
                     help="where failing scenarios' ITF traces are written (default: %(default)s)")
     group.addoption("--consensuslab-time-limit", type=float, default=None, metavar="SECONDS",
                     help="per scenario; one that runs out is skipped as incomplete")
-    group.addoption("--consensuslab-memory-limit", type=float, default=None, metavar="MB",
+    group.addoption("--consensuslab-memory-limit", type=megabytes_option, default=None, metavar="MB",
                     help="cap the data memory while a scenario runs; one that reaches it is skipped as incomplete")
     group.addoption("--consensuslab-protocol", action="append", default=[], metavar="NAME",
                     help="only this protocol (a name or path.py[:Class]; repeatable)")
     group.addoption("--consensuslab-module", action="append", default=[], metavar="MODULE",
                     help="also collect the protocol classes MODULE defines (repeatable)")
+
+
+def megabytes_option(text: str) -> float:
+    """The unit and checks of every verb's ``--memory-limit`` (``limits.megabytes_value``)."""
+    from consensuslab.checkers.search.limits import megabytes_value
+
+    try:
+        return megabytes_value(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--consensuslab-memory-limit: {exc}") from None
 
 
 def pytest_configure(config) -> None:
@@ -72,11 +82,10 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from consensuslab.checkers.variants.expect import FAIL, INCOMPLETE, run_scenario
 
-        from consensuslab.checkers.search.limits import MB, memory_cap, memory_limit
+        from consensuslab.checkers.search.limits import cap_for_megabytes, memory_limit
 
         config = self.config
-        cap = config.getoption("consensuslab_memory_limit")
-        with memory_limit(None if cap is None else memory_cap(int(cap * MB))):
+        with memory_limit(cap_for_megabytes(config.getoption("consensuslab_memory_limit"))):
             out = run_scenario(self.cls, self.scenario, config.getoption("consensuslab_time_limit"),
                                str(config.rootpath / config.getoption("consensuslab_traces")))
         self.user_properties.append(("consensuslab", out.message))

@@ -8,7 +8,8 @@ with ``--debug`` or ``CONSENSUSLAB_DEBUG=1``.
 import pytest
 
 from consensuslab.cli import main
-from consensuslab.errors import EXIT_INTERNAL
+
+EXIT_INTERNAL = 70
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def broken_list(monkeypatch):
 def test_an_internal_error_exits_70_in_one_line(broken_list, capsys):
     code = main(["list"])
     err = capsys.readouterr().err
-    assert code == EXIT_INTERNAL == 70
+    assert code == EXIT_INTERNAL
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err
     assert lines[0].startswith("internal error: KeyError: 'no such key' at test_exit_codes.py:")

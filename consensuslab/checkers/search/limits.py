@@ -26,7 +26,6 @@ names which limit it was.
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
 import signal
 import threading
@@ -194,12 +193,6 @@ def _statm() -> tuple[int, int, int] | None:
     return int(fields[0]) * page, int(fields[1]) * page, int(fields[5]) * page
 
 
-def resident_memory() -> int | None:
-    """This process's resident set size in bytes (None where /proc is missing)."""
-    m = _statm()
-    return m[1] if m else None
-
-
 def _soft(which: int) -> int | None:
     soft, _hard = resource.getrlimit(which)
     return None if soft == resource.RLIM_INFINITY else soft
@@ -231,6 +224,27 @@ def held_memory() -> int:
 #: the data memory of the program itself, whichever libraries a verb loads: the interpreter, numpy's
 #: threads (80 MB reserved), Z3, rich, Hypothesis together measured 130 MB of VmData
 PROGRAM = 160 * MB
+
+
+#: the most ``--memory-limit`` accepts, in megabytes (a petabyte: beyond it a number is a mistake)
+MAX_MEGABYTES = 1 << 30
+
+
+def megabytes_value(text: str | float) -> float:
+    """The one reading of a memory limit, in megabytes, for every verb, ``check-all`` and the pytest
+    plugin (``--memory-limit MB``, ``--consensuslab-memory-limit MB``); ValueError naming what is valid."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of megabytes, got {text!r}") from None
+    if not 1 <= value <= MAX_MEGABYTES:
+        raise ValueError(f"expected a number of megabytes from 1 to {MAX_MEGABYTES:,}, got {text}")
+    return value
+
+
+def cap_for_megabytes(megabytes: float | None) -> int | None:
+    """The data cap (bytes) for a run given ``--memory-limit`` megabytes (None: the default share)."""
+    return memory_cap(None if megabytes is None else int(megabytes * MB))
 
 
 def memory_cap(run_limit: int | None) -> int | None:
@@ -284,12 +298,8 @@ class MemoryCeiling:
         self.data = min(caps) if caps else None
         self.space = space
 
-    @property
-    def limited(self) -> bool:
-        return self.data is not None or self.space is not None
-
     def reached(self) -> bool:
-        if not self.limited:
+        if self.data is None and self.space is None:
             return False
         m = _statm()
         if m is None:
@@ -301,11 +311,3 @@ class MemoryCeiling:
 
 def megabytes(n: int | None) -> str:
     return "unlimited" if n is None else f"{n / MB:,.0f} MB"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
