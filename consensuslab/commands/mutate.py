@@ -67,6 +67,16 @@ def run(args) -> int:
     baseline = run_model(baseline_model, args.time_limit, max_depth=max_depth)
     if baseline.stopped_by == "interrupted":
         raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the baseline: nothing to report (exit 130)
+    if baseline.status == "incomplete":  # a limit, not a mistake: nothing to compare the mutants against
+        if args.json:
+            print_json({"protocol": cls.name, "scenario": scenario.name if scenario else None, "params": params,
+                        "status": "incomplete", "stopped_by": baseline.stopped_by,
+                        "baseline_states": baseline.distinct_states, "seconds": round(baseline.seconds, 3),
+                        "mutants": []})
+        else:
+            print(f"{where}: incomplete: the unmodified protocol was not checked within the limits (stopped by "
+                  f"{baseline.stopped_by} after {baseline.distinct_states:,} states); no mutant run")
+        return EXIT_INCOMPLETE
     if baseline.status != "ok":
         what = baseline.violation.property if baseline.violation else baseline.stopped_by
         raise UsageError(f"{where}: the unmodified protocol does not pass ({baseline.status}: {what}); "

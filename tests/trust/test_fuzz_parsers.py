@@ -7,8 +7,9 @@ exception.  Inputs are arbitrary bytes and JSON, and mutations of real files
 (a saved trace, a history, a Stellar network, a checkpoint), so that the
 examples get past the first shape checks.
 
-Examples per test: Hypothesis's profile (100 by default, in CI; ``pytest
---hypothesis-profile consensuslab-nightly`` runs 5,000).  Implementation
+Examples per test: a CI-sized count (``CI_EXAMPLES``, 525 in all) under the default and
+``consensuslab-ci`` profiles; the profile's own count when it asks for more (``pytest
+--hypothesis-profile consensuslab-nightly tests/trust/test_fuzz_parsers.py``: 5,000 a test).  Implementation
 logs will join ``PARSERS``-style tests here when their validation exists:
 write one ``test_*`` that feeds the log reader arbitrary text and mutated
 real logs, and holds it to ``outcome`` below.
@@ -24,7 +25,16 @@ from paths import DATA, TRACES
 
 from consensuslab.errors import ConsensuslabError
 
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: examples a test runs in CI: the Stellar snapshot (1,000 nodes) costs a third of a second each
+CI_EXAMPLES = {"traces": 100, "trace_files": 100, "histories": 100, "networks": 100, "stellar": 25, "checkpoints": 100}
+
+
+def fuzz(kind: str) -> settings:
+    """``CI_EXAMPLES[kind]`` examples, or the active profile's count when it asks for more (nightly)."""
+    active = settings.default.max_examples
+    return settings(max_examples=active if active > 100 else CI_EXAMPLES[kind], deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
 
 leaves = st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats(allow_nan=False) | st.text(max_size=8)
 json_values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4)
@@ -75,7 +85,7 @@ def replay_text(path, text):
     return outcome(replay_file, str(path))
 
 
-@FUZZ
+@fuzz("traces")
 @given(data=st.data())
 def test_fuzz_mutated_traces(scratch, data):
     base = json.loads((TRACES / data.draw(st.sampled_from(TRACE_FILES))).read_text())
@@ -83,7 +93,7 @@ def test_fuzz_mutated_traces(scratch, data):
     replay_text(scratch / "t.itf.json", json.dumps(doc))
 
 
-@FUZZ
+@fuzz("trace_files")
 @given(text=st.text(max_size=200) | json_values.map(json.dumps) | st.binary(max_size=100))
 def test_fuzz_arbitrary_trace_files(scratch, text):
     replay_text(scratch / "t.itf.json", text)
@@ -93,7 +103,7 @@ def test_fuzz_arbitrary_trace_files(scratch, text):
 HISTORY_FILES = ["stale-read.json", "concurrent-writes.json", "kv-stale-read.json", "cas-both-succeed.json"]
 
 
-@FUZZ
+@fuzz("histories")
 @given(data=st.data(), model=st.sampled_from(["register", "cas-register", "kv"]))
 def test_fuzz_histories(scratch, data, model):
     from consensuslab.histories.history import load_history
@@ -122,7 +132,7 @@ def small_network(draw):
     return [{"publicKey": k, "quorumSet": qset(0) if draw(st.booleans()) else None} for k in keys]
 
 
-@FUZZ
+@fuzz("networks")
 @given(data=st.data())
 def test_fuzz_networks(scratch, data):
     from consensuslab.checkers.quorum.fbas import load_stellar
@@ -138,7 +148,7 @@ def test_fuzz_networks(scratch, data):
         assert isinstance(result, ConsensuslabError) or result.status in ("holds", "violated", "unknown")
 
 
-@FUZZ
+@fuzz("stellar")
 @given(data=st.data())
 def test_fuzz_the_stellar_snapshot(scratch, data):
     from consensuslab.checkers.quorum.fbas import load_stellar
@@ -162,7 +172,7 @@ def checkpoint(tmp_path_factory):
     return {p.relative_to(d): p.read_bytes() for p in d.rglob("*") if p.is_file()}
 
 
-@FUZZ
+@fuzz("checkpoints")
 @given(data=st.data())
 def test_fuzz_checkpoints(tmp_path_factory, checkpoint, data):
     """A corrupted checkpoint is refused in one line, or (a change that does not matter) resumes to the exact
@@ -188,3 +198,38 @@ def test_fuzz_checkpoints(tmp_path_factory, checkpoint, data):
     r = outcome(check_checkpointed, TwoPhase({"rm": 3}).compile(), str(d), None, None, None, None, None, False)
     if not isinstance(r, ConsensuslabError):
         assert (r.status, r.distinct_states, r.states_generated, r.depth) == ("ok", 288, 1145, 10)
+
+
+# -- the same files through the command line: a verdict's exit code, or one line and exit 2 ---------------
+COMMANDS = {
+    "trace show": (["trace", "show", "{f}"], {0, 1}),  # shown, or the step that does not re-execute (1)
+    "replay": (["replay", "{f}"], {1, 11, 12, 13}),  # reproduced (the violation's code) or not (1)
+    "linearizable": (["linearizable", "{f}", "--model", "register", "--time-limit", "5"], {0, 3, 12}),
+    "quorum": (["quorum", "check", "--system", "fbas", "--file", "{f}", "--time-limit", "5"], {0, 3, 12}),
+}
+
+
+@fuzz("trace_files")
+@given(data=st.data(), verb=st.sampled_from(sorted(COMMANDS)))
+def test_fuzz_files_through_the_command_line(scratch, data, verb):
+    import contextlib
+    import io
+
+    from consensuslab.cli import main
+
+    if verb in ("trace show", "replay") and data.draw(st.booleans()):
+        doc = mutated(data.draw, json.loads((TRACES / data.draw(st.sampled_from(TRACE_FILES))).read_text()))
+    elif verb == "quorum" and data.draw(st.booleans()):
+        doc = small_network(data.draw)
+    else:
+        doc = data.draw(json_values)
+    path = scratch / "input.json"
+    path.write_text(json.dumps(doc) if data.draw(st.integers(0, 9)) else data.draw(st.text(max_size=50)))
+    args, verdicts = COMMANDS[verb]
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main([a.format(f=path) for a in args])
+    if code not in verdicts:
+        assert code == 2, (code, err.getvalue())
+        lines = [line for line in err.getvalue().splitlines() if not line.startswith("warning:")]
+        assert len(lines) == 1 and lines[0].startswith("error: "), err.getvalue()

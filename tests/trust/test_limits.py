@@ -110,3 +110,12 @@ def test_unbounded_ranges_are_refused_in_one_line(args, message):
     assert proc.returncode == 2
     assert message in one_line(proc)
     assert seconds < SLACK + 10
+
+
+def test_mutate_whose_baseline_runs_out_of_time_is_incomplete_not_bad_input():
+    """The unmodified protocol stopped by --time-limit: exit 3 with what it covered (it was 2, 'does not pass')."""
+    proc, seconds = run("mutate", "two-phase", "-p", "rm=9", "--time-limit", "2", "--json", timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    out = json.loads(proc.stdout)
+    assert (out["status"], out["stopped_by"]) == ("incomplete", "time-limit") and out["baseline_states"] > 0
+    assert seconds < 2 + SLACK
