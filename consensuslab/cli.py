@@ -43,6 +43,7 @@ COMMANDS = (
     "nakamoto",
     "trace",
     "explore",
+    "serve",
     "new",
     "diff",
     "mutate",

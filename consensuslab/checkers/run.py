@@ -119,53 +119,82 @@ def _refuse_combinations(model, liveness: list, *, search, workers, symmetry, re
 
 def _safety(model, *, search, max_states, max_depth, time_limit, progress, spill_after, engine, workers,
             symmetry, reduction, cluster, swarm, seed, checkpoint) -> CheckResult:
+    """The safety search the options ask for; its result always says which engine ran and why."""
     limits = dict(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
+    scaled = _scaled(model, search, progress, spill_after, engine, workers, symmetry, reduction, cluster, swarm,
+                     seed, checkpoint, limits)
+    if scaled is None:
+        return _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
+    result, why = scaled
+    if engine == "compiled":
+        raise UsageError(f"--engine compiled: {why}")
+    result.extra["engine"] = "interpreted"
+    result.extra["engine_reason"] = why
+    return result
+
+
+def _scaled(model, search, progress, spill_after, engine, workers, symmetry, reduction, cluster, swarm, seed,
+            checkpoint, limits) -> tuple[CheckResult, str] | None:
+    """The result of a scaling or reducing search and why it runs the model's own code, or None (neither asked)."""
+    if engine == "compiled" and (swarm or cluster or reduction or symmetry or checkpoint):
+        raise UsageError("--engine compiled: --swarm, --cluster, --reduction, --symmetry and --checkpoint "
+                         "run the model's own successors (drop them, or use --engine auto)")
     if swarm:
         from consensuslab.checkers.scale.swarm import check_swarm
-        return check_swarm(model, swarm, seed=seed, workers=workers, **limits)
+        return (check_swarm(model, swarm, seed=seed, workers=workers, **limits),
+                "--swarm: randomised depth-first searches of the model's own successors")
     if cluster:
         from consensuslab.checkers.scale.cluster import check_distributed
-        return check_distributed(model, cluster, symmetry=symmetry, **limits)
+        return (check_distributed(model, cluster, symmetry=symmetry, **limits),
+                "--cluster: workers of a dask cluster run the model's own successors")
     if reduction == "por":
         from consensuslab.checkers.reduction.por import check_reduced
-        return check_reduced(model, lambda m, **lim: _interpreted(m, search, progress, spill_after, 1, **lim),
-                             **limits)
+        return (check_reduced(model, lambda m, **lim: _interpreted(m, search, progress, spill_after, 1, **lim),
+                              **limits),
+                "--reduction por: the interpreted search over the reduced model")
     canon, label = None, None
     if symmetry:
         from consensuslab.checkers.reduction.symmetry import canonicaliser
         canon, label = canonicaliser(model)
     if checkpoint:
         from consensuslab.checkers.scale.checkpoint import check_checkpointed
-        return check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits)
-    if canon is not None:
-        from consensuslab.checkers.scale.partition import check_local
-        from consensuslab.checkers.scale.workers import check_parallel
-        if workers > 1:
-            return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits)
-        return check_local(model, canon, reduction=label, **limits)
-    return _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
+        return (check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits),
+                "--checkpoint: the partitioned search, which saves fingerprints and successor positions")
+    if canon is None:
+        return None
+    from consensuslab.checkers.scale.partition import check_local
+    from consensuslab.checkers.scale.workers import check_parallel
+    why = "--symmetry: the partitioned search over orbit representatives (canonicalising runs on real states)"
+    if workers > 1:
+        return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits), why
+    return check_local(model, canon, reduction=label, **limits), why
 
 
 def _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
                              time_limit) -> CheckResult:
     """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted."""
-    declined = None  # why a compiled run of this spec handed over (reported in the JSON)
+    declined = None  # why a compiled run of this model handed over (reported in the JSON)
     budget = Budget(time_limit)
+    why = "--engine interpreted"
     if engine != "interpreted":
         from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
 
-        not_a_spec = unsupported_reason(model, search)
-        if not_a_spec is None:
+        not_compilable = unsupported_reason(model, search)
+        if not_compilable is None:
             compiled = CompiledSearch(model, max_states, max_depth, time_limit, progress, spill_after,
                                       insist=engine == "compiled", workers=workers)
             result = compiled.run()
             if result is not None:
+                result.extra["engine_reason"] = ("--engine compiled" if engine == "compiled" else
+                                                 "the model compiles and the compiled search was not slower")
                 return result
             declined = compiled.declined
         if engine == "compiled":
-            raise UsageError(f"--engine compiled: {not_a_spec or declined}")
+            raise UsageError(f"--engine compiled: {not_compilable or declined}")
+        why = f"not compiled: {not_compilable}" if declined is None else f"compiled search handed over: {declined}"
     result = _interpreted(model, search, progress, spill_after, workers, max_states=max_states,
                           max_depth=max_depth, time_limit=budget.left())
+    result.extra["engine_reason"] = why
     if declined is not None:
         result.extra["compiled_declined"] = declined
         result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
@@ -209,6 +238,10 @@ def _safety_then_liveness(model, liveness: list, time_limit: float | None, optio
     result.properties = {**safety.properties, **result.properties}
     result.extra["liveness_checked"] = True
     result.extra["engine"] = safety.extra.get("engine")
+    result.extra["engine_reason"] = (f"safety: {safety.extra.get('engine_reason')}; liveness: the fair-cycle "
+                                     f"search over the graph of the model's own successors")
+    if "compiled_declined" in safety.extra:
+        result.extra["compiled_declined"] = safety.extra["compiled_declined"]
     result.extra["safety_seconds"] = round(safety.seconds, 3)
     result.extra["liveness_seconds"] = round(result.seconds, 3)
     result.seconds += safety.seconds

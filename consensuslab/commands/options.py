@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 
@@ -134,7 +135,8 @@ def _linted(compile_, time_limit):
         from consensuslab.checkers.search.lint import lint
 
         model = compile_()
-        lint(model, time_limit=time_limit())
+        for warning in lint(model, time_limit=time_limit()):
+            print(f"warning: {warning}", file=sys.stderr)
         return model
 
     return compile

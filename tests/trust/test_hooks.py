@@ -59,8 +59,6 @@ def test_diff_view(tmp_path):
 
 
 @pytest.mark.parametrize("hook, message", [
-    ("    def lanes(self, action):\n        return 'n1'\n",
-     "hostile: hook lanes returned 'n1' (a str); it must return a pair (lane name or None, list of lane names)"),
     ("    def explain(self, trace):\n        raise ValueError('boom')\n",
      "hostile: hook explain raised ValueError: boom"),
     ("    def explain(self, trace):\n        return 'not a list'\n",

@@ -12,7 +12,7 @@ import pytest
 from hostile import actor, one_line, run, spec
 
 #: the time-limit tests allow this much past the limit for starting Python and printing
-STARTUP = 2.5
+STARTUP = 4.0
 
 
 def test_a_step_that_loops_for_ever_is_ended_by_the_time_limit(tmp_path):

@@ -23,6 +23,8 @@ import time
 from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
+from consensuslab.checkers.compiled.evidence import Evidence
+from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, conjuncts, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
@@ -35,11 +37,8 @@ from consensuslab.traces.result import CheckResult, Violation
 
 #: layouts tried before giving up (each widening at least doubles a field's room)
 MAX_RESTARTS = 24
-#: with engine auto, tracing more than this share of the units (actions and conjuncts) per expanded
-#: state after the warm-up means the memo does not pay: a trace costs about four plain calls (the
-#: view run, the confirming real run, encoding), so the interpreted search takes over.  Measured at
-#: the warm-up: two-phase rm=9 traces 1.1 of 49 units a state (2%); paxos 7 of 27, pbft 9.3 of 39.
-MAX_TRACED_SHARE = 0.1
+
+
 def unsupported_reason(model: Model, search: str) -> str | None:
     """Why this model/search cannot use the compiled search (None: it can)."""
     from consensuslab.models.spec import SpecModel
@@ -68,17 +67,26 @@ class CompiledSearch(StateByState):
         self.show_progress = progress
         self.spill_after = spill_after
         self.restarts = 0
+        self.evidence = Evidence(model, judging=not insist)
+        self.twin = TracedSpec(model.definition)  # the spec's methods with filtered iteration, for views
 
     # -- set-up per layout --------------------------------------------------------------
     def _units(self, layout: Layout) -> None:
         model = self.model
-        self.actions = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in model._table]
+        twin = self.twin
+        layout.subscriptions = Subscriptions(layout)
+        self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
+                        for label, fn, args in model._table]
         self.invariant_units = []
         for prop in model.invariants:
-            pieces = conjuncts(prop.fn) or [prop.fn]
-            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout)
-                                     for k, fn in enumerate(pieces)]
-        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout) for p in self.pending_witnesses]
+            pieces = conjuncts(prop.fn)
+            traced = conjuncts(prop.fn, twin.twin) if pieces and twin.twin is not None else None
+            if not pieces:
+                pieces, traced = [prop.fn], [twin.method(prop.fn)]
+            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout, view_fn)
+                                     for k, (fn, view_fn) in enumerate(zip(pieces, traced or pieces))]
+        self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
+                              for p in self.pending_witnesses]
         full = layout.full
         self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
@@ -145,6 +153,7 @@ class CompiledSearch(StateByState):
         self.witnessed: set[str] = set()
         self.grouped = False
         self.count = 0
+        self.traced_judged = 0
         self.warmup = WARMUP
         packed = layout.encode_all(initial)
         self._units(layout)
@@ -172,15 +181,18 @@ class CompiledSearch(StateByState):
     def traced(self) -> int:
         return sum(u.traced for u in self.actions) + sum(u.traced for u in self.invariant_units)
 
-    def judge_memo(self, traced_before: int, expanded: int) -> None:
-        """After the warm-up: hand over to the interpreted search when the memo keeps missing."""
-        if self.insist or self.count < self.warmup or not expanded:
-            return
-        rate = (self.traced() - traced_before) / expanded
-        units = len(self.actions) + len(self.invariant_units)
-        if rate > max(0.5, MAX_TRACED_SHARE * units):
-            raise Unsupported(f"the memo misses too often to pay ({rate:.1f} traced calls per state, "
-                              f"of {units} actions and invariant conjuncts)")
+    def judge_speed(self, states: int, seconds: float) -> None:
+        """Hand over to the interpreted search (engine auto) once the levels show it would be faster."""
+        traced = self.traced()
+        slower = self.evidence.level(states, seconds, traced - self.traced_judged)
+        self.traced_judged = traced
+        if slower is not None:
+            raise Unsupported(slower)
+
+    def sample_interpreted(self, packed: list[int]) -> None:
+        """Measure the interpreted search's cost on a few states (while the choice is open)."""
+        if not self.evidence.settled:
+            self.evidence.sample([self.layout.decode(s) for s in packed])
 
     def cross_check(self, s: int) -> None:
         """The compiled steps of ``s`` must be exactly ``model.successors`` of the real state."""
@@ -249,7 +261,8 @@ class CompiledSearch(StateByState):
             "engine": "compiled", "workers": self.workers if levels else 1, "symmetry": False, "reduction": None,
             "compiled": {"state_bits": self.layout.bits, "search": "levels" if levels else "states",
                          "restarts": self.restarts, "action_groups": len(self.groups),
-                         "invariant_groups": len(self.inv_groups), "traced_calls": self.traced()},
+                         "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
+                         "evidence": self.evidence.describe()},
         })
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,
                       distinct=self.distinct(), generated=self.generated, depth=self.depth,

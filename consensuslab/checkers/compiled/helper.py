@@ -54,8 +54,10 @@ def quietly(layout: Layout, computation):
 
 
 def compute_quietly(unit, packed: int):
-    """``unit.compute(packed)``, quietly (see ``quietly``)."""
-    return quietly(unit.layout, lambda: unit.compute(packed))
+    """``unit.compute(packed)``, quietly (see ``quietly``); a trace through a filter is left to the parent, which
+    must subscribe the unit to the elements numbered later (``filtering.Subscriptions``)."""
+    found = quietly(unit.layout, lambda: unit.compute(packed))
+    return None if unit.filtered else found
 
 
 def compute_all(units: list, masks: list[int], states: list[int], done: list | None = None):

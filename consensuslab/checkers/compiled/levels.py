@@ -34,11 +34,14 @@ base before last, which the next merge writes over.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
 from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
+from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
 from consensuslab.checkers.search.ending import Stop
@@ -252,13 +255,16 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     try:
         parts = workers.parts(level)
         judge_level(search, parts, workers, 0)
-        traced_before = search.traced()
         while level.size:
+            search.sample_interpreted(level.states()[:SAMPLED].tolist())
+            started = time.perf_counter()
             seen.add(level, workers)
             search.stopped_by = search.budget.spent(search.seen_count, search.depth, level.size)
             if search.stopped_by:
                 return
+            audited_from = time.perf_counter()
             audit(search, level)
+            started += time.perf_counter() - audited_from  # a fixed cost of the first levels, not a rate
             at_limit = max_depth is not None and search.depth >= max_depth
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
             if at_limit:
@@ -267,8 +273,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
                 return
             generated += steps
             search.count += level.size
-            search.judge_memo(traced_before, level.size)
-            traced_before = search.traced()
+            expanded = level.size
             if search.count >= search.warmup and not search.grouped:
                 search._regroup()  # before the new level's invariants: they use the planned groups too
             if model.check_deadlock and dead is not None:
@@ -283,6 +288,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             search.seen_count += level.size
             parts = workers.parts(level)
             judge_level(search, parts, workers, search.depth)
+            search.judge_speed(expanded, time.perf_counter() - started)
             if search.stopped_by:
                 return
     except (Stop, Unsupported):

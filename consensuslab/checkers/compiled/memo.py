@@ -23,6 +23,7 @@ import textwrap
 import types
 from typing import Any, Callable
 
+from consensuslab.checkers.compiled.filtering import compiled_function, rewrite_tree
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.checkers.compiled.writes import encode_writes, writes_of
@@ -38,10 +39,16 @@ GROUP_BITS = 16
 class Unit:
     """One memoised function of the state."""
 
-    __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared")
+    __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
+                 "view_fn", "group", "filtered")
 
-    def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout):
+    def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
+                 view_fn: Callable | None = None):
         self.name, self.fn, self.args, self.label, self.is_action = name, fn, args, label, is_action
+        #: what runs on views: ``fn`` recompiled with filtered iteration (``filtering.py``), or ``fn``
+        self.view_fn = view_fn if view_fn is not None else fn
+        self.group = None  # the group that answers for it (``Group``)
+        self.filtered = False  # did the last trace iterate a set through a filter?
         self.layout = layout
         self.mask = 0
         self.table: dict[int, Any] = {}
@@ -67,7 +74,7 @@ class Unit:
         reads = Reads()
         view = StateView(packed, layout, reads)
         try:
-            out = self.fn(view, *self.args)
+            out = self.view_fn(view, *self.args)
             if self.is_action:
                 changes = writes_of(out, view)
                 out = None if changes is None else encode_writes(changes, layout)
@@ -80,6 +87,9 @@ class Unit:
             raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
                               f"state itself") from exc
         self._confirm(packed, out)
+        self.filtered = bool(reads.filters)
+        if reads.filters:
+            self.layout.subscriptions.subscribe(self, reads.filters)
         return out, reads.mask
 
     def learn(self, packed: int, out, reads: int):
@@ -89,7 +99,15 @@ class Unit:
             self.mask |= reads
             self.table = {}
         self.table[packed & self.mask] = out
+        self.layout.subscriptions.check()
         return out
+
+    def widen_fresh(self, bit: int) -> None:
+        """Add the bit of an element numbered after every entry was learnt: the entries stay right (it was
+        absent from each state they were learnt on, and their keys hold it as 0)."""
+        self.mask |= bit
+        if self.group is not None:
+            self.group.widen_fresh(bit)
 
     def _confirm(self, packed: int, out) -> None:
         """The traced answer must be what the function says on the real state."""
@@ -119,8 +137,15 @@ class Group:
         self.mask = 0
         for u in units:
             self.mask |= u.mask
+            u.group = self
         self.table: dict[int, Any] = {}
         self.grown = grown  # shared with the search: [True] after any group's key widened
+
+    def widen_fresh(self, bit: int) -> None:
+        """As ``Unit.widen_fresh``: the entries stay."""
+        if not self.mask & bit:
+            self.mask |= bit
+            self.grown[0] = True
 
     def miss(self, packed: int):
         """The entry for ``packed`` (computed from the units and stored).
@@ -201,14 +226,34 @@ def plan_groups(units: list[Unit], full: int, grown: list, budget: int = GROUP_B
     return [Group([units[i] for i in ids], full, grown) for ids in groups]
 
 
-def conjuncts(fn: Callable) -> list[Callable] | None:
+def conjuncts(fn: Callable, twin: Any = None) -> list[Callable] | None:
     """``a and b and c`` in a property's ``return`` as three functions (None when it is not that shape).
 
     Each conjunct is memoised on its own, far smaller, set of bits: a type
     invariant over every field becomes a few small tables instead of one
     entry per state.  Split only when the source is a lone ``return`` of an
-    ``and`` with no closure, so the pieces mean exactly the original.
+    ``and`` with no closure, so the pieces mean exactly the original.  With
+    ``twin`` (the spec's tracing twin, ``filtering.TracedSpec``) the pieces are
+    recompiled with filtered iteration and bound to it: the versions run on views.
     """
+    found = _conjunct_trees(fn)
+    if found is None:
+        return None
+    target, owner, trees = found
+    pieces = []
+    for tree in trees:
+        if twin is not None:
+            traced = compiled_function(tree, target) if rewrite_tree(tree) else \
+                compiled_function(tree, target, target.__globals__)
+            pieces.append(types.MethodType(traced, twin) if owner is not None else traced)
+        else:
+            f = compiled_function(tree, target, target.__globals__)
+            pieces.append(types.MethodType(f, owner) if owner is not None else f)
+    return pieces
+
+
+def _conjunct_trees(fn: Callable):
+    """``(function, bound object, [one module per conjunct])`` of a property that is one ``return a and b``."""
     target = getattr(fn, "__func__", fn)
     owner = getattr(fn, "__self__", None)
     code = getattr(target, "__code__", None)
@@ -230,16 +275,9 @@ def conjuncts(fn: Callable) -> list[Callable] | None:
     expr = body[0].value
     if not (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And)):
         return None
-    pieces = []
-    filename = inspect.getsourcefile(target) or "<property>"
+    trees = []
     for k, value in enumerate(expr.values):
         piece = copy.copy(fdef)  # keeps every field of this Python's FunctionDef
         piece.name, piece.body, piece.decorator_list = f"{fdef.name}_{k + 1}", [ast.Return(value=value)], []
-        module = ast.Module(body=[piece], type_ignores=[])
-        ast.fix_missing_locations(module)
-        ast.increment_lineno(module, code.co_firstlineno - 1)
-        compiled = compile(module, filename, "exec")
-        piece_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-        f = types.FunctionType(piece_code, target.__globals__, piece.name, target.__defaults__)
-        pieces.append(types.MethodType(f, owner) if owner is not None else f)
-    return pieces
+        trees.append(ast.Module(body=[copy.deepcopy(piece)], type_ignores=[]))
+    return target, owner, trees

@@ -185,6 +185,8 @@ class Layout:
         self.bits = offset
         self.full = (1 << offset) - 1
         self.decoded: dict[int, Any] = {}
+        #: units to tell of elements numbered after they traced a filter (``filtering.Subscriptions``)
+        self.subscriptions = _Silent()
 
     @classmethod
     def learn(cls, states: list) -> "Layout":
@@ -270,3 +272,13 @@ class Layout:
     def describe(self) -> dict[str, Any]:
         return {"bits": self.bits,
                 "fields": {f.name: {"kind": f.kind, "width": f.width, "values": len(f.interner)} for f in self.fields}}
+
+
+class _Silent:
+    """The subscriptions of a layout no search has set up: filtered traces are not expected."""
+
+    def subscribe(self, unit, filters: list) -> None:
+        raise AssertionError("a filtered trace outside a compiled search")
+
+    def check(self) -> None:
+        return None

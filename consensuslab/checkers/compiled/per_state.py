@@ -8,7 +8,10 @@ because it is one of its two searches, and the less used one.
 
 from __future__ import annotations
 
+import time
+
 from consensuslab.checkers.compiled.audit import AUDIT_EVERY, CROSS_CHECKED
+from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.memo import WARMUP
 from consensuslab.checkers.compiled.packing import Overflow, Reshape, Unsupported
 from consensuslab.checkers.search.ending import CHECK_EVERY, Stop
@@ -45,7 +48,7 @@ class StateByState:
         invs = [(g.mask, g.table, g) for g in self.inv_groups]
         witnesses = [(u.mask, u.table, u) for u in self.witness_units]
         grown = self.grown
-        traced_mark = self.traced()
+        judged_at = time.perf_counter()
         count = 0
         generated = 0
         new = len(via)
@@ -67,11 +70,14 @@ class StateByState:
                         if frontier.due(len(nxt)):
                             frontier.spill(nxt)
                     if count <= CROSS_CHECKED or count % AUDIT_EVERY == 0:
+                        audited_from = time.perf_counter()
                         self.cross_check(s)
+                        judged_at += time.perf_counter() - audited_from  # a fixed cost, not a rate
                     if count % WARMUP == 0:
                         self.count = count
-                        self.judge_memo(traced_mark, WARMUP)
-                        traced_mark = self.traced()
+                        self.sample_interpreted(nxt[-SAMPLED:])
+                        self.judge_speed(WARMUP, time.perf_counter() - judged_at)
+                        judged_at = time.perf_counter()
                         if not self.grouped:
                             self._regroup()
                             groups, invs = self._tables()
@@ -80,6 +86,8 @@ class StateByState:
                         entry = table.get(s & mask)
                         if entry is None:
                             entry = group.miss(s)
+                            if grown[0]:  # a key widened: this state's successors are judged on the new keys
+                                invs = [(g.mask, g.table, g) for g in self.inv_groups]
                         enabled += entry[0]
                         for label, keep, bits in entry[1]:
                             t = s & keep | bits

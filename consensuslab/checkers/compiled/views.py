@@ -4,31 +4,29 @@ An action or property is run once on a ``StateView`` of a packed state.  The
 view answers every question with the real value and records, as a bit mask,
 which bits of the packed integer the answer depended on: ``s.rmState[i]``
 reads one slot, ``x in s.msgs`` one element bit, ``len(s.msgs)`` the whole
-field.  Because the function is pure and deterministic, any state that agrees
-on the recorded bits takes the same path through it and gets the same result,
-so the result is memoised under ``state & reads``.
-
-Updates are recorded too, without reading: ``s.msgs | {m}`` is an edit that
-sets one bit, ``replace_at(s.rmState, i, v)`` writes one slot, and
-``s._replace(...)`` collects the writes.  Anything a view does not model
-precisely falls back to reading the whole field (or the whole state), which
-costs only memo hits, never soundness.  The compiled checker also re-runs each
-memoised call on the real decoded state and compares, so a function that
-tells a view from a real record (``type(s) is ...``) is caught, not trusted.
+field (``passing``: only the elements a filter accepts).  A pure function takes
+the same path on any state that agrees on the recorded bits, so its result is
+memoised under ``state & reads``.  Updates are recorded without reading:
+``s.msgs | {m}`` sets one bit, ``replace_at(s.rmState, i, v)`` writes one slot.
+Anything a view does not model precisely reads the whole field (or state),
+which costs memo hits, never soundness; every memoised call is also re-run on
+the real decoded state, so code that tells a view from a record is caught.
 """
 
 from __future__ import annotations
 
+from consensuslab.checkers.compiled.filtering import frozen
 from consensuslab.checkers.compiled.packing import SCALAR, TUPLE, Field, Layout, Unsupported
 
 
 class Reads:
     """The bits read so far by one traced call."""
 
-    __slots__ = ("mask",)
+    __slots__ = ("mask", "filters")
 
     def __init__(self):
         self.mask = 0
+        self.filters: list = []  # (field, filter) of each filtered iteration (``SetView.passing``)
 
 
 def _whole(name):
@@ -310,6 +308,19 @@ class SetView(_SetLike):
     def _with(self, elements, present: bool):
         return SetEdit(self, {})._with(elements, present)
 
+    def passing(self, keep) -> list:
+        """The present elements ``keep`` accepts (``filtering.py``): ``keep`` runs on the field's whole universe
+        and the bits it accepts are read; an element numbered later is judged by ``Subscriptions``."""
+        f, packed, values = self.field, self.state._packed, self.field.interner.values
+        known = min(len(values), f.width)
+        try:
+            accepted = sum(1 << (f.offset + i) for i in range(known) if keep(values[i]))
+        except Exception:
+            return [e for e in self._real() if keep(e)]
+        self.state._reads.mask |= accepted
+        self.state._reads.filters.append((f, frozen(keep), known))
+        return [e for e in f.decode(packed) if accepted & f.element_bit(e)] if packed & accepted else []
+
 
 class SetEdit(_SetLike):
     """A frozenset field with elements added or removed (``s.msgs | {m}`` on a view)."""
@@ -334,6 +345,10 @@ class SetEdit(_SetLike):
         if x in self.edits:
             return self.edits[x]
         return x in self.base
+
+    def passing(self, keep) -> list:  # as ``SetView.passing``, with this edit's added and removed elements
+        found = [e for e in self.base.passing(keep) if self.edits.get(e, True)]
+        return found + [e for e, present in self.edits.items() if present and e not in set(found) and keep(e)]
 
     def _with(self, elements, present: bool):
         edits = dict(self.edits)

@@ -26,7 +26,7 @@ import itertools
 import math
 from typing import Any, Callable
 
-from consensuslab.errors import ConsensuslabError, UsageError
+from consensuslab.errors import ConsensuslabError, ModelError, UsageError
 from consensuslab.models.blame import call_hook
 from consensuslab.models.values import canon as canon_key
 
@@ -59,15 +59,114 @@ def group_size(definition) -> int:
     return math.prod(math.factorial(len(tuple(getattr(definition, a)))) for a in declared(definition))
 
 
+#: images of canonicalised orbits remembered (each maps to its orbit's representative); cleared when full
+IMAGES_KEPT = 1 << 21
+#: a protocol's own ``canonical`` is checked against every permutation on this many first states ...
+CHECKED_STATES = 300
+#: ... or until this many calls of it were spent on the check
+CHECK_CALLS = 30000
+
+
+class LeastImage:
+    """The least image of a state under every declared permutation (``canon`` order): exact, from ``permute`` alone.
+
+    Why it is fast enough to be the default: every image of an orbit has the
+    same least image, so once an orbit is canonicalised all its images are
+    remembered, and a state of a known orbit (most generated states: a search
+    revisits far more often than it finds) costs one dictionary probe, not n!
+    calls of ``permute``.  Field values repeat across states, so their ``canon``
+    keys are remembered too.  The dictionaries hold the states themselves
+    (exact), and are emptied when full, which costs only time.
+    """
+
+    def __init__(self, definition):
+        self.maps = mappings(definition)
+        self.permute = guarded(definition.name, "permute", definition.permute)
+        self.images: dict = {}
+        self.field_keys: dict = {}
+
+    def value_key(self, value) -> tuple:
+        """``canon(value)``, remembered; a set's elements' keys are remembered one by one (images share them)."""
+        keys = self.field_keys
+        k = keys.get(value)
+        if k is None:
+            if len(keys) > IMAGES_KEPT:
+                keys.clear()
+            if type(value) is frozenset:
+                k = (6, tuple(sorted(self.value_key(e) for e in value)))
+            else:
+                k = canon_key(value)
+            keys[value] = k
+        return k
+
+    def least(self, images: list):
+        """``min(images, key=canon)``, comparing field by field and only among the images still tied."""
+        first = images[0]
+        if not (isinstance(first, tuple) and hasattr(first, "_fields")):
+            return min(images, key=canon_key)
+        tied = images
+        for i in range(len(first)):
+            if len(tied) == 1:
+                break
+            keys = [self.value_key(image[i]) for image in tied]
+            best = min(keys)
+            tied = [image for image, k in zip(tied, keys) if k == best]
+        return tied[0]  # equal in every field: the same state
+
+    def orbit(self, state) -> list:
+        return [self.permute(state, m) for m in self.maps]
+
+    def __call__(self, state):
+        found = self.images.get(state)
+        if found is not None:
+            return found
+        images = self.orbit(state)
+        least = self.least(images)
+        if len(self.images) + len(images) > IMAGES_KEPT:
+            self.images.clear()
+        for image in images:
+            self.images[image] = least
+        return least
+
+
+class CheckedCanonical:
+    """A protocol's ``canonical``, checked on the first states against every permutation (``permute``).
+
+    A representative function must give one state of the orbit, the same for
+    every state of the orbit; a ``canonical`` that does not would merge states
+    of different orbits or split one, and the count would be wrong, so the
+    first failure is an error naming a state.
+    """
+
+    def __init__(self, definition, canonical):
+        self.canonical = canonical
+        self.orbits = LeastImage(definition)
+        self.name = definition.name
+        self.checked = 0
+        self.calls = 0
+
+    def __call__(self, state):
+        rep = self.canonical(state)
+        if self.checked < CHECKED_STATES and self.calls < CHECK_CALLS:
+            self._check(state, rep)
+        return rep
+
+    def _check(self, state, rep) -> None:
+        self.checked += 1
+        images = self.orbits.orbit(state)
+        self.calls += len(images)
+        if rep not in images:
+            raise ModelError(f"{self.name}: canonical(state) is not a permutation of the state "
+                             f"(symmetry would merge different orbits); state: {state!r}")
+        for image in images:
+            if self.canonical(image) != rep:
+                raise ModelError(f"{self.name}: canonical(state) differs between two permutations of one state, "
+                                 f"so --symmetry would count one orbit more than once; state: {image!r}")
+
+
 def brute_force(definition) -> Callable:
-    """The least image of the state under every declared permutation (exact, n! per state)."""
-    maps = mappings(definition)
-    permute = guarded(definition.name, "permute", definition.permute)
-
-    def canonical(state):
-        return min((permute(state, m) for m in maps), key=canon_key)
-
-    return canonical
+    """The least image of the state under every declared permutation (exact; see ``LeastImage``)."""
+    return LeastImage(definition)
 
 
 def canonicaliser(model) -> tuple[Callable, str]:
@@ -81,16 +180,21 @@ def canonicaliser(model) -> tuple[Callable, str]:
         raise UsageError(f"{model.protocol} declares no symmetry (a class attribute `symmetry = (\"NODES\",)` "
                          f"and a canonical(state) or permute(state, mapping) method)")
     label = "symmetry(" + ", ".join(f"{n}:{len(tuple(getattr(definition, n)))}" for n in names) + ")"
-    if callable(getattr(definition, "canonical", None)):
-        return guarded(definition.name, "canonical", definition.canonical), label + " by signature sort"
-    if not callable(getattr(definition, "permute", None)):
-        raise UsageError(f"{model.protocol} declares symmetry but neither canonical(state) nor permute(state, mapping)")
+    own = getattr(definition, "canonical", None)
+    can_permute = callable(getattr(definition, "permute", None))
+    if callable(own):
+        own = guarded(definition.name, "canonical", own)
     size = group_size(definition)
+    if callable(own):
+        if can_permute and size <= MAX_PERMUTATIONS:
+            return CheckedCanonical(definition, own), label + " by signature sort (checked against permute)"
+        return own, label + " by signature sort"
+    if not can_permute:
+        raise UsageError(f"{model.protocol} declares symmetry but neither canonical(state) nor permute(state, mapping)")
     if size > MAX_PERMUTATIONS:
         raise UsageError(f"{model.protocol}: symmetry group has {size} permutations (more than {MAX_PERMUTATIONS}) "
                          f"and the protocol gives no canonical(state); use fewer nodes")
-    return brute_force(definition), label + f" by {size} permutations"
-
+    return LeastImage(definition), label + f" by the least of {size} permutations"
 
 
 def guarded(protocol: str, hook: str, fn: Callable) -> Callable:

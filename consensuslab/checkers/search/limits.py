@@ -232,18 +232,21 @@ MAX_MEGABYTES = 1 << 30
 
 def megabytes_value(text: str | float) -> float:
     """The one reading of a memory limit, in megabytes, for every verb, ``check-all`` and the pytest
-    plugin (``--memory-limit MB``, ``--consensuslab-memory-limit MB``); ValueError naming what is valid."""
+    plugin (``--memory-limit MB``, ``--consensuslab-memory-limit MB``); 0 is no limit at all.
+    ValueError naming what is valid."""
     try:
         value = float(text)
     except (TypeError, ValueError):
         raise ValueError(f"expected a number of megabytes, got {text!r}") from None
-    if not 1 <= value <= MAX_MEGABYTES:
-        raise ValueError(f"expected a number of megabytes from 1 to {MAX_MEGABYTES:,}, got {text}")
+    if not (value == 0 or 1 <= value <= MAX_MEGABYTES):
+        raise ValueError(f"expected a number of megabytes from 1 to {MAX_MEGABYTES:,} (0: no limit), got {text}")
     return value
 
 
 def cap_for_megabytes(megabytes: float | None) -> int | None:
-    """The data cap (bytes) for a run given ``--memory-limit`` megabytes (None: the default share)."""
+    """The data cap (bytes) for a run given ``--memory-limit`` megabytes (None: the default share; 0: none)."""
+    if megabytes == 0:
+        return None
     return memory_cap(None if megabytes is None else int(megabytes * MB))
 
 

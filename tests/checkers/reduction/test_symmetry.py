@@ -121,7 +121,7 @@ def test_raft_orbit_count_is_exact(model, group, orbit_count):
     assert orbits(model, states) == orbit_count < len(states)
     r = check(model, symmetry=True, progress=False)
     assert r.status == "ok" and r.distinct_states == orbit_count
-    assert r.extra["reduction"].endswith("by signature sort")
+    assert "by signature sort" in r.extra["reduction"] and "checked against permute" in r.extra["reduction"]
     assert check_local(model, brute_force(model.definition)).distinct_states == orbit_count
 
 
@@ -175,7 +175,7 @@ def test_raft_figure8_transition_violation_with_symmetry_replays():
     r = check(model, symmetry=True, progress=False)
     assert r.status == "violation" and r.violation.property == "committed_entries_immutable"
     assert r.violation.kind == "transition" and len(r.violation.trace) == 44
-    assert r.extra["reduction"] == "symmetry(Candidate:2, Voter:1) by signature sort"
+    assert r.extra["reduction"] == "symmetry(Candidate:2, Voter:1) by signature sort (checked against permute)"
     states = replay_states(model, r.violation.trace)
     step = model.property_named("committed_entries_immutable").fn
     assert not step(states[-2], r.violation.trace.steps[-1][0], states[-1])
@@ -187,6 +187,49 @@ def test_raft_cli_symmetry_and_liveness_refusal():
 
     proc, out = cli_json("check", "raft", "-p", "servers=3", "-p", "max_term=2", "--symmetry")
     assert proc.returncode == 0, proc.stderr
-    assert out["distinct_states"] == 613 and out["reduction"] == "symmetry(Server:3) by signature sort"
+    assert out["distinct_states"] == 613 and out["reduction"] == "symmetry(Server:3) by signature sort (checked against permute)"
     proc = cli("check", "raft", "--scenario", "no-gst", "--symmetry")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "liveness" in proc.stderr
+
+
+# -- the default (permute only) and a protocol's own canonical, checked ------------------------------
+class SortsByStateOnly(TwoPhase):
+    """A plausible but wrong signature sort: RMs sorted by rmState alone forget which sent Prepared."""
+
+    def canonical(self, s):
+        order = sorted(range(self.rm), key=lambda i: s.rmState[i])
+        mapping = {self.RM[i]: self.RM[k] for k, i in enumerate(order)}
+        return self.permute(s, mapping)
+
+
+class KeepsTheState(TwoPhase):
+    """Not a representative at all: every state is its own."""
+
+    def canonical(self, s):
+        return s
+
+
+@pytest.mark.parametrize("cls", [SortsByStateOnly, KeepsTheState])
+def test_a_wrong_canonical_is_an_error_not_a_wrong_count(cls):
+    from consensuslab.errors import ModelError
+
+    model = cls({"rm": 3}).compile()
+    with pytest.raises(ModelError, match="canonical"):
+        check(model, symmetry=True, progress=False)
+
+
+def test_the_default_least_image_matches_orbits_counted_by_brute_force():
+    from consensuslab.checkers.reduction.symmetry import LeastImage
+
+    d = Paxos({"values": 3})
+    model = d.compile()
+    least = LeastImage(d)
+    states = list(reachable(model))
+    assert len(least.maps) == 36
+    reps = {least(s) for s in states}
+    assert len(reps) == orbits(model, states)
+    for s in states[:200]:  # the representative is one image of the state, the least in canon order
+        assert least(s) == min((d.permute(s, m) for m in least.maps), key=canon_key)
+    r = check(model, symmetry=True, progress=False)
+    assert r.distinct_states == len(reps) and "least of 36 permutations" in r.extra["reduction"]
+    assert r.extra["engine"] == "interpreted" and r.extra["engine_reason"].startswith("--symmetry")
