@@ -7,7 +7,7 @@ exception.  Inputs are arbitrary bytes and JSON, and mutations of real files
 (a saved trace, a history, a Stellar network, a checkpoint), so that the
 examples get past the first shape checks.
 
-Examples per test: a CI-sized count (``CI_EXAMPLES``, 525 in all) under the default and
+Examples per test: a CI-sized count (``CI_EXAMPLES``: 625 in all, with the command-line test) under the default and
 ``consensuslab-ci`` profiles; the profile's own count when it asks for more (``pytest
 --hypothesis-profile consensuslab-nightly tests/trust/test_fuzz_parsers.py``: 5,000 a test).  Implementation
 logs will join ``PARSERS``-style tests here when their validation exists:
