@@ -1,12 +1,37 @@
-"""The ``consensuslab`` command: parse, dispatch to a command module, map errors to exit codes."""
+"""The ``consensuslab`` command: parse, dispatch to a command module, map errors to exit codes.
+
+Every way a command can end is decided here, once (README "Exit codes"):
+
+* a result: the command's own code (0, 11, 12, 13, 3; 1 for ``replay``/``check-all``);
+* bad usage or input, a user's protocol breaking a rule or escaping (``sys.exit()``
+  in a handler), a file that cannot be written: one line, 2;
+* out of memory or past a limit outside any search: one line, 3;
+* Ctrl-C or SIGTERM: the partial result the command printed, then 128 + the
+  signal (130, 143), never 0, even where a library swallowed the interrupt;
+* anything else is our bug: one line and 70 (``--debug`` or
+  ``CONSENSUSLAB_DEBUG=1`` for the traceback).
+
+The process's data memory is capped at ``--memory-limit`` (default: a share
+of the available memory) before the command runs, so that a run out of
+memory stops with a result instead of being killed (``checkers/search/limits.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
+import traceback
 
-from consensuslab.errors import EXIT_USAGE, ConsensuslabError, UsageError
+from consensuslab.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    ConsensuslabError,
+    UsageError,
+)
 
 COMMANDS = (
     "list_",
@@ -39,6 +64,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="consensuslab", description="Model-check distributed protocols.")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an internal error (also CONSENSUSLAB_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"consensuslab.commands.{name}").register(sub)
@@ -46,24 +73,83 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "handler", None):
-            parser.print_help(sys.stderr)
-            return EXIT_USAGE
-        return int(args.handler(args))
-    except UsageError as exc:
+    from consensuslab.checkers.search.limits import first_signal, interrupts_recorded, signals_received
+
+    from consensuslab.checkers.search.limits import apply_memory_limit, restore_memory_limit
+
+    before = signals_received()
+    args = None
+    memory = apply_memory_limit(None)  # the caps before this command (restored: main may run in a test)
+    with interrupts_recorded():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            code = _run(parser, args)
+        except BaseException as exc:  # noqa: BLE001 - every ending is mapped here, once
+            code = _ended(exc, args)
+        finally:
+            restore_memory_limit(memory)
+    for line in getattr(args, "write_failures", ()):
+        print(f"error: {line}", file=sys.stderr)
+        code = EXIT_USAGE
+    if signals_received() > before:  # an interrupted run never reports success
+        code = 128 + first_signal()
+    return code
+
+
+def _run(parser, args) -> int:
+    from consensuslab.checkers.search.limits import apply_memory_limit, cap_for_megabytes
+
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    limit = getattr(args, "memory_limit", None)
+    apply_memory_limit(cap_for_megabytes(limit))
+    args.started = time.monotonic()  # --time-limit counts from here (options.time_left)
+    return int(args.handler(args))
+
+
+def _ended(exc: BaseException, args) -> int:
+    """The exit code (and the one line) for a command that ended by an exception."""
+    from consensuslab.checkers.search.limits import LimitReached, megabytes, process_memory_limits
+    from consensuslab.models.blame import escape_error
+
+    if isinstance(exc, SystemExit):
+        blamed = escape_error(exc)
+        if blamed is None:  # argparse's --help, or our own exit
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+        exc = blamed
+    if isinstance(exc, ConsensuslabError):
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ConsensuslabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:  # outside a search (which returns its partial result itself)
+    if isinstance(exc, LimitReached):
+        print(f"unknown: the {exc.limit} was reached before a result", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if isinstance(exc, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return 130
+    if isinstance(exc, MemoryError):
+        cap = megabytes(process_memory_limits()[0])
+        print(f"unknown: out of memory (data memory capped at {cap}); give more with --memory-limit MB",
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    blamed = escape_error(exc)
+    if blamed is not None:
+        print(f"error: {blamed}", file=sys.stderr)
+        return EXIT_USAGE
+    where = traceback.extract_tb(exc.__traceback__)[-1:]
+    at = f" at {os.path.basename(where[0].filename)}:{where[0].lineno}" if where else ""
+    print(f"internal error: {type(exc).__name__}: {exc}{at} (a bug in consensuslab; rerun with --debug "
+          f"or CONSENSUSLAB_DEBUG=1 for the traceback)", file=sys.stderr)
+    if _debug(args):
+        traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _debug(args) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get("CONSENSUSLAB_DEBUG", "") not in ("", "0")
 
 
 def entry() -> None:

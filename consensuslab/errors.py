@@ -1,6 +1,9 @@
 """The exceptions that cross module boundaries, and the exit codes they map to.
 
-Exit codes follow TLC's so that scripts written for TLC keep working.
+Exit codes follow TLC's so that scripts written for TLC keep working; the
+ones TLC has no use for follow the shell's conventions: 70 (``EX_SOFTWARE``)
+for an internal error, 128 + the signal's number for an interrupted run
+(130 Ctrl-C, 143 SIGTERM).  README "Exit codes" lists them all.
 """
 
 EXIT_OK = 0
@@ -10,6 +13,8 @@ EXIT_INCOMPLETE = 3
 EXIT_DEADLOCK = 11
 EXIT_SAFETY = 12
 EXIT_LIVENESS = 13
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 
 
 class ConsensuslabError(Exception):

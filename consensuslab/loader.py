@@ -1,12 +1,17 @@
 """Loading a user's own protocol from a file (``path.py[:Class]``) or a module (``pkg.mod[:Class]``).
 
 Loading executes the user's code, as ``python path.py`` would; nothing is
-unpickled.  Every class loaded here is tagged with ``__consensuslab_source__``
-so that ``Model.meta()`` records where it came from and ``replay`` can load
-it again.  Mistakes in the user's code become one-line ``UsageError`` or
-``ModelError`` messages (exit 2) naming the file, protocol, role and method,
-because a traceback into the checker's internals tells a protocol author
-nothing.
+unpickled.  Every class loaded here is tagged with where it came from (the
+file's absolute path and class, and the file's SHA-256), so that
+``Model.meta()`` records them in traces.  Mistakes in the user's code become
+one-line ``UsageError`` or ``ModelError`` messages (exit 2) naming the file,
+protocol, role and method, because a traceback into the checker's internals
+tells a protocol author nothing.
+
+A trace is data that people pass around; reading one never runs code the
+user did not name.  ``model_for_trace`` builds a registry protocol by name,
+and a user's protocol only from the ``--protocol`` the user gives: a trace
+naming a file or module is refused, in one line saying what to pass.
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ def protocol_classes(module: ModuleType) -> dict[str, type]:
     return out
 
 
-def _pick(module: ModuleType, what: str, class_name: str | None, source_for) -> type:
+def _pick(module: ModuleType, what: str, class_name: str | None, source_for, digest: str | None = None) -> type:
     found = protocol_classes(module)
     if class_name is not None:
         cls = getattr(module, class_name, None)
@@ -113,22 +118,25 @@ def _pick(module: ModuleType, what: str, class_name: str | None, source_for) -> 
     else:
         raise UsageError(f"{what} defines {len(found)} protocol classes ({', '.join(sorted(found))}); "
                          f"pick one with {what}:ClassName")
-    tag(cls, source_for(class_name))
+    tag(cls, source_for(class_name), digest)
     return cls
-
-
-def _portable(path: str) -> str:
-    """The path relative to the working directory when it lies below it, else absolute."""
-    full = os.path.abspath(path)
-    rel = os.path.relpath(full)
-    return full if rel.startswith("..") else rel
 
 
 def load_file(target: str) -> type:
     """The protocol class of ``path.py`` or ``path.py:ClassName``."""
     path, class_name = split_target(str(target))
     module = import_file(path)
-    return _pick(module, path, class_name, lambda c: f"{_portable(path)}:{c}")
+    full = os.path.abspath(path)
+    return _pick(module, path, class_name, lambda c: f"{full}:{c}", file_digest(full))
+
+
+def file_digest(path: str) -> str | None:
+    """SHA-256 of a protocol file, recorded in traces so that a changed file is noticed on replay."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def load_module_target(target: str) -> type:
@@ -151,11 +159,6 @@ def module_protocols(name: str) -> dict[str, type]:
     return out
 
 
-def load_source(source: str) -> type:
-    """The class a trace's ``#meta.source`` names (``path.py:Class`` or ``module:Class``)."""
-    return load_file(source) if looks_like_path(source) else load_module_target(source)
-
-
 def resolve(protocol: str, modules: list[str] | None = None) -> type:
     """The class for a command line's PROTOCOL: a path, a ``--module`` protocol, or a registry name."""
     from consensuslab.protocols import REGISTRY, protocol_class
@@ -176,17 +179,23 @@ def resolve(protocol: str, modules: list[str] | None = None) -> type:
 
 
 def model_for_trace(meta: dict, protocol: str | None = None):
-    """The model a trace's ``#meta`` names: its protocol (``protocol`` overrides it: a registry name
-    or a user's file), configured with the trace's parameters, variant and scenario."""
+    """The model a trace's ``#meta`` names, configured with the trace's parameters, variant and scenario.
+
+    A registry protocol is found by name.  A user's protocol is loaded only from
+    ``protocol`` (the command line's ``--protocol``: a name, ``path.py[:Class]`` or
+    ``pkg.mod:Class``); a trace that names a source the user did not pass is
+    refused, since loading it would run code the trace file chose.
+    """
     params = meta.get("params") or {}
     if not isinstance(params, dict):
         raise UsageError("'#meta.params' must be an object")
     source = meta.get("protocol_source")
+    if source is not None and not (isinstance(source, str) and source):
+        raise UsageError("'#meta.protocol_source' must be a non-empty string (path.py:Class or module:Class)")
     if protocol is not None:
-        cls = resolve(protocol)
-    elif isinstance(source, str) and source:
-        # a user's protocol: the class recorded at check time, never a registry name it may shadow
-        cls = load_source(source)
+        cls = _trace_protocol(protocol)
+    elif source is not None:
+        raise UsageError(refusal(source))
     else:
         from consensuslab.protocols import protocol_class
 
@@ -194,6 +203,34 @@ def model_for_trace(meta: dict, protocol: str | None = None):
     if cls.name != meta["protocol"]:
         raise UsageError(f"the trace is of {meta['protocol']}, not {cls.name}")
     return cls.configure(params, meta.get("variant"), meta.get("scenario")).compile()
+
+
+def _trace_protocol(protocol: str) -> type:
+    """``--protocol``: a path, ``pkg.mod:Class``, or a registry name."""
+    if not looks_like_path(protocol) and ":" in protocol:
+        return load_module_target(protocol)
+    return resolve(protocol)
+
+
+def refusal(source: str) -> str:
+    """The one line that refuses to run the code a trace names, and says how to choose to."""
+    where, _, cls = source.rpartition(":")
+    if not where:
+        where, cls = source, "?"
+    if looks_like_path(where):
+        return (f"this trace is of a protocol defined in {where} (class {cls}); replaying it runs that file: "
+                f"pass --protocol {where}:{cls}")
+    return (f"this trace is of a protocol defined in module {where} (class {cls}); replaying it imports that "
+            f"module: pass --protocol {where}:{cls}")
+
+
+def source_drift(meta: dict, model) -> str | None:
+    """A warning when the protocol file replayed is not the one the trace was written from (by SHA-256)."""
+    recorded, mine = meta.get("protocol_sha256"), model.meta().get("protocol_sha256")
+    if not recorded or not mine or recorded == mine:
+        return None
+    return (f"warning: {model.meta().get('protocol_source', model.protocol)} has changed since the trace was "
+            f"written (SHA-256 differs); a divergence may come from the change, not from the checker")
 
 
 def selected_classes(names: list[str], modules: list[str]) -> list[type]:

@@ -129,19 +129,27 @@ def test_module_option_adds_its_protocols_by_name(tmp_path, capsys, monkeypatch)
     assert "unknown protocol 'counterx'" in line and "counter" in line
 
 
-def test_a_user_protocol_trace_replays_in_another_process(tmp_path):
+def test_a_user_protocol_trace_replays_in_another_process_only_with_protocol(tmp_path):
+    """The trace records the file's absolute path and hash; replay runs it only when the user passes it,
+    and then from any directory."""
     write(tmp_path, "counter.py", COUNTER)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "consensuslab", *args], cwd=tmp_path, env=env,
+    def cli(*args, cwd=tmp_path):
+        return subprocess.run([sys.executable, "-m", "consensuslab", *args], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=120)
 
     made = cli("check", "counter.py", "--variant", "overflow", "--trace-out", "t.itf.json", "--quiet")
     assert made.returncode == 12, made.stderr
     meta = json.loads((tmp_path / "t.itf.json").read_text())["#meta"]
-    assert meta["protocol_source"] == "counter.py:Counter" and meta["source"] == "consensuslab"
-    replayed = cli("replay", "t.itf.json", "--quiet")
+    source = f"{tmp_path / 'counter.py'}:Counter"
+    assert meta["protocol_source"] == source and meta["source"] == "consensuslab"
+    assert len(meta["protocol_sha256"]) == 64
+    refused = cli("replay", str(tmp_path / "t.itf.json"), "--quiet", cwd=elsewhere)
+    assert refused.returncode == 2 and f"pass --protocol {source}" in refused.stderr, refused.stderr
+    replayed = cli("replay", str(tmp_path / "t.itf.json"), "--quiet", "--protocol", source, cwd=elsewhere)
     assert replayed.returncode == 12, replayed.stdout + replayed.stderr
     assert "reproduced: bounded" in replayed.stdout
 

@@ -20,7 +20,16 @@ from __future__ import annotations
 
 import time
 
-from consensuslab.checkers.search.ending import Budget
+from consensuslab.checkers.search.ending import Budget, finish
+from consensuslab.checkers.search.limits import (
+    STOPS,
+    interrupted_by,
+    signals_received,
+    watchdog,
+    watchdog_fired,
+)
+from consensuslab.checkers.search.limits import memory_cap
+from consensuslab.checkers.search.limits import memory_limit as capped
 from consensuslab.errors import UsageError
 from consensuslab.traces.result import CheckResult
 
@@ -31,7 +40,7 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
           time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
           engine: str = "auto", workers: int = 1, *, symmetry: bool = False, reduction: str | None = None,
           cluster: str | None = None, swarm: int | None = None, seed: int = 0,
-          checkpoint: str | None = None, liveness: bool = True) -> CheckResult:
+          checkpoint: str | None = None, liveness: bool = True, memory_limit: int | None = None) -> CheckResult:
     """Explore every reachable state of ``model`` within the limits and check its properties.
 
     Safety first (shortest counterexamples in breadth-first order), then the
@@ -42,6 +51,12 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     every state, ``auto`` compiles what it can.  ``workers``: threads of the
     compiled search, or else forked processes.  ``spill_after``: states of a
     BFS level kept in memory before the rest go to disk.
+
+    Limits: ``time_limit`` seconds and ``memory_limit`` bytes on top of what the
+    process holds (default: the process's cap, which the command line sets) for the whole check, safety
+    and liveness together; each engine stops by its ``Budget``, and a
+    watchdog (``search/limits.py``) ends a step of the user's code that
+    overruns, so either way the result is ``incomplete`` with what was covered.
     """
     if search not in ("bfs", "dfs"):
         raise UsageError(f"search must be bfs or dfs, not {search!r}")
@@ -54,10 +69,20 @@ def check(model, search: str = "bfs", max_states: int | None = None, max_depth: 
     if not liveness:
         live, skipped = [], skipped + [p.name for p in live]
     _refuse_combinations(model, live, **options)
-    if live:
-        result = _safety_then_liveness(model, live, time_limit, options)
-    else:
-        result = _safety(model, time_limit=time_limit, **options)
+    started, fired, signalled = time.monotonic(), watchdog_fired(), signals_received()
+    try:
+        # a checkpointed search arms its own watchdog once its checkpoint is loaded (resuming is not searching)
+        with capped(None if memory_limit is None else memory_cap(memory_limit)), \
+                watchdog(None if checkpoint else time_limit):
+            if live:
+                result = _safety_then_liveness(model, live, time_limit, options)
+            else:
+                result = _safety(model, time_limit=time_limit, **options)
+    except STOPS as exc:  # stopped outside any engine's own handling: nothing counted, nothing found
+        result = finish(model, violation=None, stopped_by=interrupted_by(exc), witnessed=set(), distinct=0,
+                        generated=0, depth=0, seconds=time.monotonic() - started, fingerprints=False)
+    if result.stopped_by == "interrupted" and watchdog_fired() > fired and signals_received() == signalled:
+        result.stopped_by = "time-limit"  # an engine that does not tell the watchdog from Ctrl-C
     if skipped:
         result.extra["liveness_not_checked"] = skipped
     return result

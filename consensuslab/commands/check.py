@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 
 from consensuslab.commands.options import (
+    add_limit_options,
     add_model_options,
     build_definition,
     non_negative_int,
-    positive_float,
     positive_int,
+    time_left,
 )
 from consensuslab.commands.output import print_json, save_trace, summary, trace_written
 
@@ -24,7 +25,7 @@ def register(sub) -> None:
                    help="bfs finds shortest counterexamples (default)")
     p.add_argument("--max-states", type=positive_int, metavar="N")
     p.add_argument("--max-depth", type=non_negative_int, metavar="N")
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
+    add_limit_options(p)
     p.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON")
     p.add_argument("--property", action="append", metavar="NAME",
@@ -75,13 +76,19 @@ def run(args) -> int:
     scenario = model.definition.scenario
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
     result = check(model, search=args.search, max_states=args.max_states, max_depth=max_depth,
-                   time_limit=args.time_limit, progress=not args.quiet, spill_after=args.spill_after,
+                   time_limit=time_left(args), progress=not args.quiet, spill_after=args.spill_after,
                    engine=args.engine, workers=args.workers, symmetry=args.symmetry, reduction=args.reduction,
                    cluster=args.cluster, swarm=args.swarm, seed=args.seed, checkpoint=args.checkpoint)
     save_trace(args, model, result)
-    if result.extra.get("checkpoint_saved"):  # --checkpoint: say where, and how to resume
+    if args.checkpoint:  # say where it saved and how to resume, or why it did not
         from consensuslab.checkers.scale.checkpoint import saved_line
-        print(saved_line(result), file=sys.stderr)
+        from consensuslab.commands.output import write_failed
+
+        line = saved_line(result)
+        if line:
+            print(line, file=sys.stderr)
+        if result.extra.get("checkpoint_error"):
+            write_failed(args, result.extra["checkpoint_error"])
     v = result.violation
     if args.json:
         print_json(result.to_json())
@@ -95,7 +102,7 @@ def run(args) -> int:
         if v.kind == "liveness" and v.trace is not None and v.trace.loop == len(v.trace):
             print(f"   (the behaviour stays in state {v.trace.loop} forever: no fair action is enabled there)")
         if v.trace_file:
-            print(trace_written(v))
+            print(trace_written(v, result.model_meta))
     return result.exit_code
 
 

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from consensuslab.commands.options import add_module_option, non_negative_int, positive_int
+from consensuslab.commands.options import add_module_option, megabytes, positive_int
 from consensuslab.commands.output import print_json
 
 EXIT_UNMET = 1
@@ -54,7 +54,7 @@ def register(sub) -> None:
     p.add_argument("--time-limit", type=non_negative_float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"per scenario (default {DEFAULT_TIME_LIMIT:.0f}, 0 for none); one that runs out is "
                         "'incomplete', not failed")
-    p.add_argument("--memory-limit", type=non_negative_int, default=DEFAULT_MEMORY_LIMIT, metavar="MB",
+    p.add_argument("--memory-limit", type=megabytes, default=DEFAULT_MEMORY_LIMIT, metavar="MB",
                    help=f"memory a scenario's process may add, in MB (default {DEFAULT_MEMORY_LIMIT}, 0 for none); "
                         "one that needs more is 'incomplete'")
     p.add_argument("--strict", action="store_true", help="count incomplete scenarios as failures")
@@ -107,7 +107,7 @@ def _announce(count: int, everything: int, shard, runner, cache) -> None:
     limits = runner.limits
     memory = "no memory limit"
     if limits.memory_limit:
-        memory = f"{limits.memory_limit:,} MB" if runner.isolate else "no memory limit (no fork on this system)"
+        memory = f"{limits.memory_limit:,.0f} MB" if runner.isolate else "no memory limit (no fork on this system)"
     bounds = f"{limits.time_limit:g} s" if limits.time_limit else "no time limit"
     where = f"cache {cache.directory}" if cache is not None else "no cache"
     print(f"check-all: {count} scenarios{part}, {runner.jobs if runner.isolate else 1} at a time; per scenario "
@@ -138,7 +138,14 @@ def _report(args, report, plan: list, seconds: float, stamp) -> int:
     failed = counts[FAIL] + (counts[INCOMPLETE] if args.strict else 0)
     code = EXIT_UNMET if failed else (EXIT_INTERRUPTED if report.interrupted else 0)
     if args.junit:
-        write_junit(args.junit, outcomes, args.strict, not_run, stamp)
+        from consensuslab.commands.output import write_failed
+        from consensuslab.files import OutputError
+
+        try:
+            write_junit(args.junit, outcomes, args.strict, not_run, stamp)
+        except OutputError as exc:  # the results are still printed; the failure is one more line, exit 2
+            write_failed(args, exc)
+            args.junit = None
     summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as f:

@@ -75,7 +75,9 @@ def write_junit(path: str, outcomes: list, strict: bool = False, not_run: list[s
     for key, value in totals.items():
         root.set(key, f"{value:.3f}" if key == "time" else str(value))
     ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    from consensuslab.files import write_atomic  # the old report or all of the new one, never a part
+
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True), "JUnit report")
 
 
 def _testcase(suite, protocol: str, out, strict: bool) -> str | None:

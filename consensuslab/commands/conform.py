@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from consensuslab.commands.options import add_module_option, non_negative_int, positive_float, positive_int
+from consensuslab.commands.options import add_limit_options, add_module_option, non_negative_int, positive_int
 from consensuslab.commands.output import print_json
 from consensuslab.errors import UsageError
 
@@ -30,8 +30,7 @@ def register(sub) -> None:
                         "walks: random walks, the divergence shrunk")
     p.add_argument("--max-states", type=positive_int, metavar="N")
     p.add_argument("--max-depth", type=non_negative_int, metavar="N")
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
-    p.add_argument("--memory-limit", type=positive_float, metavar="MB", help="stop (incomplete) above this RSS")
+    add_limit_options(p)
     p.add_argument("--walks", type=positive_int, default=1000, metavar="N", help="random walks (default 1000)")
     p.add_argument("--steps", type=positive_int, default=50, metavar="N", help="steps per walk (default 50)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N")
@@ -57,7 +56,7 @@ def run(args) -> int:
     adapter = load_adapter(args.impl)
     model = model_for(adapter, args.protocol, parse_assignments(args.param), args.variant, args.scenario)
     result = conform(model, adapter, search=args.search, max_states=args.max_states, max_depth=args.max_depth,
-                     time_limit=args.time_limit, memory_limit=args.memory_limit, walks=args.walks, steps=args.steps, seed=args.seed,
+                     time_limit=args.time_limit, walks=args.walks, steps=args.steps, seed=args.seed,
                      progress=not (args.quiet or args.json))
     divergence = result.divergence
     if divergence is not None:

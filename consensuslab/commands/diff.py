@@ -11,13 +11,15 @@ import json
 import os
 
 from consensuslab.commands.options import (
+    add_limit_options,
     add_module_option,
     non_negative_int,
-    positive_float,
     positive_int,
     protocol_class_for,
+    time_left,
 )
-from consensuslab.commands.output import print_json
+from consensuslab.commands.output import print_json, write_failed
+from consensuslab.files import OutputError
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
 UNMODIFIED = ("none", "default")
@@ -39,7 +41,8 @@ def register(sub) -> None:
                    help="the view to compare (default: the protocol's diff_view, else the whole state)")
     p.add_argument("--max-states", type=positive_int, metavar="N", help="per variant")
     p.add_argument("--max-depth", type=non_negative_int, metavar="N")
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="per variant")
+    add_limit_options(p, "stop after SECONDS (both explorations and the witnesses): the comparison is then "
+                         "incomplete (exit 3)")
     p.add_argument("--trace-out-prefix", metavar="PREFIX",
                    help="write each witness as ITF JSON to PREFIX<variant>-<k>.itf.json")
     p.add_argument("--limit", type=positive_int, default=5, metavar="N",
@@ -74,6 +77,7 @@ def run(args) -> int:
     labels = [v or "none" for v in names]
     if labels[0] == labels[1]:
         raise UsageError(f"both --variant options name {labels[0]}; compare two different variants")
+    from consensuslab.checkers.search.limits import watchdog
     from consensuslab.checkers.search.lint import lint
     from consensuslab.commands.options import user_defined
 
@@ -82,12 +86,18 @@ def run(args) -> int:
     for v in names:
         model = definition_for(cls, args, v).compile()
         if user_defined(cls):
-            lint(model)
+            lint(model, time_limit=time_left(args))
         models.append(model)
     scenario = models[0].definition.scenario
     max_depth = args.max_depth if args.max_depth is not None else (scenario.max_depth if scenario else None)
-    result = diff(models[0], models[1], args.view, args.max_states, max_depth, args.time_limit)
-    files = write_witnesses(args.trace_out_prefix, result, labels) if args.trace_out_prefix else {}
+    with watchdog(time_left(args)):  # a step of the user's code that never returns ends the exploration
+        result = diff(models[0], models[1], args.view, args.max_states, max_depth, time_left(args))
+    files = {}
+    if args.trace_out_prefix:
+        try:
+            files = write_witnesses(args.trace_out_prefix, result, labels)
+        except OutputError as exc:  # the comparison is still printed; the failure is one more line, exit 2
+            write_failed(args, exc)
     if args.json:
         print_json(to_json(result, labels, files))
     else:
@@ -101,22 +111,26 @@ def _sides(result, labels):
 
 def write_witnesses(prefix: str, result, labels) -> dict:
     """(label, k) -> file; each ITF document's ``#meta.diff`` says what it witnesses."""
+    from consensuslab.files import write_atomic
     from consensuslab.models.values import show
     from consensuslab.traces.itf import trace_document
 
     folder = os.path.dirname(prefix)
     if folder:
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {folder!r}: {exc.strerror}") from None
     files = {}
     for label, other, diffs, ex in _sides(result, labels):
         for k, d in enumerate(diffs, start=1):
+            if d.trace is None:  # not rebuilt within the time limit
+                continue
             doc = trace_document(ex.model, d.trace)
             doc["#meta"]["diff"] = {"view": result.view, "value": show(d.value), "reachable_in": label,
                                     "unreachable_in": other}
             path = f"{prefix}{label}-{k}.itf.json"
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=1)
-                fh.write("\n")
+            write_atomic(path, json.dumps(doc, indent=1) + "\n", "witness trace")
             files[(label, k)] = path
     return files
 
@@ -135,6 +149,9 @@ def report(result, labels, files, limit: int) -> str:
     for label, other, diffs, ex in _sides(result, labels):
         lines.append(f"only with {label} ({len(diffs)}), never with {other}:")
         for k, d in enumerate(diffs[:limit], start=1):
+            if d.trace is None:
+                lines.append(f"  [{k}] {result.view} = {show(d.value)}: witness not rebuilt (time limit)")
+                continue
             lines.append(f"  [{k}] {result.view} = {show(d.value)}: witness, {len(d.trace)} steps")
             lines.extend("      " + line for line in render_text(ex.model, d.trace).splitlines())
             if (label, k) in files:
@@ -154,6 +171,7 @@ def to_json(result, labels, files) -> dict:
            "stopped_by": {label: ex.stopped_by for label, ex in zip(labels, (result.a, result.b))},
            "only": {}}
     for label, _other, diffs, _ex in _sides(result, labels):
-        out["only"][label] = [{"value": show(d.value), "steps": len(d.trace), "trace_file": files.get((label, k))}
+        out["only"][label] = [{"value": show(d.value), "steps": None if d.trace is None else len(d.trace),
+                               "trace_file": files.get((label, k))}
                               for k, d in enumerate(diffs, start=1)]
     return out

@@ -185,7 +185,10 @@ class Screen:
         except OSError as exc:
             raise UsageError(f"cannot write {rest[0]!r}: {exc.strerror}") from None
         v = self.walk.violation()
-        tail = (f"ends in {v.property} ({v.kind}); replay: consensuslab replay {rest[0]}" if v is not None
+        from consensuslab.render.text import replay_command
+
+        tail = (f"ends in {v.property} ({v.kind}); replay: {replay_command(rest[0], self.walk.model.meta())}"
+                if v is not None
                 else "no property fails at its end, so `consensuslab replay` will not take it")
         self.say(f"saved {self.walk.step} steps to {rest[0]}: {tail}")
 

@@ -10,7 +10,7 @@ out of time, 2 for bad input.
 
 from __future__ import annotations
 
-from consensuslab.commands.options import add_model_options, positive_float
+from consensuslab.commands.options import add_limit_options, add_model_options
 from consensuslab.commands.output import print_json
 from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_SAFETY, UsageError
 
@@ -23,7 +23,7 @@ def register(sub) -> None:
                                    "the original's state graph is reported equivalent. Exit codes: 0 all killed "
                                    "or equivalent, 12 a mutant survived, 3 incomplete, 2 bad input.")
     add_model_options(p)
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="per mutant (and the baseline)")
+    add_limit_options(p, "per mutant (and the baseline); one that runs out is incomplete")
     p.add_argument("--only", action="append", metavar="MUTANT", help="run only this mutant (repeatable)")
     p.add_argument("--allow-survivors", action="store_true", help="report survivors but exit 0")
     p.add_argument("--json", action="store_true")
@@ -59,7 +59,7 @@ def run(args) -> int:
             raise
         raise setup_error(cls, exc) from None
     if user_defined(cls):
-        lint(baseline_model)
+        lint(baseline_model, time_limit=args.time_limit)
     if args.only:
         unknown = sorted(set(args.only) - {m.name for m in found})
         if unknown:
@@ -68,15 +68,29 @@ def run(args) -> int:
     where = f"{cls.name}" + (f" --scenario {scenario.name}" if scenario else "")
     max_depth = scenario.max_depth if scenario else None
     baseline = run_model(baseline_model, args.time_limit, max_depth=max_depth)
+    if baseline.stopped_by == "interrupted":
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the baseline: nothing to report (exit 130)
+    if baseline.status == "incomplete":  # a limit, not a mistake: nothing to compare the mutants against
+        return _baseline_incomplete(args, cls.name, scenario, params, where, baseline)
     if baseline.status != "ok":
         what = baseline.violation.property if baseline.violation else baseline.stopped_by
         raise UsageError(f"{where}: the unmodified protocol does not pass ({baseline.status}: {what}); "
                          f"mutation testing needs a scenario that passes (--scenario)")
-    if not args.json:
-        print(f"{where}: baseline ok ({baseline.distinct_states:,} states); {len(found)} mutants")
-    results = run_mutants(found, args.time_limit, max_depth,
-                          on_result=None if args.json else lambda r: print(_line(r), flush=True),
-                          original=lambda: cls(params, None, scenario).compile())
+    results, interrupted = [], False
+
+    def report(r) -> None:
+        results.append(r)
+        if not args.json:
+            print(_line(r), flush=True)
+    try:
+        if not args.json:
+            print(f"{where}: baseline ok ({baseline.distinct_states:,} states); {len(found)} mutants", flush=True)
+        run_mutants(found, args.time_limit, max_depth, on_result=report,
+                    original=lambda: cls(params, None, scenario).compile())
+    except KeyboardInterrupt:  # between two mutants: those run so far are the result (the exit code says 130)
+        interrupted = True
+    interrupted = interrupted or any(r.message == "interrupted" or "stopped by interrupted" in r.message
+                                     for r in results)
     survived = [r for r in results if r.verdict == SURVIVED]
     incomplete = [r for r in results if r.verdict == INCOMPLETE]
     killed = sum(1 for r in results if r.verdict == "killed")
@@ -84,12 +98,14 @@ def run(args) -> int:
     if args.json:
         print_json({"protocol": cls.name, "scenario": scenario.name if scenario else None, "params": params,
                     "baseline_states": baseline.distinct_states, "killed": killed, "survived": len(survived),
-                    "equivalent": equivalent, "incomplete": len(incomplete), "mutants": [r.to_json() for r in results],
+                    "equivalent": equivalent, "incomplete": len(incomplete), "interrupted": interrupted,
+                    "mutants": [r.to_json() for r in results],
                     "not_applicable": [{"name": n, "reason": why} for n, why in skipped]})
     else:
         for name, why in skipped:
             print(f"  {'n/a':<10} {name:<28} {why}")
-        print(f"{killed} killed, {len(survived)} survived, {equivalent} equivalent, {len(incomplete)} incomplete")
+        print(f"{killed} killed, {len(survived)} survived, {equivalent} equivalent, {len(incomplete)} incomplete"
+              + (f" (interrupted: {len(found) - len(results)} not run)" if interrupted else ""))
         if survived:
             print("a surviving mutant passes every check: strengthen the properties or widen the scenario")
     if survived and not args.allow_survivors:
@@ -97,6 +113,18 @@ def run(args) -> int:
     if incomplete and not survived:
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _baseline_incomplete(args, name: str, scenario, params: dict, where: str, baseline) -> int:
+    if args.json:
+        print_json({"protocol": name, "scenario": scenario.name if scenario else None, "params": params,
+                    "status": "incomplete", "stopped_by": baseline.stopped_by,
+                    "baseline_states": baseline.distinct_states, "seconds": round(baseline.seconds, 3),
+                    "mutants": []})
+    else:
+        print(f"{where}: incomplete: the unmodified protocol was not checked within the limits (stopped by "
+              f"{baseline.stopped_by} after {baseline.distinct_states:,} states); no mutant run")
+    return EXIT_INCOMPLETE
 
 
 def _line(r) -> str:

@@ -10,7 +10,12 @@ from __future__ import annotations
 import json
 
 from consensuslab.analyses.race import parse_z, race_table
-from consensuslab.errors import EXIT_OK, UsageError
+from consensuslab.commands.options import add_limit_options, time_left
+from consensuslab.errors import EXIT_INCOMPLETE, EXIT_OK, UsageError
+
+#: beyond z = 200 both probabilities are below 1e-15, under the float noise of the whitepaper's sum
+MAX_Z = 200
+MAX_RACES = 1_000_000
 
 
 def register(subparsers) -> None:
@@ -28,6 +33,7 @@ def register(subparsers) -> None:
     race.add_argument("--simulate", type=int, default=0, metavar="N", help="simulated races per z (default 0: none)")
     race.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the simulation (default 0)")
     race.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_limit_options(race)
     race.set_defaults(handler=run)
     p.set_defaults(handler=_missing_verb)
 
@@ -37,14 +43,34 @@ def _missing_verb(args) -> int:
 
 
 def run(args) -> int:
-    if args.simulate < 0:
-        raise UsageError(f"--simulate {args.simulate}: the number of runs must not be negative")
-    table = race_table(args.q, parse_z(args.z), args.simulate, args.seed)
+    from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, watchdog
+
+    if not 0 <= args.simulate <= MAX_RACES:
+        raise UsageError(f"--simulate {args.simulate}: the number of runs must be between 0 and {MAX_RACES:,}")
+    zs = _bounded_z(args.z)
+    try:
+        with watchdog(time_left(args)):
+            table = race_table(args.q, zs, args.simulate, args.seed)
+    except STOPS as exc:
+        if not isinstance(exc, (LimitReached, MemoryError)):
+            raise  # Ctrl-C: the command line says so, and exits 130
+        print(f"unknown: the {interrupted_by(exc)} was reached before the table was complete")
+        return EXIT_INCOMPLETE
     if args.json:
         print(json.dumps(table))
     else:
         _print(table, args.simulate)
     return EXIT_OK
+
+
+def _bounded_z(text: str) -> list[int]:
+    """``--z`` parsed, refused beyond ``MAX_Z`` (checked on the text, before any list is built)."""
+    import re
+
+    if any(len(n) > 4 or int(n) > MAX_Z for n in re.findall(r"\d+", text.split(":")[0])):
+        raise UsageError(f"--z {text!r}: z must be at most {MAX_Z} (beyond it both probabilities are below "
+                         f"1e-15)")
+    return parse_z(text)
 
 
 def _print(table: dict, runs: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 
 def non_negative_int(text: str) -> int:
@@ -31,6 +32,42 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text}")
     return value
+
+
+def add_limit_options(parser, time_help: str | None = None, with_time: bool = True) -> None:
+    """``--time-limit SECONDS`` and ``--memory-limit MB``: the one budget of every long-running verb.
+
+    The time limit counts from the start of the command (loading and checking
+    the protocol count too); the memory limit caps the process's data memory
+    (the command line applies it before the verb runs).  Reaching either ends
+    the run ``incomplete`` (a search) or ``unknown`` (a decision), exit 3.
+    """
+    if with_time:
+        parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
+                            help=time_help or "stop after SECONDS; the result is then incomplete (exit 3)")
+    parser.add_argument("--memory-limit", type=megabytes, metavar="MB",
+                        help="memory the run may use, in megabytes, on top of the program itself (default: "
+                             "80%% of the memory available at start); reaching it ends the run "
+                             "incomplete/unknown (exit 3)")
+
+
+def time_left(args) -> float | None:
+    """Seconds left of ``--time-limit``, counted from the start of the command (at least a millisecond)."""
+    limit = getattr(args, "time_limit", None)
+    started = getattr(args, "started", None)
+    if limit is None or started is None:
+        return limit
+    return max(limit - (time.monotonic() - started), 0.001)
+
+
+def megabytes(text: str) -> float:
+    """``--memory-limit MB`` of every verb (the one reading: ``limits.megabytes_value``)."""
+    from consensuslab.checkers.search.limits import megabytes_value
+
+    try:
+        return megabytes_value(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +107,7 @@ def build_definition(args, variant=None):
     if not user_defined(cls):
         return cls.configure(params, chosen, args.scenario)
     definition = configure_user(cls, params, chosen, args.scenario)
-    definition.compile = _linted(definition.compile)
+    definition.compile = _linted(definition.compile, lambda: time_left(args))
     return definition
 
 
@@ -93,12 +130,12 @@ def user_defined(cls) -> bool:
     return source_of(cls) is not None
 
 
-def _linted(compile_):
+def _linted(compile_, time_limit):
     def compile():
         from consensuslab.checkers.search.lint import lint
 
         model = compile_()
-        for warning in lint(model):
+        for warning in lint(model, time_limit=time_limit()):
             print(f"warning: {warning}", file=sys.stderr)
         return model
 

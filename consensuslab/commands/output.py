@@ -12,17 +12,35 @@ def print_json(obj) -> None:
 
 
 def save_trace(args, model, result) -> None:
-    """Write the counterexample as ITF when ``--trace-out`` asks, and record where."""
+    """Write the counterexample as ITF when ``--trace-out`` asks, and record where.
+
+    A write that fails (full disk, missing or read-only directory, a directory
+    named) does not lose the result: the verdict is printed as usual and the
+    failure is one more line on stderr, exit 2 (``write_failed``).
+    """
+    from consensuslab.files import OutputError
     from consensuslab.traces.itf import write_trace
 
     v = result.violation
     if v is not None and v.trace is not None and getattr(args, "trace_out", None):
-        write_trace(args.trace_out, model, v.trace, v, result.status)
+        try:
+            write_trace(args.trace_out, model, v.trace, v, result.status)
+        except OutputError as exc:
+            write_failed(args, exc)
+            return
         v.trace_file = args.trace_out
 
 
-def trace_written(v) -> str:
-    return f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: consensuslab replay {v.trace_file}"
+def write_failed(args, exc: Exception) -> None:
+    """Report a failed write after the command's result: the command line prints it last, and exits 2."""
+    args.write_failures = [*getattr(args, "write_failures", ()), str(exc)]
+
+
+def trace_written(v, meta: dict | None = None) -> str:
+    """Where the trace went and how to replay it (``meta``: the model's, naming a user's protocol file)."""
+    from consensuslab.render.text import replay_command
+
+    return f"trace written to {v.trace_file} ({len(v.trace)} steps); replay: {replay_command(v.trace_file, meta)}"
 
 
 def summary(result) -> str:

@@ -1,7 +1,8 @@
 """``consensuslab quorum check|split|block|synthesize|sweep``: Z3 analysis of quorum systems.
 
 Exit codes: 0 the requirement holds (or the set was found with its minimality proved),
-12 a counterexample, 3 unknown within ``--time-limit``, 2 bad input.
+12 a counterexample, 3 unknown within ``--time-limit``/``--memory-limit`` (for the whole
+command, however many solver calls it makes), 2 bad input.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ def register(subparsers) -> None:
                                      "weighted, the lightest faulty set that breaks the system.")
     s.add_argument("--model", required=True, choices=("crash", "byzantine", "masking", "flexible", "weighted"))
     s.add_argument("--f", default="1..5", metavar="A..B", help="range of f (default 1..5)")
-    s.add_argument("-n", type=int, help="flexible: number of nodes (default 2*max(f)+1)")
+    s.add_argument("-n", type=_nodes, help="flexible: number of nodes (default 2*max(f)+1)")
     s.add_argument("--weights", help="weighted: comma-separated stakes")
     s.add_argument("--threshold", default="2/3", help="weighted: quorum fraction (default 2/3)")
     _common(s)
     s.set_defaults(handler=run)
     w = verbs.add_parser("sweep", help="the table over f = 1..F for every model")
-    w.add_argument("--max-f", type=int, default=10, metavar="F")
+    w.add_argument("--max-f", type=int, default=10, metavar="F", help="1..1000 (default 10)")
     _common(w)
     w.set_defaults(handler=run)
     x = verbs.add_parser("execute", help="turn a quorum split into an execution that breaks agreement",
@@ -49,12 +50,12 @@ def register(subparsers) -> None:
                                      "no (correct) node; the model checker then finds the execution in "
                                      "which they decide differently. Exit 12 with the trace written, 0 "
                                      "when the quorums always intersect, 3 when no answer within limits.")
-    from consensuslab.commands.options import add_model_options, positive_float, positive_int
+    from consensuslab.commands.options import add_limit_options, add_model_options, positive_int
 
     add_model_options(x)
     x.add_argument("--quorum-size", type=positive_int, metavar="Q", help="override the protocol's quorum size")
     x.add_argument("--max-states", type=positive_int, metavar="N")
-    x.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
+    add_limit_options(x)
     x.add_argument("--trace-out", metavar="FILE")
     x.add_argument("--json", action="store_true")
     x.set_defaults(handler=_execute)
@@ -63,14 +64,14 @@ def register(subparsers) -> None:
 
 def _execute(args) -> int:
     from consensuslab.checkers.quorum.execute import execute
-    from consensuslab.commands.options import protocol_class_for
+    from consensuslab.commands.options import protocol_class_for, time_left
     from consensuslab.commands.output import save_trace, trace_written
     from consensuslab.models.params import parse_assignments
     from consensuslab.render.text import render_text
 
     cls = protocol_class_for(args)
     done = execute(cls, parse_assignments(args.param), args.variant, args.scenario, args.quorum_size,
-                   args.max_states, args.time_limit)
+                   args.max_states, time_left(args))
     if done.check is not None:
         save_trace(args, done.model, done.check)
     v = done.check.violation if done.check is not None else None
@@ -87,11 +88,26 @@ def _execute(args) -> int:
                   f"({done.check.distinct_states:,} states searched)")
             print(render_text(done.model, v.trace, v))
             if v.trace_file:
-                print(trace_written(v))
+                print(trace_written(v, done.model.meta()))
         elif done.status == "not-found":
             print(f"  no execution within the bounds breaks {done.property} "
                   f"({done.check.distinct_states:,} states): the protocol needs more than the quorum split")
     return {"violated": EXIT_SAFETY, "holds": EXIT_OK, "not-found": EXIT_OK}.get(done.status, EXIT_INCOMPLETE)
+
+
+def _nodes(text: str) -> int:
+    """A number of nodes: a whole number in 1..MAX_NODES (one argparse error line otherwise)."""
+    import argparse
+
+    from consensuslab.checkers.quorum.systems import MAX_NODES
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of nodes, got {text!r}") from None
+    if not 1 <= n <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"expected 1..{MAX_NODES} nodes, got {n}")
+    return n
 
 
 def _set(nodes) -> str:
@@ -100,11 +116,11 @@ def _set(nodes) -> str:
 
 def _system_options(v) -> None:
     v.add_argument("--system", required=True, metavar="KIND", help=", ".join(SYSTEMS))
-    v.add_argument("-n", type=int, help="number of nodes")
-    v.add_argument("-q", type=int, help="quorum size (threshold)")
+    v.add_argument("-n", type=_nodes, help="number of nodes")
+    v.add_argument("-q", type=_nodes, help="quorum size (threshold)")
     v.add_argument("-f", dest="sys_f", type=int, help="byzantine: faults the quorum size is chosen for")
-    v.add_argument("--q1", type=int, help="flexible: phase-1 quorum size")
-    v.add_argument("--q2", type=int, help="flexible: phase-2 quorum size")
+    v.add_argument("--q1", type=_nodes, help="flexible: phase-1 quorum size")
+    v.add_argument("--q2", type=_nodes, help="flexible: phase-2 quorum size")
     v.add_argument("--weights", help="weighted: comma-separated stakes, e.g. 40,20,20,10,10")
     v.add_argument("--threshold", default="2/3", help="weighted: a quorum has more than this fraction")
     v.add_argument("--groups", help="hierarchical: group sizes, e.g. 3x3 or 3,5,3")
@@ -113,7 +129,9 @@ def _system_options(v) -> None:
 
 
 def _common(v) -> None:
-    v.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds per solver query")
+    from consensuslab.commands.options import add_limit_options
+
+    add_limit_options(v, "stop after SECONDS (all solver calls together): the answer is then unknown (exit 3)")
     v.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -161,18 +179,40 @@ def _groups(text: str) -> list[int]:
     return sizes
 
 
+#: the largest f synthesize and sweep take (each f costs a few solver calls on 3f+1 nodes)
+MAX_F = 1000
+
+
 def _range(text: str) -> range:
     m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+))?\s*", text)
     if not m or (m[2] is not None and int(m[2]) < int(m[1])):
         raise UsageError(f"expected f as A..B or A with whole numbers, got {text!r}")
+    if int(m[2] or m[1]) > MAX_F:
+        raise UsageError(f"f must be at most {MAX_F}, got {text!r}")
     return range(int(m[1]), int(m[2] or m[1]) + 1)
 
 
 def run(args) -> int:
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise UsageError("--time-limit must be a number of seconds > 0")
-    return {"check": _check, "split": _minimal, "block": _minimal,
-            "synthesize": _synthesize, "sweep": _sweep}[args.verb](args)
+    """The verb, within one budget: ``--time-limit`` shared by every solver call (``encode.Deadline``), and a
+    watchdog for the Python between them; a limit reached is ``unknown``, exit 3."""
+    import z3
+
+    from consensuslab.checkers.quorum.encode import Deadline
+    from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, watchdog
+    from consensuslab.commands.options import time_left
+
+    z3.main_ctx()  # made before the watchdog is armed: a context cut half-way cannot be freed
+    limit = time_left(args)
+    args.deadline = Deadline(limit)
+    verb = {"check": _check, "split": _minimal, "block": _minimal, "synthesize": _synthesize, "sweep": _sweep}
+    try:
+        with watchdog(limit):
+            return verb[args.verb](args)
+    except STOPS as exc:
+        if not isinstance(exc, (LimitReached, MemoryError)):
+            raise  # Ctrl-C: the command line says so, and exits 130
+        print(f"unknown: the {interrupted_by(exc)} was reached before an answer (not a proof of safety)")
+        return EXIT_INCOMPLETE
 
 
 def _out(args, data, human) -> None:
@@ -191,7 +231,7 @@ def _check(args) -> int:
     if not amount:
         raise UsageError(f"expected --faults KIND:AMOUNT such as byzantine:1, got {args.faults!r}")
     reqs = requirements_for(kind, amount)
-    report = check(build_system(args), reqs, args.time_limit)
+    report = check(build_system(args), reqs, args.deadline)
 
     def human(c):
         d = report.decisive
@@ -212,7 +252,7 @@ def _check(args) -> int:
 def _minimal(args) -> int:
     from consensuslab.checkers.quorum.queries import smallest_blocking_set, smallest_splitting_set
     system = build_system(args)
-    res = (smallest_splitting_set if args.verb == "split" else smallest_blocking_set)(system, args.time_limit)
+    res = (smallest_splitting_set if args.verb == "split" else smallest_blocking_set)(system, args.deadline)
 
     def human(c):
         c.print(f"{res.system}: smallest {res.kind} set: [bold]{res.status}[/bold]")
@@ -234,12 +274,12 @@ def _synthesize(args) -> int:
             from consensuslab.checkers.quorum.systems import Weighted
             if not args.weights:
                 raise UsageError("--model weighted needs --weights")
-            bound = largest_faulty_weight(Weighted.of(_list(args.weights), args.threshold), args.time_limit)
+            bound = largest_faulty_weight(Weighted.of(_list(args.weights), args.threshold), args.deadline)
             _out(args, bound.to_json(), lambda c: c.print(
                 f"breaks at faulty weight {bound.breaking} of {bound.total} ({bound.requirement}, by "
                 f"{', '.join(bound.witness)}); any lighter faulty set is tolerated"))
             return EXIT_OK
-        rows = synthesize(args.model, _range(args.f), args.n, args.time_limit)
+        rows = synthesize(args.model, _range(args.f), args.n, args.deadline)
     except Unknown as exc:
         print(f"unknown: {exc}")
         return EXIT_INCOMPLETE
@@ -263,10 +303,10 @@ def _table(model, rows):
 
 def _sweep(args) -> int:
     from consensuslab.checkers.quorum.synth import Unknown, sweep
-    if args.max_f < 1:
-        raise UsageError("--max-f must be at least 1")
+    if not 1 <= args.max_f <= MAX_F:
+        raise UsageError(f"--max-f must be between 1 and {MAX_F}, not {args.max_f}")
     try:
-        table = sweep(args.max_f, time_limit=args.time_limit)
+        table = sweep(args.max_f, time_limit=args.deadline)
     except Unknown as exc:
         print(f"unknown: {exc}")
         return EXIT_INCOMPLETE

@@ -21,13 +21,23 @@ def register(sub) -> None:
 
 
 def replay_file(path: str, protocol: str | None = None):
-    """Read a trace file, build the model it names (or ``protocol``), and re-execute it (``Replayed``)."""
+    """Read a trace file, build the model it names (or ``protocol``), and re-execute it (``Replayed``).
+
+    The file is data: a trace of a user's protocol replays only against the
+    ``protocol`` the user passes (``loader.model_for_trace``).
+    """
+    import sys
+
     from consensuslab.checkers.replay import replay_document
-    from consensuslab.loader import model_for_trace
+    from consensuslab.loader import model_for_trace, source_drift
     from consensuslab.traces.itf import load_document
 
     doc = load_document(path)
-    return replay_document(doc, model_for_trace(doc["#meta"], protocol))
+    model = model_for_trace(doc["#meta"], protocol)
+    drift = source_drift(doc["#meta"], model)
+    if drift:
+        print(drift, file=sys.stderr)
+    return replay_document(doc, model)
 
 
 def run(args) -> int:

@@ -7,7 +7,14 @@ and ``hypothesis_examples`` say how many of each).
 
 from __future__ import annotations
 
-from consensuslab.commands.options import add_model_options, build_definition, non_negative_int, positive_int
+from consensuslab.commands.options import (
+    add_limit_options,
+    add_model_options,
+    build_definition,
+    non_negative_int,
+    positive_int,
+    time_left,
+)
 from consensuslab.commands.output import print_json, save_trace, trace_written
 
 
@@ -25,7 +32,7 @@ def register(sub) -> None:
                                    "stateful testing; shrink the first violation found and report it. "
                                    "Same seed, same result. "
                                    "Exit codes: 0 nothing found, 11 deadlock, 12 safety violation, "
-                                   "3 interrupted, 2 bad input.")
+                                   "3 stopped by a limit, 2 bad input, 130 interrupted.")
     add_model_options(p)
     p.add_argument("--walks", type=non_negative_int, default=DEFAULT_WALKS, metavar="N",
                    help=f"random walks to run first, 0 for none (default {DEFAULT_WALKS:,})")
@@ -45,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("--trace-out", metavar="FILE", help="write the shrunk counterexample as ITF JSON")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no trace rendering")
+    add_limit_options(p)
     p.set_defaults(handler=run)
 
 
@@ -57,7 +65,8 @@ def run(args) -> int:
     if args.no_deadlock:
         model.check_deadlock = False
     result = simulate(model, examples=args.examples, steps=args.steps, seed=args.seed, walks=args.walks,
-                      walk_states=args.walk_states, hypothesis_shrink=args.hypothesis_shrink)
+                      walk_states=args.walk_states, hypothesis_shrink=args.hypothesis_shrink,
+                      time_limit=time_left(args))
     save_trace(args, model, result)
     v = result.violation
     if args.json:
@@ -69,7 +78,7 @@ def run(args) -> int:
         if not args.quiet:
             print(render_text(model, v.trace, v))
         if v.trace_file:
-            print(trace_written(v))
+            print(trace_written(v, result.model_meta))
     return result.exit_code
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from consensuslab.commands.options import non_negative_int
-from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError, UsageError
+from consensuslab.errors import EXIT_INCOMPLETE, EXIT_REPLAY_FAILED, ReplayError, UsageError
 from consensuslab.traces.shrink import SEARCH_BUDGET
 
 
@@ -37,6 +37,9 @@ def register(sub) -> None:
     mini.add_argument("--search-states", type=non_negative_int, default=SEARCH_BUDGET, metavar="N",
                       help="states each bounded breadth-first search may visit, for a fault-free or shorter "
                            f"counterexample (default {SEARCH_BUDGET:,}; 0: no search)")
+    from consensuslab.commands.options import add_limit_options
+
+    add_limit_options(mini, "stop shrinking after SECONDS: the best trace found so far is kept (exit 3)")
     mini.set_defaults(handler=run_minimize)
     p.set_defaults(handler=lambda args: _usage(p))
 
@@ -56,14 +59,13 @@ def _replay(path: str, protocol: str | None = None):
 
 
 def _write(path: str | None, text: str) -> None:
+    from consensuslab.files import write_atomic
+
+    text = text if text.endswith("\n") else text + "\n"
     if path is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
+    write_atomic(path, text, "output")
 
 
 def run_show(args) -> int:
@@ -85,18 +87,30 @@ def run_minimize(args) -> int:
     from consensuslab.traces.itf import trace_document, write_trace
     from consensuslab.traces.shrink import shrink
 
+    from consensuslab.checkers.search.limits import watchdog
+    from consensuslab.commands.options import time_left
+
     done = _replay(args.file, args.protocol)
     if done is None:
         return EXIT_REPLAY_FAILED
     try:
-        shrunk = shrink(done.model, done.trace, done.violation, args.search_states)
+        with watchdog(time_left(args)):  # shrinking stops at the limit with the best trace so far
+            shrunk = shrink(done.model, done.trace, done.violation, args.search_states)
     except ReplayError as exc:
         raise UsageError(f"cannot minimise {args.file}: {exc}") from None
     v = done.violation
     # the result must replay like any saved trace: check it before claiming it
     replay_document(trace_document(done.model, shrunk.trace, v, "violation"), done.model)
+    written = False
     if args.output:
-        write_trace(args.output, done.model, shrunk.trace, v, "violation")
+        from consensuslab.commands.output import write_failed
+        from consensuslab.files import OutputError
+
+        try:
+            write_trace(args.output, done.model, shrunk.trace, v, "violation")
+            written = True
+        except OutputError as exc:
+            write_failed(args, exc)
     if not args.quiet:
         print(render_text(done.model, shrunk.trace, v))
     faults = lambda c: sum(c.values())  # noqa: E731
@@ -106,6 +120,11 @@ def run_minimize(args) -> int:
           f"({shrunk.tests} re-executions)")
     for line in shrunk.searched:
         print(f"  {line}")
-    if args.output:
-        print(f"written to {args.output}; replay: consensuslab replay {args.output}")
+    if written:
+        from consensuslab.render.text import replay_command
+
+        print(f"written to {args.output}; replay: {replay_command(args.output, done.model.meta())}")
+    if not shrunk.complete:
+        print("stopped before the trace was minimal (time or memory limit, or interrupted): the best found so far")
+        return EXIT_INCOMPLETE
     return 0

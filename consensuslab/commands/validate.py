@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from consensuslab.commands.options import add_module_option, non_negative_int, positive_float
+from consensuslab.commands.options import add_limit_options, add_module_option, non_negative_int
 from consensuslab.commands.output import print_json
 from consensuslab.errors import UsageError
 
@@ -35,8 +35,7 @@ def register(sub) -> None:
                    help="how events of different nodes interleave: clock (in the order of their clocks), "
                         "canonical (node by node, where the mapping says nodes' steps commute), all (every "
                         "order: exact for any model, slower); auto (default): clock if every event has one")
-    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS")
-    p.add_argument("--memory-limit", type=positive_float, metavar="MB", help="stop (incomplete) above this RSS")
+    add_limit_options(p)
     p.add_argument("--trace-out", metavar="FILE", help="write the explaining behaviour as ITF (replay confirms it)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress")
@@ -77,7 +76,7 @@ def run(args) -> int:
     model = build_model(args, mapping)
     log = read_log(args.logs)
     result = validate(model, log, mapping, silent_steps=args.silent_steps, time_limit=args.time_limit,
-                      memory_limit=args.memory_limit, order=args.order,
+                      order=args.order,
                       progress=not (args.quiet or args.json))
     if result.trace is not None and args.trace_out:
         write_behaviour(args.trace_out, model, result)
@@ -114,7 +113,10 @@ def report(model, log, result) -> str:
                      + (f"; logged: {_faults(result.logged_faults)}" if result.logged_faults else "")
                      + (f"; {result.unlogged_steps} unlogged steps of no fault" if result.unlogged_steps else ""))
         if result.trace_file:
-            lines.append(f"  trace written to {result.trace_file}; replay: consensuslab replay {result.trace_file}")
+            from consensuslab.render.text import replay_command
+
+            replay = replay_command(result.trace_file, model.meta())
+            lines.append(f"  trace written to {result.trace_file}; replay: {replay}")
         return "\n".join(lines)
     lines.append(f"  explained: {result.explained_events:,} of {result.events:,} events ("
                  + ", ".join(f"{n} up to #{s}" if s is not None else f"{n} none" for n, s in result.prefix.items())

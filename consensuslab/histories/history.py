@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from consensuslab.errors import UsageError
+from consensuslab.files import read_json
 
 TYPES = ("invoke", "ok", "fail", "info")
 NEMESIS = "nemesis"  # Jepsen's fault injector: its events are not client operations
@@ -84,19 +85,12 @@ def get_model(model: str | Model) -> Model:
 
 
 def load_history(path: str | Path, model: str | Model) -> tuple[Operation, ...]:
-    """Read a JSON history file and parse it; every failure is a one-line UsageError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    try:
-        events = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    return parse_history(events, model)
+    """Read a JSON history file and parse it; every failure is a one-line UsageError.
+
+    The read is bounded in size and nesting (``files.read_json``): a history
+    comes from outside, and nothing in it is trusted.
+    """
+    return parse_history(read_json(path, "history"), model)
 
 
 def _name(value: Any) -> str:

@@ -35,7 +35,15 @@ Entry = tuple[Any, int, float, int]  # (payload, invoke, complete, mode)
 
 
 class OutOfTime(Exception):
-    """A search passed its deadline."""
+    """A search passed its deadline, or another limit (``reason``: ``time-limit``, ``memory-limit``)."""
+
+    def __init__(self, reason: str = "time-limit"):
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: configurations added between two readings of ``limit`` (memory grows with them)
+LIMIT_EVERY = 0x3FFF
 
 
 def register_step(state: int, op: tuple[int, int, int]) -> int | None:
@@ -47,7 +55,8 @@ def register_step(state: int, op: tuple[int, int, int]) -> int | None:
 
 
 def search(init: Any, step: Callable[[Any, Any], Any], entries: Sequence[Entry],
-           pure: Callable[[Any], bool] = lambda payload: False, deadline: float = INF) -> tuple[bool, int]:
+           pure: Callable[[Any], bool] = lambda payload: False, deadline: float = INF,
+           limit: Callable[[], str | None] | None = None) -> tuple[bool, int]:
     """Decide whether ``entries`` linearize; returns (ok, the latest return the search got stuck at).
 
     That latest return is the completion event of the operation that cannot be linearized:
@@ -56,7 +65,8 @@ def search(init: Any, step: Callable[[Any, Any], Any], entries: Sequence[Entry],
     A ``pure`` op (one that never changes the state, e.g. a read) that is enabled is
     linearized at once without trying the alternatives: any linearization that places it
     later still works with it moved here, so delaying it can only repeat work.
-    Raises ``OutOfTime`` once ``time.perf_counter()`` passes ``deadline``.
+    Raises ``OutOfTime`` once ``time.perf_counter()`` passes ``deadline``, or once ``limit()``
+    (read every ``LIMIT_EVERY`` configurations stored: memory grows with them) names a limit.
 
     The hot loop of the linearizability check, one function so that its names stay local
     (measured with cProfile over ``benchmarks/bench_linearizability.py``: 23% of the run in
@@ -95,6 +105,12 @@ def search(init: Any, step: Callable[[Any, Any], Any], entries: Sequence[Entry],
         if new is not None and (lin | (1 << o), new) not in seen:
             bits = lin | (1 << o)
             seen.add((bits, new))
+            if not len(seen) & LIMIT_EVERY:
+                if time.perf_counter() > deadline:
+                    raise OutOfTime
+                reason = limit() if limit is not None else None
+                if reason:
+                    raise OutOfTime(reason)
             stack.append((o, state, lin, forced))
             p, q = prv[o], nxt[o]  # lift the call and the return out of the list
             nxt[p] = q
@@ -202,9 +218,14 @@ class Verdict:
     prefix_operations: int | None = None
     prefix_events: int | None = None
     blocked: Operation | None = None
+    #: the limit that stopped the decision (``time-limit``, ``memory-limit``): the answer is then unknown
+    undecided: str | None = None
+    checked_keys: int = 0
 
     @property
     def status(self) -> str:
+        if self.undecided:
+            return "unknown"
         return "ok" if self.linearizable else "violation"
 
 
@@ -241,31 +262,41 @@ def _kv_step(state: tuple[int, ...], op: tuple[int, tuple[int, int, int]]) -> tu
 
 
 def check(history: Sequence[Operation | Mapping], model: str | Model = "register",
-          *, minimize_seconds: float = 10.0) -> Verdict:
-    """Decide linearizability; on a violation also find the prefix, the blocked op and a witness."""
+          *, minimize_seconds: float = 10.0, time_limit: float | None = None,
+          limit: Callable[[], str | None] | None = None) -> Verdict:
+    """Decide linearizability; on a violation also find the prefix, the blocked op and a witness.
+
+    Within ``time_limit`` seconds and whatever ``limit()`` says (the command's memory budget): a
+    decision cut short is ``unknown`` (``undecided`` names the limit), never a guess; a witness
+    cut short is reported unproven.
+    """
     model = get_model(model)
     ops = operations_of(history, model)
     values = _Values()
     payloads = {op.index: values.payload(op) for op in ops}
-    failures = []
-    for order, (key, part) in enumerate(partition(ops, model)):
-        ok, stuck = search(NULL, register_step, _entries(part, payloads), _pure)
+    deadline = INF if time_limit is None else time.perf_counter() + time_limit
+    failures, parts = [], partition(ops, model)
+    for order, (key, part) in enumerate(parts):
+        try:
+            ok, stuck = search(NULL, register_step, _entries(part, payloads), _pure, deadline, limit)
+        except OutOfTime as exc:
+            return Verdict(False, model.name, len(ops), undecided=exc.reason, checked_keys=order)
         if not ok:
             failures.append((stuck, order, key, part))
     if not failures:
-        return Verdict(True, model.name, len(ops))
+        return Verdict(True, model.name, len(ops), checked_keys=len(parts))
     cut, _, key, part = min(failures, key=lambda f: f[:2])  # the earliest violation
     blocked = next(op for op in part if op.complete == cut)
     started = time.perf_counter()
-    witness, minimal = _minimize(part, payloads, cut, started + minimize_seconds)
+    witness, minimal = _minimize(part, payloads, cut, min(started + minimize_seconds, deadline), limit)
     return Verdict(False, model.name, len(ops), key=key, witness=witness, witness_minimal=minimal,
                    witness_seconds=time.perf_counter() - started,
                    prefix_operations=sum(1 for op in ops if op.invoke < cut), prefix_events=cut,
-                   blocked=blocked)
+                   blocked=blocked, checked_keys=len(parts))
 
 
 def _minimize(part: Sequence[Operation], payloads: Mapping[int, Any], cut: int,
-              deadline: float) -> tuple[tuple[Operation, ...], bool]:
+              deadline: float, limit=None) -> tuple[tuple[Operation, ...], bool]:
     """A minimal set S of ops completed by ``cut`` that cannot be linearized, whichever others happened.
 
     S is checked exactly while every other op is made OPTIONAL: it took effect within its
@@ -278,7 +309,7 @@ def _minimize(part: Sequence[Operation], payloads: Mapping[int, Any], cut: int,
     """
     def fails(exact: list[Operation]) -> bool:
         entries = _entries(part, payloads, cut, {op.index for op in exact})
-        return not search(NULL, register_step, entries, _pure, deadline)[0]
+        return not search(NULL, register_step, entries, _pure, deadline, limit)[0]
 
     pool = [op for op in reversed(part) if op.status == "ok" and op.complete <= cut]
     needed: list[Operation] = []

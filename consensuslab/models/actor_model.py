@@ -36,7 +36,7 @@ class ActorModel(Model):
         self.network: Network = (scenario.network if scenario is not None and scenario.network is not None
                                  else protocol.network)
         self.faults = tuple(scenario.faults) if scenario is not None else tuple(protocol.faults)
-        self.topology = {role: tuple(nodes) for role, nodes in protocol.topology().items()}
+        self.topology = _topology(protocol)
         self.nodes = tuple(n for nodes in self.topology.values() for n in nodes)
         self.index = {n: i for i, n in enumerate(self.nodes)}
         self.role_of = {n: role for role, nodes in self.topology.items() for n in nodes}
@@ -347,6 +347,25 @@ class ActorModel(Model):
         out["network"] = self.network.describe()
         out["faults"] = [repr(f) for f in self.faults]
         return out
+
+
+def _topology(protocol) -> dict[str, tuple[str, ...]]:
+    """The protocol's ``topology()``, checked: role name -> node names, every node named once."""
+    from consensuslab.models.blame import call_hook
+
+    def shape(out) -> bool:
+        return (isinstance(out, dict) and all(isinstance(r, str) and isinstance(ns, (tuple, list))
+                                              and all(isinstance(n, str) and n for n in ns)
+                                              for r, ns in out.items()))
+
+    found = call_hook(protocol.name, "topology", "a dict of role name -> tuple of node names", protocol.topology,
+                      check=shape)
+    out = {role: tuple(nodes) for role, nodes in found.items()}
+    names = [n for nodes in out.values() for n in nodes]
+    if len(set(names)) != len(names):
+        twice = sorted(n for n in set(names) if names.count(n) > 1)[0]
+        raise ModelError(f"{protocol.name}: hook topology names node {twice!r} twice; node names must be unique")
+    return out
 
 
 def _spend(budgets: tuple, k: int) -> tuple:

@@ -99,14 +99,20 @@ class Definition:
         return self.compile()
 
 
-#: the attribute on a protocol class that says where a user's class was loaded from
+#: the attributes on a protocol class that say where a user's class was loaded from, and the file's hash
 SOURCE_ATTR = "__consensuslab_source__"
+DIGEST_ATTR = "__consensuslab_source_sha256__"
 
 
-def tag(cls: type, source: str) -> None:
-    """Record where ``cls`` came from, on the class itself (not inherited by subclasses)."""
+def tag(cls: type, source: str, digest: str | None = None) -> None:
+    """Record where ``cls`` came from (and the SHA-256 of its file), on the class itself (not inherited)."""
     setattr(cls, SOURCE_ATTR, source)
+    setattr(cls, DIGEST_ATTR, digest)
 
 
 def source_of(cls: type) -> str | None:
     return vars(cls).get(SOURCE_ATTR)
+
+
+def digest_of(cls: type) -> str | None:
+    return vars(cls).get(DIGEST_ATTR)

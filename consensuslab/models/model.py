@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from consensuslab.errors import ModelError, ReplayError, UsageError
 from consensuslab.models.action import FAULT_KINDS, Action
-from consensuslab.models.definition import source_of
+from consensuslab.models.definition import digest_of, source_of
 from consensuslab.models.params import plain
 from consensuslab.models.properties import (
     ALWAYS,
@@ -118,7 +118,12 @@ class Model:
 
     def is_done(self, state) -> bool:
         """A state without successors that the protocol calls finished is not a deadlock."""
-        return bool(self._done and self._done(self.view(state)))
+        if not self._done:
+            return False
+        from consensuslab.models.blame import call_hook
+
+        return bool(call_hook(self.protocol, "done", "a bool (is this state finished?)", self._done,
+                              self.view(state), check=lambda out: isinstance(out, int) or type(out).__name__ == "bool_"))
 
     def node_of(self, action: Action):
         """The node that takes ``action`` (None for a step of no single node)."""
@@ -141,6 +146,8 @@ class Model:
         if source:  # a user's protocol (file or module): replay loads it from there.  Not "source",
             # which ITF's #meta already uses for the tool that wrote the trace.
             out["protocol_source"] = source
+            if digest_of(type(self.definition)):
+                out["protocol_sha256"] = digest_of(type(self.definition))
         return out
 
     def property_named(self, name: str) -> Property:
@@ -153,17 +160,29 @@ class Model:
         raise ReplayError(f"{self.protocol} has no property {name!r}")
 
     # -- evaluation helpers shared by checkers ----------------------------------------
+    def truth(self, prop: Property, value) -> bool:
+        """A property's answer as a bool; anything but a truth value is refused, not read as one
+        (the string ``'False'`` is truthy: taking it would report a broken property as holding)."""
+        if isinstance(value, int) or type(value).__name__ == "bool_":  # bool, int, numpy.bool_
+            return bool(value)
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ModelError(f"{self.protocol}: property {prop.name} returned {shown} (a {type(value).__name__}), "
+                         f"not a bool: return a truth value")
+
     def holds(self, prop: Property, state) -> bool:
         try:
-            return bool(prop.fn(self.view(state)))
+            value = prop.fn(self.view(state))
         except Exception as exc:  # a property that crashes is a model bug, said plainly
             raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
+        return self.truth(prop, value)
 
     def step_holds(self, prop: Property, before, action: Action, after) -> bool:
         try:
-            return bool(prop.fn(self.view(before), action, self.view(after)))
+            value = prop.fn(self.view(before), action, self.view(after))
         except Exception as exc:
             raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
+        return self.truth(prop, value)
 
     def first_broken_invariant(self, state) -> Property | None:
         view = self.view(state)
@@ -172,7 +191,7 @@ class Model:
                 ok = prop.fn(view)
             except Exception as exc:
                 raise ModelError(f"{self.protocol}: property {prop.name} raised {type(exc).__name__}: {exc}") from exc
-            if not ok:
+            if not self.truth(prop, ok):
                 return prop
         return None
 

@@ -67,8 +67,13 @@ def protocol_lines(model, trace, violation) -> list[str]:
         takes_violation = len(inspect.signature(hook).parameters) >= 2
     except (TypeError, ValueError):
         takes_violation = False
-    got = hook(trace, violation) if takes_violation else hook(trace)
-    return [str(x) for x in got or ()]
+    from consensuslab.models.blame import call_hook
+
+    args = (trace, violation) if takes_violation else (trace,)
+    got = call_hook(model.protocol, "explain", "a list of lines (strings)", hook, *args,
+                    check=lambda out: out is None or (isinstance(out, (list, tuple))
+                                                      and all(isinstance(x, str) for x in out)))
+    return list(got or ())
 
 
 # -- decisions ----------------------------------------------------------------------

@@ -133,6 +133,26 @@ def _rich(model, trace, violation, notes, width, names) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+def replay_command(path: str, meta: dict | None = None) -> str:
+    """The command that replays the trace at ``path``: a user's protocol must be named with
+    ``--protocol`` (a trace never chooses the code it runs), relative to here when it lies below."""
+    command = f"consensuslab replay {path}"
+    source = (meta or {}).get("protocol_source")
+    if not source:
+        return command
+    where, colon, cls = source.rpartition(":")
+    if not colon or not where.endswith(".py"):
+        return f"{command} --protocol {source}"
+    import os
+
+    try:
+        relative = os.path.relpath(where)
+    except ValueError:  # another drive
+        relative = where
+    shown = relative if not relative.startswith("..") else where
+    return f"{command} --protocol {shown}:{cls}"
+
+
 def render_outcome(outcome) -> str:
     """A scenario's outcome (``checkers.variants.expect.Outcome``) as ``check-all`` and the pytest plugin
     print it: the message, the rendered trace if there is one, and where the ITF file is."""
@@ -141,8 +161,9 @@ def render_outcome(outcome) -> str:
     if v is not None and v.trace is not None and outcome.model is not None:
         lines.append(render_text(outcome.model, v.trace, v))
     if outcome.trace_file:
-        lines.append(f"ITF trace: {outcome.trace_file} (replay: consensuslab replay {outcome.trace_file})")
+        meta = outcome.model.meta() if outcome.model is not None else None
+        lines.append(f"ITF trace: {outcome.trace_file} (replay: {replay_command(outcome.trace_file, meta)})")
     return "\n".join(lines)
 
 
-__all__ = ["render_text", "render_outcome", "rows", "initial_lines", "who", "verdict", "fields", "fmt"]
+__all__ = ["render_text", "render_outcome", "replay_command", "rows", "initial_lines", "who", "verdict", "fields", "fmt"]

@@ -40,7 +40,7 @@ def pytest_addoption(parser) -> None:
                     help="where failing scenarios' ITF traces are written (default: %(default)s)")
     group.addoption("--consensuslab-time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                     help="per scenario (default: %(default)s, 0 for none); one that runs out is skipped as incomplete")
-    group.addoption("--consensuslab-memory-limit", type=int, default=DEFAULT_MEMORY_LIMIT, metavar="MB",
+    group.addoption("--consensuslab-memory-limit", type=megabytes_option, default=DEFAULT_MEMORY_LIMIT, metavar="MB",
                     help="memory a scenario's process may add (default: %(default)s MB, 0 for none)")
     group.addoption("--consensuslab-shard", default=None, metavar="I/N",
                     help="keep only the I-th of N round-robin parts of the scenario items")
@@ -52,6 +52,16 @@ def pytest_addoption(parser) -> None:
                     help="only this protocol (a name or path.py[:Class]; repeatable)")
     group.addoption("--consensuslab-module", action="append", default=[], metavar="MODULE",
                     help="also collect the protocol classes MODULE defines (repeatable)")
+
+
+def megabytes_option(text: str) -> float:
+    """The unit and checks of every verb's ``--memory-limit`` (``limits.megabytes_value``)."""
+    from consensuslab.checkers.search.limits import megabytes_value
+
+    try:
+        return megabytes_value(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--consensuslab-memory-limit: {exc}") from None
 
 
 def pytest_configure(config) -> None:

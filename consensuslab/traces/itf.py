@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from consensuslab.errors import UsageError
+from consensuslab.files import read_json, write_atomic
 from consensuslab.models.action import Action
 
 
@@ -91,10 +92,9 @@ def _plain(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_trace(path: str, model, trace, violation=None, status: str | None = None) -> None:
+    """Write the trace as ITF JSON, atomically (``files.write_atomic``: the old file or all of the new)."""
     doc = trace_document(model, trace, violation, status)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, sort_keys=False)
-        fh.write("\n")
+    write_atomic(path, json.dumps(doc, indent=1, sort_keys=False) + "\n", "trace")
 
 
 #: what a trace must say it is a trace of, and the exit code its violation gives; a ``behaviour`` is no
@@ -103,28 +103,45 @@ TRACE_KINDS = ("invariant", "transition", "deadlock", "liveness", "behaviour")
 
 
 def load_document(path: str) -> dict[str, Any]:
-    """Read and shape-check an ITF trace file; one-line UsageErrors for anything malformed."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"trace file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"trace file {path!r} is a directory") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"trace file {path!r} is not JSON: {exc}") from None
+    """Read and shape-check an ITF trace file; one-line UsageErrors for anything malformed.
+
+    The read is bounded in size and nesting (``files.read_json``): a trace is a
+    file people pass around, and nothing in it is trusted.
+    """
+    doc = read_json(path, "trace file")
+    where = f"trace file {path!r}"
     if not isinstance(doc, dict) or not isinstance(doc.get("states"), list) or not doc["states"]:
-        raise UsageError(f"trace file {path!r} is not an ITF trace: it needs a non-empty 'states' list")
+        raise UsageError(f"{where} is not an ITF trace: it needs a non-empty 'states' list")
     meta = doc.get("#meta")
     if not isinstance(meta, dict) or not isinstance(meta.get("protocol"), str):
-        raise UsageError(f"trace file {path!r} has no '#meta.protocol': it does not say what it is a trace of")
+        raise UsageError(f"{where} has no '#meta.protocol': it does not say what it is a trace of")
+    for key in ("variant", "scenario"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise UsageError(f"{where}: '#meta.{key}' must be a string or null")
+    if meta.get("params") is not None and not isinstance(meta["params"], dict):
+        raise UsageError(f"{where}: '#meta.params' must be an object")
     for i, st in enumerate(doc["states"]):
         if not isinstance(st, dict) or not isinstance(st.get("#meta"), dict):
-            raise UsageError(f"trace file {path!r}: state {i} is not an object with '#meta'")
-        if i > 0 and not isinstance(st["#meta"].get("action"), dict):
-            raise UsageError(f"trace file {path!r}: state {i} does not record the action that led to it")
+            raise UsageError(f"{where}: state {i} is not an object with '#meta'")
+        act = st["#meta"].get("action")
+        if i > 0 and not _action_shaped(act):
+            raise UsageError(f"{where}: state {i} does not record the action that led to it "
+                             f"(an object with kind, name, node and an args list)")
+        label = st["#meta"].get("label")
+        if label is not None and not isinstance(label, str):
+            raise UsageError(f"{where}: state {i}: '#meta.label' must be a string")
     if meta.get("kind") not in TRACE_KINDS:
-        raise UsageError(f"trace file {path!r}: '#meta.kind' must be one of {', '.join(TRACE_KINDS)}")
+        raise UsageError(f"{where}: '#meta.kind' must be one of {', '.join(TRACE_KINDS)}")
     if not isinstance(meta.get("property"), str):
-        raise UsageError(f"trace file {path!r}: '#meta.property' names no property")
+        raise UsageError(f"{where}: '#meta.property' names no property")
+    loop = doc.get("loop")
+    if loop is not None and (not isinstance(loop, int) or isinstance(loop, bool)
+                             or not 0 <= loop <= len(doc["states"])):
+        raise UsageError(f"{where}: 'loop' must be a state index 0..{len(doc['states'])}")
     return doc
+
+
+def _action_shaped(act) -> bool:
+    return (isinstance(act, dict) and isinstance(act.get("name"), str) and isinstance(act.get("kind"), str)
+            and isinstance(act.get("args", []), list)
+            and (act.get("node") is None or isinstance(act.get("node"), str)))

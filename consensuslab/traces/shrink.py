@@ -57,6 +57,8 @@ class Shrunk:
     tests: int
     summary: str
     searched: list = attrs.field(factory=list)  # what the bounded searches found or proved, one line each
+    #: False when a limit or Ctrl-C stopped the shrinking: the trace is then the best found so far
+    complete: bool = True
 
 
 class Replayer:
@@ -212,37 +214,43 @@ def shrink(model, trace: Trace, violation: Violation, search_budget: int | None 
     actions = run.reproduces(list(trace.actions), skip=False)
     if actions is None:
         raise ReplayError("the trace does not violate its property first when re-executed")
-    actions, searched, best = fewest_faults(model, run, actions), [], False
-    faults = sum(1 for a in actions if model.is_fault(a))
-    if search_budget and faults:
-        depth = max(2 * len(actions), len(actions) + 16)  # a fault often saves many steps
-        found = shortest(model, run.target, run.prop, trace.initial, depth, 0, search_budget)
-        searched.append(_searched(found, "fault-free", depth))
-        if found.actions is not None:  # no fault and no step fewer: nothing left to shrink
-            actions, best = found.actions, True
-    actions = reduce_steps(run, actions)
-    if search_budget and len(actions) > 1 and not best:
+    complete, searched, best = True, [], False
+    kept = [actions]  # the last reproducing sequence: what a shrink cut short returns
+    try:  # every phase returns a reproducing sequence: when one is cut short, the last one stands
+        actions = kept[0] = fewest_faults(model, run, actions)
         faults = sum(1 for a in actions if model.is_fault(a))
-        found = shortest(model, run.target, run.prop, trace.initial, len(actions) - 1, faults, search_budget)
-        searched.append(_searched(found, "shorter", len(actions) - 1))
-        if found.actions is not None:
-            actions = reduce_steps(run, fewest_faults(model, run, found.actions))
+        if search_budget and faults:
+            depth = max(2 * len(actions), len(actions) + 16)  # a fault often saves many steps
+            found = shortest(model, run.target, run.prop, trace.initial, depth, 0, search_budget)
+            searched.append(_searched(found, "fault-free", depth))
+            if found.actions is not None:  # no fault and no step fewer: nothing left to shrink
+                actions, best = found.actions, True
+                kept[0] = actions
+        actions = reduce_steps(run, actions, kept)
+        if search_budget and len(actions) > 1 and not best:
+            faults = sum(1 for a in actions if model.is_fault(a))
+            found = shortest(model, run.target, run.prop, trace.initial, len(actions) - 1, faults, search_budget)
+            searched.append(_searched(found, "shorter", len(actions) - 1))
+            if found.actions is not None:
+                actions = reduce_steps(run, fewest_faults(model, run, found.actions), kept)
+    except (KeyboardInterrupt, MemoryError):  # the time limit's watchdog, Ctrl-C, memory: the best so far
+        complete, actions = False, kept[0]
     final = Trace(trace.initial)
     state = trace.initial
     for act in actions:
         state = run.successors(state)[act]
         final.steps.append((act, state))
     before, after = fault_counts(model, trace.actions), fault_counts(model, final.actions)
-    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final), searched)
+    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final), searched, complete)
 
 
-def reduce_steps(run: Replayer, actions: list) -> list:
-    """Phase 2: cut detours, delete runs, ddmin, until nothing changes."""
+def reduce_steps(run: Replayer, actions: list, kept: list | None = None) -> list:
+    """Phase 2: cut detours, delete runs, ddmin, until nothing changes (each result also in ``kept[0]``)."""
+    kept = [actions] if kept is None else kept
     while actions:
         before = len(actions)
-        actions = shortcut(run, actions)
-        actions = delete_runs(run, actions)
-        actions = ddmin(actions, run.reproduces)
+        for phase in (shortcut, delete_runs, lambda r, a: ddmin(a, r.reproduces)):
+            actions = kept[0] = phase(run, actions)
         if len(actions) == before:
             break
     return actions

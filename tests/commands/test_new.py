@@ -68,7 +68,7 @@ def test_spec_template_checks_its_bug_is_found_and_its_tests_pass(tmp_path):
     broken = run(tmp_path, "-m", "consensuslab", "check", "my_lock.py", "--variant", "no-holder-check", "--quiet",
                  "--trace-out", str(trace))
     assert broken.returncode == 12 and "mutual_exclusion" in broken.stdout
-    replayed = run(tmp_path, "-m", "consensuslab", "replay", str(trace), "--quiet")
+    replayed = run(tmp_path, "-m", "consensuslab", "replay", str(trace), "--quiet", "--protocol", "my_lock.py")
     assert replayed.returncode == 12, replayed.stdout + replayed.stderr
     tests = run(tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_lock.py")
     assert tests.returncode == 0, tests.stdout

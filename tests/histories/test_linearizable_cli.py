@@ -75,8 +75,8 @@ def test_cas_model_matters():
     ("bad-f.json", "register", "event 0: bad f 'increment' for the register model"),
     ("kv-missing-key.json", "kv", "event 2: missing 'key'"),
     ("cas-not-pair.json", "cas-register", "event 0: cas value must be a pair [old, new], got 3"),
-    ("not-json.json", "register", "not-json.json: not JSON"),
-    ("no-such-file.json", "register", "no-such-file.json: no such file"),
+    ("not-json.json", "register", "not-json.json' is not JSON"),
+    ("no-such-file.json", "register", "no-such-file.json' does not exist"),
 ])
 def test_malformed_history_exits_2_with_one_line(name, model, message):
     r = run(HISTORIES / name, "--model", model)

@@ -107,7 +107,7 @@ class Walk(Spec):
     trace = tmp_path / "t.itf.json"
     found = cli("check", spec, "-p", "nodes=x,y", "-p", "bad=y", "--trace-out", trace, "--quiet")
     assert found.returncode == 12
-    again = cli("replay", trace, "--quiet")
+    again = cli("replay", trace, "--quiet", "--protocol", spec)
     assert again.returncode == 12, again.stderr
     wrong = cli("check", spec, "-p", "nodes=")
     assert wrong.returncode == 2 and wrong.stderr.strip().endswith("parameter nodes: 0 elements; expected at least 1")

@@ -60,14 +60,14 @@ def test_a_fault_the_bug_does_not_need_is_searched_away(tmp_path):
     found = cli("check", spec, "--trace-out", cex)
     assert found.returncode == 12 and "1  DropAndJump  [fault]" in found.stdout  # breadth-first: one faulty step
     out = tmp_path / "min.itf.json"
-    proc = cli("trace", "minimize", cex, "-o", out, "--quiet")
+    proc = cli("trace", "minimize", cex, "-o", out, "--quiet", "--protocol", spec)  # a trace runs no code unasked
     assert proc.returncode == 0, proc.stderr
     assert "minimised 1 -> 3 steps, 1 -> 0 faults" in proc.stdout
     assert "below_three: needs no fault: 3 correct steps violate it" in proc.stdout
     assert "a breadth-first search found a fault-free counterexample of 3 steps" in proc.stdout
-    again = cli("replay", out, "--quiet")
+    again = cli("replay", out, "--quiet", "--protocol", spec)
     assert again.returncode == 12 and "after 3 steps" in again.stdout
-    kept = cli("trace", "minimize", cex, "--quiet", "--search-states", "0")
+    kept = cli("trace", "minimize", cex, "--quiet", "--search-states", "0", "--protocol", spec)
     assert "minimised 1 -> 1 steps, 1 -> 1 faults" in kept.stdout  # the search is what removes it
 
 

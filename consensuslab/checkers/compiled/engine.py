@@ -145,6 +145,7 @@ class CompiledSearch(StateByState):
         self.parents = array("q")
         self.via: list = []
         self.roots: dict = {}
+        self.seen_count = 0  # the level search's count (an interrupt may come before its first level)
         self.generated = 0
         self.depth = 0
         self.stopped_by = None

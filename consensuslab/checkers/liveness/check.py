@@ -31,6 +31,8 @@ from array import array
 from collections import deque
 
 from consensuslab.checkers.liveness.fair_cycles import Graph, fair_components, fair_cycle
+from consensuslab.checkers.search.ending import Budget
+from consensuslab.checkers.search.limits import STOPS, interrupted_by
 from consensuslab.errors import ModelError, ReplayError
 from consensuslab.models.fairness import Classifier
 from consensuslab.models.properties import ALWAYS_EVENTUALLY, EVENTUALLY, LEADS_TO
@@ -61,6 +63,8 @@ class Explored:
         gc.disable()  # acyclic states: see checkers.explicit
         try:
             self._run(max_states, max_depth, time_limit)
+        except STOPS as exc:  # Ctrl-C, SIGTERM, the watchdog, or memory: the graph so far is the result
+            self.stopped_by = interrupted_by(exc)
         finally:
             if collecting:
                 gc.enable()
@@ -83,7 +87,7 @@ class Explored:
 
     def _run(self, max_states, max_depth, time_limit) -> None:
         model, g, classify = self.model, self.graph, self.classifier.classes
-        started = time.monotonic()
+        budget = Budget(time_limit)
         index = self.index
         queue = deque()
         for s0 in model.initial_states():
@@ -97,9 +101,10 @@ class Explored:
             if max_depth is not None and self.depth[v] >= max_depth:
                 self.stopped_by = "max-depth"
                 return
-            if v % 1024 == 0 and time_limit is not None and time.monotonic() - started >= time_limit:
-                self.stopped_by = "time-limit"
-                return
+            if v % 1024 == 0:
+                self.stopped_by = budget.spent(len(self.via), self.depth[v], len(queue))
+                if self.stopped_by:
+                    return
             state = queue.popleft()
             out = model.successors(state)
             self.generated += len(out)

@@ -26,15 +26,51 @@ ENCODING = "int01-linear"
 SEED = 0
 
 
-def new_solver(time_limit: float | None):
-    """A deterministic ``Tactic('smt')`` solver; returns it and the settings to record."""
+class Deadline:
+    """The one time budget of a quorum query, however many solver calls it makes: each call gets
+    what is left (``solve``), so ``--time-limit`` bounds the command, not each of its calls."""
+
+    def __init__(self, seconds: float | None):
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    @classmethod
+    def of(cls, limit: "float | Deadline | None") -> "Deadline":
+        """``limit`` itself when it is a Deadline (shared by nested calls), else one starting now."""
+        return limit if isinstance(limit, Deadline) else cls(limit)
+
+    def left(self) -> float | None:
+        return None if self.at is None else self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+
+def new_solver(time_limit: "float | Deadline | None"):
+    """A deterministic ``Tactic('smt')`` solver; returns it and the settings to record.
+
+    Its memory is capped below the process's (``--memory-limit``), so that Z3 answers
+    ``unknown`` instead of the allocation failing.
+    """
+    deadline = Deadline.of(time_limit)
     solver = z3.Tactic("smt").solver()
     solver.set("random_seed", SEED)
     settings = {"tactic": "smt", "random_seed": SEED}
-    if time_limit is not None:
-        solver.set("timeout", max(1, int(time_limit * 1000)))
-        settings["timeout_ms"] = max(1, int(time_limit * 1000))
+    left = deadline.left()
+    if left is not None:
+        solver.set("timeout", max(1, int(left * 1000)))
+        settings["timeout_ms"] = max(1, int(left * 1000))
+    cap = _memory_cap_mb()
+    if cap is not None:
+        z3.set_param("memory_max_size", cap)
+        settings["memory_max_mb"] = cap
     return solver, settings
+
+
+def _memory_cap_mb() -> int | None:
+    from consensuslab.checkers.search.limits import MB, STOP_AT, process_memory_limits
+
+    cap = process_memory_limits()[0]
+    return None if cap is None else max(16, int(cap * STOP_AT / MB))
 
 
 def zero_one(solver, tag: str, nodes) -> dict:
@@ -118,10 +154,18 @@ def chosen(model, xs: dict) -> set:
     return {v for v, x in xs.items() if on(x)}
 
 
-def solve(solver):
-    """``check()`` timed; returns ('sat'|'unsat'|'unknown', seconds, reason)."""
+def solve(solver, deadline: Deadline | None = None):
+    """``check()`` timed, within what is left of ``deadline``; returns ('sat'|'unsat'|'unknown', seconds, reason)."""
+    if deadline is not None and deadline.at is not None:
+        left = deadline.left()
+        if left <= 0:
+            return "unknown", 0.0, "the time limit was reached"
+        solver.set("timeout", max(1, int(left * 1000)))
     started = time.perf_counter()
-    verdict = solver.check()
+    try:
+        verdict = solver.check()
+    except z3.Z3Exception as exc:  # out of memory inside Z3: no answer, never a guess
+        return "unknown", time.perf_counter() - started, f"solver failed: {exc}"
     seconds = time.perf_counter() - started
     reason = solver.reason_unknown() if verdict == z3.unknown else ""
     return str(verdict), seconds, reason

@@ -19,12 +19,11 @@ Definitions used by ``split``/``block`` (``consensuslab.checkers.quorum.fbas_que
 
 from __future__ import annotations
 
-import json
-
 import attrs
 
 from consensuslab.checkers.quorum.systems import Nodes, QuorumSystem, node_key, ordered
 from consensuslab.errors import UsageError
+from consensuslab.files import read_json
 
 
 @attrs.frozen(order=True)
@@ -178,17 +177,18 @@ def _bad(where: str, what: str):
 
 
 def _qset(raw, owner: str, depth: int = 0) -> QuorumSet | None:
-    if raw is None or raw == {}:
-        return None
-    if not isinstance(raw, dict) or depth > 8:
-        _bad(owner, "quorumSet must be an object of threshold, validators, innerQuorumSets")
-    t, vs, inner = raw.get("threshold", 0), raw.get("validators") or [], raw.get("innerQuorumSets") or []
+    if depth == 0 and (raw is None or raw == {}):
+        return None  # a node whose quorum set is unknown: possibly faulty
+    if not isinstance(raw, dict):
+        _bad(owner, "a quorum set must be an object of threshold, validators, innerQuorumSets"
+             + (" (an inner quorum set may not be null or empty)" if depth else ""))
+    if depth > 8:
+        _bad(owner, "quorum sets nest deeper than 8 levels")
+    t, vs, inner = raw.get("threshold", 0), _listed(raw, "validators", owner), _listed(raw, "innerQuorumSets", owner)
     if not isinstance(t, int) or isinstance(t, bool) or t < 0:
         _bad(owner, f"threshold must be a whole number >= 0, not {t!r}")
-    if not isinstance(vs, list) or not all(isinstance(v, str) and v for v in vs):
+    if not all(isinstance(v, str) and v for v in vs):
         _bad(owner, "validators must be a list of public keys")
-    if not isinstance(inner, list):
-        _bad(owner, "innerQuorumSets must be a list")
     subs = tuple(q for q in (_qset(i, owner, depth + 1) for i in inner) if q is not None)
     if not vs and not subs:
         return None
@@ -198,6 +198,17 @@ def _qset(raw, owner: str, depth: int = 0) -> QuorumSet | None:
     if len(set(vs)) != len(vs):
         _bad(owner, "a validator is listed twice in one quorum set")
     return q
+
+
+def _listed(raw: dict, key: str, owner: str) -> list:
+    """``raw[key]``: a list, or nothing (missing or null); anything else is refused, not read as empty."""
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        what = "a list of public keys" if key == "validators" else "a list of quorum sets"
+        _bad(owner, f"{key} must be {what}, not {type(value).__name__}")
+    return value
 
 
 def from_stellar(data) -> Fbas:
@@ -212,15 +223,11 @@ def from_stellar(data) -> Fbas:
         if key in table:
             _bad(key, "publicKey appears twice")
         table[key] = _qset(node.get("quorumSet"), key)
+    if all(q is None for q in table.values()):
+        _bad("top level", "no node has a quorum set with slices: there is no quorum to check")
     return Fbas(tuple(table.items()))
 
 
 def load_stellar(path: str) -> Fbas:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read network file {path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"malformed network file {path}: not JSON ({exc})") from None
-    return from_stellar(data)
+    """Read a network file (bounded in size and nesting: ``files.read_json``) and check its shape."""
+    return from_stellar(read_json(path, "network file", max_depth=64))

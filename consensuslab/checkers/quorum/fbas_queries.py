@@ -108,14 +108,15 @@ def _hitting(fb: Fbas, limit: int | None, time_limit: float | None):
     meets every collected (real) quorum. Stops early once ``k`` exceeds ``limit``.
     Returns (blocking set or None, queries, settings, answer at the last bound).
     """
-    solver, settings = enc.new_solver(time_limit)
+    deadline = enc.Deadline.of(time_limit)
+    solver, settings = enc.new_solver(deadline)
     known = fb.known()
     f = _vars("f", known)
     queries, k, collected = [], 0, 0
     while limit is None or k <= limit:
         solver.push()
         solver.add(z3.AtMost(*f.values(), k))
-        answer, seconds, _ = enc.solve(solver)
+        answer, seconds, _ = enc.solve(solver, deadline)
         cand = enc.chosen(solver.model(), f) if answer == "sat" else None
         solver.pop()
         queries.append((k, answer, seconds))
@@ -136,19 +137,20 @@ def _hitting(fb: Fbas, limit: int | None, time_limit: float | None):
 
 
 def check_requirement(fb: Fbas, req, time_limit: float | None = None) -> QuorumResult:
-    solver, settings = enc.new_solver(time_limit)
+    deadline = enc.Deadline.of(time_limit)
+    solver, settings = enc.new_solver(deadline)
     encoding = ENCODING
     if req.budget.weight is not None:
         raise UsageError("an FBAS takes a number of faulty nodes (crash:F, byzantine:F), not a weight")
     if isinstance(req, Availability):
-        return _availability(fb, req, time_limit)
+        return _availability(fb, req, deadline)
     if isinstance(req, (Intersection, ByzantineIntersection)):
         a, b, f = _split_problem(fb, solver, isinstance(req, ByzantineIntersection))
         if f is not None:
             solver.add(enc.at_most(f, req.budget.count))
     else:
         raise UsageError(f"{req.name} is not defined for an FBAS; use crash:F or byzantine:F")
-    answer, seconds, reason = enc.solve(solver)
+    answer, seconds, reason = enc.solve(solver, deadline)
     label = req.name if isinstance(req, Intersection) else f"{req.name} ({req.budget.describe()})"
     base = dict(requirement=label, system=fb.describe(), encoding=encoding, solver=settings, seconds=seconds)
     if answer == "unsat":
@@ -201,7 +203,7 @@ def smallest_splitting_set(fb: Fbas, time_limit: float | None = None) -> Minimal
 
 def smallest_blocking_set(fb: Fbas, time_limit: float | None = None) -> MinimalSet:
     started = time.perf_counter()
-    found, queries, settings, answer = _hitting(fb, None, time_limit)
+    found, queries, settings, answer = _hitting(fb, None, enc.Deadline.of(time_limit))
     common = dict(system=fb.describe(), queries=tuple(queries), encoding=BLOCK_ENCODING,
                   solver=settings, seconds=time.perf_counter() - started)
     if found is None:

@@ -16,14 +16,15 @@ from consensuslab.checkers.quorum.systems import ordered
 def descend(kind, system, encode, extract, time_limit, encoding=enc.ENCODING) -> MinimalSet:
     """Find any set, then ask for one node fewer until UNSAT: the last UNSAT is the proof."""
     started = time.perf_counter()
-    solver, settings = enc.new_solver(time_limit)
+    deadline = enc.Deadline.of(time_limit)
+    solver, settings = enc.new_solver(deadline)
     fs = encode(solver)
     queries, best, bound = [], None, None
     while True:
         solver.push()
         if bound is not None:
             solver.add(enc.at_most(fs, bound))
-        answer, seconds, _ = enc.solve(solver)
+        answer, seconds, _ = enc.solve(solver, deadline)
         queries.append((bound if bound is not None else len(fs), answer, seconds))
         if answer != "sat":
             solver.pop()

@@ -160,9 +160,10 @@ def check_requirement(system: QuorumSystem, req, time_limit: float | None = None
                                           and req.budget.weight is None)
     if use_counts and not (_threshold_sides(system) and req.budget.weight is None):
         raise UsageError("the counts encoding needs threshold quorums and a number of faulty nodes")
-    solver, settings = enc.new_solver(time_limit)
+    deadline = enc.Deadline.of(time_limit)
+    solver, settings = enc.new_solver(deadline)
     extract = (_encode_counts if use_counts else _encode_nodes)(solver, system, req)
-    answer, seconds, reason = enc.solve(solver)
+    answer, seconds, reason = enc.solve(solver, deadline)
     base = dict(requirement=_label(req), system=system.describe(),
                 encoding="int-counts" if use_counts else enc.ENCODING, solver=settings, seconds=seconds)
     if answer == "unsat":
@@ -178,7 +179,9 @@ def _label(req) -> str:
 
 
 def check(system: QuorumSystem, requirements, time_limit: float | None = None) -> Report:
-    return Report(tuple(check_requirement(system, r, time_limit) for r in requirements))
+    """Every requirement, within one time budget (``time_limit`` seconds for all of them)."""
+    deadline = enc.Deadline.of(time_limit)
+    return Report(tuple(check_requirement(system, r, deadline) for r in requirements))
 
 
 def smallest_splitting_set(system: QuorumSystem, time_limit: float | None = None) -> MinimalSet:

@@ -62,7 +62,7 @@ class _Oracle:
     """Counts solver calls and turns ``unknown`` into an exception (never into 'safe')."""
 
     def __init__(self, time_limit):
-        self.time_limit, self.calls = time_limit, 0
+        self.time_limit, self.calls = enc.Deadline.of(time_limit), 0
 
     def holds(self, system, req) -> bool:
         from consensuslab.checkers.quorum.queries import check_requirement
@@ -125,15 +125,17 @@ def synthesize(model: str, fs, n: int | None = None, time_limit: float | None = 
 
 
 def sweep(max_f: int, models=MODELS, time_limit: float | None = None) -> dict[str, tuple[Row, ...]]:
-    """The table over f = 1..max_f for each model."""
-    return {m: synthesize(m, range(1, max_f + 1), time_limit=time_limit) for m in models}
+    """The table over f = 1..max_f for each model, within one time budget."""
+    deadline = enc.Deadline.of(time_limit)
+    return {m: synthesize(m, range(1, max_f + 1), time_limit=deadline) for m in models}
 
 
 def largest_tolerable_f(system, kind: str = "byzantine", time_limit: float | None = None):
     """The largest f whose requirements hold (-1 if even f=0 fails), and the failing result at f+1."""
     from consensuslab.checkers.quorum.queries import check
+    deadline = enc.Deadline.of(time_limit)
     for f in range(0, len(system.nodes) + 1):
-        report = check(system, requirements_for(kind, f), time_limit)
+        report = check(system, requirements_for(kind, f), deadline)
         if report.status == "unknown":
             raise Unknown(report.decisive.why)
         if report.status == "violated":
@@ -164,11 +166,15 @@ def largest_faulty_weight(system: Weighted, time_limit: float | None = None) -> 
         raise UsageError("the largest faulty weight is defined for --system weighted")
     ints, _ = enc.scale(system)
     best = None
+    deadline = enc.Deadline.of(time_limit)
     for name in ("byzantine-intersection", "availability"):
         for attempt in ("optimize", "confirm"):
-            solver = z3.Optimize() if attempt == "optimize" else enc.new_solver(time_limit)[0]
-            if time_limit is not None and attempt == "optimize":
-                solver.set("timeout", max(1, int(time_limit * 1000)))
+            solver = z3.Optimize() if attempt == "optimize" else enc.new_solver(deadline)[0]
+            left = deadline.left()
+            if left is not None:
+                if left <= 0:
+                    raise Unknown("the time limit was reached")
+                solver.set("timeout", max(1, int(left * 1000)))
             a, b, f = (enc.zero_one(solver, t, system.nodes) for t in "abf")
             weight = z3.Sum([ints[v] * f[v] for v in system.nodes])
             if name == "availability":

@@ -31,7 +31,12 @@ def ordered(nodes) -> Nodes:
     return tuple(sorted(set(nodes), key=node_key))
 
 
+#: the most nodes a system may have: the encodings are linear in it, the witnesses' checks quadratic
+MAX_NODES = 100_000
+
+
 def names(n: int, prefix: str = "n") -> Nodes:
+    _need(n <= MAX_NODES, f"at most {MAX_NODES:,} nodes, not {n:,}")
     return tuple(f"{prefix}{i}" for i in range(1, n + 1))
 
 

@@ -26,10 +26,13 @@ import itertools
 import math
 from typing import Any, Callable
 
-from consensuslab.errors import ModelError, UsageError
+from consensuslab.errors import ConsensuslabError, ModelError, UsageError
+from consensuslab.models.blame import call_hook
 from consensuslab.models.values import canon as canon_key
 
 MAX_PERMUTATIONS = 5040
+#: the first answers of a ``canonical``/``permute`` hook are checked for shape (then trusted: a hot path)
+CHECKED = 100
 
 
 def declared(definition) -> tuple[str, ...]:
@@ -78,7 +81,7 @@ class LeastImage:
 
     def __init__(self, definition):
         self.maps = mappings(definition)
-        self.permute = definition.permute
+        self.permute = guarded(definition.name, "permute", definition.permute)
         self.images: dict = {}
         self.field_keys: dict = {}
 
@@ -179,6 +182,8 @@ def canonicaliser(model) -> tuple[Callable, str]:
     label = "symmetry(" + ", ".join(f"{n}:{len(tuple(getattr(definition, n)))}" for n in names) + ")"
     own = getattr(definition, "canonical", None)
     can_permute = callable(getattr(definition, "permute", None))
+    if callable(own):
+        own = guarded(definition.name, "canonical", own)
     size = group_size(definition)
     if callable(own):
         if can_permute and size <= MAX_PERMUTATIONS:
@@ -190,3 +195,32 @@ def canonicaliser(model) -> tuple[Callable, str]:
         raise UsageError(f"{model.protocol}: symmetry group has {size} permutations (more than {MAX_PERMUTATIONS}) "
                          f"and the protocol gives no canonical(state); use fewer nodes")
     return LeastImage(definition), label + f" by the least of {size} permutations"
+
+
+def guarded(protocol: str, hook: str, fn: Callable) -> Callable:
+    """``fn`` (a ``canonical`` or ``permute`` hook) whose exceptions, and first answers of the wrong
+    shape (not a state of the type it was given, or unhashable), are one ModelError line."""
+    expected = "a state of the same type as the one it is given (hashable)"
+    calls = [0]
+
+    def same_kind(state):
+        def check(out) -> bool:
+            try:
+                hash(out)
+            except TypeError:
+                return False
+            return type(out) is type(state)
+        return check
+
+    def call(state, *rest):
+        if calls[0] < CHECKED:
+            calls[0] += 1
+            return call_hook(protocol, hook, expected, fn, state, *rest, check=same_kind(state))
+        try:
+            return fn(state, *rest)
+        except (ConsensuslabError, KeyboardInterrupt):
+            raise
+        except BaseException:  # noqa: BLE001 - named by the checked call
+            return call_hook(protocol, hook, expected, fn, state, *rest)
+
+    return call

@@ -1,12 +1,15 @@
 """``--checkpoint DIR``: a time-boxed search saves where it stopped; the next run resumes there.
 
-What is saved is data we can read back without executing anything:
-``checkpoint.json`` (format version, the model's meta, counters, and a
-SHA-256 over all of it and over every array file) and flat little-endian
-int64 arrays: the seen fingerprints, the parent links (parent gid, successor
+What is saved is data we can read back without executing anything (the
+format, and what it does and does not protect against, are in
+``checkpoint_files.py``): fingerprints, parent links (parent gid, successor
 position) and the gids of the unexpanded frontier.  No states and no pickle:
 frontier states are rebuilt on resume by re-applying the recorded successor
-positions from the initial states (shared prefixes computed once).
+positions from the initial states (shared prefixes computed once).  A
+checkpoint is bound to the model (protocol, parameters, variant, scenario,
+properties), the SHA-256 of the protocol's source file and the consensuslab
+version; on resume a sample of the saved states is re-expanded and each of
+its successors must be among the saved fingerprints (``verify_sample``).
 
 Fingerprints here are ``stable_fingerprint`` (a hash of the canonical
 encoding), not ``hash()``: the resuming process has another str-hash salt and
@@ -14,37 +17,37 @@ another address for ``None``, so ``hash()`` values would not match.  That
 costs time per generated state (measured in benchmarks/bench_scale.py); only
 checkpointed runs pay it.
 
-Ctrl-C (SIGINT) saves too.  While a checkpointed search runs, SIGINT only
-raises a flag; the search looks at it between slices of ``SLICE`` frontier
-states, where the seen-set, parent links, next level and frontier agree, and
-stops there as a time limit would (``stopped_by`` is then ``interrupted``).
-Raising ``KeyboardInterrupt`` in the middle of a slice instead could leave a
-fingerprint stored whose state was never queued or checked: a resumed run
-would silently miss it.  A second Ctrl-C before saving begins stops at once
-without saving (an older checkpoint in DIR stays as it was); during the save
-it is ignored, so the files are never torn by it.
+Ctrl-C (SIGINT) and SIGTERM (a CI job's timeout) save too.  While a
+checkpointed search runs, they only raise a flag; the search looks at it
+between slices of ``SLICE`` frontier states, where the seen-set, parent links,
+next level and frontier agree, and stops there as a time limit would
+(``stopped_by`` is then ``interrupted``).  Raising ``KeyboardInterrupt`` in the
+middle of a slice instead could leave a fingerprint stored whose state was
+never queued or checked: a resumed run would silently miss it.  A second
+signal before saving begins stops at once without saving (the previous
+checkpoint in DIR stays as it was); during the save it is ignored, so the
+files are never torn by it.  A limit that cuts a step of the user's code
+short (the watchdog, memory) saves nothing either, for the same reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
+import inspect
+import random
 import signal
-import sys
 import threading
 import time
-from array import array
-from pathlib import Path
 
+from consensuslab.checkers.scale import checkpoint_files as files
 from consensuslab.checkers.scale.partition import Partition, check_local, stable_fingerprint
+from consensuslab.checkers.search.limits import no_watchdog, note_signal, watchdog
 from consensuslab.checkers.search.progress import Progress
-from consensuslab.errors import UsageError
+from consensuslab.errors import ConsensuslabError, UsageError
 
-VERSION = 1
-HEADER = "checkpoint.json"
-ARRAYS = ("seen", "parents", "ks", "frontier", "next")
-SLICE = 1024  # frontier states expanded between looks at the clock and at Ctrl-C
+SLICE = 64  # frontier states expanded between looks at Ctrl-C (the clock is read at every state)
+#: saved states re-expanded on resume (their successors must all be among the saved fingerprints)
+SAMPLE = 64
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Interrupt:
@@ -53,22 +56,24 @@ class Interrupt:
     def __init__(self):
         self.raised = False
         self.saving = False
-        self._installed, self._previous = False, None
+        self._installed, self._previous = False, {}
 
     def _handle(self, signum, frame):
+        note_signal(signum)  # the command line exits 128 + signum: an interrupted run never passes
         if self.raised and not self.saving:
-            raise KeyboardInterrupt  # the second Ctrl-C: stop now, do not save
+            raise KeyboardInterrupt  # the second signal: stop now, do not save
         self.raised = True
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # handlers live in the main thread only
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {s: signal.signal(s, self._handle) for s in SIGNALS}
             self._installed = True
         return self
 
     def __exit__(self, *exc):
         if self._installed:  # None: the previous handler was not set from Python
-            signal.signal(signal.SIGINT, signal.SIG_DFL if self._previous is None else self._previous)
+            for s, before in self._previous.items():
+                signal.signal(s, signal.SIG_DFL if before is None else before)
         return False
 
 
@@ -89,9 +94,10 @@ class _Slices(Partition):
         frontier, pos = self.frontier, 0
         try:
             while pos < len(frontier):
-                if (self.interrupt is not None and self.interrupt.raised) or \
-                        (pos and deadline is not None and time.monotonic() >= deadline):
-                    return None, True
+                if self.interrupt is not None and self.interrupt.raised:
+                    return None, "interrupted"
+                if pos and deadline is not None and time.monotonic() >= deadline:
+                    return None, "time-limit"
                 chunk = frontier[pos:pos + SLICE]
                 self.frontier = chunk
                 finding, stopped = super().expand(deadline)
@@ -102,7 +108,7 @@ class _Slices(Partition):
                     now = time.monotonic()
                     if self.progress.due(now):
                         self.progress.report(now, len(self.store), self.depth, len(frontier) - pos + len(self.next))
-            return None, False
+            return None, None
         finally:
             self.frontier = frontier[pos:]
 
@@ -114,90 +120,96 @@ class _Slices(Partition):
 
 
 def _identity(model, reduction: str | None) -> dict:
-    """What must match for a checkpoint to belong to this run."""
+    """What must match for a checkpoint to belong to this run: the model, the options that change
+    the state space, the protocol's source (its file's SHA-256) and this consensuslab's version."""
     return {"meta": model.meta(), "reduction": reduction, "deadlock": model.check_deadlock,
-            "properties": sorted(p.name for p in model.properties)}
+            "properties": sorted(p.name for p in model.properties), "source_sha256": _source_digest(model),
+            "tool": files.tool_version()}
 
 
-def _digest(header: dict, blobs: dict[str, bytes]) -> str:
-    h = hashlib.sha256(json.dumps(header, sort_keys=True, default=str).encode())
-    for name in ARRAYS:
-        h.update(name.encode())
-        h.update(hashlib.sha256(blobs[name]).digest())
-    return h.hexdigest()
+def _source_digest(model) -> str | None:
+    import hashlib
 
-
-def _to_bytes(values) -> bytes:
-    arr = array("q", values)
-    if sys.byteorder != "little":
-        arr.byteswap()
-    return arr.tobytes()
-
-
-def _from_bytes(blob: bytes, code: str = "q") -> array:
-    arr = array("q")
-    arr.frombytes(blob)
-    if sys.byteorder != "little":
-        arr.byteswap()
-    return arr if code == "q" else array(code, arr)
+    try:
+        path = inspect.getsourcefile(type(model.definition))
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except (OSError, TypeError):
+        return None
 
 
 def save(directory: str, model, part: Partition, depth: int, reduction: str | None, seconds: float) -> None:
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
+    """Save ``part`` (consistent: between two slices) as the new checkpoint; ``OutputError`` when it cannot."""
     store = part.store
-    blobs = {"seen": _to_bytes(store.seen), "parents": _to_bytes(store.parents), "ks": _to_bytes(store.ks),
-             "frontier": _to_bytes(g for _, g in part.frontier), "next": _to_bytes(g for _, g in part.next)}
-    header = {"format": "consensuslab-checkpoint", "version": VERSION, "identity": _identity(model, reduction),
-              "depth": depth, "generated": part.generated, "witnessed": sorted(part.checks.witnessed),
-              "seconds": seconds}
-    for name, blob in blobs.items():  # arrays first, header last: a torn write leaves the old header
-        tmp = path / f"{name}.q.tmp"
-        tmp.write_bytes(blob)
-        os.replace(tmp, path / f"{name}.q")
-    doc = dict(header, sha256=_digest(header, blobs))
-    tmp = path / (HEADER + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=str))
-    os.replace(tmp, path / HEADER)
+    arrays = {"seen": store.seen, "parents": store.parents, "ks": store.ks,
+              "frontier": [g for _, g in part.frontier], "next": [g for _, g in part.next]}
+    header = {"identity": _identity(model, reduction), "depth": depth, "generated": part.generated,
+              "witnessed": sorted(part.checks.witnessed), "seconds": seconds}
+    with no_watchdog():  # a torn save is no save: the time limit waits for it
+        files.save(directory, header, arrays)
 
 
 def load(directory: str, model, canon, reduction: str | None) -> tuple[Partition, int, float] | None:
-    """The saved partition, depth and seconds, or None when DIR holds no checkpoint."""
-    path = Path(directory)
-    if not (path / HEADER).exists():
+    """The saved partition, depth and seconds, or None when DIR holds no checkpoint; every saved field
+    checked (``checkpoint_files.load``) and a sample of the saved states re-expanded."""
+    if not files.exists(directory):
         return None
-    try:
-        doc = json.loads((path / HEADER).read_text())
-        blobs = {name: (path / f"{name}.q").read_bytes() for name in ARRAYS}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"checkpoint {directory}: unreadable ({exc})") from None
-    digest = doc.pop("sha256", None)
-    if doc.get("format") != "consensuslab-checkpoint" or doc.get("version") != VERSION:
-        raise UsageError(f"checkpoint {directory}: not a version-{VERSION} consensuslab checkpoint")
-    if digest != _digest(doc, blobs):
-        raise UsageError(f"checkpoint {directory}: integrity check failed (files changed or torn)")
-    if doc["identity"] != json.loads(json.dumps(_identity(model, reduction), default=str)):
-        raise UsageError(f"checkpoint {directory}: saved for another model or options "
-                         f"({doc['identity']['meta']}); use another directory")
+    doc, arrays = files.load(directory, _identity(model, reduction))
+    where = f"checkpoint {directory}"
+    known = {p.name for p in model.witnesses}
+    if not set(doc["witnessed"]) <= known:
+        raise UsageError(f"{where}: records a witness this model does not have")
     part = _Slices(model, canon, stable_fingerprint, depth=doc["depth"])
     store = part.store
-    store.seen = set(_from_bytes(blobs["seen"]))
-    store.parents = _from_bytes(blobs["parents"])
-    store.ks = _from_bytes(blobs["ks"], "l")
+    store.seen = set(arrays["seen"])
+    store.parents = arrays["parents"]
+    store.ks = array_l(arrays["ks"])
     part.generated = doc["generated"]
     part.checks.witnessed = set(doc["witnessed"])
     part.checks.pending = [p for p in part.checks.pending if p.name not in part.checks.witnessed]
-    states = _Rebuilder(model, store, canon)
-    part.frontier = [(states(g), g) for g in _from_bytes(blobs["frontier"])]
-    part.next = [(states(g), g) for g in _from_bytes(blobs["next"])]
+    states = _Rebuilder(model, store, canon, where)
+    part.frontier = [(states(g), g) for g in arrays["frontier"]]
+    part.next = [(states(g), g) for g in arrays["next"]]
+    verify_sample(model, canon, store, states, arrays, where)
     return part, doc["depth"], doc["seconds"]
+
+
+def array_l(values):
+    from array import array
+
+    return array("l", values)
+
+
+def verify_sample(model, canon, store, states, arrays, where: str) -> None:
+    """Re-expand ``SAMPLE`` saved states chosen at random (seeded by the checkpoint's size, so the same
+    checkpoint is checked the same way): each must rebuild to one of the saved fingerprints, and each
+    expanded one's successors must all be saved.  An edit that drops or adds states is caught with a
+    probability that grows with the share of states it touches (``checkpoint_files`` says what that
+    means)."""
+    seen = store.seen
+    frontier = arrays["frontier"]
+    n = len(store)
+    expanded = frontier[0] if len(frontier) else (arrays["next"][0] if len(arrays["next"]) else n)
+    rng = random.Random(f"consensuslab-checkpoint:{n}:{expanded}")
+    picks = sorted({rng.randrange(n) for _ in range(min(SAMPLE, n))})
+    for gid in picks:
+        state = states(gid)
+        if stable_fingerprint(state) not in seen:
+            raise UsageError(f"{where}: saved state {gid} does not rebuild to a saved fingerprint (edited)")
+        if gid >= expanded:
+            continue
+        for _act, nxt in model.successors(state):
+            if stable_fingerprint(canon(nxt) if canon else nxt) not in seen:
+                raise UsageError(f"{where}: a successor of saved state {gid} is missing from the saved "
+                                 f"fingerprints: the checkpoint was edited (or another model's); "
+                                 f"delete it to start afresh")
 
 
 class _Rebuilder:
     """Frontier states from parent links: replay successor positions, caching shared ancestors."""
 
-    def __init__(self, model, store, canon):
-        self.model, self.store, self.canon = model, store, canon
+    def __init__(self, model, store, canon, where: str = "checkpoint"):
+        self.model, self.store, self.canon, self.where = model, store, canon, where
         self.roots = model.initial_states()
         self.cache: dict[int, object] = {}
 
@@ -210,10 +222,11 @@ class _Rebuilder:
                 break
             gid = parent
         for gid, parent, k in reversed(path):
-            if parent < 0:
-                state = self.roots[k]
-            else:
-                state = self.model.successors(self.cache[parent])[k][1]
+            options = self.roots if parent < 0 else self.model.successors(self.cache[parent])
+            if k >= len(options):
+                raise UsageError(f"{self.where}: saved state {gid} is step {k} of a state with {len(options)} "
+                                 f"(edited, or saved by another model)")
+            state = options[k] if parent < 0 else options[k][1]
             self.cache[gid] = self.canon(state) if self.canon else state
         return self.cache[path[0][0]] if path else self.cache[gid]
 
@@ -235,30 +248,41 @@ def check_checkpointed(model, directory: str, canon=None, max_states: int | None
                 return check_local(model, canon, reduction=reduction)
         part.interrupt, part.progress = interrupt, Progress(enabled=progress)
         part.progress.start -= before  # states/s and elapsed over all runs, as the states shown are
-        saved = []
+        saved, failed = [], []
 
         def on_stop(p, d):
             interrupt.saving = True
-            save(directory, model, p, d, reduction, before + time.monotonic() - started)
-            saved.append(d)
+            try:
+                save(directory, model, p, d, reduction, before + time.monotonic() - started)
+                saved.append(d)
+            except ConsensuslabError as exc:  # a full disk: the result stands, the previous checkpoint too
+                failed.append(str(exc))
 
-        # The deadline is checked by the slices (``_Slices.expand``); check_local passes it on.
-        result = check_local(model, canon, max_states, max_depth, time_limit, reduction=reduction, part=part,
-                             depth=depth, started=started, on_stop=on_stop)
+        # The deadline is checked by the slices (``_Slices.expand``); check_local passes it on.  The time
+        # limit counts from here: loading (rebuilding the frontier) is not searching.
+        started = time.monotonic()
+        with watchdog(time_limit):
+            result = check_local(model, canon, max_states, max_depth, time_limit, reduction=reduction, part=part,
+                                 depth=depth, started=started, on_stop=on_stop)
         part.progress.close()
-        if interrupt.raised and result.status == "incomplete" and result.stopped_by == "time-limit":
-            result.stopped_by = "interrupted"
     if result.status != "incomplete" or result.stopped_by == "max-depth":
-        for name in [HEADER] + [f"{n}.q" for n in ARRAYS]:  # finished: the next run starts afresh
-            (Path(directory) / name).unlink(missing_ok=True)
+        files.remove_generations(directory)  # finished: the next run starts afresh
     result.extra.update({"checkpoint": directory, "resumed": loaded is not None, "checkpoint_saved": bool(saved),
                          "seconds_all_runs": round(before + result.seconds, 3), "fingerprint": "stable"})
+    if failed:
+        result.extra["checkpoint_error"] = failed[0]
     return result
 
 
-def saved_line(result) -> str:
-    """The line a command prints on stderr when a run stopped and saved its checkpoint: where, and how to resume."""
-    why = {"interrupted": "interrupted", "time-limit": "time limit reached",
+def saved_line(result) -> str | None:
+    """The line a command prints on stderr when a checkpointed run stopped: where it saved, and how to
+    resume; or why it did not save (None when the run finished)."""
+    if result.status != "incomplete" or "checkpoint" not in result.extra or result.extra.get("checkpoint_error"):
+        return None
+    why = {"interrupted": "interrupted", "time-limit": "time limit reached", "memory-limit": "memory limit reached",
            "max-states": "state limit reached"}.get(result.stopped_by, "stopped")
+    if not result.extra.get("checkpoint_saved"):
+        return (f"{why} in the middle of a step: checkpoint not updated ({result.extra['checkpoint']} keeps the "
+                f"previous one, if any)")
     return (f"{why}: checkpoint saved in {result.extra['checkpoint']} ({result.distinct_states:,} distinct states, "
             f"depth {result.depth}); run the same command again to resume from it")

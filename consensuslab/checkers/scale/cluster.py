@@ -26,9 +26,11 @@ import time
 from typing import Any, Callable
 
 from consensuslab.checkers.scale.partition import Checks, Store, finish, pick, stable_fingerprint, violation_for
+from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.errors import UsageError
 
 CHUNK = 5_000  # frontier states per task
+MAX_LOCAL = 64  # local worker processes at most
 
 
 def recipe(model, symmetry: bool) -> tuple:
@@ -93,6 +95,8 @@ def connect(address: str, workers_env: dict | None = None):
             n = int(address.split(":", 1)[1])
         except ValueError:
             raise UsageError(f"--cluster {address}: expected local:N with N a number") from None
+        if not 1 <= n <= MAX_LOCAL:  # local:0 would wait for ever for a worker that never comes
+            raise UsageError(f"--cluster {address}: N must be between 1 and {MAX_LOCAL} local worker processes")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=":0", env=workers_env or {})
         return Client(cluster), cluster
@@ -115,11 +119,34 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False,
     if client is None:
         client, own = connect(address)
     rec = recipe(model, symmetry)
-    store, frontier = Store(), []
-    generated, depth, witnessed, findings, stopped_by = 0, 0, set(), [], None
+    store = Store()
+    workers = 0
     try:
         workers = len(client.scheduler_info()["workers"])
-        parts = max(1, 2 * workers)
+        depth, generated, witnessed, findings, stopped_by = _levels(
+            client, rec, store, max(1, 2 * workers), chunk, deadline, max_states, max_depth, on_level)
+        violation = None
+        if findings:
+            violation = violation_for(model, pick(findings), store.link, canon)
+            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+    return finish(model, status_hint=stopped_by, violation=violation, distinct=len(store), generated=generated,
+                  depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
+                  symmetry=symmetry, reduction=reduction, extra={"cluster": address, "fingerprint": "stable"})
+
+
+def _levels(client, rec: tuple, store: Store, parts: int, chunk: int, deadline: float | None,
+            max_states: int | None, max_depth: int | None, on_level) -> tuple:
+    """Drive the cluster level by level: (depth, generated, witnessed, findings, stopped_by).
+
+    Ctrl-C, SIGTERM, the watchdog or memory end it with the levels merged so far.
+    """
+    generated, depth, witnessed, findings, stopped_by = 0, 0, set(), [], None
+    memory = MemoryCeiling()
+    try:
         incoming = client.submit(roots_task, rec, pure=False).result()
         while True:
             frontier = [(gid, fp, rep) for fp, rep, parent, k in incoming
@@ -133,6 +160,9 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False,
                 break
             if max_states is not None and len(store) >= max_states:
                 stopped_by = "max-states"
+                break
+            if memory.reached():
+                stopped_by = "memory-limit"
                 break
             buckets: list[list] = [[] for _ in range(parts)]
             for gid, fp, rep in frontier:
@@ -153,14 +183,6 @@ def check_distributed(model, address: str = "local:2", symmetry: bool = False,
                 stopped_by = "max-depth" if incoming else None
                 break
             depth += 1
-        violation = None
-        if findings:
-            violation = violation_for(model, pick(findings), store.link, canon)
-            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
-    finally:
-        if own is not None:
-            client.close()
-            own.close()
-    return finish(model, status_hint=stopped_by, violation=violation, distinct=len(store), generated=generated,
-                  depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
-                  symmetry=symmetry, reduction=reduction, extra={"cluster": address, "fingerprint": "stable"})
+    except STOPS as exc:
+        stopped_by, findings = interrupted_by(exc), []
+    return depth, generated, witnessed, findings, stopped_by

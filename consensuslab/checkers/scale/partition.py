@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from consensuslab.checkers.search import ending
 from consensuslab.checkers.search.ending import CHECK_EVERY
+from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.models.values import canon as canon_key
 from consensuslab.traces.result import CheckResult, Trace, Violation
 
@@ -119,7 +120,12 @@ def rebuild(model, root: int, ks: list[int], canon: Callable | None = None, last
     rep = canon(real) if canon else real
     steps = list(ks) + ([last[2]] if last else [])
     for pos, k in enumerate(steps):
-        act, nxt = model.successors(rep)[k]
+        out = model.successors(rep)
+        if not 0 <= k < len(out):
+            from consensuslab.errors import ConsensuslabError
+            raise ConsensuslabError(f"{model.protocol}: a stored step ({k} of {len(out)} successors) does not "
+                                    f"exist: the saved search was changed, or the model was")
+        act, nxt = out[k]
         if canon is None:
             real = rep = nxt
             trace.steps.append((act, nxt))
@@ -177,8 +183,10 @@ class Checks:
         view = state if self.view is None else self.view(state)
         try:
             for inv in self.invariants:
-                if not inv(view):
-                    return ("invariant", self.model.first_broken_invariant(state).name, gid)
+                if inv(view) is not True:  # False, or not a bool: judged (and refused) by the model
+                    broken = self.model.first_broken_invariant(state)
+                    if broken is not None:
+                        return ("invariant", broken.name, gid)
             for fn in self.pending_fns:
                 if fn(view):
                     self._witness(state)
@@ -238,6 +246,7 @@ class Partition:
         self.frontier: list = []  # (state, gid) of the current level
         self.next: list = []  # states of the next level found so far
         self.generated = 0
+        self.memory = MemoryCeiling()
 
     def seed(self) -> tuple | None:
         """Take the initial states."""
@@ -250,8 +259,9 @@ class Partition:
                 finding = self.checks.new_state(rep, gid) or finding
         return finding
 
-    def expand(self, deadline: float | None = None) -> tuple[tuple | None, bool]:
-        """Expand the frontier; returns (finding, stopped by the deadline).  Unexpanded states stay in frontier."""
+    def expand(self, deadline: float | None = None) -> tuple[tuple | None, str | None]:
+        """Expand the frontier; returns (finding, the limit that stopped it: ``time-limit``, ``memory-limit``
+        or None).  Unexpanded states stay in the frontier."""
         model, canon, fpf = self.model, self.canon, self.fp
         successors = model.successors
         store = self.store
@@ -263,11 +273,17 @@ class Partition:
         frontier = self.frontier
         generated = 0
         finding = None
-        stopped = False
+        stopped = None
         pos = 0
+        clock = time.monotonic
         for pos, (state, gid) in enumerate(frontier):
-            if deadline is not None and pos and pos % CHECK_EVERY == 0 and time.monotonic() >= deadline:
-                stopped = True
+            # the clock at every state (60 ns against tens of microseconds of expansion): a slow model
+            # must stop here, between two states, before the watchdog has to cut a step short
+            if pos and deadline is not None and clock() >= deadline:
+                stopped = "time-limit"
+                break
+            if pos and pos % CHECK_EVERY == 0 and self.memory.reached():
+                stopped = "memory-limit"
                 break
             out = successors(state)
             generated += len(out)
@@ -314,7 +330,8 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
                 depth: int = 0, started: float | None = None, on_stop: Callable | None = None):
     """The same level-synchronous search in this process (one partition); used for symmetry and checkpoints.
 
-    ``part``/``depth`` resume a saved search; ``on_stop(part, depth)`` is called when a limit stops it.
+    ``part``/``depth`` resume a saved search; ``on_stop(part, depth)`` is called when a limit stops it
+    between two states (where everything stored agrees), never after an exception cut a step short.
     """
     started = time.monotonic() if started is None else started
     deadline = started + time_limit if time_limit is not None else None
@@ -324,7 +341,7 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
         f = part.seed()
         findings = [f] if f else []
         part.advance()
-    stopped_by = None
+    stopped_by, consistent = None, True
     collecting = gc.isenabled()
     gc.disable()  # acyclic states: see _worker
     try:
@@ -337,20 +354,20 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
                 findings.append(finding)
                 break
             if stopped:
-                stopped_by = "time-limit"
+                stopped_by = stopped
                 break
             if part.advance():
                 depth += 1
-            if max_states is not None and len(part.store) >= max_states:
+            if max_states is not None and part.frontier and len(part.store) >= max_states:
                 stopped_by = "max-states"
                 break
-    except KeyboardInterrupt:  # Ctrl-C: what was searched so far is the (incomplete) result
-        stopped_by = "interrupted"
+    except STOPS as exc:  # Ctrl-C, SIGTERM, the watchdog, memory: what was searched so far is the result
+        stopped_by, consistent = interrupted_by(exc), False
         findings = []
     finally:
         if collecting:
             gc.enable()
-    if stopped_by in ("time-limit", "max-states") and on_stop is not None:
+    if stopped_by not in (None, "max-depth") and consistent and on_stop is not None:
         on_stop(part, depth)
     violation = None
     if findings:

@@ -21,6 +21,7 @@ import random
 import time
 
 from consensuslab.checkers.scale.partition import Checks, finish, stable_fingerprint
+from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.traces.result import Trace, Violation
 
 DEFAULT_DEPTH = 10_000
@@ -110,6 +111,17 @@ def _ordered(out: list, order: str, rng: random.Random, stats: dict, model, chec
 _JOB: tuple = ()  # (model, seed, depth cap, states per search, deadline): inherited by forked workers
 
 
+def _quiet() -> None:
+    """A pool worker leaves Ctrl-C and the watchdog to the parent, and ends at SIGTERM (how the parent's
+    ``Pool.terminate`` ends it) without a traceback."""
+    import signal
+
+    for s in (signal.SIGINT, signal.SIGALRM):
+        signal.signal(s, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def _run(i: int) -> tuple:
     """Search ``i`` of the swarm: (stats, violation or None, fingerprints of the states seen, witnesses)."""
     model, seed, depth_cap, per_search, deadline = _JOB
@@ -143,11 +155,12 @@ def check_swarm(model, searches: int = 8, seed: int = 0, max_depth: int | None =
             max_states if max_states is not None else DEFAULT_STATES, deadline)
     union: set[int] = set()
     witnessed: set[str] = set()
-    runs, violation, generated = [], None, 0
+    runs, violation, generated, stopped = [], None, 0, None
+    memory = MemoryCeiling()
     pool = None
     if workers > 1:
         import multiprocessing as mp
-        pool = mp.get_context("fork").Pool(workers)  # fork: the compiled model is inherited
+        pool = mp.get_context("fork").Pool(workers, initializer=_quiet)  # fork: the compiled model is inherited
     try:
         results = pool.imap(_run, range(searches)) if pool else map(_run, range(searches))
         for stats, found, seen, seen_witnesses in results:
@@ -158,13 +171,19 @@ def check_swarm(model, searches: int = 8, seed: int = 0, max_depth: int | None =
             violation = found
             if violation is not None or (deadline is not None and time.monotonic() >= deadline):
                 break
+            if memory.reached():
+                stopped = "memory-limit"
+                break
+    except STOPS as exc:  # Ctrl-C, SIGTERM, the watchdog, memory: the searches finished so far are the result
+        stopped = interrupted_by(exc)
     finally:
         if pool is not None:
             pool.terminate()
+            pool.join()
     depth = len(violation.trace) if violation is not None and violation.trace else max(
         (r.get("max_depth", 0) for r in runs), default=0)
     coverage = {"searches_run": len(runs), "searches": searches, "seed": seed,
                 "union_states": len(union), "per_search": runs}
-    return finish(model, status_hint="swarm", violation=violation, distinct=len(union), generated=generated,
+    return finish(model, status_hint=stopped or "swarm", violation=violation, distinct=len(union), generated=generated,
                   depth=depth, seconds=time.monotonic() - started, witnessed=witnessed, workers=workers,
                   symmetry=False, reduction=None, search="swarm", extra={"swarm": coverage})

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from consensuslab.checkers.scale.partition import Checks, Partition, finish, pick, stable_fingerprint, violation_for
 from consensuslab.checkers.search.ending import CHECK_EVERY
+from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.errors import ModelError, UsageError
 
@@ -61,13 +62,14 @@ class Replica:
         self.frontier = frontier
         self.found: list = []  # (fp, state, parent gid, k) new this level, before the merge
         self.generated = 0
+        self.memory = MemoryCeiling()
 
     def link(self, gid: int) -> tuple[int, int]:
         local = (gid - self.base) // self.workers
         return self.parents[local], self.ks[local]
 
-    def expand(self, deadline: float | None) -> tuple[tuple | None, bool]:
-        """Expand the frontier; returns (finding, stopped by the deadline)."""
+    def expand(self, deadline: float | None) -> tuple[tuple | None, str | None]:
+        """Expand the frontier; returns (finding, the limit that stopped it or None)."""
         model, canon, fpf = self.model, self.canon, self.fp
         successors = model.successors
         seen = self.seen
@@ -79,9 +81,12 @@ class Replica:
         generated = 0
         finding = None
         for pos, (state, gid) in enumerate(self.frontier):
-            if deadline is not None and pos % CHECK_EVERY == 0 and time.monotonic() >= deadline:
-                self.generated += generated
-                return None, True
+            if pos % CHECK_EVERY == 0:
+                stopped = ("time-limit" if deadline is not None and time.monotonic() >= deadline
+                           else "memory-limit" if self.memory.reached() else None)
+                if stopped:
+                    self.generated += generated
+                    return None, stopped
             out = successors(state)
             generated += len(out)
             if need_expanded and (not out or model.step_properties):
@@ -105,7 +110,7 @@ class Replica:
                         seen_add(fp)
                         push((fp, nxt, gid, k))
         self.generated += generated
-        return finding, False
+        return finding, None
 
     def found_fingerprints(self) -> bytes:
         """The new fingerprints of this level, each followed by the key of the step that found it."""
@@ -161,14 +166,22 @@ class Replica:
 
 def _serve(replica: Replica, conn) -> None:
     """A worker's command loop (runs in a forked process)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    # The parent handles Ctrl-C and SIGTERM (a CI timeout signals the whole process group) and stops us;
+    # when the parent dies, the pipe closes and we end.
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+        signal.signal(s, signal.SIG_IGN)
+    signal.setitimer(signal.ITIMER_REAL, 0)  # the parent's watchdog is the parent's
     # States are immutable and acyclic: the cyclic collector would only walk the seen-set.
     gc.disable()
     try:
         while True:
             cmd, arg = conn.recv()
             if cmd == "expand":
-                finding, stopped = replica.expand(arg)
+                try:
+                    finding, stopped = replica.expand(arg)
+                except MemoryError:  # this worker's share of memory is spent: the level stops here
+                    replica.found = []
+                    finding, stopped = None, "memory-limit"
                 conn.send((finding, stopped, replica.generated))
                 conn.send_bytes(replica.found_fingerprints())
             elif cmd == "merge":
@@ -215,21 +228,24 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
     collecting = gc.isenabled()
     gc.disable()
     try:
-        while not findings and prefix.frontier and len(prefix.frontier) < split * workers:
-            if max_depth is not None and depth >= max_depth:
-                stopped_by = "max-depth" if prefix.has_successors() else None
-                break
-            finding, stopped = prefix.expand(deadline)
-            if finding:
-                findings.append(finding)
-            elif stopped:
-                stopped_by = "time-limit"
-            elif prefix.advance():
-                depth += 1
-                if max_states is not None and len(prefix.store) >= max_states:
-                    stopped_by = "max-states"
-            if stopped_by:
-                break
+        try:
+            while not findings and prefix.frontier and len(prefix.frontier) < split * workers:
+                if max_depth is not None and depth >= max_depth:
+                    stopped_by = "max-depth" if prefix.has_successors() else None
+                    break
+                finding, stopped = prefix.expand(deadline)
+                if finding:
+                    findings.append(finding)
+                elif stopped:
+                    stopped_by = stopped
+                elif prefix.advance():
+                    depth += 1
+                    if max_states is not None and len(prefix.store) >= max_states:
+                        stopped_by = "max-states"
+                if stopped_by:
+                    break
+        except STOPS as exc:  # stopped before the workers started: the serial levels are the result
+            stopped_by, findings = interrupted_by(exc), []
         distinct, generated = len(prefix.store), prefix.generated
         witnessed = set(prefix.checks.witnessed)
         if not findings and stopped_by is None and prefix.frontier:
@@ -294,8 +310,7 @@ def _levels(conns: list, prefix: Partition, workers: int, depth: int, deadline: 
             blobs = [c.recv_bytes() for c in conns]
             generated = generated_before + sum(r[2] for r in reports)
             findings = [r[0] for r in reports if r[0]]
-            if any(r[1] for r in reports):
-                stopped_by = "time-limit"
+            stopped_by = next((r[1] for r in reports if r[1]), None)
             if findings or stopped_by:
                 break
             for w, c in enumerate(conns):
@@ -318,19 +333,28 @@ def _levels(conns: list, prefix: Partition, workers: int, depth: int, deadline: 
             if max_states is not None and distinct >= max_states:
                 stopped_by = "max-states"
                 break
-    except KeyboardInterrupt:
-        stopped_by = "interrupted"
+    except STOPS as exc:  # Ctrl-C, SIGTERM, the watchdog, memory: the levels done so far are the result
+        stopped_by = interrupted_by(exc)
+        findings = []
+    except (EOFError, ConnectionError):  # a worker died (killed, or by the kernel for memory)
+        stopped_by = "worker-lost"
         findings = []
     return depth, distinct, generated, stopped_by, findings
 
 
 def _stop(conns: list, procs: list) -> None:
+    """End the workers: ask, then terminate, then kill; none outlives the search (nor a limit by much)."""
     for c in conns:
         try:
             c.send(("stop", None))
         except OSError:
             pass
+    deadline = time.monotonic() + 0.5
     for p in procs:
-        p.join(timeout=5)
+        p.join(timeout=max(deadline - time.monotonic(), 0.01))
         if p.is_alive():
             p.terminate()
+            p.join(timeout=0.5)
+        if p.is_alive():
+            p.kill()
+            p.join()

@@ -8,10 +8,10 @@ verdicts mean the same thing whichever engine ran.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from consensuslab.checkers.search.limits import MemoryCeiling, interrupted_since, signals_received
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import CheckResult, Violation
 
@@ -27,38 +27,36 @@ class Stop(Exception):
         self.violation = violation
 
 
-def resident_mb() -> float:
-    """This process's resident memory in MB (Linux's /proc; elsewhere its peak)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 class Budget:
-    """A search's limits (time; resident memory in MB, where given) and its progress line, read together every
-    ``CHECK_EVERY`` expansions."""
+    """A search's limits and its progress line, read together every ``CHECK_EVERY`` expansions.
+
+    Time: ``time_limit`` seconds from ``started``.  Memory: the process's cap
+    (``RLIMIT_DATA``/``RLIMIT_AS``, which the command line sets from
+    ``--memory-limit``) or ``memory_limit`` bytes, whichever is lower; the
+    search stops at ``limits.STOP_AT`` of it, leaving room to build its result.
+    """
 
     def __init__(self, time_limit: float | None = None, progress: Progress | None = None,
-                 started: float | None = None, memory_limit: float | None = None):
+                 started: float | None = None, memory_limit: int | None = None):
         self.time_limit = time_limit
-        self.memory_limit = memory_limit
         self.progress = progress if progress is not None else Progress(enabled=False)
         self.started = time.monotonic() if started is None else started
+        self.memory = MemoryCeiling(memory_limit)
+        self.signals = signals_received()
 
     def spent(self, states: int, depth: int, queue: int) -> str | None:
-        """Print progress when due; the name of the limit that is reached (``time-limit``, ``memory-limit``),
-        or None."""
+        """Print progress when due; the name of the limit that is reached (``time-limit``,
+        ``memory-limit``), ``interrupted`` when Ctrl-C or SIGTERM arrived (even if a library
+        swallowed the exception it raised), or None."""
         now = time.monotonic()
         if self.progress.due(now):
             self.progress.report(now, states, depth, queue)
         if self.time_limit is not None and now - self.started >= self.time_limit:
             return "time-limit"
-        if self.memory_limit is not None and resident_mb() > self.memory_limit:
+        if self.memory.reached():
             return "memory-limit"
+        if interrupted_since() or interrupted_since(self.signals):
+            return "interrupted"
         return None
 
     def left(self) -> float | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from consensuslab.checkers.search.ending import CHECK_EVERY, Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
+from consensuslab.checkers.search.limits import STOPS, interrupted_by
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.models.model import Model
 from consensuslab.traces.result import CheckResult, Trace, Violation, rebuild_trace
@@ -160,7 +161,7 @@ class Search:
                             v = nxt if identity_view else view(nxt)
                             try:
                                 for inv in invariants:
-                                    if not inv(v):
+                                    if inv(v) is not True:  # False, or not a bool: judged slowly
                                         self._invariant_failed(nxt, new)
                                 for fn in witnesses:
                                     if fn(v):
@@ -190,8 +191,11 @@ class Search:
         raise AssertionError("a property raised once and not again: properties must be pure")
 
     def _invariant_failed(self, state, idx: int):
+        """An invariant did not answer ``True``: stop at the one that is false (refusing an answer that is not a
+        truth value); a truthy int is a pass."""
         broken = self.model.first_broken_invariant(state)
-        raise Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
+        if broken is not None:
+            raise Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
 
     def _witness(self, state) -> None:
         for prop in list(self.pending_witnesses):
@@ -239,8 +243,10 @@ class Search:
             (self._bfs if self.search == "bfs" else self._dfs)()
         except Stop as stop:
             violation = stop.violation
-        except KeyboardInterrupt:
-            self.stopped_by = "interrupted"
+        except STOPS as exc:  # Ctrl-C, SIGTERM, the watchdog, or memory: what was covered is the result
+            self.stopped_by = interrupted_by(exc)
+            if isinstance(exc, MemoryError):
+                self.seen = set()  # room to build the result
         finally:
             if collecting:
                 gc.enable()

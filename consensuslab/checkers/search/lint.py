@@ -1,18 +1,26 @@
 """Checking a user's model before the checker runs it: the first states, with every framework rule checked.
 
 The checker's hot loop checks none of these rules, so a user's mistake (a
-mutable state, an action returning the wrong shape, a handler that raises)
-would surface as a traceback deep inside it; ``lint`` turns each into one
-``ModelError`` naming protocol, role and method.  It also checks what the
+mutable state, an action returning the wrong shape, a handler that raises or
+calls ``sys.exit()``, a step that draws random numbers, a property that
+returns a string) would surface as a traceback deep inside it, or not at all;
+``lint`` turns each into one ``ModelError`` naming protocol, role and method.  It also checks what the
 protocol declares against what its steps do (``Declarations``): the
 variables a spec action says it leaves ``unchanged``, its fairness, and that
 no value in a state compares equal to a value of another type.
+
+Non-determinism: the successors of the first ``REPEAT_STATES`` states (and of
+every ``REPEAT_EVERY``-th after) are computed twice and compared; a step that
+reads a random number, a clock or a set's iteration order differs between
+the two calls (and would give different state counts in different runs).
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
+from consensuslab.checkers.search.limits import LimitReached, watchdog
 from consensuslab.errors import ModelError
 from consensuslab.models.blame import crash_error, source_file
 from consensuslab.models.fairness import check_declarations
@@ -20,26 +28,47 @@ from consensuslab.models.records import untyped_value
 
 #: exploration budget of ``lint``: enough to reach the first step of every action
 LINT_STATES = 2000
+#: states whose successors are computed twice (then one in ``REPEAT_EVERY``)
+REPEAT_STATES = 200
+REPEAT_EVERY = 10
 
 
-def lint(model, limit: int = LINT_STATES) -> list[str]:
+def lint(model, limit: int = LINT_STATES, time_limit: float | None = None) -> list[str]:
     """Explore the first ``limit`` states with every framework rule checked, so that a user's
-    mistake (a mutable state, an action returning the wrong shape, a handler that raises)
-    is one ``ModelError`` naming protocol, role and method instead of a traceback from
-    deep inside the checker, whose hot loop does not check these things.
+    mistake is one ``ModelError`` naming protocol, role and method instead of a traceback from
+    deep inside the checker.  Within ``time_limit`` seconds: past it, linting stops quietly and
+    the checker's own limits take over (a step stuck in an endless loop is ended by a watchdog).
 
     Returns warnings: things that are likely mistakes but may be meant (an
     action that never changes a variable it does not declare unchanged).
     """
-    where = source_file(model)
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     try:
-        initial = model.initial_states()
-    except ModelError:
+        with watchdog(time_limit):
+            return _explore(model, limit, deadline)
+    except LimitReached:
+        return []
+
+
+def _call(model, where, doing: str, fn, *args):
+    """``fn(*args)`` with whatever escapes the user's code (``SystemExit`` too) as one ModelError."""
+    try:
+        return fn(*args)
+    except (ModelError, KeyboardInterrupt):
         raise
-    except Exception as exc:
-        raise crash_error(model, exc, where, "computing the initial states") from None
+    except BaseException as exc:  # noqa: BLE001 - sys.exit() in a handler is a mistake to name, not to obey
+        raise crash_error(model, exc, where, doing) from None
+
+
+def _explore(model, limit: int, deadline: float | None) -> list[str]:
+    where = source_file(model)
+    initial = _call(model, where, "computing the initial states", model.initial_states)
     if not initial:
         raise ModelError(f"{model.protocol}: no initial state")
+    again = _call(model, where, "computing the initial states", model.initial_states)
+    if again != initial:
+        raise ModelError(f"{model.protocol}: not deterministic: two calls gave different initial states; "
+                         f"init must not draw random numbers, read clocks or depend on set order")
     kind = type(initial[0])
     declarations = Declarations(model, initial[0])
     for s in initial:
@@ -48,14 +77,15 @@ def lint(model, limit: int = LINT_STATES) -> list[str]:
         _properties(model, s)
     seen = set(initial)
     queue = deque(initial)
+    expanded = 0
     while queue and len(seen) < limit:
+        if deadline is not None and time.monotonic() >= deadline:
+            return declarations.warnings(len(seen))
         state = queue.popleft()
-        try:
-            out = model.successors(state)
-        except ModelError:
-            raise
-        except Exception as exc:
-            raise crash_error(model, exc, where, "computing successors") from None
+        out = _call(model, where, "computing successors", model.successors, state)
+        if expanded < REPEAT_STATES or expanded % REPEAT_EVERY == 0:
+            _deterministic(model, where, state, out)
+        expanded += 1
         for act, nxt in out:
             _hashable(model, nxt, act.name, kind)
             declarations.step(state, act, nxt)
@@ -143,6 +173,20 @@ class Declarations:
         return out
 
 
+def _deterministic(model, where, state, out: list) -> None:
+    """The same state's successors, computed again, must be the same (see the module docstring)."""
+    again = _call(model, where, "computing successors", model.successors, state)
+    if again == out:
+        return
+    mine = {a: s for a, s in out}
+    theirs = {a: s for a, s in again}
+    differing = sorted({str(a.name) for a in set(mine) ^ set(theirs)}
+                       | {str(a.name) for a in set(mine) & set(theirs) if mine[a] != theirs[a]})
+    named = f" (action {differing[0]})" if differing else ""
+    raise ModelError(f"{model.protocol}: not deterministic{named}: the same state's successors differ between "
+                     f"two calls; a step must not draw random numbers, read clocks or depend on set order")
+
+
 def _hashable(model, state, method: str, kind: type) -> None:
     if type(state) is not kind:
         raise ModelError(f"{model.protocol}: action {method} returned a {type(state).__name__}, not a "
@@ -159,7 +203,8 @@ def _hashable(model, state, method: str, kind: type) -> None:
 
 
 def _properties(model, state) -> None:
-    """Evaluate every state property once: ``Model.holds`` turns an exception into a ModelError."""
+    """Evaluate every state property once: ``Model.holds`` turns an exception, or an answer that is
+    not a truth value, into a ModelError."""
     for prop in model.invariants + model.witnesses:
         model.holds(prop, state)
 

@@ -28,6 +28,8 @@ from consensuslab.checkers.simulation.defaults import (
 from consensuslab.checkers.simulation.machine import Coverage, PropertyViolation, as_state_machine
 from consensuslab.checkers.simulation.successors import Successors, declared_names
 from consensuslab.checkers.simulation.walks import random_walks
+from consensuslab.checkers.search.ending import Budget
+from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, signals_received, watchdog
 from consensuslab.models.model import Model
 from consensuslab.traces.result import CheckResult
 from consensuslab.traces.shrink import shrunk_violation
@@ -36,7 +38,7 @@ from consensuslab.traces.shrink import shrunk_violation
 def simulate(model: Model, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS,
              seed: int | None = 0, *, walks: int = DEFAULT_WALKS, walk_states: int | None = DEFAULT_WALK_STATES,
              on_state: Callable[[Any], None] | None = None, kinds: tuple[str, ...] | None = None,
-             hypothesis_shrink: bool = False) -> CheckResult:
+             hypothesis_shrink: bool = False, time_limit: float | None = None) -> CheckResult:
     """Run up to ``walks`` random walks, then up to ``examples`` Hypothesis examples, each of up
     to ``steps`` actions; stop at the first failure and shrink it.
 
@@ -47,7 +49,13 @@ def simulate(model: Model, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAUL
     Hypothesis's shrinker re-runs the machine per candidate (tens of seconds for
     Paxos); by default we shrink by replaying action values instead (``shrink``);
     ``hypothesis_shrink`` runs both on a failure the Hypothesis phase finds.
+
+    Limits: ``time_limit`` seconds and the process's memory cap, read every
+    ``BUDGET_EVERY`` states of either phase (and a watchdog for a step that does not
+    return); reaching one, or Ctrl-C, ends the run ``incomplete`` with the examples run so far.
     """
+    budget = Budget(time_limit)
+    on_state = _budgeted(budget, on_state)
     cov = Coverage()
     grouped = Successors(model)
     machine = as_state_machine(model, on_state=on_state, coverage=cov, kinds=kinds, successors=grouped)
@@ -61,19 +69,23 @@ def simulate(model: Model, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAUL
     started = cov.started = time.monotonic()
     violation, stopped_by, unshrunk, found_by = None, None, None, None
     rng = random.Random(f"consensuslab-walks:{seed}") if seed is not None else random.Random()
+    signalled = signals_received()
     try:
-        found = random_walks(model, walks, steps, rng, cov, grouped, max_states=walk_states,
-                             on_state=on_state, kinds=kinds)
-        if found is not None:
-            found_by, violation = "walk", shrunk_violation(model, found.violation)
-        else:
-            try:
-                run_state_machine_as_test(machine, settings=config)
-            except PropertyViolation as exc:
-                found_by, unshrunk = "hypothesis", len(exc.actions)
-                violation = shrunk_violation(model, exc.violation)
-    except KeyboardInterrupt:
-        stopped_by = "interrupted"
+        with watchdog(time_limit):
+            found = random_walks(model, walks, steps, rng, cov, grouped, max_states=walk_states,
+                                 on_state=on_state, kinds=kinds)
+            if found is not None:
+                found_by, violation = "walk", _shrunk(model, found.violation)
+            else:
+                try:
+                    run_state_machine_as_test(machine, settings=config)
+                except PropertyViolation as exc:
+                    found_by, unshrunk = "hypothesis", len(exc.actions)
+                    violation = _shrunk(model, exc.violation)
+    except STOPS as exc:  # Ctrl-C, SIGTERM, a limit: the examples run so far are the result
+        stopped_by = interrupted_by(exc)
+    if stopped_by is None and violation is None and signals_received() > signalled:
+        stopped_by = "interrupted"  # a library swallowed the interrupt: the run still did not finish
     seconds = time.monotonic() - started
     if violation is not None:
         status = "deadlock" if violation.kind == "deadlock" else "violation"
@@ -97,3 +109,31 @@ def simulate(model: Model, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAUL
         "never_fired": [n for n in declared if n not in cov.names],
     })
     return result
+
+
+#: states between two readings of the budget during a simulation
+BUDGET_EVERY = 256
+
+
+def _budgeted(budget: Budget, on_state: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """``on_state`` that also reads ``budget`` every ``BUDGET_EVERY`` states and stops the run at a limit
+    (or at an interrupt that Hypothesis or a finaliser swallowed)."""
+    count = [0]
+
+    def seen(state) -> None:
+        count[0] += 1
+        if count[0] % BUDGET_EVERY == 0:
+            reason = budget.spent(count[0], 0, 0)
+            if reason:
+                raise LimitReached(reason)
+        if on_state is not None:
+            on_state(state)
+    return seen
+
+
+def _shrunk(model: Model, violation):
+    """The shrunk violation; the one found, unshrunk, when a limit or Ctrl-C stops the shrinking."""
+    try:
+        return shrunk_violation(model, violation)
+    except STOPS:
+        return violation

@@ -24,7 +24,10 @@ from typing import Any, Callable
 
 import attrs
 
+from consensuslab.checkers.search.ending import CHECK_EVERY, Budget
+from consensuslab.checkers.search.limits import STOPS, interrupted_by
 from consensuslab.errors import ModelError, UsageError
+from consensuslab.models.blame import call_hook
 from consensuslab.traces.result import Trace, rebuild_trace
 
 STATE_VIEW = "state"
@@ -57,7 +60,12 @@ def projection(model, view: str | None) -> tuple[str, Callable[[Any], Any]]:
         valid = ", ".join(sorted(declared) + [STATE_VIEW])
         raise UsageError(f"{model.protocol} declares no view {name!r}; valid: {valid}")
     fn, to_view = declared[name], model.view
-    return name, lambda raw: fn(to_view(raw))
+    hook = "diff_view" if name == "default" else f"view {name}"
+
+    def project(raw):
+        return call_hook(model.protocol, hook, "a hashable value of the state (tuples, frozensets, ...)", fn,
+                         to_view(raw))
+    return name, project
 
 
 @attrs.define
@@ -78,10 +86,23 @@ class Exploration:
 
 def explore(model, project: Callable, max_states: int | None = None, max_depth: int | None = None,
             time_limit: float | None = None) -> Exploration:
-    """Breadth-first over every reachable state (properties are not checked: variants may be broken)."""
+    """Breadth-first over every reachable state (properties are not checked: variants may be broken).
+
+    Stops at ``time_limit`` seconds, at the process's memory cap, or on Ctrl-C, SIGTERM or the
+    watchdog, with what it reached (``stopped_by`` says which).
+    """
     ex = Exploration(model)
+    try:
+        _explore(ex, model, project, max_states, max_depth, time_limit)
+    except STOPS as exc:
+        ex.stopped_by = interrupted_by(exc)
+    ex.states = len(ex.via)
+    return ex
+
+
+def _explore(ex: Exploration, model, project: Callable, max_states, max_depth, time_limit) -> None:
     seen: dict = {}
-    started = time.monotonic()
+    budget = Budget(time_limit)
 
     def add(state, parent: int, act) -> bool:
         if state in seen:
@@ -107,9 +128,12 @@ def explore(model, project: Callable, max_states: int | None = None, max_depth: 
             ex.stopped_by = "max-depth" if any(model.successors(s) for s in level) else None
             break
         nxt = []
-        for state in level:
-            if time_limit is not None and time.monotonic() - started >= time_limit:
+        for count, state in enumerate(level):
+            if time_limit is not None and time.monotonic() - budget.started >= time_limit:
                 ex.stopped_by = "time-limit"
+            elif not count % CHECK_EVERY:
+                ex.stopped_by = budget.spent(len(seen), depth, len(level))
+            if ex.stopped_by:
                 break
             for act, succ in model.successors(state):
                 if add(succ, seen[state], act):
@@ -122,14 +146,12 @@ def explore(model, project: Callable, max_states: int | None = None, max_depth: 
         if ex.stopped_by:
             break
         level, depth = nxt, depth + 1
-    ex.states = len(ex.via)
-    return ex
 
 
 @attrs.define
 class Difference:
     value: Any
-    trace: Trace
+    trace: Trace | None  # None: its witness was not rebuilt within the time limit
 
 
 @attrs.define
@@ -153,16 +175,28 @@ class DiffResult:
 
 def diff(model_a, model_b, view: str | None = None, max_states: int | None = None,
          max_depth: int | None = None, time_limit: float | None = None) -> DiffResult:
-    """The projected values reachable in exactly one of the two models, each with a shortest witness."""
+    """The projected values reachable in exactly one of the two models, each with a shortest witness.
+
+    ``time_limit`` bounds the whole comparison: each exploration gets half of it (the
+    second what the first left), and witnesses are rebuilt while time remains.
+    """
+    started = time.monotonic()
+
+    def left(share: float = 1.0) -> float | None:
+        return None if time_limit is None else max(share * (time_limit - (time.monotonic() - started)), 0.001)
+
+    def in_time() -> bool:
+        return time_limit is None or time.monotonic() - started < time_limit
+
     name, project_a = projection(model_a, view)
     _, project_b = projection(model_b, name)
-    a = explore(model_a, project_a, max_states, max_depth, time_limit)
-    b = explore(model_b, project_b, max_states, max_depth, time_limit)
+    a = explore(model_a, project_a, max_states, max_depth, left(0.5))
+    b = explore(model_b, project_b, max_states, max_depth, left())
     from consensuslab.models.values import canon
 
     def only(x: Exploration, y: Exploration) -> list[Difference]:
         values = sorted((v for v in x.first if v not in y.first), key=lambda v: (x.first[v], _key(canon, v)))
-        return [Difference(v, x.trace_to(x.first[v])) for v in values]
+        return [Difference(v, x.trace_to(x.first[v]) if in_time() else None) for v in values]
 
     return DiffResult(name, a, b, only(a, b), only(b, a))
 

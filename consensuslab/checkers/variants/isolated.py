@@ -4,8 +4,8 @@ read from a cache when unchanged, and stopped as a whole by Ctrl-C.
 Why a process per scenario: one configuration that explodes (beyond
 exhaustive search, or a protocol bug that allocates without end) must end as
 ``incomplete`` without taking the CI job or the machine with it.  The child
-caps its address space (``RLIMIT_AS``) at what it holds when it starts plus
-the memory limit, so an allocation past it raises ``MemoryError`` and the
+caps its data memory (``RLIMIT_DATA``, as every verb's ``--memory-limit``) at
+what it holds when it starts plus the memory limit, so an allocation past it raises ``MemoryError`` and the
 scenario ends ``incomplete`` (stopped by memory-limit); its search stops
 itself at the time limit, and the parent kills a child that overstays it by
 a grace period (``Limits.kill_after``).  The child answers with one JSON
@@ -287,16 +287,13 @@ def _first_interrupt_only() -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _limit_memory(megabytes: int | None) -> None:
+def _limit_memory(megabytes: float | None) -> None:
+    """The cap of every verb's ``--memory-limit`` (``limits.cap_for_megabytes``): megabytes on top of the program."""
     if not megabytes:
         return
-    import resource
+    from consensuslab.checkers.search.limits import apply_memory_limit, cap_for_megabytes
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = _status_kb("VmSize") * 1024 + megabytes * 2**20
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    apply_memory_limit(cap_for_megabytes(megabytes))
 
 
 def _status_kb(field: str, pid: int | str = "self") -> int:

@@ -174,10 +174,13 @@ def run_mutants(found: list[Mutant], time_limit: float | None = None, max_depth:
 
     results = []
     for mutant in found:
-        started = time.monotonic()
+        started, interrupted = time.monotonic(), False
         try:
             model = mutant.build()
             r = run_model(model, time_limit, max_depth=max_depth)
+            interrupted = r.stopped_by == "interrupted"
+        except KeyboardInterrupt:  # between searches (building the mutant): still a partial result
+            res, interrupted = MutantResult(mutant.name, mutant.description, INCOMPLETE, "interrupted"), True
         except UsageError as exc:
             res = MutantResult(mutant.name, mutant.description, ERROR, f"not applicable here: {exc}")
         except ConsensuslabError as exc:
@@ -194,6 +197,8 @@ def run_mutants(found: list[Mutant], time_limit: float | None = None, max_depth:
         results.append(res)
         if on_result:
             on_result(res)
+        if interrupted:
+            break  # Ctrl-C or SIGTERM: the mutants run so far are the (partial) result
     return results
 
 

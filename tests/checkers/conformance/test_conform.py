@@ -90,7 +90,7 @@ def test_limits_end_incomplete_never_a_verdict(limit):
 
 
 def test_cli_limits_exit_3(tmp_path):
-    proc, out = cli_json("conform", f"{RAFT}:RaftAdapter", "--memory-limit", "0.001", cwd=tmp_path)
+    proc, out = cli_json("conform", f"{RAFT}:RaftAdapter", "--memory-limit", "1", cwd=tmp_path)
     assert proc.returncode == 3 and out["status"] == "incomplete" and out["stopped_by"] == "memory-limit"
 
 

@@ -219,7 +219,7 @@ def test_a_receive_logged_before_its_own_cause_waits_forever(tmp_path):
 def test_limits_end_incomplete_never_a_verdict(tmp_path):
     model = configure("two-phase-actors", {}).compile()
     log = log_of(tmp_path, export_trace(model, random_behaviour(model, 3000, seed=0)))
-    result = validate(model, log, memory_limit=0.001)
+    result = validate(model, log, memory_limit=1)
     assert result.status == "incomplete" and result.stopped_by == "memory-limit" and result.exit_code == 3
     assert result.trace is None and result.failure is None
     assert validate(model, log).status == "explained"

@@ -80,7 +80,7 @@ def test_export_then_validate_then_replay(tmp_path):
     assert wrong.returncode == 12  # a model where nobody may time out explains no election
 
 
-@pytest.mark.parametrize("limit, value", [("--memory-limit", "0.01"), ("--time-limit", "0.000001")])
+@pytest.mark.parametrize("limit, value", [("--memory-limit", "1"), ("--time-limit", "0.000001")])
 def test_limits_give_incomplete_and_exit_3(tmp_path, limit, value):
     out = tmp_path / "long"
     cli("export-log", "two-phase-actors", "--steps", "4000", "--out", out)

@@ -76,7 +76,7 @@ def test_passes_are_reused_failures_are_not(tmp_path, monkeypatch):
 
     trace = tmp_path / "traces" / "counter--over.itf.json"
     assert second[1].trace_file == str(trace)
-    assert main(["replay", str(trace), "--quiet"]) == 12
+    assert main(["replay", str(trace), "--quiet", "--protocol", str(tmp_path / "counter.py")]) == 12
 
 
 def test_a_change_to_the_protocol_or_what_it_imports_is_a_miss(tmp_path, monkeypatch):

@@ -65,7 +65,7 @@ def test_the_command_line_runs_them(tmp_path):
     trace = tmp_path / "pb.itf.json"
     found = cli("check", FILES["primary_backup"], "--variant", "commit-on-first-ack", "--trace-out", trace, "--quiet")
     assert found.returncode == 12 and "committed_everywhere" in found.stdout
-    assert cli("replay", trace, "--quiet").returncode == 12
+    assert cli("replay", trace, "--quiet", "--protocol", FILES["primary_backup"]).returncode == 12
     ring = cli("check", FILES["chang_roberts"], "-p", "ids=5,2,7")
     assert ring.returncode == 0 and ring.stderr == ""
     same = cli("check", FILES["chang_roberts"], "-p", "ids=5,5")
