@@ -173,8 +173,8 @@ class CompiledSearch(StateByState):
         return self._result(violation)
 
     def _levels_possible(self) -> bool:
-        """Whole levels in numpy need states of at most 64 bits; spilling is the per-state search's."""
-        return self.layout.bits <= 64 and self.spill_after is None
+        """Whole levels in numpy (states of any width: ``words.py``); spilling is the per-state search's."""
+        return self.spill_after is None
 
     # -- safeguards ---------------------------------------------------------------------
     def traced(self) -> int:

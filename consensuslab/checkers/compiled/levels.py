@@ -44,6 +44,16 @@ from consensuslab.checkers.compiled.kernels import BLOCK, Steps, Tables, expand_
 from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
+from consensuslab.checkers.compiled.words import (
+    as_row,
+    distinct_sorted,
+    equal_to,
+    from_ints,
+    least,
+    sort_states,
+    to_ints,
+    words_for,
+)
 from consensuslab.checkers.search.ending import Stop
 from consensuslab.traces.result import Trace, Violation
 
@@ -73,13 +83,8 @@ def trace_missing(search, group, states: np.ndarray) -> None:
     if not len(states):
         return
     mask = group.mask
-    keys = states & U64(mask)
-    order = np.lexsort((states, keys))
-    keys, states = keys[order], states[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
     known = group.table
-    todo = [s for s in states[first].tolist() if s & mask not in known]
+    todo = [s for s in _least_per_key(states, mask) if s & mask not in known]
 
     def evaluate(s: int) -> bool:
         search.evaluate(group, s)
@@ -96,6 +101,20 @@ def trace_missing(search, group, states: np.ndarray) -> None:
     finally:
         for u in group.units:
             u.prepared.clear()
+
+
+def _least_per_key(states: np.ndarray, mask: int) -> list[int]:
+    """The least of the sorted ``states`` with each key ``state & mask``, in the order of their keys."""
+    if states.ndim == 1:
+        keys = states & U64(mask)
+        order = np.lexsort((states, keys))
+        keys, states = keys[order], states[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        return states[first].tolist()
+    keys = states & as_row(mask, states.shape[1])
+    _, first = np.unique(keys, axis=0, return_index=True)  # the first of each key: the least, as states are sorted
+    return to_ints(states[first])
 
 
 def fill(search, groups: list, states: np.ndarray) -> list[Tables]:
@@ -117,7 +136,7 @@ def settle(search, groups: list, deferred: list[np.ndarray], kernel) -> list:
     results = []
     pending = [d for d in deferred if len(d)]
     while pending:
-        states = np.sort(np.concatenate(pending))
+        states = sort_states(np.concatenate(pending))
         for group in groups:
             trace_missing(search, group, states)
         result = kernel([states], tables_for(search, groups))
@@ -171,7 +190,7 @@ def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool
     fresh = [f for e in found + later for f in e.fresh]
     generated = sum(e.generated for e in found + later)
     dead = [d for e in found + later for d in e.dead if len(d)]
-    return fresh, generated, (np.sort(np.concatenate(dead)) if dead else None)
+    return fresh, generated, (sort_states(np.concatenate(dead)) if dead else None)
 
 
 def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
@@ -195,7 +214,7 @@ def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> N
             search.witnessed_group(group)
     failing = [f for j in found + later for f in j.failing if len(f)]
     if failing:
-        search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
+        search.invariant_failed_at(least(np.concatenate(failing)), depth)  # the least, whatever the order
 
 
 def audit(search, level: Run) -> None:
@@ -206,7 +225,7 @@ def audit(search, level: Run) -> None:
     the memo's side is computed here, now, since it may trace.
     """
     count = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
-    states = level.states()[:count].tolist()  # a level is sorted: its least states
+    states = to_ints(level.states()[:count])  # a level is sorted: its least states
     helper = search.helper
     if helper is not None:
         compiled = [search.compiled_steps(s) for s in states]
@@ -238,7 +257,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     search.roots = {}
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
-    first = Run([np.unique(np.array(packed_initial, dtype=U64))])
+    first = Run([distinct_sorted(from_ints(packed_initial, words_for(search.layout.bits)))])
     search.helper = None
     if search.workers > 1:
         search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,
@@ -256,7 +275,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
         parts = workers.parts(level)
         judge_level(search, parts, workers, 0)
         while level.size:
-            search.sample_interpreted(level.states()[:SAMPLED].tolist())
+            search.sample_interpreted(to_ints(level.states()[:SAMPLED]))
             started = time.perf_counter()
             seen.add(level, workers)
             search.stopped_by = search.budget.spent(search.seen_count, search.depth, level.size)
@@ -277,7 +296,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             if search.count >= search.warmup and not search.grouped:
                 search._regroup()  # before the new level's invariants: they use the planned groups too
             if model.check_deadlock and dead is not None:
-                for s in dead.tolist():
+                for s in to_ints(dead):
                     search.deadlock_at(s, search.depth)
             level = new_level(search, fresh, workers)
             del fresh
@@ -307,20 +326,22 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
 def trace_back(search, target: int, depth: int) -> Trace:
     """A shortest path to ``target`` (found at ``depth``): the least parent in each earlier level."""
     labels = []
-    x = U64(target)
+    x = target
+    k = words_for(search.layout.bits)
     for d in range(depth - 1, -1, -1):
         level = search.levels[d].states()
-        best = None
+        found, via = [], []
         for succ, parents, label in with_origin(level, fill(search, search.groups, level)):
-            hits = np.flatnonzero(succ == x)
-            if len(hits):
-                h = hits[np.argmin(parents[hits])]
-                if best is None or parents[h] < best[0]:
-                    best = (parents[h], int(label[h]))
-        if best is None:
+            hits = np.flatnonzero(equal_to(succ, as_row(x, k)))
+            found.append(parents[hits])
+            via += label[hits].tolist()
+        if not via:
             raise AssertionError(f"no predecessor of a depth-{d + 1} state in level {d}")
-        x = best[0]
-        labels.append(search.actions[best[1]].label)
+        candidates = np.concatenate(found)
+        best = least(candidates)
+        first = int(np.flatnonzero(equal_to(candidates, as_row(best, k)))[0])
+        x = best
+        labels.append(search.actions[via[first]].label)
     trace = Trace(search.roots[int(x)])
     state = trace.initial
     for act in reversed(labels):
