@@ -26,9 +26,10 @@ from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
-from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, conjuncts, plan_groups
+from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
+from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.progress import Progress
@@ -78,13 +79,11 @@ class CompiledSearch(StateByState):
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in model._table]
         self.invariant_units = []
+        alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
-            pieces = conjuncts(prop.fn)
-            traced = conjuncts(prop.fn, twin.twin) if pieces and twin.twin is not None else None
-            if not pieces:
-                pieces, traced = [prop.fn], [twin.method(prop.fn)]
-            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout, view_fn)
-                                     for k, (fn, view_fn) in enumerate(zip(pieces, traced or pieces))]
+            self.invariant_units += [
+                Unit(name, fn, args, prop.name, False, layout, view_fn, None if clause is None else (prop.name, clause))
+                for name, fn, view_fn, args, clause in invariant_pieces(prop, model.spec, twin, layout, alternatives)]
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
         full = layout.full
@@ -100,9 +99,23 @@ class CompiledSearch(StateByState):
         full = self.layout.full
         self.groups = plan_groups(self.actions, full, self.grown)
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
-        varying = [u for u in self.invariant_units if u.mask or not u.traced]
-        self.inv_groups = plan_groups(varying, full, self.grown)
+        varying = [u for u in self.invariant_units if (u.mask or not u.traced) and u.clause is None]
+        self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
         self.grouped = True
+
+    def _alternative_groups(self) -> list:
+        """One group per alternative (each its own table, combined by ``kernels.judge_part``), but none for a
+        clause with an alternative that reads nothing and held (the clause always holds)."""
+        clauses: dict = {}
+        for u in self.invariant_units:
+            if u.clause is not None:
+                clauses.setdefault(u.clause, []).append(u)
+        groups = []
+        for units in clauses.values():
+            if any(u.traced and not u.mask and u.table.get(0) is True for u in units):
+                continue
+            groups += [Group([u], self.layout.full, self.grown) for u in units if u.mask or not u.traced]
+        return groups
 
     # -- running ----------------------------------------------------------------------
     def run(self) -> CheckResult | None:

@@ -25,6 +25,7 @@ from itertools import islice
 import numpy as np
 
 from consensuslab.checkers.compiled.keyindex import KeyIndex
+from consensuslab.checkers.compiled.memo import RAISED
 from consensuslab.checkers.compiled.sorted_runs import distinct_sorted
 from consensuslab.checkers.compiled.words import empty, from_ints, words_for
 
@@ -58,7 +59,7 @@ class Tables:
             self.keep = self.bits = empty(self.width)
             self.label = np.zeros(0, dtype=np.int32)
         else:
-            self.ok = np.zeros(0, dtype=bool)
+            self.ok = np.zeros(0, dtype=np.int8)  # 0 or 1; an alternative may be RAISED (``memo.RAISED``)
         self._append(label_ids)
 
     def current(self) -> bool:
@@ -95,7 +96,8 @@ class Tables:
             self.label = np.concatenate([self.label, np.fromiter((label_ids[lab] for lab, _, _ in steps),
                                                                  dtype=np.int32, count=m)])
         else:
-            self.ok = np.concatenate([self.ok, np.fromiter((bool(e) for _, e in items), dtype=bool, count=n)])
+            self.ok = np.concatenate([self.ok, np.fromiter((e if e is RAISED else bool(e) for _, e in items),
+                                                           dtype=np.int8, count=n)])
         first = len(self.keys)
         self.keys = np.concatenate([self.keys, keys])
         self.size = len(self.keys)
@@ -254,12 +256,23 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: 
     held = [False] * len(tables)
     for block, rows in known_blocks(pieces, tables, JUDGE_BLOCK, deferred):
         ok = None
+        clauses: dict = {}  # clause -> (where an alternative decided it, what it decided), alternatives in order
         for k, (t, r) in enumerate(zip(tables, rows)):
-            good = t.ok[r]
+            answer = t.ok[r]
+            clause = t.group.clause
             if k < invariants_from:
-                held[k] = held[k] or bool(good.any())
+                held[k] = held[k] or bool(answer.any())
+            elif clause is not None:
+                decided, value = clauses.get(clause) or (np.zeros(len(block), dtype=bool),
+                                                         np.zeros(len(block), dtype=bool))
+                now = ~decided & (answer != 0)  # the first alternative that holds, or raises
+                value |= now & (answer == 1)
+                clauses[clause] = (decided | now, value)
             else:
+                good = answer.view(bool)
                 ok = good if ok is None else ok & good
+        for _, value in clauses.values():
+            ok = value if ok is None else ok & value
         if ok is not None and len(block) and not ok.all():
             failing.append(block[~ok])
     return Judgement(failing, held, deferred)

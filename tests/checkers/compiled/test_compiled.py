@@ -352,7 +352,7 @@ def test_cli_engine_option():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_worker_threads_give_the_same_result_and_trace(variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    one, two = (check(model, progress=False, workers=n) for n in (1, 2))
+    one, two = (check(model, progress=False, workers=n, engine="compiled") for n in (1, 2))
     assert two.extra["workers"] == 2 and two.extra["compiled"]["search"] == "levels"
     assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
         (one.status, one.distinct_states, one.states_generated, one.depth)
@@ -361,7 +361,7 @@ def test_worker_threads_give_the_same_result_and_trace(variant):
 
 
 def test_cli_workers_use_the_compiled_threads_where_the_spec_compiles():
-    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--workers", "2", "--quiet")
+    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--workers", "2", "--quiet", "--engine", "compiled")
     assert proc.returncode == 0 and out["engine"] == "compiled" and out["workers"] == 2
     assert out["distinct_states"] == 8832
     proc, out = cli_json("check", "raft", "--scenario", "tiny", "--workers", "2", "--quiet")
