@@ -147,7 +147,7 @@ class Checks:
         self._alternatives(expr, ctx, found)
         if len(found) < 2:
             return False
-        clause = self.clauses
+        clause = (self.clauses, len(ctx.params))  # the loops around the clause make one clause per element
         self.clauses += 1
         out += [(c, stmts, clause) for c, stmts in found]
         return True

@@ -30,6 +30,7 @@ from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.checkers.compiled.steps import step_failed_at, step_units
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.progress import Progress
@@ -48,8 +49,6 @@ def unsupported_reason(model: Model, search: str) -> str | None:
         return "the compiled search is breadth-first"
     if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
         return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
-    if model.step_properties:
-        return "transition properties are checked by the interpreted search"
     if type(model).view is not Model.view:
         return "a spec with a view is checked by the interpreted search"
     return None
@@ -86,6 +85,7 @@ class CompiledSearch(StateByState):
                 for name, fn, view_fn, args, clause in invariant_pieces(prop, model.spec, twin, layout, alternatives)]
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
+        self.step_units = step_units(model, self.actions, twin, layout)
         full = layout.full
         self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
@@ -94,6 +94,7 @@ class CompiledSearch(StateByState):
         # whole state, a miss for every state)
         self.groups = [Group([u], full, self.grown) for u in self.actions]
         self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
+        self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
 
     def _regroup(self) -> None:
         full = self.layout.full
@@ -101,6 +102,7 @@ class CompiledSearch(StateByState):
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
         varying = [u for u in self.invariant_units if (u.mask or not u.traced) and u.clause is None]
         self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
+        self.step_groups = plan_groups([u for u in self.step_units if u.mask or not u.traced], full, self.grown)
         self.grouped = True
 
     def _alternative_groups(self) -> list:
@@ -170,6 +172,8 @@ class CompiledSearch(StateByState):
         packed = layout.encode_all(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
+        if self.model.step_properties and self.mode != "levels":
+            raise Unsupported("transition properties are checked by the interpreted search when a level spills")
         violation = None
         try:
             if self.mode == "levels":
@@ -191,7 +195,7 @@ class CompiledSearch(StateByState):
 
     # -- safeguards ---------------------------------------------------------------------
     def traced(self) -> int:
-        return sum(u.traced for u in self.actions) + sum(u.traced for u in self.invariant_units)
+        return sum(u.traced for u in self.actions + self.invariant_units + self.step_units)
 
     def judge_speed(self, states: int, seconds: float) -> None:
         """Hand over to the interpreted search (engine auto) once the levels show it would be faster."""
@@ -234,6 +238,9 @@ class CompiledSearch(StateByState):
         if broken is None:
             raise Unsupported("an invariant's conjuncts disagree with the invariant")
         raise Stop(Violation(broken.name, "invariant", trace_back(self, s, depth)))
+
+    def step_failed_at(self, s: int, depth: int) -> None:
+        step_failed_at(self, s, depth, trace_back)
 
     def deadlock_at(self, s: int, depth: int) -> None:
         if not self.model.is_done(self.layout.decode(s)):

@@ -217,6 +217,20 @@ def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> N
         search.invariant_failed_at(least(np.concatenate(failing)), depth)  # the least, whatever the order
 
 
+def judge_steps(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
+    """Transition properties over the steps of a level about to be expanded (``steps.py``): stop at the least
+    state with a failing step."""
+    groups = search.step_groups
+    if not groups:
+        return
+    tables = tables_for(search, groups)
+    found = workers.map(lambda part: judge_part(part, tables), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    if failing:
+        search.step_failed_at(least(np.concatenate(failing)), depth)
+
+
 def audit(search, level: Run) -> None:
     """The first states in full, then a few of every level: memo answers compared with the real model.
 
@@ -260,8 +274,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     first = Run([distinct_sorted(from_ints(packed_initial, words_for(search.layout.bits)))])
     search.helper = None
     if search.workers > 1:
-        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,
-                                    search.model)
+        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units
+                                    + search.step_units, search.layout, search.model)
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
@@ -285,6 +299,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             audit(search, level)
             started += time.perf_counter() - audited_from  # a fixed cost of the first levels, not a rate
             at_limit = max_depth is not None and search.depth >= max_depth
+            if not at_limit:
+                judge_steps(search, parts, workers, search.depth)
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
             if at_limit:
                 if dead is None or len(dead) < level.size:

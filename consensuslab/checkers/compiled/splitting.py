@@ -68,11 +68,12 @@ MAX_VALUES = 64
 class Piece:
     """One conjunct: a function ``(self, s, *params)`` and, per parameter, the values it takes.
 
-    Pieces with the same ``clause`` (not None) are alternatives: together they are one conjunct, their
+    Pieces with the same ``clause`` (not None: its number, and how many of the parameters are bound by
+    loops around it, whose values tell its instances apart) are alternatives: together they are one conjunct, their
     disjunction (``any(p != "Done" for p in s.pc) or any(v == 1 for v in s.y)``: one piece per slot).
     """
 
-    def __init__(self, tree: ast.Module, domains: list[list[Any]], clause: int | None = None):
+    def __init__(self, tree: ast.Module, domains: list[list[Any]], clause: tuple | None = None):
         self.tree, self.domains, self.clause = tree, domains, clause
 
     def arguments(self) -> list[tuple]:
@@ -292,6 +293,6 @@ def invariant_pieces(prop, spec: Any, twin: Any, layout, alternatives: bool = Tr
         bound = types.MethodType(real, spec)
         view = types.MethodType(traced, twin.twin) if twin.twin is not None else bound
         for args in piece.arguments():
-            out.append((f"{prop.name}[{k + 1}]" + (f"{list(args)}" if args else ""), bound, view, args,
-                        piece.clause))
+            clause = None if piece.clause is None else (piece.clause[0], args[:piece.clause[1]])
+            out.append((f"{prop.name}[{k + 1}]" + (f"{list(args)}" if args else ""), bound, view, args, clause))
     return out
