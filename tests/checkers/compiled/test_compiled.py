@@ -88,8 +88,8 @@ def test_the_registry_compiles_two_phase_paxos_and_the_generals():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_level_and_state_searches_agree(variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    by_levels = CompiledSearch(model, progress=False).run()
-    by_states = CompiledSearch(model, progress=False, spill_after=10 ** 9).run()  # spilling: one state at a time
+    by_levels = CompiledSearch(model, progress=False, insist=True).run()  # insist: not left to timing
+    by_states = CompiledSearch(model, progress=False, spill_after=10 ** 9, insist=True).run()  # one state at a time
     assert by_levels.extra["compiled"]["search"] == "levels"
     assert by_states.extra["compiled"]["search"] == "states"
     plain = check(model, progress=False, engine="interpreted")
@@ -111,7 +111,7 @@ def test_the_same_run_gives_the_same_trace():
 
 def test_memo_keys_are_the_bits_an_action_reads():
     model = TwoPhase({"rm": 3}).compile()
-    search = CompiledSearch(model, progress=False)
+    search = CompiledSearch(model, progress=False, insist=True)
     search.run()
     layout = search.layout
     rm = layout.by_name["rmState"]

@@ -94,7 +94,7 @@ def test_max_states_keeps_the_least_states_of_the_last_level():
     for workers in (1, 2):
         r = check(model, progress=False, max_states=5000, workers=workers)
         assert (r.status, r.stopped_by, r.distinct_states) == ("incomplete", "max-states", 5000)
-    one, two = (CompiledSearch(model, progress=False, max_states=5000, workers=w) for w in (1, 2))
+    one, two = (CompiledSearch(model, progress=False, max_states=5000, workers=w, insist=True) for w in (1, 2))
     one.run(), two.run()
     assert one.levels[-1].states().tolist() == two.levels[-1].states().tolist()
 
@@ -191,7 +191,7 @@ def test_unpicklable_values_and_numbering_traces_stay_here(shared_traces):
 def test_numbering_in_the_helper_is_undone():
     """A trace that would number a new value gives nothing and leaves the numbering as it was."""
     model = TwoPhase({"rm": 3}).compile()
-    search = CompiledSearch(model, progress=False)
+    search = CompiledSearch(model, progress=False, insist=True)
     search.run()
     layout = search.layout
     unit = next(u for u in search.actions if str(u.label) == "TMCommit")
