@@ -41,14 +41,18 @@ from consensuslab.traces.result import CheckResult, Violation
 MAX_RESTARTS = 24
 
 
-def unsupported_reason(model: Model, search: str) -> str | None:
-    """Why this model/search cannot use the compiled search (None: it can)."""
+def unsupported_reason(model: Model, search: str, insist: bool = False) -> str | None:
+    """Why this model/search cannot use the compiled search (None: it can); ``insist``: ``--engine compiled``."""
     from consensuslab.models.spec import SpecModel
 
     if search != "bfs":
         return "the compiled search is breadth-first"
     if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
         return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
+    if model.step_properties and not insist:
+        # compiled (steps.py), but where a step fails it stops after the whole level, so its counts at a
+        # violation are not the interpreted search's: only on request until both stop at the same state
+        return "transition properties are checked by the interpreted search unless --engine compiled"
     if type(model).view is not Model.view:
         return "a spec with a view is checked by the interpreted search"
     return None

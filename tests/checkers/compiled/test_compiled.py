@@ -41,7 +41,7 @@ def registry_cases():
             if (name, sc.name) in TOO_BIG:
                 continue
             model = cls.configure({}, None, sc.name).compile()
-            if unsupported_reason(model, "bfs") is None:
+            if unsupported_reason(model, "bfs", insist=True) is None:
                 yield name, sc.name
 
 
