@@ -154,7 +154,8 @@ def _compiled_or_interpreted(model, search, progress, spill_after, engine, worke
     if engine != "interpreted":
         from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
 
-        not_compilable = unsupported_reason(model, search, insist=engine == "compiled")
+        not_compilable = unsupported_reason(model, search, insist=engine == "compiled",
+                                            spills=spill_after is not None)
         if not_compilable is None:
             compiled = CompiledSearch(model, max_states, max_depth, time_limit, progress, spill_after,
                                       insist=engine == "compiled", workers=workers)

@@ -25,12 +25,12 @@ from array import array
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
-from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
+from consensuslab.checkers.compiled.levels import level_search, trace_back
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
-from consensuslab.checkers.compiled.steps import step_failed_at, step_units
+from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.progress import Progress
@@ -41,8 +41,9 @@ from consensuslab.traces.result import CheckResult, Violation
 MAX_RESTARTS = 24
 
 
-def unsupported_reason(model: Model, search: str, insist: bool = False) -> str | None:
-    """Why this model/search cannot use the compiled search (None: it can); ``insist``: ``--engine compiled``."""
+def unsupported_reason(model: Model, search: str, insist: bool = False, spills: bool = False) -> str | None:
+    """Why this model/search cannot use the compiled search (None: it can); ``insist``: ``--engine compiled``;
+    ``spills``: levels may spill to disk."""
     from consensuslab.models.spec import SpecModel
 
     if search != "bfs":
@@ -53,6 +54,10 @@ def unsupported_reason(model: Model, search: str, insist: bool = False) -> str |
         # compiled (steps.py), but where a step fails it stops after the whole level, so its counts at a
         # violation are not the interpreted search's: only on request until both stop at the same state
         return "transition properties are checked by the interpreted search unless --engine compiled"
+    if spills and not insist:
+        # the per-state search meets a state's successors in the order of its memo groups, not the model's, so
+        # its counterexample (and counts at it) can differ: auto's answer must not depend on the engine
+        return "a search whose levels may spill is interpreted unless --engine compiled"
     if type(model).view is not Model.view:
         return "a spec with a view is checked by the interpreted search"
     return None
@@ -242,13 +247,6 @@ class CompiledSearch(StateByState):
         if broken is None:
             raise Unsupported("an invariant's conjuncts disagree with the invariant")
         raise Stop(Violation(broken.name, "invariant", trace_back(self, s, depth)))
-
-    def step_failed_at(self, s: int, depth: int) -> None:
-        step_failed_at(self, s, depth, trace_back)
-
-    def deadlock_at(self, s: int, depth: int) -> None:
-        if not self.model.is_done(self.layout.decode(s)):
-            raise Stop(deadlock_violation(self, s, depth))
 
     def witnessed_group(self, group) -> None:
         name = group.units[0].label

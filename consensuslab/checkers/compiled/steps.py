@@ -8,15 +8,14 @@ update it returned, whose unchanged fields are read from the same view, so
 the memo key holds every bit of ``s`` that the guard, the update and the
 property read.  Each level is judged before it is expanded (what the
 interpreted search does when it expands a state); where a unit fails, the
-property that failed and its step are found on the real state, and the
-counterexample is the path to the state plus that step.
+property that failed and its step are found on the real state
+(``discovery.py``), and the counterexample is the path to the state plus
+that step.
 """
 
 from __future__ import annotations
 
 from consensuslab.checkers.compiled.memo import Unit
-from consensuslab.checkers.search.ending import Stop
-from consensuslab.traces.result import Violation
 
 
 def step_units(model, actions: list[Unit], twin, layout) -> list[Unit]:
@@ -42,18 +41,3 @@ def _step_functions(prop, traced_prop, action: Unit):
         return True if after is None else traced_prop(view, label, after)
 
     return real, traced
-
-
-def step_failed_at(search, s: int, depth: int, trace_back) -> None:
-    """Stop with the first broken transition property on the first failing step of packed state ``s``."""
-    model = search.model
-    state = search.layout.decode(s)
-    for act, nxt in model.successors(state):
-        broken = model.first_broken_step(state, act, nxt)
-        if broken is not None:
-            trace = trace_back(search, s, depth)
-            trace.steps.append((act, nxt))
-            raise Stop(Violation(broken.name, "transition", trace))
-    from consensuslab.checkers.compiled.packing import Unsupported
-
-    raise Unsupported("a transition property's memoised steps disagree with the property")
