@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers import run as run_module
 from consensuslab.checkers.compiled import levels as levels_module
 from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
 from consensuslab.checkers.compiled.memo import conjuncts
@@ -28,6 +29,13 @@ from consensuslab.protocols.two_phase import TwoPhase
 
 from clirun import cli, cli_json
 from replaying import replay_states
+
+@pytest.fixture(autouse=True)
+def no_probe(monkeypatch):
+    """These models are small enough for ``auto``'s interpreted probe to answer first; here auto's compiled side
+    is under test (the probe is tested in ``test_auto.py``)."""
+    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0)  # no probe
+
 
 TOO_BIG = {("byzantine-generals", "n7m2")}  # millions of states: stopped by its limit in both engines
 
