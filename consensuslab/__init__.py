@@ -5,9 +5,12 @@ The public API, flat: write a protocol with these names, check it with ``check``
 
 from consensuslab.checkers.compiled.allocator import keep_freed_memory
 from consensuslab.checkers.run import check
+from consensuslab.checkers.validation.expect import Expect
+from consensuslab.checkers.validation.mapping import Mapping
 from consensuslab.errors import ModelError, ReplayError, UsageError
 from consensuslab.models.action import Action
 from consensuslab.models.effects import broadcast, cancel_timer, just, send, set_timer
+from consensuslab.models.fairness import Fair
 from consensuslab.models.faults import Byzantine, CrashRecover, CrashStop, Omission, durable
 from consensuslab.models.model import Model
 from consensuslab.models.network import Fifo, MessageSoup, Unordered
@@ -17,20 +20,23 @@ from consensuslab.models.properties import (
     always_eventually,
     always_step,
     eventually,
+    initially,
     leads_to,
     sometimes,
 )
 from consensuslab.models.protocol import Protocol, forgeable, handles, initial, local, on_timer
 from consensuslab.models.records import evolve, message, record, replace_at, state
 from consensuslab.models.scenario import Scenario
-from consensuslab.models.spec import Spec, action
+from consensuslab.models.refinement import refines
+from consensuslab.models.spec import Spec, action, constraint
 from consensuslab.traces.result import CheckResult, Trace, Violation
 
 __all__ = [
-    "Action", "Byzantine", "CheckResult", "CrashRecover", "CrashStop", "Fifo", "MessageSoup", "Model",
+    "Action", "Byzantine", "CheckResult", "CrashRecover", "CrashStop", "Expect", "Fair", "Fifo", "Mapping",
+    "MessageSoup", "Model",
     "ModelError", "Omission", "Param", "Protocol", "ReplayError", "Scenario", "Spec", "Trace", "Unordered",
     "UsageError", "Violation", "action", "always", "always_eventually", "always_step", "broadcast",
-    "cancel_timer", "check", "durable", "eventually", "evolve", "forgeable", "handles", "initial", "just",
-    "keep_freed_memory", "leads_to", "local", "message", "on_timer", "record", "replace_at", "send",
-    "set_timer", "sometimes", "state",
+    "cancel_timer", "check", "constraint", "durable", "eventually", "evolve", "forgeable", "handles", "initial",
+    "initially", "just", "keep_freed_memory", "leads_to", "local", "message", "on_timer", "record", "refines",
+    "replace_at", "send", "set_timer", "sometimes", "state",
 ]

@@ -18,10 +18,15 @@ COMMANDS = (
     "nakamoto",
     "trace",
     "explore",
+    "serve",
     "new",
     "diff",
     "mutate",
     "check_all",
+    "validate",
+    "export_log",
+    "conform",
+    "pysyncobj",
 )
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 
-from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_SAFETY, ReplayError
+from consensuslab.errors import EXIT_DEADLOCK, EXIT_LIVENESS, EXIT_OK, EXIT_SAFETY, ReplayError
 from consensuslab.traces.itf import encode, encode_action, same
 from consensuslab.traces.result import Trace, Violation
 
 KIND_EXIT = {"invariant": EXIT_SAFETY, "transition": EXIT_SAFETY, "deadlock": EXIT_DEADLOCK,
-             "liveness": EXIT_LIVENESS}
+             "liveness": EXIT_LIVENESS, "behaviour": EXIT_OK}
 
 
 @attrs.define
@@ -76,6 +76,7 @@ def replay_document(doc: dict[str, Any], model) -> Replayed:
 
 
 def _confirm(model, trace: Trace, kind: str, name: str) -> None:
+    """The recorded violation holds again at the end (a ``behaviour`` claims none: re-executing is all)."""
     last = len(trace)
     if kind == "invariant":
         if model.holds(model.property_named(name), trace.states[-1]):
@@ -105,8 +106,24 @@ def _same_configuration(meta: dict, model) -> None:
         if meta.get(key) != mine[key]:
             raise ReplayError(f"the trace is of {key} {meta.get(key)!r}, the model of {mine[key]!r}", 0)
     params = {k: mine["params"].get(k) for k in meta.get("params") or {}}
-    if _params_text(params) != _params_text(meta.get("params") or {}):
+    given = {k: _as_declared(model, k, v) for k, v in (meta.get("params") or {}).items()}
+    if _params_text(params) != _params_text(given):
         raise ReplayError(f"the trace's parameters {meta.get('params')} are not the model's {mine['params']}", 0)
+
+
+def _as_declared(model, key: str, value):
+    """A trace's parameter value as the model's declaration reads it (``"0,2"`` for a set, from older traces)."""
+    from consensuslab.errors import UsageError
+    from consensuslab.models.params import plain
+
+    param = (getattr(model.definition, "params", None) or {}).get(key)
+    if param is None:
+        return value
+    try:
+        parsed = param.parse(key, value) if isinstance(value, str) and param.type is not str else param.validate(key, value)
+    except UsageError:
+        return value
+    return plain(parsed)
 
 
 def _params_text(params: dict) -> str:

@@ -9,8 +9,9 @@ from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError
 def register(sub) -> None:
     p = sub.add_parser("replay", help="re-execute an ITF trace against its model",
                        description="Exit with the code `check` gave for the violation (12 safety, "
-                                   "11 deadlock, 13 liveness) when it reproduces; 1, naming the step, "
-                                   "when it does not; 2 for a missing or malformed file.")
+                                   "11 deadlock, 13 liveness; 0 for a behaviour `validate` explained a log "
+                                   "with) when it reproduces; 1, naming the step, when it does not; 2 for a "
+                                   "missing or malformed file.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--protocol", metavar="PROTOCOL",
                    help="the protocol to replay against (a name or path.py[:Class]) instead of the one the trace names")
@@ -46,6 +47,9 @@ def run(args) -> int:
                     "kind": v.kind, "trace_length": len(done.trace), "exit_code": done.exit_code})
     else:
         if not args.quiet:
-            print(render_text(done.model, done.trace, v))
-        print(f"reproduced: {v.property} ({v.kind}) after {len(done.trace)} steps")
+            print(render_text(done.model, done.trace, None if v.kind == "behaviour" else v))
+        if v.kind == "behaviour":
+            print(f"reproduced: a behaviour of the model ({len(done.trace)} steps; {v.property})")
+        else:
+            print(f"reproduced: {v.property} ({v.kind}) after {len(done.trace)} steps")
     return done.exit_code

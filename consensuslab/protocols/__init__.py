@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "paxos": "consensuslab.protocols.paxos:Paxos",
     "paxos-actors": "consensuslab.protocols.paxos_actors:PaxosActors",
     "raft": "consensuslab.protocols.raft:Raft",
+    "raft-election": "consensuslab.protocols.raft_election:RaftElection",
     "pbft": "consensuslab.protocols.pbft:PBFT",
     "byzantine-generals": "consensuslab.protocols.byzantine_generals:OralMessages",
     "byzantine-generals-signed": "consensuslab.protocols.byzantine_signed:SignedMessages",

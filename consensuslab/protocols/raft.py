@@ -1,15 +1,13 @@
 """Raft, transcribed from Diego Ongaro's ``raft.tla`` (the spec in his PhD dissertation).
 
-Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``,
-``log``, ``commitIndex``, ``votesResponded``, ``votesGranted``, ``nextIndex``,
-``matchIndex``; and ``messages``, a bag of RequestVote and AppendEntries
-requests and responses that the network may duplicate or drop.  Actions are
-the spec's (Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
-AppendEntries, Restart, and Receive: ``raft_receive.py``).
+Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``, ``log``, ``commitIndex``,
+``votesResponded``, ``votesGranted``, ``nextIndex``, ``matchIndex``; and ``messages``, a bag of RequestVote
+and AppendEntries requests and responses that the network may duplicate or drop.  Actions are the spec's
+(Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex, AppendEntries, Restart, and Receive:
+``raft_receive.py``); ``raft_explain.py`` reads a counterexample in Raft's terms.
 
-Abstractions, each there to make the state space finite or small, each a
-restriction of the spec's behaviours (so a violation found is real, and "ok"
-means "ok within these bounds"):
+Abstractions, each there to make the state space finite or small, each a restriction of the
+spec's behaviours (so a violation found is real, and "ok" means "ok within these bounds"):
 
 * ``currentTerm <= max_term`` (Timeout is disabled at the bound) and
   ``Len(log) <= max_log`` (ClientRequest is disabled at the bound);
@@ -34,9 +32,8 @@ means "ok within these bounds"):
   applied (advanced its commitIndex over) and the term it did so in, exists
   only for ``leader_completeness`` and ``state_machine_safety``.
 
-Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here,
-as terms start at 1), so its scenarios use ``max_term=5`` with two candidates;
-breadth-first search finds the state_machine_safety violation in 48 steps.
+Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here, as terms start at 1), so
+its scenarios use ``max_term=5`` with two candidates; BFS finds the state_machine_safety violation in 48 steps.
 
 ``quorum`` (0 = majority) overrides the vote and commit quorum size so that a
 quorum analysis can configure one too small; ``quorum_system()`` reports it.
@@ -48,12 +45,13 @@ from typing import NamedTuple
 
 from consensuslab.models.fairness import Fair
 from consensuslab.models.params import Param
-from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import raft_symmetry
+from consensuslab.protocols.raft_explain import Explaining
 from consensuslab.protocols.raft_log import (
+    PARTICIPANTS,
     AppendEntriesRequest,
     BagSpecModel,
     RequestVoteRequest,
@@ -62,6 +60,8 @@ from consensuslab.protocols.raft_log import (
     size,
     with_message,
 )
+from consensuslab.protocols.raft_implementation import ImplementationLevel
+from consensuslab.protocols.raft_properties import RaftProperties
 from consensuslab.protocols.raft_receive import CANDIDATE, FOLLOWER, LEADER, NIL, Receiving
 
 
@@ -87,22 +87,27 @@ TINY = {"servers": 3, "max_term": 2, "max_log": 1, "max_messages": 1}
 FIG8 = {"servers": 3, "max_term": 5, "max_log": 1, "max_messages": 1, "drop": False, "candidates": 2}
 
 
-class Raft(Receiving, Spec):
+class Raft(RaftProperties, ImplementationLevel, Receiving, Explaining, Spec):
     name = "raft"
     summary = "Raft leader election and log replication, Ongaro's raft.tla (message bag, restarts)"
     params = {
         "servers": Param(3, "number of servers", min=1, max=5),
-        "max_term": Param(3, "largest term a server may time out into (terms start at 1)", min=1, max=9),
-        "max_log": Param(1, "longest log a leader may grow by client requests", min=0, max=4),
+        "max_term": Param(3, "largest term a server may time out into (terms start at 1)", min=1, max=30),
+        "max_log": Param(1, "longest log a leader may grow by client requests", min=0, max=5000),
         "values": Param(1, "number of distinct client values", min=1, max=3),
-        "max_messages": Param(1, "messages in flight at most (new requests wait)", min=1, max=8),
-        "max_copies": Param(1, "copies of one message at most (1: no duplication)", min=1, max=3),
-        "max_restarts": Param(0, "server restarts at most", min=0, max=4),
+        "max_messages": Param(1, "messages in flight at most (new requests wait)", min=1, max=10000),
+        "max_copies": Param(1, "copies of one message at most (1: no duplication)", min=1, max=64),
+        "max_restarts": Param(0, "server restarts at most", min=0, max=100),
         "candidates": Param(0, "only servers s1..sN may time out and stand for election (0: all)", min=0, max=5),
         "drop": Param(True, "the network may drop messages"),
         "quorum": Param(0, "vote and commit quorum size (0: a majority)", min=0, max=5),
         "timely": Param(False, "after GST: no server times out while an election is under way "
                                "(election timeouts exceed the time an election takes)"),
+        # implementation-level replication (raft_implementation.py); the defaults are raft.tla's
+        "batch": Param(1, "entries per AppendEntries at most (1: raft.tla)", min=1, max=5000),
+        "pipeline": Param(False, "nextIndex advances on send; commitIndex sent whole, clamped by the follower"),
+        "hint": Param(False, "a rejection says where the follower's log can match"),
+        "step_down": Param(False, "a leader may become a follower in its own term (check-quorum)"),
     }
     variants = {
         "figure8": "a leader commits an entry of an earlier term by counting replicas "
@@ -123,7 +128,7 @@ class Raft(Receiving, Spec):
         Scenario("figure8-immutable", "Figure 8: the server that committed the old-term entry loses it",
                  FIG8, variant="figure8", expect="violation", expect_property="committed_entries_immutable",
                  properties=("committed_entries_immutable",)),
-        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8),
+        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8, states=109433),
         Scenario("small-quorum", "quorums of one server: two leaders in one term", {
             "servers": 3, "max_term": 2, "max_log": 0, "max_messages": 1, "quorum": 1},
             expect="violation", expect_property="election_safety"),
@@ -133,11 +138,16 @@ class Raft(Receiving, Spec):
                              "leader_eventually")),
         Scenario("no-gst", "messages may be lost forever: an election may never complete", SMALL,
                  properties=("leader_eventually",), expect="liveness", expect_property="leader_eventually"),
+        Scenario("implementation", "implementation-level replication (batches of 2, pipelining, rejection "
+                 "hints, check-quorum step-down) keeps every property", {
+                     "servers": 3, "max_term": 2, "max_log": 2, "max_messages": 1, "batch": 2, "pipeline": True,
+                     "hint": True, "step_down": True}, states=62963),
     )
 
     #: the servers are interchangeable (TLC: SYMMETRY Permutations(Server)); used by --symmetry.
     #: With ``candidates`` only s1..sN time out, so ``setup`` narrows it to two classes.
     symmetry = ("Server",)
+    participants = PARTICIPANTS
 
     def setup(self):
         n = self.servers
@@ -154,12 +164,9 @@ class Raft(Receiving, Spec):
         receive = ("UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
                    "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse")
         # Servers keep timing out and campaigning; delivery is fair only where nothing is dropped.
-        self.fairness = (Fair("step", "Timeout", per="node"), Fair("step", "RequestVote"),
+        self.fairness = (Fair("step", "Timeout", per="all"), Fair("step", "RequestVote"),
                          Fair("step", "BecomeLeader")) + (() if self.drop else tuple(Fair("step", n) for n in receive))
-        self.message_actions = frozenset({
-            "UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
-            "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
-            "DuplicateMessage", "DropMessage"})
+        self.message_actions = frozenset(receive + self.fault_actions)
 
     def quorum_system(self) -> dict:
         """The vote/commit quorums: any ``q`` of ``n`` servers (``kind`` majority unless overridden)."""
@@ -169,11 +176,13 @@ class Raft(Receiving, Spec):
     role_actions = {
         FOLLOWER: ("Restart", "Timeout"),
         CANDIDATE: ("Restart", "Timeout", "RequestVote", "BecomeLeader"),
-        LEADER: ("Restart", "ClientRequest", "AdvanceCommitIndex", "AppendEntries"),
+        LEADER: ("Restart", "ClientRequest", "AdvanceCommitIndex", "AppendEntries", "StepDown"),
     }
 
     def role_of(self, s, server):
         return s.state[self.index[server]]
+
+    fault_actions = ("DropMessage", "DuplicateMessage")  # the network's faults, from ``message_steps``
 
     def compile(self):
         return BagSpecModel(self)
@@ -194,8 +203,10 @@ class Raft(Receiving, Spec):
         return (len(s.messages) if self.max_copies == 1 else size(s.messages)) < self.max_messages
 
     def send(self, s, m):
-        """The state with ``m`` sent, or None when ``m`` is already in flight (a resend is a duplicate)."""
-        if copies(s.messages, m):
+        """The state with ``m`` sent, or None when ``m`` is already in flight (a resend is a duplicate;
+        pipelining, a resend is another copy, up to ``max_copies``)."""
+        k = copies(s.messages, m)
+        if k and (not self.pipeline or k >= self.max_copies):
             return None
         return s._replace(messages=with_message(m, s.messages))
 
@@ -233,7 +244,7 @@ class Raft(Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, i, (0,) * n))
 
     # -- server actions -----------------------------------------------------------
-    @action(i="Server")
+    @action(i="Server", by="i", fault=True)
     def Restart(self, s, i):
         """Server i restarts from stable storage: currentTerm, votedFor and log survive."""
         k = self.index[i]
@@ -247,7 +258,7 @@ class Raft(Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n),
                           commitIndex=replace_at(s.commitIndex, k, 0), restarts=s.restarts + 1)
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def Timeout(self, s, i):
         """Server i times out and starts an election in the next term, voting for itself."""
         k = self.index[i]
@@ -264,7 +275,7 @@ class Raft(Receiving, Spec):
                           votesResponded=replace_at(s.votesResponded, k, me),
                           votesGranted=replace_at(s.votesGranted, k, me))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def RequestVote(self, s, i, j):
         """Candidate i asks j for its vote."""
         k = self.index[i]
@@ -273,7 +284,7 @@ class Raft(Receiving, Spec):
         log = s.log[k]
         return self.send(s, self.message(RequestVoteRequest, s.currentTerm[k], last_term(log), len(log), i, j))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def BecomeLeader(self, s, i):
         """Candidate i has votes from a quorum."""
         k = self.index[i]
@@ -286,7 +297,7 @@ class Raft(Receiving, Spec):
                           nextIndex=replace_at(s.nextIndex, k, (len(s.log[k]) + 1,) * n),
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n))
 
-    @action(i="Server", v="Value")
+    @action(i="Server", v="Value", by="i")
     def ClientRequest(self, s, i, v):
         """Leader i appends a client's value to its log."""
         k = self.index[i]
@@ -294,7 +305,7 @@ class Raft(Receiving, Spec):
             return None
         return s._replace(log=replace_at(s.log, k, s.log[k] + ((s.currentTerm[k], v),)))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def AdvanceCommitIndex(self, s, i):
         """Leader i commits the longest prefix a quorum holds, if the entry ending it is of i's term."""
         k = self.index[i]
@@ -311,12 +322,14 @@ class Raft(Receiving, Spec):
             return None
         return s._replace(commitIndex=replace_at(s.commitIndex, k, new), committed=self.applied(s, k, log, new))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def AppendEntries(self, s, i, j):
         """Leader i sends j the entry at nextIndex[i][j] (or none) and its commit index."""
         k = self.index[i]
         if i == j or s.state[k] != LEADER or not self.room(s):
             return None
+        if self.refined():
+            return self.replicate(s, k, i, j)
         log, nxt, jj = s.log[k], s.nextIndex[k][self.index[j]], self.index[j]
         if nxt > len(log) and s.matchIndex[k][jj] == len(log) and not s.commitIndex[k]:
             return None  # a heartbeat that can tell j nothing: j is known to match and nothing is committed
@@ -334,67 +347,3 @@ class Raft(Receiving, Spec):
     def canonical(self, s):
         """The orbit's representative: a signature sort, ties broken by the least image."""
         return raft_symmetry.canonical(self, s)
-
-    # -- properties (Figure 3 of the Raft paper) --------------------------------------
-    @always
-    def election_safety(self, s):
-        """At most one leader in each term."""
-        terms = [t for t, st in zip(s.currentTerm, s.state) if st == LEADER]
-        return len(terms) == len(set(terms))
-
-    @always
-    def log_matching(self, s):
-        """Two logs with an entry of the same index and term are identical up to that index."""
-        logs = s.log
-        for a in range(len(logs)):
-            for b in range(a + 1, len(logs)):
-                x, y = logs[a], logs[b]
-                for k in range(min(len(x), len(y)) - 1, -1, -1):
-                    if x[k][0] == y[k][0]:
-                        if x[:k + 1] != y[:k + 1]:
-                            return False
-                        break
-        return True
-
-    @always
-    def leader_completeness(self, s):
-        """An entry applied in some term is in the log of every leader of a later term."""
-        for index, term, value, when in s.committed:
-            for k, st in enumerate(s.state):
-                if st == LEADER and s.currentTerm[k] > when:
-                    log = s.log[k]
-                    if len(log) < index or log[index - 1] != (term, value):
-                        return False
-        return True
-
-    @always
-    def state_machine_safety(self, s):
-        """No two servers ever apply different entries at the same index."""
-        seen = {}
-        for index, term, value, _ in s.committed:
-            if seen.setdefault(index, (term, value)) != (term, value):
-                return False
-        return True
-
-    @always_step
-    def committed_entries_immutable(self, before, act, after):
-        """A server's log never changes at or below its commitIndex."""
-        for k, c in enumerate(before.commitIndex):
-            if c and after.log[k] is not before.log[k] and after.log[k][:c] != before.log[k][:c]:
-                return False
-        return True
-
-    @eventually
-    def leader_eventually(self, s):
-        """Liveness: some server is eventually leader."""
-        return LEADER in s.state
-
-    @sometimes
-    def leader_elected(self, s):
-        """Some server becomes leader."""
-        return LEADER in s.state
-
-    @sometimes
-    def entry_committed(self, s):
-        """Some entry is committed."""
-        return bool(s.committed)

@@ -32,13 +32,19 @@ class Receiving:
     def message_steps(self, s):
         out = []
         for m, k in s.messages:
-            got = self.receive(s, m)
-            if got is not None:
-                out.append((got[0], m, got[1]))
-            if k < self.max_copies and self.room(s):
-                out.append(("DuplicateMessage", m, s._replace(messages=with_message(m, s.messages))))
-            if self.drop:
-                out.append(("DropMessage", m, s._replace(messages=without_message(m, s.messages))))
+            out.extend(self.steps_of(s, m, k))
+        return out
+
+    def steps_of(self, s, m, k):
+        """The steps of one message ``m`` in flight in ``k`` copies: its receipt, a copy, its loss."""
+        out = []
+        got = self.receive(s, m)
+        if got is not None:
+            out.append((got[0], m, got[1]))
+        if k < self.max_copies and self.room(s):
+            out.append(("DuplicateMessage", m, s._replace(messages=with_message(m, s.messages))))
+        if self.drop:
+            out.append(("DropMessage", m, s._replace(messages=without_message(m, s.messages))))
         return out
 
     def receive(self, s, m):
@@ -85,11 +91,14 @@ class Receiving:
         log_ok = m.mprevLogIndex == 0 or (m.mprevLogIndex <= len(log)
                                           and m.mprevLogTerm == log[m.mprevLogIndex - 1][0])
         if m.mterm < term or (s.state[i] == FOLLOWER and not log_ok):
-            return s._replace(messages=reply(self.message(AppendEntriesResponse, term, False, 0, me, j), m, s.messages))
+            no = self.message(AppendEntriesResponse, term, False, self.rejected_match(log, m), me, j)
+            return s._replace(messages=reply(no, m, s.messages))
         if s.state[i] == CANDIDATE:
             return self.retire(s, i)._replace(state=replace_at(s.state, i, FOLLOWER))
         if s.state[i] != FOLLOWER:
             return None  # a leader never hears from another leader of its term
+        if self.refined():
+            return self.accept(s, i, j, m)
         index = m.mprevLogIndex + 1
         if not m.mentries or (len(log) >= index and log[index - 1][0] == m.mentries[0][0]):
             ok = self.message(AppendEntriesResponse, term, True, m.mprevLogIndex + len(m.mentries), me, j)
@@ -107,6 +116,8 @@ class Receiving:
         jj = self.index[j]
         if s.state[i] != LEADER:  # nextIndex/matchIndex are dead outside the leader (see retire)
             return s._replace(messages=without_message(m, s.messages))
+        if self.pipeline or self.hint:
+            return self.count_response(s, i, jj, m)
         if m.msuccess:
             nxt = replace_at(s.nextIndex[i], jj, m.mmatchIndex + 1)
             s = s._replace(matchIndex=replace_at(s.matchIndex, i, replace_at(s.matchIndex[i], jj, m.mmatchIndex)))

@@ -3,6 +3,11 @@
     from consensuslab.testing import stateful_test
     TestRaftDeep = stateful_test("raft", params={"servers": 5}, max_examples=200, steps=60)
 
+and an implementation driven from its model (``conformance``)::
+
+    from consensuslab.testing import Adapter, conform
+    assert conform(MyAdapter(), max_depth=10).status == "ok"
+
 pytest collects the returned ``unittest.TestCase`` and runs it like any
 Hypothesis test (profiles, example database, ``@reproduce_failure``); a failure
 shows Hypothesis's shrunk steps and our rendered trace.
@@ -13,6 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import settings
+
+from consensuslab.checkers.conformance.adapter import Adapter, NotEnabled
+from consensuslab.testing.conformance import assert_conforms_along, conform
+
+__all__ = ["Adapter", "NotEnabled", "assert_conforms_along", "conform", "stateful_test"]
 
 
 def stateful_test(protocol_name: str, params: dict[str, Any] | None = None, variant: str | None = None,

@@ -97,8 +97,9 @@ def write_trace(path: str, model, trace, violation=None, status: str | None = No
         fh.write("\n")
 
 
-#: what a trace must say it is a trace of, and the exit code its violation gives
-TRACE_KINDS = ("invariant", "transition", "deadlock", "liveness")
+#: what a trace must say it is a trace of, and the exit code its violation gives; a ``behaviour`` is no
+#: violation but a behaviour shown to be the model's (the one a validated log was explained by)
+TRACE_KINDS = ("invariant", "transition", "deadlock", "liveness", "behaviour")
 
 
 def load_document(path: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ verdicts mean the same thing whichever engine ran.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -26,22 +27,38 @@ class Stop(Exception):
         self.violation = violation
 
 
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux's /proc; elsewhere its peak)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Budget:
-    """A search's time limit and its progress line, read together every ``CHECK_EVERY`` expansions."""
+    """A search's limits (time; resident memory in MB, where given) and its progress line, read together every
+    ``CHECK_EVERY`` expansions."""
 
     def __init__(self, time_limit: float | None = None, progress: Progress | None = None,
-                 started: float | None = None):
+                 started: float | None = None, memory_limit: float | None = None):
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
         self.progress = progress if progress is not None else Progress(enabled=False)
         self.started = time.monotonic() if started is None else started
 
     def spent(self, states: int, depth: int, queue: int) -> str | None:
-        """Print progress when due; the name of the limit that is reached (``time-limit``), or None."""
+        """Print progress when due; the name of the limit that is reached (``time-limit``, ``memory-limit``),
+        or None."""
         now = time.monotonic()
         if self.progress.due(now):
             self.progress.report(now, states, depth, queue)
         if self.time_limit is not None and now - self.started >= self.time_limit:
             return "time-limit"
+        if self.memory_limit is not None and resident_mb() > self.memory_limit:
+            return "memory-limit"
         return None
 
     def left(self) -> float | None:

@@ -1,0 +1,1 @@
+"""Model-based testing: a sans-IO implementation driven in lockstep with the model, compared step by step."""
