@@ -192,21 +192,22 @@ def run_group(name: str, rows: list, repeat: int) -> list[dict]:
 def report(name: str, results: list[dict]) -> None:
     print(f"\n## {name}\n")
     print("| run | engine | distinct states | status | wall s: best (median) [spread] | search s | peak MB | "
-          "bytes/state |")
-    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |")
+          "bytes/state | states/s (search) |")
+    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     medians = {}
     for row in results:
         ok = row["ok"]
         if not ok:
-            print(f"| {row['label']} | | | {row['runs'][-1].get('status')} | | | | |")
+            print(f"| {row['label']} | | | {row['runs'][-1].get('status')} | | | | | |")
             continue
         walls = [m["wall"] for m in ok]
         searches = [m["search"] for m in ok if m.get("search") is not None]
         rss = max(m["rss_mb"] for m in ok)
         states = ok[-1]["states"]
         medians[row["label"]] = statistics.median(walls)
+        seconds = statistics.median(searches or walls)  # an incomplete run compares by its rate
         print(f"| {row['label']} | {ok[-1].get('engine', '')} | {states:,} | {ok[-1]['status']} | {spread(walls)} | "
-              f"{spread(searches)} | {rss:.0f} | {rss * 2 ** 20 / max(states, 1):.0f} |")
+              f"{spread(searches)} | {rss:.0f} | {rss * 2 ** 20 / max(states, 1):.0f} | {states / seconds:,.0f} |")
     base = medians.get("consensuslab auto")
     if base:
         for label, value in medians.items():

@@ -12,39 +12,10 @@ import pytest
 
 from consensuslab import action, check
 from consensuslab.checkers.replay import replay_document
-from consensuslab.loader import load_file
 from consensuslab.traces.itf import trace_document
 
-from paths import BENCHMARKS
+from benchmark_specs import BROKEN, SMALL, spec_class
 from replaying import replay_states
-
-SPECS = BENCHMARKS / "specs"
-
-
-def spec_class(name):
-    return load_file(str(SPECS / f"{name}.py"))
-
-
-# (file, parameters, TLC's distinct states)
-SMALL = [
-    ("paxos_commit", {"rm": 1}, 1461),
-    ("lamport_mutex", {"n": 2, "max_clock": 4}, 401),
-    ("lamport_mutex", {"n": 3, "max_clock": 3}, 10209),
-    ("ewd840", {"n": 3}, 302),
-    ("ewd840", {"n": 4}, 1566),
-    ("ewd840", {"n": 6}, 36990),
-    ("ewd998", {"n": 2}, 2360),
-    ("simple_regular", {"n": 5}, 2524),
-]
-
-# (file, variant, parameters, property the checker must find broken)
-BROKEN = [
-    ("paxos_commit", "commit-on-one", {"rm": 2, "acceptors": 1, "ballots": 1}, "TCConsistent"),
-    ("lamport_mutex", "no-ack-wait", {"n": 2, "max_clock": 4}, "Mutex"),
-    ("ewd840", "no-stain", {"n": 3}, "Inv"),
-    ("ewd998", "no-counter", {"n": 2}, "EWD998Spec_step"),
-    ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
-]
 
 
 @pytest.mark.parametrize("name,params,tlc", SMALL, ids=[f"{n}-{'-'.join(f'{k}{v}' for k, v in p.items())}"

@@ -108,9 +108,9 @@ def test_every_bundled_protocol_explains_its_counterexample():
 
 def test_check_replay_and_simulate_print_the_explanation(tmp_path):
     out = tmp_path / "tp.itf.json"
-    wanted = "* step 3: the TM decided commit having Prepared from r1, not from r2"
+    wanted = "* step 4: the TM decided commit having Prepared from r2, not from r1"
     proc = cli("check", "two-phase", "--variant", "no-wait", "-p", "rm=2", "--trace-out", out)
-    assert proc.returncode == 12 and wanted in proc.stdout and "* step 5: r2 aborted on its own" in proc.stdout
+    assert proc.returncode == 12 and wanted in proc.stdout and "* step 1: r1 aborted on its own" in proc.stdout
     replay = cli("replay", out)
     assert replay.returncode == 12 and wanted in replay.stdout
     sim = cli("simulate", "two-phase", "--variant", "no-wait", "-p", "rm=2", "--walks", "200", "--examples", "5")

@@ -25,10 +25,12 @@ from array import array
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
-from consensuslab.checkers.compiled.levels import deadlock_violation, level_search, trace_back
-from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, conjuncts, plan_groups
+from consensuslab.checkers.compiled.levels import level_search, trace_back
+from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, plan_groups
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
+from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.progress import Progress
@@ -39,16 +41,23 @@ from consensuslab.traces.result import CheckResult, Violation
 MAX_RESTARTS = 24
 
 
-def unsupported_reason(model: Model, search: str) -> str | None:
-    """Why this model/search cannot use the compiled search (None: it can)."""
+def unsupported_reason(model: Model, search: str, insist: bool = False, spills: bool = False) -> str | None:
+    """Why this model/search cannot use the compiled search (None: it can); ``insist``: ``--engine compiled``;
+    ``spills``: levels may spill to disk."""
     from consensuslab.models.spec import SpecModel
 
     if search != "bfs":
         return "the compiled search is breadth-first"
     if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
         return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
-    if model.step_properties:
-        return "transition properties are checked by the interpreted search"
+    if model.step_properties and not insist:
+        # compiled (steps.py), but where a step fails it stops after the whole level, so its counts at a
+        # violation are not the interpreted search's: only on request until both stop at the same state
+        return "transition properties are checked by the interpreted search unless --engine compiled"
+    if spills and not insist:
+        # the per-state search meets a state's successors in the order of its memo groups, not the model's, so
+        # its counterexample (and counts at it) can differ: auto's answer must not depend on the engine
+        return "a search whose levels may spill is interpreted unless --engine compiled"
     if type(model).view is not Model.view:
         return "a spec with a view is checked by the interpreted search"
     return None
@@ -78,15 +87,14 @@ class CompiledSearch(StateByState):
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in model._table]
         self.invariant_units = []
+        alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
-            pieces = conjuncts(prop.fn)
-            traced = conjuncts(prop.fn, twin.twin) if pieces and twin.twin is not None else None
-            if not pieces:
-                pieces, traced = [prop.fn], [twin.method(prop.fn)]
-            self.invariant_units += [Unit(f"{prop.name}[{k + 1}]", fn, (), prop.name, False, layout, view_fn)
-                                     for k, (fn, view_fn) in enumerate(zip(pieces, traced or pieces))]
+            self.invariant_units += [
+                Unit(name, fn, args, prop.name, False, layout, view_fn, None if clause is None else (prop.name, clause))
+                for name, fn, view_fn, args, clause in invariant_pieces(prop, model.spec, twin, layout, alternatives)]
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
+        self.step_units = step_units(model, self.actions, twin, layout)
         full = layout.full
         self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
@@ -95,14 +103,30 @@ class CompiledSearch(StateByState):
         # whole state, a miss for every state)
         self.groups = [Group([u], full, self.grown) for u in self.actions]
         self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
+        self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
 
     def _regroup(self) -> None:
         full = self.layout.full
         self.groups = plan_groups(self.actions, full, self.grown)
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
-        varying = [u for u in self.invariant_units if u.mask or not u.traced]
-        self.inv_groups = plan_groups(varying, full, self.grown)
+        varying = [u for u in self.invariant_units if (u.mask or not u.traced) and u.clause is None]
+        self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
+        self.step_groups = plan_groups([u for u in self.step_units if u.mask or not u.traced], full, self.grown)
         self.grouped = True
+
+    def _alternative_groups(self) -> list:
+        """One group per alternative (each its own table, combined by ``kernels.judge_part``), but none for a
+        clause with an alternative that reads nothing and held (the clause always holds)."""
+        clauses: dict = {}
+        for u in self.invariant_units:
+            if u.clause is not None:
+                clauses.setdefault(u.clause, []).append(u)
+        groups = []
+        for units in clauses.values():
+            if any(u.traced and not u.mask and u.table.get(0) is True for u in units):
+                continue
+            groups += [Group([u], self.layout.full, self.grown) for u in units if u.mask or not u.traced]
+        return groups
 
     # -- running ----------------------------------------------------------------------
     def run(self) -> CheckResult | None:
@@ -158,6 +182,8 @@ class CompiledSearch(StateByState):
         packed = layout.encode_all(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
+        if self.model.step_properties and self.mode != "levels":
+            raise Unsupported("transition properties are checked by the interpreted search when a level spills")
         violation = None
         try:
             if self.mode == "levels":
@@ -174,12 +200,12 @@ class CompiledSearch(StateByState):
         return self._result(violation)
 
     def _levels_possible(self) -> bool:
-        """Whole levels in numpy need states of at most 64 bits; spilling is the per-state search's."""
-        return self.layout.bits <= 64 and self.spill_after is None
+        """Whole levels in numpy (states of any width: ``words.py``); spilling is the per-state search's."""
+        return self.spill_after is None
 
     # -- safeguards ---------------------------------------------------------------------
     def traced(self) -> int:
-        return sum(u.traced for u in self.actions) + sum(u.traced for u in self.invariant_units)
+        return sum(u.traced for u in self.actions + self.invariant_units + self.step_units)
 
     def judge_speed(self, states: int, seconds: float) -> None:
         """Hand over to the interpreted search (engine auto) once the levels show it would be faster."""
@@ -222,10 +248,6 @@ class CompiledSearch(StateByState):
         if broken is None:
             raise Unsupported("an invariant's conjuncts disagree with the invariant")
         raise Stop(Violation(broken.name, "invariant", trace_back(self, s, depth)))
-
-    def deadlock_at(self, s: int, depth: int) -> None:
-        if not self.model.is_done(self.layout.decode(s)):
-            raise Stop(deadlock_violation(self, s, depth))
 
     def witnessed_group(self, group) -> None:
         name = group.units[0].label

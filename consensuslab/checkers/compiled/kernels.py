@@ -25,7 +25,9 @@ from itertools import islice
 import numpy as np
 
 from consensuslab.checkers.compiled.keyindex import KeyIndex
+from consensuslab.checkers.compiled.memo import RAISED
 from consensuslab.checkers.compiled.sorted_runs import distinct_sorted
+from consensuslab.checkers.compiled.words import empty, from_ints, words_for
 
 U64 = np.uint64
 I64 = np.int64
@@ -46,17 +48,18 @@ class Tables:
     """
 
     __slots__ = ("group", "mask", "size", "keys", "index", "enabled", "nsteps", "start", "keep", "bits",
-                 "label", "ok")
+                 "label", "ok", "width")
 
     def __init__(self, group, label_ids: dict):
         self.group, self.mask, self.size = group, group.mask, 0
-        self.keys = _EMPTY
+        self.width = words_for(group.full.bit_length())  # words of a state
+        self.keys = empty(self.width)
         if group.is_action:
             self.enabled = self.nsteps = self.start = np.zeros(0, dtype=I64)
-            self.keep = self.bits = _EMPTY
+            self.keep = self.bits = empty(self.width)
             self.label = np.zeros(0, dtype=np.int32)
         else:
-            self.ok = np.zeros(0, dtype=bool)
+            self.ok = np.zeros(0, dtype=np.int8)  # 0 or 1; an alternative may be RAISED (``memo.RAISED``)
         self._append(label_ids)
 
     def current(self) -> bool:
@@ -75,7 +78,7 @@ class Tables:
         group = self.group
         items = list(islice(group.table.items(), self.size, None))
         n = len(items)
-        keys = np.fromiter((k for k, _ in items), dtype=U64, count=n)
+        keys = from_ints((k for k, _ in items), self.width)
         if group.is_action:
             enabled = np.fromiter((e[0] for _, e in items), dtype=I64, count=n)
             nsteps = np.fromiter((len(e[1]) for _, e in items), dtype=I64, count=n)
@@ -88,12 +91,13 @@ class Tables:
             self.enabled = np.concatenate([self.enabled, enabled])
             self.nsteps = np.concatenate([self.nsteps, nsteps])
             self.start = np.concatenate([self.start, start])
-            self.keep = np.concatenate([self.keep, np.fromiter((k for _, k, _ in steps), dtype=U64, count=m)])
-            self.bits = np.concatenate([self.bits, np.fromiter((b for _, _, b in steps), dtype=U64, count=m)])
+            self.keep = np.concatenate([self.keep, from_ints((k for _, k, _ in steps), self.width)])
+            self.bits = np.concatenate([self.bits, from_ints((b for _, _, b in steps), self.width)])
             self.label = np.concatenate([self.label, np.fromiter((label_ids[lab] for lab, _, _ in steps),
                                                                  dtype=np.int32, count=m)])
         else:
-            self.ok = np.concatenate([self.ok, np.fromiter((bool(e) for _, e in items), dtype=bool, count=n)])
+            self.ok = np.concatenate([self.ok, np.fromiter((e if e is RAISED else bool(e) for _, e in items),
+                                                           dtype=np.int8, count=n)])
         first = len(self.keys)
         self.keys = np.concatenate([self.keys, keys])
         self.size = len(self.keys)
@@ -214,7 +218,7 @@ def _emit(block: np.ndarray, owner: np.ndarray, count: np.ndarray, first: np.nda
     step[starts[1:]] = first[1:] - (first[:-1] + count[:-1] - 1)
     step[0] = first[0]
     np.cumsum(step, out=step)
-    succ = np.repeat(block[owner], count)
+    succ = np.repeat(block[owner], count, axis=0)
     succ &= steps.keep[step]
     succ |= steps.bits[step]
     return succ
@@ -230,7 +234,7 @@ def with_origin(level: np.ndarray, tables: list[Tables]):
         total = int(counts.sum())
         if not total:
             continue
-        parents = np.repeat(level, counts)
+        parents = np.repeat(level, counts, axis=0)
         first = np.cumsum(counts) - counts
         flat = np.repeat(t.start[rows] - first, counts) + np.arange(total, dtype=I64)
         found.append((parents & t.keep[flat] | t.bits[flat], parents, t.label[flat]))
@@ -252,12 +256,23 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: 
     held = [False] * len(tables)
     for block, rows in known_blocks(pieces, tables, JUDGE_BLOCK, deferred):
         ok = None
+        clauses: dict = {}  # clause -> (where an alternative decided it, what it decided), alternatives in order
         for k, (t, r) in enumerate(zip(tables, rows)):
-            good = t.ok[r]
+            answer = t.ok[r]
+            clause = t.group.clause
             if k < invariants_from:
-                held[k] = held[k] or bool(good.any())
+                held[k] = held[k] or bool(answer.any())
+            elif clause is not None:
+                decided, value = clauses.get(clause) or (np.zeros(len(block), dtype=bool),
+                                                         np.zeros(len(block), dtype=bool))
+                now = ~decided & (answer != 0)  # the first alternative that holds, or raises
+                value |= now & (answer == 1)
+                clauses[clause] = (decided | now, value)
             else:
+                good = answer.view(bool)
                 ok = good if ok is None else ok & good
+        for _, value in clauses.values():
+            ok = value if ok is None else ok & value
         if ok is not None and len(block) and not ok.all():
             failing.append(block[~ok])
     return Judgement(failing, held, deferred)

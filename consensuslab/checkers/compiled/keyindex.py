@@ -17,11 +17,15 @@ rows directly:
 
 Every operation is a numpy kernel that releases the GIL, so worker threads
 run look-ups side by side.  The answer for a key the table lacks is -1.
+States wider than 64 bits are rows of words (``words.py``): a digit's pieces
+never straddle two words, and each reads its own word's column.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from consensuslab.checkers.compiled import words
 
 U64 = np.uint64
 #: masks of up to this many bits index a table of 2**bits rows directly (4 MB of int32 at most)
@@ -50,7 +54,8 @@ def bit_runs(mask: int) -> list[tuple[int, int]]:
 def digits_of(mask: int, limit: int) -> list[list[tuple[int, int, int]]]:
     """The mask's bits as digits of at most ``limit`` bits: per digit, ``(shift, width, to)`` pieces.
 
-    A piece takes ``width`` bits from ``shift`` of the state to bit ``to`` of its digit.
+    A piece takes ``width`` bits from ``shift`` of the state to bit ``to`` of its digit; no piece
+    crosses a multiple of 64 bits (a word of a wide state).
     """
     digits: list[list[tuple[int, int, int]]] = [[]]
     used = 0
@@ -59,7 +64,7 @@ def digits_of(mask: int, limit: int) -> list[list[tuple[int, int, int]]]:
             if used == limit:
                 digits.append([])
                 used = 0
-            take = min(width, limit - used)
+            take = min(width, limit - used, words.WORD - shift % words.WORD)
             digits[-1].append((shift, take, used))
             used += take
             shift += take
@@ -73,16 +78,18 @@ class Extractor:
     __slots__ = ("pieces", "bits")
 
     def __init__(self, pieces: list[tuple[int, int, int]]):
-        self.pieces = [(U64(shift), U64((1 << width) - 1), U64(to)) for shift, width, to in pieces]
+        self.pieces = [(shift // words.WORD, U64(shift % words.WORD), U64((1 << width) - 1), U64(to))
+                       for shift, width, to in pieces]
         self.bits = sum(width for _, width, _ in pieces)
 
     def __call__(self, states: np.ndarray, out: np.ndarray | None = None, tmp: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             out = np.empty(len(states), dtype=U64)
         first = True
-        for shift, ones, to in self.pieces:
+        wide = states.ndim > 1
+        for word, shift, ones, to in self.pieces:
             target = out if first else (tmp if tmp is not None else np.empty(len(states), dtype=U64))
-            np.right_shift(states, shift, out=target)
+            np.right_shift(states[:, word] if wide else states, shift, out=target)
             np.bitwise_and(target, ones, out=target)
             if to:
                 np.left_shift(target, to, out=target)
@@ -97,11 +104,12 @@ class Extractor:
 class KeyIndex:
     """The row of each state's key among ``keys`` (row ``i`` holds ``keys[i]``), -1 where it is missing."""
 
-    __slots__ = ("mask", "kind", "extract", "table", "digit_ids", "size", "sorted_keys", "order", "u64mask")
+    __slots__ = ("mask", "kind", "extract", "table", "digit_ids", "size", "sorted_keys", "sorted_order", "order",
+                 "u64mask")
 
     def __init__(self, mask: int, keys: np.ndarray):
         self.mask = mask
-        self.u64mask = U64(mask)
+        self.u64mask = words.as_row(mask, 1 if keys.ndim == 1 else keys.shape[1])
         rows = np.arange(len(keys), dtype=np.int32)
         bits = mask.bit_count()
         if bits <= DIRECT_BITS:
@@ -135,8 +143,10 @@ class KeyIndex:
             self.table[compact] = rows
             return
         self.kind = "sorted"
-        self.order = np.argsort(keys, kind="stable").astype(np.int32)
+        order_keys = words.order_key(keys)
+        self.order = np.argsort(order_keys, kind="stable").astype(np.int32)
         self.sorted_keys = keys[self.order]
+        self.sorted_order = order_keys[self.order]
 
     def _digit(self, k: int, keys: np.ndarray) -> np.ndarray:
         return self.extract[k](keys).astype(np.int64)
@@ -178,12 +188,7 @@ class KeyIndex:
                 acc += ids[ex(states, buf, tmp).view(np.int64)]
             np.putmask(acc, acc < 0, self.size)
             return self.table[acc]
-        keys = states & self.u64mask
-        if not len(self.sorted_keys):
-            return np.full(n, -1, dtype=np.int32)
-        pos = np.searchsorted(self.sorted_keys, keys)
-        np.minimum(pos, len(self.sorted_keys) - 1, out=pos)
-        found = self.sorted_keys[pos] == keys
-        out = self.order[pos].astype(np.int32)
-        out[~found] = -1
+        pos = words.locate(self.sorted_keys, self.sorted_order, states & self.u64mask)
+        out = self.order[np.maximum(pos, 0)] if len(self.order) else np.zeros(n, dtype=np.int32)
+        out[pos < 0] = -1
         return out

@@ -25,9 +25,10 @@ is the same however a level is cut, and for every number of workers.
 4N parts of each level and 4N value ranges, and the Python tracing shares
 its property traces with a forked helper process (``trace_helper.py``).
 
-No parent links are kept: a counterexample is found backwards, level by
-level, by regenerating the previous level's steps and taking the least
-parent that reaches the state (``trace_back``).  Memory is about 16 bytes a
+No parent links are kept: where a level has a deadlock, a failing step or
+a state that breaks an invariant, the one the interpreted search would meet
+first is found by regenerating the earlier levels' steps, with its
+counterexample and the interpreted search's counts (``discovery.py``).  Memory is about 16 bytes a
 state (the levels, and the base of the seen-set), plus the buffer of the
 base before last, which the next merge writes over.
 """
@@ -39,13 +40,24 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
+from consensuslab.checkers.compiled.discovery import Events, stop_at_first_event, stop_at_first_initial
 from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
 from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
+from consensuslab.checkers.compiled.words import (
+    as_row,
+    distinct_sorted,
+    equal_to,
+    from_ints,
+    least,
+    sort_states,
+    to_ints,
+    words_for,
+)
 from consensuslab.checkers.search.ending import Stop
-from consensuslab.traces.result import Trace, Violation
+from consensuslab.traces.result import Trace
 
 U64 = np.uint64
 
@@ -73,13 +85,8 @@ def trace_missing(search, group, states: np.ndarray) -> None:
     if not len(states):
         return
     mask = group.mask
-    keys = states & U64(mask)
-    order = np.lexsort((states, keys))
-    keys, states = keys[order], states[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
     known = group.table
-    todo = [s for s in states[first].tolist() if s & mask not in known]
+    todo = [s for s in _least_per_key(states, mask) if s & mask not in known]
 
     def evaluate(s: int) -> bool:
         search.evaluate(group, s)
@@ -96,6 +103,20 @@ def trace_missing(search, group, states: np.ndarray) -> None:
     finally:
         for u in group.units:
             u.prepared.clear()
+
+
+def _least_per_key(states: np.ndarray, mask: int) -> list[int]:
+    """The least of the sorted ``states`` with each key ``state & mask``, in the order of their keys."""
+    if states.ndim == 1:
+        keys = states & U64(mask)
+        order = np.lexsort((states, keys))
+        keys, states = keys[order], states[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        return states[first].tolist()
+    keys = states & as_row(mask, states.shape[1])
+    _, first = np.unique(keys, axis=0, return_index=True)  # the first of each key: the least, as states are sorted
+    return to_ints(states[first])
 
 
 def fill(search, groups: list, states: np.ndarray) -> list[Tables]:
@@ -117,7 +138,7 @@ def settle(search, groups: list, deferred: list[np.ndarray], kernel) -> list:
     results = []
     pending = [d for d in deferred if len(d)]
     while pending:
-        states = np.sort(np.concatenate(pending))
+        states = sort_states(np.concatenate(pending))
         for group in groups:
             trace_missing(search, group, states)
         result = kernel([states], tables_for(search, groups))
@@ -171,18 +192,15 @@ def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool
     fresh = [f for e in found + later for f in e.fresh]
     generated = sum(e.generated for e in found + later)
     dead = [d for e in found + later for d in e.dead if len(d)]
-    return fresh, generated, (np.sort(np.concatenate(dead)) if dead else None)
+    return fresh, generated, (sort_states(np.concatenate(dead)) if dead else None)
 
 
-def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> None:
-    """Pending witnesses and invariants over a new level, in one pass; stop at the least failing state.
-
-    A witness seen in the level counts even when an invariant fails in it:
-    every state of the level has been found.
-    """
+def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[int], list[bool]]:
+    """Pending witnesses and invariants over a new level, in one pass: the states where an invariant fails, and
+    whether each pending witness holds somewhere (marked by the caller once no event stops the search)."""
     witnesses, invariants = list(search.witness_groups), search.inv_groups
     if not witnesses and not invariants:
-        return
+        return [], []
     groups = witnesses + invariants
     tables = tables_for(search, groups)
     first = len(witnesses)
@@ -190,12 +208,37 @@ def judge_level(search, parts: list[list[np.ndarray]], workers, depth: int) -> N
     later = settle(search, groups, [d for j in found for d in j.deferred],
                    lambda states, tabs: judge_part(states, tabs, first))
     held = [any(j.held[k] for j in found + later) for k in range(first)]
-    for group, seen_holding in zip(witnesses, held):
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    return (to_ints(np.concatenate(failing)) if failing else []), held
+
+
+def witnesses_in(search, states: np.ndarray) -> list[bool]:
+    """Whether each pending witness holds somewhere in the sorted ``states``."""
+    groups = list(search.witness_groups)
+    tables = tables_for(search, groups)
+    n = len(groups)
+    found = [judge_part([states], tables, n)]
+    found += settle(search, groups, found[0].deferred, lambda s, tabs: judge_part(s, tabs, n))
+    return [any(j.held[k] for j in found) for k in range(n)]
+
+
+def mark_witnessed(search, held: list[bool]) -> None:
+    for group, seen_holding in zip(list(search.witness_groups), held):
         if seen_holding:
             search.witnessed_group(group)
+
+
+def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
+    """Transition properties over the steps of a level about to be expanded (``steps.py``): the states with a
+    failing step."""
+    groups = search.step_groups
+    if not groups:
+        return []
+    tables = tables_for(search, groups)
+    found = workers.map(lambda part: judge_part(part, tables), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
     failing = [f for j in found + later for f in j.failing if len(f)]
-    if failing:
-        search.invariant_failed_at(int(min(int(f.min()) for f in failing)), depth)  # the least, whatever the order
+    return to_ints(np.concatenate(failing)) if failing else []
 
 
 def audit(search, level: Run) -> None:
@@ -206,7 +249,7 @@ def audit(search, level: Run) -> None:
     the memo's side is computed here, now, since it may trace.
     """
     count = max(CROSS_CHECKED - search.count, AUDITED_PER_LEVEL)
-    states = level.states()[:count].tolist()  # a level is sorted: its least states
+    states = to_ints(level.states()[:count])  # a level is sorted: its least states
     helper = search.helper
     if helper is not None:
         compiled = [search.compiled_steps(s) for s in states]
@@ -230,19 +273,36 @@ def new_level(search, fresh: list[np.ndarray], workers) -> Run:
     return level
 
 
+def dead_ends(search, dead: np.ndarray | None) -> list[int]:
+    """The states of ``dead`` (no step) that are deadlocks: checked for deadlocks and not ``done``."""
+    model = search.model
+    if not model.check_deadlock or dead is None:
+        return []
+    return [s for s in to_ints(dead) if not model.is_done(search.layout.decode(s))]
+
+
+def stop_at_any_event(search, dead: list[int], stepping: list[int], failing: list[int]) -> None:
+    """Where the level just expanded had an event, stop at the one the interpreted search meets first."""
+    events = Events(search.depth, dead, stepping, failing)
+    if events:
+        stop_at_first_event(search, events, lambda s: fill(search, search.groups, s),
+                            lambda s: witnesses_in(search, s))
+
+
 # -- the search -------------------------------------------------------------------------------------
 def level_search(search, packed_initial: list[int], initial: list) -> None:
     """The breadth-first search of ``search`` (a ``CompiledSearch``), level by level."""
     search.tables = {}
     search.label_ids = {u.label: i for i, u in enumerate(search.actions)}
     search.roots = {}
+    search.initial_order = packed_initial
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
-    first = Run([np.unique(np.array(packed_initial, dtype=U64))])
+    first = Run([distinct_sorted(from_ints(packed_initial, words_for(search.layout.bits)))])
     search.helper = None
     if search.workers > 1:
-        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units, search.layout,
-                                    search.model)
+        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units
+                                    + search.step_units, search.layout, search.model)
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
@@ -254,9 +314,12 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     owed = True
     try:
         parts = workers.parts(level)
-        judge_level(search, parts, workers, 0)
+        failing, held = judge_level(search, parts, workers)
+        if failing:
+            stop_at_first_initial(search, packed_initial, set(failing), lambda s: witnesses_in(search, s))
+        mark_witnessed(search, held)
         while level.size:
-            search.sample_interpreted(level.states()[:SAMPLED].tolist())
+            search.sample_interpreted(to_ints(level.states()[:SAMPLED]))
             started = time.perf_counter()
             seen.add(level, workers)
             search.stopped_by = search.budget.spent(search.seen_count, search.depth, level.size)
@@ -266,28 +329,30 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             audit(search, level)
             started += time.perf_counter() - audited_from  # a fixed cost of the first levels, not a rate
             at_limit = max_depth is not None and search.depth >= max_depth
+            stepping = [] if at_limit else judge_steps(search, parts, workers)
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
             if at_limit:
                 if dead is None or len(dead) < level.size:
                     search.stopped_by = "max-depth"
                 return
-            generated += steps
             search.count += level.size
             expanded = level.size
             if search.count >= search.warmup and not search.grouped:
                 search._regroup()  # before the new level's invariants: they use the planned groups too
-            if model.check_deadlock and dead is not None:
-                for s in dead.tolist():
-                    search.deadlock_at(s, search.depth)
             level = new_level(search, fresh, workers)
             del fresh
+            failing, held = [], []
+            if level.size:
+                search.levels.append(level)
+                parts = workers.parts(level)
+                failing, held = judge_level(search, parts, workers)
+            stop_at_any_event(search, dead_ends(search, dead), stepping, failing)
+            generated += steps
             if not level.size:
                 return
+            mark_witnessed(search, held)
             search.depth += 1
-            search.levels.append(level)
             search.seen_count += level.size
-            parts = workers.parts(level)
-            judge_level(search, parts, workers, search.depth)
             search.judge_speed(expanded, time.perf_counter() - started)
             if search.stopped_by:
                 return
@@ -305,29 +370,28 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
 
 
 def trace_back(search, target: int, depth: int) -> Trace:
-    """A shortest path to ``target`` (found at ``depth``): the least parent in each earlier level."""
+    """A shortest path to ``target`` (found at ``depth``): the least parent in each earlier level (for an invariant
+    whose traced conjunct raised where the real one fails; every other stop is ``discovery.py``'s)."""
     labels = []
-    x = U64(target)
+    x = target
+    k = words_for(search.layout.bits)
     for d in range(depth - 1, -1, -1):
         level = search.levels[d].states()
-        best = None
+        found, via = [], []
         for succ, parents, label in with_origin(level, fill(search, search.groups, level)):
-            hits = np.flatnonzero(succ == x)
-            if len(hits):
-                h = hits[np.argmin(parents[hits])]
-                if best is None or parents[h] < best[0]:
-                    best = (parents[h], int(label[h]))
-        if best is None:
+            hits = np.flatnonzero(equal_to(succ, as_row(x, k)))
+            found.append(parents[hits])
+            via += label[hits].tolist()
+        if not via:
             raise AssertionError(f"no predecessor of a depth-{d + 1} state in level {d}")
-        x = best[0]
-        labels.append(search.actions[best[1]].label)
+        candidates = np.concatenate(found)
+        best = least(candidates)
+        first = int(np.flatnonzero(equal_to(candidates, as_row(best, k)))[0])
+        x = best
+        labels.append(search.actions[via[first]].label)
     trace = Trace(search.roots[int(x)])
     state = trace.initial
     for act in reversed(labels):
         state = search.model.apply(state, act)
         trace.steps.append((act, state))
     return trace
-
-
-def deadlock_violation(search, s: int, depth: int) -> Violation:
-    return Violation("deadlock", "deadlock", trace_back(search, s, depth), message="no action is enabled")

@@ -34,17 +34,22 @@ WARMUP = 2000
 _MISSING = object()
 #: a group's key has at most this many bits (so at most 2**16 entries)
 GROUP_BITS = 16
+#: the memoised answer of an alternative (``Unit.clause``) that raised, on the view and on the real state: the
+#: invariant raises there unless an alternative before it holds (``kernels.judge_part`` keeps their order)
+RAISED = 2
 
 
 class Unit:
     """One memoised function of the state."""
 
     __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
-                 "view_fn", "group", "filtered")
+                 "view_fn", "group", "filtered", "clause")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
-                 view_fn: Callable | None = None):
+                 view_fn: Callable | None = None, clause: Any = None):
         self.name, self.fn, self.args, self.label, self.is_action = name, fn, args, label, is_action
+        #: invariant pieces with one clause (not None) are alternatives: the invariant needs one of them to hold
+        self.clause = clause
         #: what runs on views: ``fn`` recompiled with filtered iteration (``filtering.py``), or ``fn``
         self.view_fn = view_fn if view_fn is not None else fn
         self.group = None  # the group that answers for it (``Group``)
@@ -83,6 +88,8 @@ class Unit:
         except (Overflow, Reshape, Unsupported):
             raise
         except Exception as exc:
+            if self.clause is not None and self._raises(packed):
+                return RAISED, reads.mask
             self.fn(layout.decode(packed), *self.args)  # the real call raises what the user should see
             raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
                               f"state itself") from exc
@@ -109,6 +116,13 @@ class Unit:
         if self.group is not None:
             self.group.widen_fresh(bit)
 
+    def _raises(self, packed: int) -> bool:
+        try:
+            self.fn(self.layout.decode(packed), *self.args)
+        except Exception:
+            return True
+        return False
+
     def _confirm(self, packed: int, out) -> None:
         """The traced answer must be what the function says on the real state."""
         state = self.layout.decode(packed)
@@ -128,11 +142,12 @@ class Unit:
 class Group:
     """Units answered together under one key: the union of their masks."""
 
-    __slots__ = ("units", "mask", "table", "full", "is_action", "grown")
+    __slots__ = ("units", "mask", "table", "full", "is_action", "grown", "clause")
 
     def __init__(self, units: list[Unit], full: int, grown: list):
         self.units = units
         self.is_action = units[0].is_action
+        self.clause = units[0].clause  # alternatives are grouped alone: ``(clause, [unit])``
         self.full = full
         self.mask = 0
         for u in units:
@@ -179,6 +194,8 @@ class Group:
                     continue  # a self-loop for every state with this key
                 steps.append((u.label, full ^ written, bits))
             entry = (enabled, tuple(steps))
+        elif self.clause is not None:
+            entry = outs[0]  # an alternative is grouped alone, its answer kept as it is (it may be RAISED)
         else:
             entry = all(outs)
         self.table[packed & mask] = entry

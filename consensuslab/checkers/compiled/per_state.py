@@ -108,7 +108,7 @@ class StateByState:
                             new += 1
                             if new == max_states:
                                 self.stopped_by = "max-states"
-                                generated += self._enabled_count(s) - enabled  # as if s were expanded whole
+                                generated += self._enabled_count(s)  # as if s were expanded whole
                                 return
                     generated += enabled
                     if not enabled and check_deadlock:
@@ -120,7 +120,7 @@ class StateByState:
                 if size:
                     self.depth += 1
         except Stop:
-            generated += self._enabled_count(s) - enabled  # the interpreted search counts s's steps first
+            generated += self._enabled_count(s)  # all of s's steps, as the interpreted search
             raise
         finally:
             self.generated += generated

@@ -17,11 +17,18 @@ share well.  A merge
 writes into the buffer of the base before last when it fits (bases get 60%
 room to grow, so in steady growth it does): a fresh array of tens of
 megabytes costs more in page faults than the merge itself.
+
+States wider than 64 bits are rows of words ordered by their order key
+(``words.py``); a run keeps its states' keys beside them, and value ranges
+are ranges of keys.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from consensuslab.checkers.compiled import words
+from consensuslab.checkers.compiled.words import order_key
 
 U64 = np.uint64
 _EMPTY = np.zeros(0, dtype=U64)
@@ -31,39 +38,33 @@ MERGE_SHARE = 0.25
 MAX_RECENT = 8
 
 
-def distinct_sorted(cand: np.ndarray) -> np.ndarray:
-    """``cand`` sorted in place, without repeats."""
-    cand.sort()
-    if len(cand) < 2:
-        return cand
-    keep = np.ones(len(cand), dtype=bool)
-    np.not_equal(cand[1:], cand[:-1], out=keep[1:])
-    return cand[keep]
+distinct_sorted = words.distinct_sorted
 
 
 def joined(pieces: list[np.ndarray]) -> np.ndarray:
-    pieces = [p for p in pieces if len(p)]
-    if not pieces:
-        return _EMPTY.copy()
-    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    kept = [p for p in pieces if len(p)]
+    if not kept:
+        return pieces[0][:0].copy() if pieces else _EMPTY.copy()
+    return kept[0] if len(kept) == 1 else np.concatenate(kept)
 
 
 def split_values(arrays: list[np.ndarray], parts: int) -> np.ndarray:
-    """``parts - 1`` values cutting the elements of ``arrays`` into ranges of about equal count."""
+    """``parts - 1`` order keys cutting the states of ``arrays`` into ranges of about equal count."""
     total = sum(len(a) for a in arrays)
     step = max(1, total // 8192)
-    sample = [a[::step] for a in arrays if len(a)]
+    sample = [order_key(a[::step]) for a in arrays if len(a)]
     if parts < 2 or not sample:
         return np.zeros(max(parts - 1, 0), dtype=U64)
     sample = np.sort(np.concatenate(sample))
     return sample[[len(sample) * j // parts for j in range(1, parts)]]
 
 
-def cut(run: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
-    """``run`` (sorted) as the pieces between consecutive bounds: views, no copy."""
+def cut(run: np.ndarray, bounds: np.ndarray, keys: np.ndarray | None = None) -> list[np.ndarray]:
+    """``run`` (sorted; ``keys`` its order keys) as the pieces between consecutive bounds: views, no copy."""
     if not len(bounds):
         return [run]
-    edges = [0, *np.searchsorted(run, bounds).tolist(), len(run)]
+    keys = order_key(run) if keys is None else keys
+    edges = [0, *np.searchsorted(keys, bounds).tolist(), len(run)]
     return [run[edges[j]:edges[j + 1]] for j in range(len(edges) - 1)]
 
 
@@ -93,34 +94,31 @@ class Run:
     or merge one of them.
     """
 
-    __slots__ = ("pieces", "whole", "size")
+    __slots__ = ("pieces", "whole", "size", "keys")
 
     def __init__(self, pieces: list[np.ndarray], whole: np.ndarray | None = None):
         self.pieces = pieces
         self.whole = joined(pieces) if whole is None else whole
         self.size = len(self.whole)
+        self.keys = order_key(self.whole)  # the states themselves for one word
 
     @classmethod
-    def written(cls, sizes: list[int], fill, workers, buffer: np.ndarray | None = None) -> "Run":
+    def written(cls, sizes: list[int], fill, workers, buffer: np.ndarray | None = None, width: int = 1) -> "Run":
         """A run whose range ``j`` (``sizes[j]`` states) is written by ``fill(j, out)``, the ranges in parallel,
         into ``buffer`` when it is large enough."""
         total = sum(sizes)
         if buffer is None or len(buffer) < total:
-            buffer = np.empty(total + total // 2 + total // 8, dtype=U64)  # room for the next merge
+            rows = total + total // 2 + total // 8  # room for the next merge
+            buffer = np.empty(rows if width == 1 else (rows, width), dtype=U64)
         whole = buffer[:total]
         edges = np.cumsum([0, *sizes]).tolist()
         pieces = [whole[edges[j]:edges[j + 1]] for j in range(len(sizes))]
         workers.map(lambda j: fill(j, pieces[j]), range(len(sizes)))
         return cls(pieces, whole)
 
-    def contains(self, cand: np.ndarray) -> np.ndarray:
-        """Which of the sorted ``cand`` are in this run."""
-        whole = self.whole
-        if not len(whole) or not len(cand):
-            return np.zeros(len(cand), dtype=bool)
-        pos = np.searchsorted(whole, cand)
-        np.minimum(pos, len(whole) - 1, out=pos)
-        return whole[pos] == cand
+    def contains(self, cand: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        """Which of the sorted ``cand`` (whose order keys are ``keys``) are in this run."""
+        return words.member(self.whole, self.keys, cand, order_key(cand) if keys is None else keys)
 
     def states(self) -> np.ndarray:
         return self.whole
@@ -142,10 +140,16 @@ class Seen:
 
     def unseen(self, cand: np.ndarray, runs: list[Run]) -> np.ndarray:
         """The sorted distinct ``cand`` not in any of ``runs``."""
+        keys = order_key(cand)
         for run in runs:
             if not len(cand):
                 break
-            cand = cand[~run.contains(cand)]
+            new = ~run.contains(cand, keys)
+            cand = cand[new]
+            if cand.ndim > 1:
+                keys = keys[new]
+            else:
+                keys = cand
         return cand
 
     def add(self, level: Run, workers) -> None:
@@ -165,17 +169,20 @@ class Seen:
             self.recent = [self._merged(self.recent, workers, None)]
 
     def _merged(self, runs: list[Run], workers, buffer: np.ndarray | None) -> Run:
+        runs = [r for r in runs if r.size]
         bounds = split_values([r.whole for r in runs], self.parts)
-        cuts = [cut(r.whole, bounds) for r in runs]
+        cuts = [cut(r.whole, bounds, r.keys) for r in runs]
         sizes = [sum(len(c[j]) for c in cuts) for j in range(self.parts)]
 
         def merge(j: int, out: np.ndarray) -> None:
             parts = [c[j] for c in cuts if len(c[j])]
             if parts:
-                np.concatenate(parts, out=out)
-                out.sort(kind="stable")  # sorted runs: merged
+                words.merge_sorted(parts, out)
 
-        return Run.written(sizes, merge, workers, buffer)
+        width = runs[0].whole.shape[1] if runs and runs[0].whole.ndim > 1 else 1
+        if width > 1:
+            buffer = None  # rows: a fresh array (the spare buffer is kept for one-word states)
+        return Run.written(sizes, merge, workers, buffer, width)
 
 
 def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
@@ -185,4 +192,5 @@ def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
     pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))
     if len(pieces) == 1:
         return Run(pieces, pieces[0])
-    return Run.written([len(p) for p in pieces], lambda j, out: np.copyto(out, pieces[j]), workers)
+    width = pieces[0].shape[1] if pieces[0].ndim > 1 else 1
+    return Run.written([len(p) for p in pieces], lambda j, out: np.copyto(out, pieces[j]), workers, width=width)

@@ -1,16 +1,13 @@
 """Read-recording views of a packed state, for memoising pure spec functions.
 
-An action or property is run once on a ``StateView`` of a packed state.  The
-view answers every question with the real value and records, as a bit mask,
-which bits of the packed integer the answer depended on: ``s.rmState[i]``
-reads one slot, ``x in s.msgs`` one element bit, ``len(s.msgs)`` the whole
-field (``passing``: only the elements a filter accepts).  A pure function takes
-the same path on any state that agrees on the recorded bits, so its result is
-memoised under ``state & reads``.  Updates are recorded without reading:
-``s.msgs | {m}`` sets one bit, ``replace_at(s.rmState, i, v)`` writes one slot.
-Anything a view does not model precisely reads the whole field (or state),
-which costs memo hits, never soundness; every memoised call is also re-run on
-the real decoded state, so code that tells a view from a record is caught.
+A ``StateView`` answers every question with the real value and records, as a
+bit mask, which bits of the packed state the answer depended on:
+``s.rmState[i]`` one slot, ``x in s.msgs`` one element bit, ``len(s.msgs)``
+the field (``passing``: only the elements a filter accepts); a pure function
+is then memoised under ``state & reads``.  Updates are written, not read:
+``s.msgs | {m}`` sets one bit, ``replace_at(s.rmState, i, v)`` one slot.  What
+a view does not model reads the whole field: fewer memo hits, never a wrong
+answer (every traced call is re-run on the real state).
 """
 
 from __future__ import annotations
@@ -20,13 +17,12 @@ from consensuslab.checkers.compiled.packing import SCALAR, TUPLE, Field, Layout,
 
 
 class Reads:
-    """The bits read so far by one traced call."""
+    """The bits read so far by one traced call; ``filters``: (field, filter) of each ``SetView.passing``."""
 
     __slots__ = ("mask", "filters")
 
     def __init__(self):
-        self.mask = 0
-        self.filters: list = []  # (field, filter) of each filtered iteration (``SetView.passing``)
+        self.mask, self.filters = 0, []
 
 
 def _whole(name):
@@ -159,6 +155,14 @@ class _TupleLike:
     def __contains__(self, x):
         return x in self._real()
 
+    def __eq__(self, other):  # one field's view and its edits differ only where edited: read only those slots
+        slots = _edited_slots(self, other)
+        return self._real() == real(other) if slots is None else all(self._item(k) == other._item(k) for k in slots)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+    __hash__ = _whole("__hash__")
+
     def __add__(self, other):
         return self._real() + real(other)
 
@@ -167,6 +171,14 @@ class _TupleLike:
 
     def __getattr__(self, name):  # count, index, ...
         return getattr(self._real(), name)
+
+
+def _edited_slots(a, b) -> set | None:
+    """The slots edited in either of two views of one tuple field of one state (None: not such views)."""
+    bases = [x if type(x) is TupleView else x.base for x in (a, b)] if type(b) in (TupleView, TupleEdit) else None
+    if bases is None or bases[0].state is not bases[1].state or bases[0].field is not bases[1].field:
+        return None
+    return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
 
 
 class TupleView(_TupleLike):
@@ -331,20 +343,13 @@ class SetEdit(_SetLike):
         self.base, self.edits = base, edits
 
     def _real(self):
-        out = set(self.base._real())
-        for e, present in self.edits.items():
-            if present:
-                out.add(e)
-            else:
-                out.discard(e)
-        return frozenset(out)
+        kept = (e for e in self.base._real() if self.edits.get(e, True))
+        return frozenset({*kept, *(e for e, present in self.edits.items() if present)})
 
     def __contains__(self, x):
         x = real(x)
         hash(x)
-        if x in self.edits:
-            return self.edits[x]
-        return x in self.base
+        return self.edits[x] if x in self.edits else x in self.base
 
     def passing(self, keep) -> list:  # as ``SetView.passing``, with this edit's added and removed elements
         found = [e for e in self.base.passing(keep) if self.edits.get(e, True)]
@@ -367,20 +372,15 @@ def _is_set(x) -> bool:
 
 def _elements(x):
     """The elements of a set operand, each a real value."""
-    items = real(x)
-    out = []
-    for e in items:
-        if holds_view(e):
-            raise Unsupported("a state view stored inside a set")
-        out.append(e)
-    return out
+    items = list(real(x))
+    if any(holds_view(e) for e in items):
+        raise Unsupported("a state view stored inside a set")
+    return items
 
 
 def real(x):
     """``x`` as a real value (reading what it needs from the state)."""
-    if type(x) in VIEWS:
-        return x._real()
-    return x
+    return x._real() if type(x) in VIEWS else x
 
 
 def holds_view(x, depth: int = 0) -> bool:

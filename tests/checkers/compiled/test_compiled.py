@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers import run as run_module
 from consensuslab.checkers.compiled import levels as levels_module
 from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
 from consensuslab.checkers.compiled.memo import conjuncts
@@ -29,6 +30,13 @@ from consensuslab.protocols.two_phase import TwoPhase
 from clirun import cli, cli_json
 from replaying import replay_states
 
+@pytest.fixture(autouse=True)
+def no_probe(monkeypatch):
+    """These models are small enough for ``auto``'s interpreted probe to answer first; here auto's compiled side
+    is under test (the probe is tested in ``test_auto.py``)."""
+    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0)  # no probe
+
+
 TOO_BIG = {("byzantine-generals", "n7m2")}  # millions of states: stopped by its limit in both engines
 
 
@@ -41,7 +49,7 @@ def registry_cases():
             if (name, sc.name) in TOO_BIG or sc.kind != "exhaustive":  # bounded/simulated: beyond exhaustive search
                 continue
             model = cls.configure({}, None, sc.name).compile()
-            if unsupported_reason(model, "bfs") is None:
+            if unsupported_reason(model, "bfs", insist=True) is None:
                 yield name, sc.name
 
 
@@ -88,8 +96,8 @@ def test_the_registry_compiles_two_phase_paxos_and_the_generals():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_level_and_state_searches_agree(variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    by_levels = CompiledSearch(model, progress=False).run()
-    by_states = CompiledSearch(model, progress=False, spill_after=10 ** 9).run()  # spilling: one state at a time
+    by_levels = CompiledSearch(model, progress=False, insist=True).run()  # insist: not left to timing
+    by_states = CompiledSearch(model, progress=False, spill_after=10 ** 9, insist=True).run()  # one state at a time
     assert by_levels.extra["compiled"]["search"] == "levels"
     assert by_states.extra["compiled"]["search"] == "states"
     plain = check(model, progress=False, engine="interpreted")
@@ -111,7 +119,7 @@ def test_the_same_run_gives_the_same_trace():
 
 def test_memo_keys_are_the_bits_an_action_reads():
     model = TwoPhase({"rm": 3}).compile()
-    search = CompiledSearch(model, progress=False)
+    search = CompiledSearch(model, progress=False, insist=True)
     search.run()
     layout = search.layout
     rm = layout.by_name["rmState"]
@@ -361,7 +369,7 @@ def test_worker_threads_give_the_same_result_and_trace(variant):
 
 
 def test_cli_workers_use_the_compiled_threads_where_the_spec_compiles():
-    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--workers", "2", "--quiet")
+    proc, out = cli_json("check", "two-phase", "-p", "rm=5", "--workers", "2", "--quiet", "--engine", "compiled")
     assert proc.returncode == 0 and out["engine"] == "compiled" and out["workers"] == 2
     assert out["distinct_states"] == 8832
     proc, out = cli_json("check", "raft", "--scenario", "tiny", "--workers", "2", "--quiet")

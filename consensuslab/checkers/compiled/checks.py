@@ -1,0 +1,266 @@
+"""The checks an invariant requires, cut into pieces: conjunctions, quantifiers, alternatives, inlined methods.
+
+The expression side of ``splitting.py`` (which cuts statements): a check that
+must hold is cut where it is a conjunction (``a and b``, ``not (a or b)``,
+``all(E for x in X)``, ``not any(...)``, a method of the spec whose truth is
+required), and a disjunction (``a or any(E for x in X)``) becomes one clause of
+alternatives, a piece each, of which one must hold.  Also the syntax helpers
+both sides use.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import textwrap
+
+class Cannot(Exception):
+    """This statement or expression is not cut; the caller keeps it whole."""
+
+
+class Context:
+    """What a piece runs before its check: assignments (kept where used), guards and loop bindings, in order."""
+
+    def __init__(self, state: str, entries: tuple = (), params: tuple = (), states: frozenset = frozenset()):
+        self.state, self.entries, self.params, self.states = state, entries, params, states
+
+    def plus(self, kind: str, stmt: ast.stmt, param: tuple | None = None) -> "Context":
+        return Context(self.state, self.entries + ((kind, stmt),),
+                       self.params + ((param,) if param is not None else ()), self.states)
+
+    def depends_on_state(self, node: ast.AST) -> bool:
+        """Does ``node`` read the state (directly, or through an assignment made from it)?"""
+        used = names(node)
+        if used & ({self.state} | self.states):
+            return True
+        for kind, stmt in self.entries:
+            if kind != "guard" and used & targets(stmt) and self.depends_on_state(stmt.value):
+                return True
+        return False
+
+
+def names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def targets(stmt: ast.stmt) -> set[str]:
+    out: set[str] = set()
+    for t in getattr(stmt, "targets", []):
+        out |= names(t)
+    return out
+
+
+def const(node: ast.AST):
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def is_false(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and not node.value
+
+
+def is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and bool(node.value)
+
+
+def negated(expr: ast.expr) -> ast.expr:
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        return expr.operand
+    return ast.UnaryOp(op=ast.Not(), operand=expr)
+
+
+def guard(test: ast.expr, holds: bool) -> ast.stmt:
+    """``if not test: return True`` (the piece applies where ``test`` holds), or the opposite."""
+    return ast.If(test=negated(test) if holds else test, body=[ast.Return(value=ast.Constant(value=True))], orelse=[])
+
+
+class Renamed(ast.NodeTransformer):
+    """A method's local names renamed, its ``self`` parameter called ``self``."""
+
+    def __init__(self, renamed: dict, own_self: str):
+        self.renamed, self.own_self = renamed, own_self
+
+    def visit_Name(self, node: ast.Name):
+        if node.id == self.own_self:
+            return ast.copy_location(ast.Name(id="self", ctx=node.ctx), node)
+        if node.id in self.renamed:
+            return ast.copy_location(ast.Name(id=self.renamed[node.id], ctx=node.ctx), node)
+        return node
+
+    def visit_arg(self, node: ast.arg):
+        if node.arg in self.renamed:
+            node.arg = self.renamed[node.arg]
+        return node
+
+
+def only_checks(stmts: list) -> bool:
+    """Statements that can only return False, continue, or fall through: a loop body that is a list of checks."""
+    for st in stmts:
+        if isinstance(st, (ast.Pass, ast.Continue)) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)):
+            continue
+        if isinstance(st, ast.Return) and (st.value is None or is_false(st.value)):
+            continue
+        if isinstance(st, ast.If) and only_checks(st.body) and only_checks(st.orelse):
+            continue
+        if isinstance(st, ast.For) and not st.orelse and only_checks(st.body):
+            continue
+        return False
+    return not any(isinstance(n, (ast.NamedExpr, ast.Break)) for st in stmts for n in ast.walk(st))
+
+
+def store(target: ast.expr) -> ast.expr:
+    target = copy.deepcopy(target)
+    for node in ast.walk(target):
+        if isinstance(node, (ast.Name, ast.Tuple, ast.List)):
+            node.ctx = ast.Store()
+    return target
+
+
+class Checks:
+    """The expression methods of ``splitting.Splitter`` (a mixin: it uses the splitter's ``_each``)."""
+
+    def _expression(self, expr: ast.expr, ctx: Context, out: list) -> None:
+        """Cut the check ``expr`` (it must be truthy) into ``out``."""
+        if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
+            for value in expr.values:
+                self._expression(value, ctx, out)
+            return
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = expr.operand
+            if isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.Or):
+                for value in inner.values:
+                    self._expression(negated(value), ctx, out)
+                return
+            if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+                return self._expression(inner.operand, ctx, out)
+            if self._quantified(inner, "any", ctx, out, flip=True):
+                return
+        elif self._quantified(expr, "all", ctx, out, flip=False) or self._inlined(expr, ctx, out):
+            return
+        if self.alternatives and self._disjunction(expr, ctx, out):
+            return
+        out.append((ctx, [ast.Return(value=expr)]))
+
+    def _disjunction(self, expr: ast.expr, ctx: Context, out: list) -> bool:
+        """``a or any(E for x in X)``: one clause of alternatives, a piece per element (at least two pieces)."""
+        found: list = []
+        self._alternatives(expr, ctx, found)
+        if len(found) < 2:
+            return False
+        clause = (self.clauses, len(ctx.params))  # the loops around the clause make one clause per element
+        self.clauses += 1
+        out += [(c, stmts, clause) for c, stmts in found]
+        return True
+
+    def _alternatives(self, expr: ast.expr, ctx: Context, out: list) -> None:
+        if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or):
+            for value in expr.values:
+                self._alternatives(value, ctx, out)
+            return
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = expr.operand
+            if isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.And):
+                for value in inner.values:
+                    self._alternatives(negated(value), ctx, out)
+                return
+            if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+                return self._alternatives(inner.operand, ctx, out)
+            if self._some(inner, "all", ctx, out, flip=True):
+                return
+        elif self._some(expr, "any", ctx, out, flip=False):
+            return
+        out.append((ctx, [ast.Return(value=expr)]))
+
+    def _some(self, expr: ast.expr, name: str, ctx: Context, out: list, flip: bool) -> bool:
+        """``any(E for x in X if C)`` (or ``not all(...)``) among alternatives: ``C and E`` per element."""
+        gen, elt = self._generator(expr, name)
+        if gen is None:
+            return False
+        inner = self._each(gen.target, gen.iter, ctx)
+        if inner is None:
+            return False
+        elt = negated(elt) if flip else elt
+        test = ast.BoolOp(op=ast.And(), values=[*gen.ifs, elt]) if gen.ifs else elt
+        if gen.ifs:
+            out.append((inner, [ast.Return(value=test)]))
+        else:
+            self._alternatives(test, inner, out)
+        return True
+
+    def _generator(self, expr: ast.expr, name: str):
+        """``(first generator, what each of its elements must give)`` of ``name(E for x in X if C ...)`` (a
+        built-in ``any`` or ``all``): ``E``, or ``name(E for ...)`` over the other generators; else (None, None)."""
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == name
+                and name not in self.globals and len(expr.args) == 1 and not expr.keywords
+                and isinstance(expr.args[0], ast.GeneratorExp)):
+            return None, None
+        gens = expr.args[0].generators
+        if any(g.is_async for g in gens):
+            return None, None
+        elt = expr.args[0].elt
+        if len(gens) > 1:
+            elt = ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
+                           args=[ast.GeneratorExp(elt=elt, generators=gens[1:])], keywords=[])
+        return gens[0], elt
+
+    def _quantified(self, expr: ast.expr, name: str, ctx: Context, out: list, flip: bool) -> bool:
+        """``all(E for x in X if C)`` (or ``not any(...)``): one check per element of ``X``."""
+        gen, elt = self._generator(expr, name)
+        if gen is None:
+            return False
+        inner = self._each(gen.target, gen.iter, ctx)
+        if inner is None:
+            return False
+        for cond in gen.ifs:
+            inner = inner.plus("guard", guard(cond, True))
+        self._expression(negated(elt) if flip else elt, inner, out)
+        return True
+
+    def _inlined(self, expr: ast.expr, ctx: Context, out: list) -> bool:
+        """``self.M(s, ...)`` whose truth is required: ``M``'s own pieces, its names kept apart from ours."""
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+                and isinstance(expr.func.value, ast.Name) and expr.func.value.id == "self" and not expr.keywords
+                and self.inlined < 16):
+            return False
+        method = getattr(type(self.spec), expr.func.attr, None)
+        code = getattr(method, "__code__", None)
+        if code is None or code.co_freevars or code.co_flags & 0x0C or code.co_argcount != len(expr.args) + 1 \
+                or getattr(method, "__globals__", None) is not self.globals:
+            return False
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+        except (OSError, TypeError, SyntaxError):
+            return False
+        fdef = tree.body[0] if len(tree.body) == 1 and isinstance(tree.body[0], ast.FunctionDef) else None
+        if fdef is None or fdef.decorator_list and any(not isinstance(d, ast.Name) for d in fdef.decorator_list):
+            return False
+        self.inlined += 1
+        prefix = f"_in{self.inlined}_"
+        params = [a.arg for a in fdef.args.args]
+        local = set(params[1:])
+        for node in ast.walk(fdef):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                local.add(node.id)
+            elif isinstance(node, ast.arg):
+                local.add(node.arg)
+        local.discard(params[0])
+        renamed = {n: prefix + n for n in local}
+        states = set(ctx.states)
+        inner = ctx
+        for param, arg in zip(params[1:], expr.args):
+            if isinstance(arg, ast.Name) and (arg.id == ctx.state or arg.id in states):
+                renamed[param] = arg.id  # the state itself: its loops and fields stay recognisable
+                continue
+            inner = inner.plus("assign", ast.Assign(targets=[ast.Name(id=renamed[param], ctx=ast.Store())],
+                                                    value=arg))
+        body = Renamed(renamed, params[0]).visit(ast.Module(body=fdef.body, type_ignores=[])).body
+        if body and isinstance(body[0], ast.Expr) and isinstance(const(body[0].value), str):
+            body = body[1:]
+        inner = Context(inner.state, inner.entries, inner.params, frozenset(states))
+        mark = len(out)
+        try:
+            self._block(body, inner, out, top=True)
+        except Cannot:
+            del out[mark:]
+            return False
+        return True

@@ -1,0 +1,298 @@
+"""An invariant split into pieces whose conjunction it is, each piece memoised on the few bits it reads.
+
+A memo entry is keyed on every bit its function read, so an invariant that
+reads the whole state (a TLA+ ``Inv`` or ``TypeOK`` over quantifiers) misses
+on nearly every state.  Written plainly, such invariants are conjunctions:
+
+    if not self.TypeOK(s): return False              # the pieces of TypeOK
+    votes = self.votes(s)                             # kept for the pieces that use it
+    for i, a in enumerate(self.Acceptor):             # one piece per acceptor ...
+        if s.maxVBal[i] == -1:
+            if s.maxVal[i] is not None: return False  # ... and per check
+    return all(r in VALUES for r in s.x)              # one piece per slot of the tuple x
+
+So the source is read and cut, where it provably means the same, into
+functions ``(self, s, *args)`` whose conjunction is the invariant:
+
+* ``if C: return False`` is the piece ``not C``; an ``if`` whose branches hold
+  only such checks is cut branch by branch, each piece guarded by its branch's
+  condition; ``if C: return X`` is the piece ``X`` guarded by ``C``, and the
+  statements after it are guarded by ``not C``;
+* a ``for`` loop over values that do not depend on the state (``self.Acceptor``,
+  ``range(self.n)``) or over a tuple field (``s.pc``, ``enumerate(s.pc)``) whose
+  body holds only checks (and ``continue``) is one piece per element and check;
+* ``return a and b``, ``return all(E for x in X)`` and ``return not any(...)``
+  are cut the same way; ``self.M(s, ...)`` of a method of the spec, where its
+  truth is required (a returned value, ``if not self.M(s): return False``), is
+  cut as ``M``'s own pieces;
+* plain assignments at the top of a function come before the pieces that use
+  them; anything else ends the cutting, and the rest of the function is one piece.
+
+Why the conjunction is exact: when the invariant holds, every check on its
+path holds and every piece runs the code the invariant ran; when it fails,
+the check that failed is one of the pieces.  A piece may raise on a state
+where an earlier check would have returned False first; the search then
+evaluates the whole invariant on the real state (``engine._property_miss``).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import itertools
+import textwrap
+import types
+from typing import Any, Callable
+
+from consensuslab.checkers.compiled.checks import (
+    Cannot,
+    Checks,
+    Context,
+    const,
+    guard,
+    is_false,
+    is_true,
+    names,
+    negated,
+    only_checks,
+    store,
+    targets,
+)
+
+#: pieces one invariant may be cut into before it is left whole (each is a memo table and a look-up a state)
+MAX_PIECES = 256
+#: values a loop over constants may have to be cut per value
+MAX_VALUES = 64
+
+class Piece:
+    """One conjunct: a function ``(self, s, *params)`` and, per parameter, the values it takes.
+
+    Pieces with the same ``clause`` (not None: its number, and how many of the parameters are bound by
+    loops around it, whose values tell its instances apart) are alternatives: together they are one conjunct, their
+    disjunction (``any(p != "Done" for p in s.pc) or any(v == 1 for v in s.y)``: one piece per slot).
+    """
+
+    def __init__(self, tree: ast.Module, domains: list[list[Any]], clause: tuple | None = None):
+        self.tree, self.domains, self.clause = tree, domains, clause
+
+    def arguments(self) -> list[tuple]:
+        return list(itertools.product(*self.domains))
+
+
+class Splitter(Checks):
+    """Cuts the properties of one spec (``spec``: the object whose methods they are; ``layout``: the packing)."""
+
+    def __init__(self, spec: Any, layout, alternatives: bool = True):
+        self.spec, self.layout = spec, layout
+        self.alternatives = alternatives  # may a disjunction be cut into alternatives?
+        self.inlined = 0
+        self.clauses = 0
+        self.globals: dict = {}
+
+    # -- whole functions ------------------------------------------------------------------------------
+    def pieces(self, fn: Callable) -> list[Piece] | None:
+        """``fn``'s pieces, or None when it is not cut (one piece would be itself)."""
+        found = self._function(fn)
+        if found is None:
+            return None
+        fdef, body, state = found
+        self.globals = getattr(fn, "__func__", fn).__globals__
+        self.name = fdef.name
+        checks: list = []
+        try:
+            self._block(body, Context(state), checks, top=True)
+        except Cannot:
+            return None
+        if len(checks) > MAX_PIECES:
+            return None
+        pieces = [self._piece(fdef, state, ctx, stmts, k, clause) for k, (ctx, stmts, *clause) in enumerate(checks)]
+        units = sum(len(p.arguments()) for p in pieces)
+        return pieces if 2 <= units <= MAX_PIECES else None
+
+    @staticmethod
+    def _function(fn: Callable):
+        target = getattr(fn, "__func__", fn)
+        code = getattr(target, "__code__", None)
+        if code is None or code.co_freevars or code.co_argcount != 2 or code.co_flags & 0x0C:
+            return None
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(target)))
+        except (OSError, TypeError, SyntaxError):
+            return None
+        if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+            return None
+        fdef = tree.body[0]
+        body = fdef.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(const(body[0].value), str):
+            body = body[1:]
+        return fdef, body, fdef.args.args[1].arg
+
+    def _piece(self, fdef: ast.FunctionDef, state: str, ctx: Context, stmts: list, k: int, clause: list) -> Piece:
+        needed = set()
+        for s in stmts:
+            needed |= names(s)
+        kept = []
+        for kind, stmt in reversed(ctx.entries):
+            if kind == "assign":
+                if not needed & targets(stmt):
+                    continue
+            needed |= names(stmt)
+            kept.append(stmt)
+        kept.reverse()
+        params = [p[0] for p in ctx.params]
+        args = [ast.arg(arg="self"), ast.arg(arg=state)] + [ast.arg(arg=n) for n in params]
+        piece = copy.copy(fdef)  # keeps every field of this Python's FunctionDef
+        piece.name, piece.decorator_list, piece.returns = f"{fdef.name}_{k + 1}", [], None
+        piece.args = ast.arguments(posonlyargs=[], args=args, vararg=None, kwonlyargs=[], kw_defaults=[],
+                                   kwarg=None, defaults=[])
+        piece.body = copy.deepcopy(kept + stmts)
+        module = ast.Module(body=[piece], type_ignores=[])
+        ast.fix_missing_locations(module)
+        return Piece(module, [p[1] for p in ctx.params], clause[0] if clause else None)
+
+    # -- statements -----------------------------------------------------------------------------------
+    def _block(self, stmts: list, ctx: Context, out: list, top: bool = False, loop: bool = False) -> bool:
+        """Cut ``stmts`` under ``ctx`` into ``out``; whether control can fall off their end."""
+        for i, st in enumerate(stmts):
+            mark = len(out)
+            try:
+                falls, ctx = self._statement(st, ctx, out, top, loop)
+            except Cannot:
+                if not top:
+                    raise
+                del out[mark:]
+                out.append((ctx, list(stmts[i:])))  # the rest of the function, as it is: one piece
+                return False
+            if not falls:
+                return False
+        return True
+
+    def _statement(self, st: ast.stmt, ctx: Context, out: list, top: bool, loop: bool):
+        if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)):
+            return True, ctx
+        if isinstance(st, ast.Return):
+            if st.value is None or is_false(st.value):
+                out.append((ctx, [ast.Return(value=ast.Constant(value=False))]))
+                return False, ctx
+            if is_true(st.value):
+                return False, ctx
+            if loop:
+                raise Cannot("a loop that returns a value")
+            self._expression(st.value, ctx, out)
+            return False, ctx
+        if isinstance(st, ast.Continue) and loop:
+            return False, ctx
+        if isinstance(st, ast.Assign) and top and all(isinstance(t, (ast.Name, ast.Tuple)) for t in st.targets):
+            if targets(st) & {ctx.state}:
+                raise Cannot("the state is reassigned")
+            return True, ctx.plus("assign", st)
+        if isinstance(st, ast.If):
+            return self._if(st, ctx, out, loop)
+        if isinstance(st, ast.For):
+            return self._for(st, ctx, out), ctx
+        raise Cannot(type(st).__name__)
+
+    def _if(self, st: ast.If, ctx: Context, out: list, loop: bool):
+        if len(st.body) == 1 and isinstance(st.body[0], ast.Return) and is_false(st.body[0].value) \
+                and not st.orelse:
+            self._expression(negated(st.test), ctx, out)  # ``if C: return False`` is the check ``not C``
+            return True, ctx
+        then_falls = self._block(st.body, ctx.plus("guard", guard(st.test, True)), out, loop=loop)
+        else_falls = self._block(st.orelse, ctx.plus("guard", guard(st.test, False)), out, loop=loop)
+        if then_falls and else_falls:
+            return True, ctx
+        if not then_falls and not else_falls:
+            return False, ctx
+        return True, ctx.plus("guard", guard(st.test, not then_falls))
+
+    def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
+        if st.orelse or not only_checks(st.body):
+            raise Cannot("a loop that is not a list of checks")
+        inner = self._each(st.target, st.iter, ctx)
+        if inner is None:
+            out.append((ctx, [st, ast.Return(value=ast.Constant(value=True))]))
+            return True
+        self._block(st.body, inner, out, loop=True)
+        return True
+
+    def _each(self, target: ast.expr, iterable: ast.expr, ctx: Context) -> Context | None:
+        """``ctx`` with ``target`` bound to one element of ``iterable`` per piece, or None (not cut)."""
+        param = f"_piece{len(ctx.params)}"
+        slots = self._tuple_field(iterable, ctx)
+        if slots is not None:
+            field, n, numbered = slots
+            item = ast.Subscript(value=ast.Attribute(value=ast.Name(id=ctx.state, ctx=ast.Load()), attr=field,
+                                                     ctx=ast.Load()),
+                                 slice=ast.Name(id=param, ctx=ast.Load()), ctx=ast.Load())
+            value = ast.Tuple(elts=[ast.Name(id=param, ctx=ast.Load()), item], ctx=ast.Load()) if numbered else item
+            return ctx.plus("bind", ast.Assign(targets=[store(target)], value=value), (param, list(range(n))))
+        if ctx.depends_on_state(iterable):
+            return None
+        values = self._constant(iterable, ctx)
+        if values is None:
+            return None
+        bind = ast.Assign(targets=[store(target)], value=ast.Name(id=param, ctx=ast.Load()))
+        return ctx.plus("bind", bind, (param, values))
+
+    def _tuple_field(self, node: ast.expr, ctx: Context):
+        """``(field, length, enumerated)`` when ``node`` is ``s.f`` or ``enumerate(s.f)`` of a tuple field."""
+        numbered = False
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "enumerate"
+                and len(node.args) == 1 and not node.keywords and "enumerate" not in self.globals):
+            node, numbered = node.args[0], True
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in {ctx.state} | ctx.states):
+            return None
+        field = self.layout.by_name.get(node.attr)
+        if field is None or field.kind != "tuple":
+            return None
+        return node.attr, field.length, numbered
+
+    def _constant(self, node: ast.expr, ctx: Context) -> list | None:
+        """The values of an iterable that does not depend on the state, computed now (None: it cannot be)."""
+        scope = {"self": self.spec}
+        try:
+            for kind, stmt in ctx.entries:
+                if kind == "assign" and names(node) & targets(stmt) and not ctx.depends_on_state(stmt.value):
+                    exec(compile(ast.fix_missing_locations(ast.Module(body=[copy.deepcopy(stmt)], type_ignores=[])),
+                                 "<piece>", "exec"), dict(self.globals), scope)
+            values = list(eval(compile(ast.fix_missing_locations(ast.Expression(body=copy.deepcopy(node))),
+                                       "<piece>", "eval"), dict(self.globals), scope))
+        except Exception:
+            return None
+        return values if len(values) <= MAX_VALUES else None
+
+    # -- expressions that must hold -------------------------------------------------------------------
+
+
+def invariant_pieces(prop, spec: Any, twin: Any, layout, alternatives: bool = True) -> list[tuple]:
+    """``(name, function, its tracing twin, arguments, clause)`` per piece of the invariant ``prop`` (itself when
+    not cut); ``clause`` is None, or tells alternatives apart (``Piece``), numbered per invariant.
+
+    The tracing twin is the piece recompiled with filtered iteration
+    (``filtering.py``) and bound to the spec's tracing twin ``twin``.
+    """
+    from consensuslab.checkers.compiled.filtering import compiled_function, rewrite_tree
+
+    fn = prop.fn
+    found = Splitter(spec, layout, alternatives).pieces(fn)
+    target = getattr(fn, "__func__", fn)
+    if found is None:
+        return [(prop.name, fn, twin.method(fn), (), None)]
+    out = []
+    for k, piece in enumerate(found):
+        real = compiled_function(copy.deepcopy(piece.tree), target, target.__globals__)
+        real.__defaults__ = None
+        traced = real
+        if twin.twin is not None:
+            tree = copy.deepcopy(piece.tree)
+            traced = compiled_function(tree, target) if rewrite_tree(tree) else \
+                compiled_function(tree, target, target.__globals__)
+            traced.__defaults__ = None
+        bound = types.MethodType(real, spec)
+        view = types.MethodType(traced, twin.twin) if twin.twin is not None else bound
+        for args in piece.arguments():
+            clause = None if piece.clause is None else (piece.clause[0], args[:piece.clause[1]])
+            out.append((f"{prop.name}[{k + 1}]" + (f"{list(args)}" if args else ""), bound, view, args, clause))
+    return out

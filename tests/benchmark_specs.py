@@ -1,0 +1,33 @@
+"""The TLA+ Examples transcribed under benchmarks/specs/, with the small configurations the tests run."""
+
+from consensuslab.loader import load_file
+
+from paths import BENCHMARKS
+
+SPECS = BENCHMARKS / "specs"
+
+
+def spec_class(name):
+    return load_file(str(SPECS / f"{name}.py"))
+
+
+# (file, parameters, TLC's distinct states)
+SMALL = [
+    ("paxos_commit", {"rm": 1}, 1461),
+    ("lamport_mutex", {"n": 2, "max_clock": 4}, 401),
+    ("lamport_mutex", {"n": 3, "max_clock": 3}, 10209),
+    ("ewd840", {"n": 3}, 302),
+    ("ewd840", {"n": 4}, 1566),
+    ("ewd840", {"n": 6}, 36990),
+    ("ewd998", {"n": 2}, 2360),
+    ("simple_regular", {"n": 5}, 2524),
+]
+
+# (file, variant, parameters, property the checker must find broken)
+BROKEN = [
+    ("paxos_commit", "commit-on-one", {"rm": 2, "acceptors": 1, "ballots": 1}, "TCConsistent"),
+    ("lamport_mutex", "no-ack-wait", {"n": 2, "max_clock": 4}, "Mutex"),
+    ("ewd840", "no-stain", {"n": 3}, "Inv"),
+    ("ewd998", "no-counter", {"n": 2}, "EWD998Spec_step"),
+    ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
+]

@@ -1,0 +1,47 @@
+"""``auto``: a search the interpreted engine finishes within the probe is answered by it, a longer one compiles.
+
+Both engines give the same result (``test_same_counterexamples.py``), so only
+``engine``, ``engine_reason`` and the time differ.
+"""
+
+from __future__ import annotations
+
+from consensuslab import check
+from consensuslab.checkers import run as run_module
+from consensuslab.protocols.paxos import Paxos
+from consensuslab.protocols.two_phase import TwoPhase
+
+
+def test_a_small_search_is_answered_by_the_interpreted_probe():
+    r = check(Paxos({}, "no-promise-check").compile(), progress=False)
+    assert r.extra["engine"] == "interpreted"
+    assert r.extra["engine_reason"].startswith("the interpreted search finished within")
+    assert (r.status, r.distinct_states) == ("violation", 276)
+
+
+def test_a_search_the_probe_does_not_finish_goes_on_to_the_compiled_search(monkeypatch):
+    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0.0001)  # as if the model were too big for the probe
+    r = check(TwoPhase({"rm": 5}).compile(), progress=False)
+    # compiled, unless its own levels measured slower on this machine at this moment (then it says so)
+    assert r.extra["engine_reason"] in (
+        "the model compiles and the compiled search was not slower (the interpreted search had not finished in "
+        "0.0001 s)") or r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
+    assert (r.status, r.distinct_states) == ("ok", 8832)
+
+
+def test_no_probe_when_it_is_zero(monkeypatch):
+    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0)
+    r = check(Paxos({}, "no-promise-check").compile(), progress=False)
+    assert not r.extra["engine_reason"].startswith("the interpreted search finished within")
+
+
+def test_a_time_limit_shorter_than_the_probe_ends_in_the_probe(monkeypatch):
+    monkeypatch.setattr(run_module, "PROBE_SECONDS", 60)
+    r = check(TwoPhase({"rm": 9}).compile(), progress=False, time_limit=0.05)
+    assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "time-limit", "interpreted")
+
+
+def test_workers_skip_the_probe():
+    r = check(TwoPhase({"rm": 3}).compile(), progress=False, workers=2)
+    assert not r.extra["engine_reason"].startswith("the interpreted search finished within")
+    assert r.distinct_states == 288

@@ -1,0 +1,159 @@
+"""Invariants cut into pieces: on every reachable state the pieces, combined, give exactly the invariant.
+
+The pieces are evaluated on real states as the compiled search combines them
+(conjuncts all hold; of each clause of alternatives, the first that does not
+answer False decides, and one that raises fails it), and compared with the
+invariant itself; then both engines check the spec, including broken
+variants where a piece fails.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from consensuslab import check
+from consensuslab.checkers.compiled.filtering import TracedSpec
+from consensuslab.checkers.compiled.packing import Layout
+from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.models.params import Param
+from consensuslab.models.properties import always
+from consensuslab.models.records import record, replace_at
+from consensuslab.models.spec import Spec, action
+from consensuslab.protocols.paxos import Paxos
+
+
+@record
+class Cells(NamedTuple):
+    a: tuple
+    b: tuple
+    done: tuple
+
+
+class Shapes(Spec):
+    """Invariants of every shape the splitter cuts; ``bug`` makes one of them fail somewhere."""
+
+    name = "shapes"
+    params = {"n": Param(3, min=2), "bug": Param(0)}
+    check_deadlock = False
+
+    def init(self):
+        yield Cells((0,) * self.n, ((),) * self.n, (False,) * self.n)
+
+    @action(i=lambda self: range(self.n))
+    def Bump(self, s, i):
+        if s.a[i] < 2 and not s.done[i]:
+            return s._replace(a=replace_at(s.a, i, s.a[i] + 1), b=replace_at(s.b, i, s.b[i] + (s.a[i],)))
+
+    @action(i=lambda self: range(self.n))
+    def Finish(self, s, i):
+        if s.a[i] == 2 or (self.bug == 1 and s.a[i] == 1):
+            return s._replace(done=replace_at(s.done, i, True))
+
+    def finished(self, s, i):
+        return s.done[i]
+
+    @always
+    def per_element_or(self, s):  # all(A or B for x in tuple): one clause per element
+        return all(x == 2 or not d for x, d in zip(s.a, s.done)) and all(
+            c == () or c[0] == 0 for c in s.b)
+
+    @always
+    def checks_and_loops(self, s):
+        if len(s.a) != self.n:
+            return False
+        total = 0 if self.bug == 2 else None
+        for i in range(self.n):
+            if self.finished(s, i):
+                if s.a[i] != 2:
+                    return False
+            elif len(s.b[i]) != s.a[i]:
+                return False
+        if total is not None and sum(s.a) > 4:
+            return False
+        return not any(len(c) > 2 for c in s.b) and self.in_range(s)
+
+    def in_range(self, s):
+        return all(0 <= x <= 2 for x in s.a)
+
+    @always
+    def alternatives(self, s):  # a disjunction whose second part raises where the first holds
+        return s.b[0] == () or s.b[0][len(s.b[0]) - 1] < 2 and (self.bug != 3 or s.a[1] < 2)
+
+
+def combined(pieces, state) -> bool:
+    """The pieces' answer as the compiled search combines them."""
+    decided: dict = {}  # clause -> None (no alternative decided yet), True or False
+    for _, fn, _, args, clause in pieces:
+        try:
+            value = bool(fn(state, *args))
+        except Exception:
+            value = "raised"
+        if clause is None:
+            if value is not True:
+                return False
+            continue
+        decided.setdefault(clause, None)
+        if decided[clause] is None and value is not False:
+            decided[clause] = value is True
+    return all(v is True for v in decided.values())
+
+
+def reachable(model, limit: int = 5000) -> list:
+    states, frontier, seen = [], list(model.initial_states()), set()
+    while frontier and len(states) < limit:
+        s = frontier.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        states.append(s)
+        frontier += [t for _, t in model.successors(s)]
+    return states
+
+
+@pytest.mark.parametrize("bug", [0, 1, 2, 3])
+def test_pieces_combine_to_the_invariant_on_every_reachable_state(bug):
+    spec = Shapes({"n": 3, "bug": bug})
+    model = spec.compile()
+    layout = Layout.learn(model.initial_states())
+    twin = TracedSpec(spec)
+    states = reachable(model)
+    for prop in model.invariants:
+        pieces = invariant_pieces(prop, spec, twin, layout)
+        assert len(pieces) > 1, prop.name  # every shape here is cut
+        for s in states:
+            try:
+                expected = bool(prop.fn(s))
+            except Exception:
+                expected = False
+            assert combined(pieces, s) == expected, (prop.name, s)
+
+
+def test_clauses_inside_a_loop_are_one_per_element():
+    spec = Shapes({"n": 3})
+    pieces = invariant_pieces(spec.compile().invariants[0], spec, TracedSpec(spec),
+                              Layout.learn(list(spec.init())))
+    clauses = {c for *_, c in pieces if c is not None}
+    assert len(clauses) == 3  # all(A or B for x in a 3-tuple): three clauses of two alternatives
+
+
+@pytest.mark.parametrize("bug", [0, 1, 2, 3])
+def test_both_engines_agree_on_the_cut_invariants(bug):
+    model = Shapes({"n": 3, "bug": bug}).compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = check(model, progress=False, engine="compiled")
+    assert (compiled.status, compiled.violation and compiled.violation.property) == \
+        (plain.status, plain.violation and plain.violation.property)
+    assert (plain.status == "ok") == (bug == 0)
+    if plain.status == "ok":
+        assert (compiled.distinct_states, compiled.states_generated) == (plain.distinct_states, plain.states_generated)
+
+
+def test_paxos_inv_is_cut_per_acceptor_and_check():
+    spec = Paxos({"ballots": 2})
+    model = spec.compile()
+    inv = next(p for p in model.invariants if p.name == "Inv")
+    pieces = invariant_pieces(inv, spec, TracedSpec(spec), Layout.learn(model.initial_states()))
+    names = [name for name, *_ in pieces]
+    assert len(names) > 12 and any(name.endswith("[(0, 'a1')]") for name in names)
