@@ -195,8 +195,9 @@ def _actors_or_interpreted(model, search, progress, spill_after, engine, workers
         packed = ActorSearch(model, max_states, max_depth, time_limit, progress)
         result = packed.run()
         if result is not None:
-            result.extra["engine_reason"] = ("--engine compiled" if engine == "compiled" else "an actor model: the "
-                                             "packed actor search (handler steps memoised, states packed into ints)")
+            result.extra["engine_reason"] = (("--engine compiled: " if engine == "compiled" else "an actor model: ")
+                                             + "the packed actor search (states packed into ints, handler steps "
+                                               "memoised)")
             if workers > 1:
                 result.extra["engine_reason"] += "; it runs in one process, whatever --workers says"
             return result

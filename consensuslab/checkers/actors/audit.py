@@ -30,8 +30,18 @@ def audit(search, s: int, out: list) -> None:
         raise HandOver("the packed successors of a state differ from the model's successors")
     for (act, t), (_, nxt) in zip(out, expected):
         for prop in search.invariants + search.witness_props:
-            if prop.holds(t) != model.holds(prop.prop, nxt):
+            want = model.holds(prop.prop, nxt)  # first: a property that raises is the model's error
+            if _verdict(prop.holds, t) != want:
                 raise HandOver(f"the memoised verdict of {prop.prop.name} differs from the property's")
         for prop in search.step_props:
-            if prop.holds(s, act, t) != model.step_holds(prop.prop, real, act, nxt):
+            want = model.step_holds(prop.prop, real, act, nxt)
+            if _verdict(prop.holds, s, act, t) != want:
                 raise HandOver(f"the memoised verdict of {prop.prop.name} differs from the property's")
+
+
+def _verdict(holds, *args):
+    """A memoised verdict, or None where the packed evaluation raised and the model's did not."""
+    try:
+        return holds(*args)
+    except Exception:
+        return None
