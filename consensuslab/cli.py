@@ -18,6 +18,7 @@ COMMANDS = (
     "nakamoto",
     "trace",
     "explore",
+    "serve",
     "new",
     "diff",
     "mutate",

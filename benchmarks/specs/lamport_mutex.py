@@ -9,31 +9,23 @@ Processes ``1..N`` keep a logical clock, the requests they have received
 pairwise FIFO channels ``network[p][q]`` (a tuple used as a sequence).  The
 actions and their parameters are the spec's: ``Request(p)``, ``Enter(p)``,
 ``Exit(p)``, and ``ReceiveRequest(p, q)``, ``ReceiveAck(p, q)``,
-``ReceiveRelease(p, q)`` for ``q \\in Proc \\ {p}`` (an argument's domain
-cannot depend on another argument, so ``q`` ranges over ``Proc`` and the
-action is disabled when ``q == p``).
+``ReceiveRelease(p, q)`` for ``q \\in Proc \\ {p}`` (the domain of ``q`` is a
+function of ``p``).  Each action says which process takes it (``by="p"``) and
+what it leaves ``UNCHANGED``, as the spec does.
 
 Constants (``MCLamportMutex.cfg``): ``N = 3``, ``maxClock = 6``, ``MaxNat = 7``
 with ``Nat <- 0..MaxNat`` (so ``Clock`` is ``1..7``): parameters ``n=3``,
 ``max_clock=6``.  Invariants ``TypeOK``, ``BoundedNetwork``, ``Mutex``; TLC
-also checks deadlock.
+also checks deadlock, and so do we.
 
-State constraint ``ClockConstraint`` (``\\A p : clock[p] <= maxClock``): the
-framework has none, so every action returns ``None`` where its next state
-breaks the constraint (only ``ReceiveRequest`` raises a clock).  TLC neither
-counts nor expands a successor outside the constraint, so the distinct-state
-counts agree.  Where this may diverge from TLC:
-
-- TLC still evaluates the invariants on a successor outside the constraint
-  (measured with TLC 2.15 on a two-line spec); here such a state is never
-  generated, so a violation that shows only in a state with a clock of 7 would
-  be missed.  TypeOK allows clocks up to 7, and the other invariants do not
-  read clocks, so nothing is missed here.
-- TLC's deadlock check sees the discarded successor, so a state whose only
-  steps leave the constraint is no deadlock for TLC, but has no successors
-  here.  Such states exist (every process waiting with only requests left to
-  receive and clocks at 6): ``check_deadlock`` is off, and the deadlock
-  verdict of TLC's run is not reproduced.
+State constraint ``ClockConstraint`` (``\\A p : clock[p] <= maxClock``), a
+``@constraint``, applied as TLC applies it: a successor with a clock of 7 is
+neither counted nor expanded, but the invariants are evaluated on it
+(``TypeOK`` allows clocks up to ``MaxNat`` = 7, which is why the cfg sets it
+one above ``maxClock``), and a state whose only steps raise a clock past the
+bound (every process waiting, with only requests left to receive and clocks
+at 6) is no deadlock.  The distinct-state counts and the deadlock verdict
+are TLC's.
 
 Distinct states: TLC 724,274 (manifest, MCLamportMutex.cfg); ours 724,274.
 Small configurations (TLC 2.15 runs on MCLamportMutex.tla with ``MaxNat =
@@ -49,8 +41,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from consensuslab import Param, Scenario, Spec, action, always, message, record, replace_at, sometimes
-
+from consensuslab import Param, Scenario, Spec, action, always, constraint, message, record, replace_at, sometimes
 
 @message
 class Message:
@@ -80,17 +71,13 @@ class LamportMutex(Spec):
     }
     variants = {"no-ack-wait": "Enter does not wait for every process's acknowledgement"}
     scenarios = (
-        Scenario("tiny", "N = 2, maxClock = 4 (TLC: 401)", {"n": 2, "max_clock": 4}, states=401, deadlock=False),
-        Scenario("small", "N = 3, maxClock = 3 (TLC: 10,209)", {"n": 3, "max_clock": 3}, states=10209,
-                 deadlock=False),
+        Scenario("tiny", "N = 2, maxClock = 4 (TLC: 401)", {"n": 2, "max_clock": 4}, states=401),
+        Scenario("small", "N = 3, maxClock = 3 (TLC: 10,209)", {"n": 3, "max_clock": 3}, states=10209),
         Scenario("cfg", "MCLamportMutex.cfg: N = 3, maxClock = 6 (TLC: 724,274)",
-                 {"n": 3, "max_clock": 6}, states=724274, deadlock=False),
+                 {"n": 3, "max_clock": 6}, states=724274),
         Scenario("no-ack-wait", "two processes in the critical section", {"n": 2, "max_clock": 4},
-                 variant="no-ack-wait", deadlock=False, expect="violation", expect_property="Mutex"),
+                 variant="no-ack-wait", expect="violation", expect_property="Mutex"),
     )
-    # See the docstring: a state whose every step leaves the clock constraint
-    # has no successors here, though TLC does not call it a deadlock.
-    check_deadlock = False
 
     def setup(self):
         self.Proc = tuple(range(1, self.n + 1))
@@ -101,13 +88,13 @@ class LamportMutex(Spec):
         n = self.n
         yield MutexState((1,) * n, ((0,) * n,) * n, (frozenset(),) * n, (((),) * n,) * n, frozenset())
 
-    # -- the state constraint, emulated --------------------------------------------------
+    @constraint
     def ClockConstraint(self, s):
         return all(c <= self.max_clock for c in s.clock)
 
-    def within(self, s):
-        """``s`` if it satisfies the state constraint, else ``None`` (the step is not taken)."""
-        return s if self.ClockConstraint(s) else None
+    def others(self, p):
+        """``Proc \\ {p}``."""
+        return [q for q in self.Proc if q != p]
 
     # -- helpers -----------------------------------------------------------------------
     def beats(self, s, p, q):
@@ -120,19 +107,17 @@ class LamportMutex(Spec):
         return tuple(ch if r == sender else ch + (m,) for r, ch in zip(self.Proc, row))
 
     # -- the actions ---------------------------------------------------------------------
-    @action(p="Proc")
+    @action(p="Proc", by="p", unchanged=("clock", "crit"))
     def Request(self, s, p):
         i = p - 1
         if s.req[i][i] == 0:
-            return self.within(s._replace(
+            return s._replace(
                 req=replace_at(s.req, i, replace_at(s.req[i], i, s.clock[i])),
                 network=replace_at(s.network, i, self.broadcast(s, p, Message("req", s.clock[i]))),
-                ack=replace_at(s.ack, i, frozenset({p}))))
+                ack=replace_at(s.ack, i, frozenset({p})))
 
-    @action(p="Proc", q="Proc")
+    @action(p="Proc", q=lambda self, p: self.others(p), by="p", unchanged=("ack", "crit"))
     def ReceiveRequest(self, s, p, q):
-        if p == q:
-            return None
         channel = s.network[q - 1][p - 1]
         if not channel or channel[0].type != "req":
             return None
@@ -141,53 +126,49 @@ class LamportMutex(Spec):
         new_clock = c + 1 if c > s.clock[i] else s.clock[i] + 1
         network = replace_at(s.network, j, replace_at(s.network[j], i, channel[1:]))
         network = replace_at(network, i, replace_at(network[i], j, network[i][j] + (ACK,)))
-        return self.within(s._replace(
+        return s._replace(
             req=replace_at(s.req, i, replace_at(s.req[i], j, c)),
             clock=replace_at(s.clock, i, new_clock),
-            network=network))
+            network=network)
 
-    @action(p="Proc", q="Proc")
+    @action(p="Proc", q=lambda self, p: self.others(p), by="p", unchanged=("clock", "req", "crit"))
     def ReceiveAck(self, s, p, q):
-        if p == q:
-            return None
         channel = s.network[q - 1][p - 1]
         if not channel or channel[0].type != "ack":
             return None
         i, j = p - 1, q - 1
-        return self.within(s._replace(
+        return s._replace(
             ack=replace_at(s.ack, i, s.ack[i] | {q}),
-            network=replace_at(s.network, j, replace_at(s.network[j], i, channel[1:]))))
+            network=replace_at(s.network, j, replace_at(s.network[j], i, channel[1:])))
 
-    @action(p="Proc")
+    @action(p="Proc", by="p", unchanged=("clock", "req", "ack", "network"))
     def Enter(self, s, p):
         if self.variant == "no-ack-wait":
             acked = s.req[p - 1][p - 1] != 0  # it has requested, but need not have every ack
         else:
             acked = s.ack[p - 1] == frozenset(self.Proc)
         if acked and all(self.beats(s, p, q) for q in self.Proc if q != p):
-            return self.within(s._replace(crit=s.crit | {p}))
+            return s._replace(crit=s.crit | {p})
 
-    @action(p="Proc")
+    @action(p="Proc", by="p", unchanged=("clock",))
     def Exit(self, s, p):
         if p in s.crit:
             i = p - 1
-            return self.within(s._replace(
+            return s._replace(
                 crit=s.crit - {p},
                 network=replace_at(s.network, i, self.broadcast(s, p, REL)),
                 req=replace_at(s.req, i, replace_at(s.req[i], i, 0)),
-                ack=replace_at(s.ack, i, frozenset())))
+                ack=replace_at(s.ack, i, frozenset()))
 
-    @action(p="Proc", q="Proc")
+    @action(p="Proc", q=lambda self, p: self.others(p), by="p", unchanged=("clock", "ack", "crit"))
     def ReceiveRelease(self, s, p, q):
-        if p == q:
-            return None
         channel = s.network[q - 1][p - 1]
         if not channel or channel[0].type != "rel":
             return None
         i, j = p - 1, q - 1
-        return self.within(s._replace(
+        return s._replace(
             req=replace_at(s.req, i, replace_at(s.req[i], j, 0)),
-            network=replace_at(s.network, j, replace_at(s.network[j], i, channel[1:]))))
+            network=replace_at(s.network, j, replace_at(s.network[j], i, channel[1:])))
 
     # -- properties ----------------------------------------------------------------------
     def is_message(self, m):

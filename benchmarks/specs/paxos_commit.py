@@ -14,9 +14,10 @@ in ``msgs``.  Variables, actions and their parameters are those of the spec:
 - ``Phase1a(bal, rm)`` and ``Phase2a(bal, rm)`` for ``bal`` in ``Ballot \\ {0}``;
   the spec's ``\\E MS \\in Majority`` inside ``Phase2a`` is the argument ``MS``
   (different majorities may give different values);
-- ``Decide``: the spec's one action has two disjuncts (send Commit, send
-  Abort); a method returns one next state, so it is ``Decide(outcome)`` with
-  ``outcome`` in ``("Commit", "Abort")``;
+- ``Decide``: the spec's one action with two disjuncts (send Commit, send
+  Abort), an action that yields a next state per disjunct, labelled
+  ``Decide(Commit)`` and ``Decide(Abort)`` (``branches=`` declares the labels,
+  so both are rows of the action table and the compiled engine runs them);
 - ``Phase1b(acc)`` and ``Phase2b(acc)``: the spec's ``\\E m \\in msgs`` is the
   argument ``m``, ranging over every phase-1a (resp. phase-2a) message of the
   message universe, with the guard ``m in msgs``.
@@ -90,6 +91,7 @@ class Abort:
     pass
 
 
+@record
 class AccState(NamedTuple):
     mbal: int
     bal: int
@@ -132,7 +134,6 @@ class PaxosCommit(Spec):
         self.Majority = tuple(frozenset(c) for c in combinations(self.Acceptor, size))
         self.rm_index = {r: i for i, r in enumerate(self.RM)}
         self.acc_index = {a: j for j, a in enumerate(self.Acceptor)}
-        self.Outcome = ("Commit", "Abort")
         # the universes the spec's \E m \in msgs range over
         self.phase1a_msgs = tuple(Phase1aMsg(r, b) for r in self.RM for b in self.HigherBallot)
         self.phase2a_msgs = tuple(Phase2aMsg(r, b, v) for r in self.RM for b in self.Ballot
@@ -195,19 +196,16 @@ class PaxosCommit(Spec):
                     return True
         return False
 
-    @action(outcome="Outcome")
-    def Decide(self, s, outcome):
-        if outcome == "Commit":
-            if self.variant == "commit-on-one":
-                ready = any(self.decided(s, rm, "prepared") for rm in self.RM)
-            else:
-                ready = all(self.decided(s, rm, "prepared") for rm in self.RM)
-            if ready:
-                return s._replace(msgs=s.msgs | {Commit()})
+    @action(branches=("Commit", "Abort"))
+    def Decide(self, s):
+        if self.variant == "commit-on-one":
+            ready = any(self.decided(s, rm, "prepared") for rm in self.RM)
         else:
-            if any(self.decided(s, rm, "aborted") for rm in self.RM):
-                return s._replace(msgs=s.msgs | {Abort()})
-        return None
+            ready = all(self.decided(s, rm, "prepared") for rm in self.RM)
+        if ready:  # \/ /\ \A rm \in RM : Decided(rm, "prepared") /\ Send([type |-> "Commit"])
+            yield "Commit", s._replace(msgs=s.msgs | {Commit()})
+        if any(self.decided(s, rm, "aborted") for rm in self.RM):  # \/ /\ \E rm : Decided(rm, "aborted") ...
+            yield "Abort", s._replace(msgs=s.msgs | {Abort()})
 
     # -- the acceptors -------------------------------------------------------------------
     @action(acc="Acceptor", m="phase1a_msgs")

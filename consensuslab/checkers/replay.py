@@ -105,8 +105,24 @@ def _same_configuration(meta: dict, model) -> None:
         if meta.get(key) != mine[key]:
             raise ReplayError(f"the trace is of {key} {meta.get(key)!r}, the model of {mine[key]!r}", 0)
     params = {k: mine["params"].get(k) for k in meta.get("params") or {}}
-    if _params_text(params) != _params_text(meta.get("params") or {}):
+    given = {k: _as_declared(model, k, v) for k, v in (meta.get("params") or {}).items()}
+    if _params_text(params) != _params_text(given):
         raise ReplayError(f"the trace's parameters {meta.get('params')} are not the model's {mine['params']}", 0)
+
+
+def _as_declared(model, key: str, value):
+    """A trace's parameter value as the model's declaration reads it (``"0,2"`` for a set, from older traces)."""
+    from consensuslab.errors import UsageError
+    from consensuslab.models.params import plain
+
+    param = (getattr(model.definition, "params", None) or {}).get(key)
+    if param is None:
+        return value
+    try:
+        parsed = param.parse(key, value) if isinstance(value, str) and param.type is not str else param.validate(key, value)
+    except UsageError:
+        return value
+    return plain(parsed)
 
 
 def _params_text(params: dict) -> str:

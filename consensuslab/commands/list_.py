@@ -12,6 +12,7 @@ def register(sub) -> None:
 
 
 def describe(name: str) -> dict:
+    from consensuslab.models.params import plain
     from consensuslab.models.properties import collect_properties
     from consensuslab.models.spec import Spec
     from consensuslab.protocols import protocol_class
@@ -22,7 +23,7 @@ def describe(name: str) -> dict:
         "name": name,
         "summary": cls.summary,
         "style": "spec" if issubclass(cls, Spec) else "actors",
-        "params": {k: {"default": p.default, "help": p.help, "min": p.min, "max": p.max}
+        "params": {k: {"default": plain(p.default), "help": p.help, "min": p.min, "max": p.max}
                    for k, p in cls.params.items()},
         "variants": dict(cls.variants),
         "scenarios": [{"name": s.name, "description": s.description, "params": dict(s.params),
@@ -41,9 +42,14 @@ def run(args) -> int:
         return 0
     for e in entries:
         print(f"{e['name']}  -  {e['summary']}")
-        params = ", ".join(f"{k}={p['default']}" for k, p in e["params"].items())
+        params = ", ".join(f"{k}={_shown(p['default'])}" for k, p in e["params"].items())
         print(f"    params:     {params or '-'}")
         print(f"    variants:   {', '.join(e['variants']) or '-'}")
         print(f"    scenarios:  {', '.join(s['name'] for s in e['scenarios']) or '-'}")
         print(f"    properties: {', '.join(p['name'] for p in e['properties']) or '-'}")
     return 0
+
+
+def _shown(value) -> str:
+    """A default as ``-p`` takes it: a collection comma-separated."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)

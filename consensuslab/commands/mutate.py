@@ -1,9 +1,11 @@
 """``consensuslab mutate PROTOCOL``: do the properties catch standard bugs?
 
 Checks the unmodified protocol on the scenario first (it must pass: a
-mutant of a failing model proves nothing), then each mutant.  Exit 0 when
-every mutant is killed, 12 when one survives (``--allow-survivors``: 0),
-3 when none survived but one ran out of time, 2 for bad input.
+mutant of a failing model proves nothing), then each mutant.  A mutant that
+passes with the original's state graph is ``equivalent`` (it changes nothing
+here), not a survivor.  Exit 0 when every mutant is killed or equivalent, 12
+when one survives (``--allow-survivors``: 0), 3 when none survived but one ran
+out of time, 2 for bad input.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ def register(sub) -> None:
     p = sub.add_parser("mutate", help="mutation self-check: weaken the protocol, expect the checks to fail",
                        description="Apply standard weakenings (quorum size minus one, counting messages "
                                    "instead of distinct senders, forgetting durable fields, the declared "
-                                   "broken variants and mutations) and report mutants that still pass. Exit "
-                                   "codes: 0 all killed, 12 a mutant survived, 3 incomplete, 2 bad input.")
+                                   "broken variants and mutations) and report mutants that still pass; one with "
+                                   "the original's state graph is reported equivalent. Exit codes: 0 all killed "
+                                   "or equivalent, 12 a mutant survived, 3 incomplete, 2 bad input.")
     add_model_options(p)
     p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="per mutant (and the baseline)")
     p.add_argument("--only", action="append", metavar="MUTANT", help="run only this mutant (repeatable)")
@@ -35,7 +38,7 @@ def default_scenario(cls):
 def run(args) -> int:
     from consensuslab.checkers.search.lint import lint
     from consensuslab.checkers.variants.expect import run_model
-    from consensuslab.checkers.variants.mutate import INCOMPLETE, SURVIVED, mutants, run_mutants
+    from consensuslab.checkers.variants.mutate import EQUIVALENT, INCOMPLETE, SURVIVED, mutants, run_mutants
     from consensuslab.commands.options import protocol_class_for, user_defined
     from consensuslab.models.blame import setup_error
     from consensuslab.models.params import parse_assignments
@@ -72,19 +75,21 @@ def run(args) -> int:
     if not args.json:
         print(f"{where}: baseline ok ({baseline.distinct_states:,} states); {len(found)} mutants")
     results = run_mutants(found, args.time_limit, max_depth,
-                          on_result=None if args.json else lambda r: print(_line(r), flush=True))
+                          on_result=None if args.json else lambda r: print(_line(r), flush=True),
+                          original=lambda: cls(params, None, scenario).compile())
     survived = [r for r in results if r.verdict == SURVIVED]
     incomplete = [r for r in results if r.verdict == INCOMPLETE]
     killed = sum(1 for r in results if r.verdict == "killed")
+    equivalent = sum(1 for r in results if r.verdict == EQUIVALENT)
     if args.json:
         print_json({"protocol": cls.name, "scenario": scenario.name if scenario else None, "params": params,
                     "baseline_states": baseline.distinct_states, "killed": killed, "survived": len(survived),
-                    "incomplete": len(incomplete), "mutants": [r.to_json() for r in results],
+                    "equivalent": equivalent, "incomplete": len(incomplete), "mutants": [r.to_json() for r in results],
                     "not_applicable": [{"name": n, "reason": why} for n, why in skipped]})
     else:
         for name, why in skipped:
             print(f"  {'n/a':<10} {name:<28} {why}")
-        print(f"{killed} killed, {len(survived)} survived, {len(incomplete)} incomplete")
+        print(f"{killed} killed, {len(survived)} survived, {equivalent} equivalent, {len(incomplete)} incomplete")
         if survived:
             print("a surviving mutant passes every check: strengthen the properties or widen the scenario")
     if survived and not args.allow_survivors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def non_negative_int(text: str) -> int:
@@ -97,7 +98,8 @@ def _linted(compile_):
         from consensuslab.checkers.search.lint import lint
 
         model = compile_()
-        lint(model)
+        for warning in lint(model):
+            print(f"warning: {warning}", file=sys.stderr)
         return model
 
     return compile

@@ -27,7 +27,8 @@ def trace_written(v) -> str:
 
 def summary(result) -> str:
     meta = result.model_meta
-    params = ", ".join(f"{k}={v}" for k, v in meta["params"].items())
+    params = ", ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"  # a collection as -p takes it
+                       for k, v in meta["params"].items())
     name = meta["protocol"] + (f" --variant {meta['variant']}" if meta.get("variant") else "")
     name += f" --scenario {meta['scenario']}" if meta.get("scenario") else ""
     head = f"{name} ({params}): {result.status.upper()}"

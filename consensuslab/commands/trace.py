@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 
+from consensuslab.commands.options import non_negative_int
 from consensuslab.errors import EXIT_REPLAY_FAILED, ReplayError, UsageError
+from consensuslab.traces.shrink import SEARCH_BUDGET
 
 
 def register(sub) -> None:
@@ -32,6 +34,9 @@ def register(sub) -> None:
     mini.add_argument("--protocol", metavar="PROTOCOL", help="replay against this protocol (a name or path.py[:Class])")
     mini.add_argument("-o", "--output", metavar="OUT", help="write the minimised ITF trace to OUT")
     mini.add_argument("--quiet", action="store_true", help="do not print the minimised trace")
+    mini.add_argument("--search-states", type=non_negative_int, default=SEARCH_BUDGET, metavar="N",
+                      help="states each bounded breadth-first search may visit, for a fault-free or shorter "
+                           f"counterexample (default {SEARCH_BUDGET:,}; 0: no search)")
     mini.set_defaults(handler=run_minimize)
     p.set_defaults(handler=lambda args: _usage(p))
 
@@ -84,7 +89,7 @@ def run_minimize(args) -> int:
     if done is None:
         return EXIT_REPLAY_FAILED
     try:
-        shrunk = shrink(done.model, done.trace, done.violation)
+        shrunk = shrink(done.model, done.trace, done.violation, args.search_states)
     except ReplayError as exc:
         raise UsageError(f"cannot minimise {args.file}: {exc}") from None
     v = done.violation
@@ -99,6 +104,8 @@ def run_minimize(args) -> int:
     print(f"minimised {shrunk.before_steps} -> {len(shrunk.trace)} steps, "
           f"{faults(shrunk.before_faults)} -> {faults(shrunk.after_faults)} faults "
           f"({shrunk.tests} re-executions)")
+    for line in shrunk.searched:
+        print(f"  {line}")
     if args.output:
         print(f"written to {args.output}; replay: consensuslab replay {args.output}")
     return 0

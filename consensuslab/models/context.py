@@ -4,7 +4,18 @@ from __future__ import annotations
 
 
 class Ctx:
-    """What a handler may know besides its state: who it is, who the others are, who sent."""
+    """What a handler may know besides its state: who it is, who the others are, who sent.
+
+    * ``ctx.me``: the node running the handler (``"r2"``);
+    * ``ctx.role``: its role (``"rm"``);
+    * ``ctx.src``: the sender of the message being handled (None in ``@initial``,
+      ``@local`` and ``@on_timer`` handlers); the network stamps it, so a
+      Byzantine node cannot forge it;
+    * ``ctx.nodes(role)``: the nodes of a role, in topology order;
+    * ``ctx.only(role)``: the one node of a role (an error if it has several);
+    * ``ctx.others(role=None)``: the nodes of a role (or all nodes) but ``me``;
+    * ``ctx.all``: every node.
+    """
 
     __slots__ = ("me", "role", "src", "_topology")
 

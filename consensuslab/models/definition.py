@@ -7,7 +7,7 @@ and ``compile()`` turns it into the ``Model`` every checker consumes.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from consensuslab.errors import UsageError
 from consensuslab.models.params import Param, resolve_params
@@ -15,16 +15,47 @@ from consensuslab.models.scenario import Scenario
 
 
 class Definition:
-    #: the name used on the command line, e.g. ``two-phase``
+    """What every protocol class declares (``Spec`` and ``Protocol`` derive from it).
+
+    Required: ``name``; ``params``, ``variants`` and ``scenarios`` as needed.
+    An instance is one configuration: each parameter's value is an attribute
+    (``self.rm``), ``self.variant`` the variant (or None), and ``setup()``
+    derives constants from them.  The optional hooks below are looked up by
+    name; leave them None where they do not apply.
+    """
+
     name: ClassVar[str] = ""
-    #: one line for ``consensuslab list``
+    """The name used on the command line, e.g. ``two-phase``."""
     summary: ClassVar[str] = ""
+    """One line for ``consensuslab list``."""
     params: ClassVar[dict[str, Param]] = {}
-    #: broken (or alternative) variants: name -> what is changed
+    """Parameter name -> ``Param`` (default, help, bounds); given with ``-p name=value``."""
     variants: ClassVar[dict[str, str]] = {}
+    """Broken (or alternative) variants: name -> what is changed; the code tests ``self.variant == name``."""
     scenarios: ClassVar[tuple[Scenario, ...]] = ()
-    #: property names switched off in this configuration (scenarios may enable others)
+    """Named configurations with their expected outcomes (``Scenario``); tests and ``check-all`` run them."""
     disabled_properties: tuple[str, ...] = ()
+    """Property names switched off in this configuration (scenarios may enable others)."""
+    check_deadlock: ClassVar[bool] = True
+    """Whether a state without successors (that is not ``done``) is reported as a deadlock (exit 11).
+    False: it is the end of a bounded run (TLC's ``CHECK_DEADLOCK FALSE``).  A scenario follows it
+    unless it sets ``deadlock`` itself; ``--no-deadlock`` turns it off for one run."""
+    mutations: ClassVar[dict[str, str]] = {}
+    """Mutants the protocol implements itself, name -> description, for ``consensuslab mutate``: the code
+    tests ``self.mutation == name`` (a guard dropped, a bound off by one) and the mutant must be caught."""
+    mutation: ClassVar[str | None] = None
+    """The mutation being run: set by ``consensuslab mutate`` on a subclass, None otherwise."""
+    done: ClassVar[Callable[..., bool] | None] = None
+    """``done(self, view) -> bool``: whether a state without successors is finished rather than
+    deadlocked (every vote counted, every request answered).  None: every such state is a deadlock,
+    unless ``check_deadlock`` is False.  ``view`` is a spec's state, or an actor protocol's ``World``."""
+    diff_view: ClassVar[Callable[..., Any] | None] = None
+    """``diff_view(self, view) -> hashable``: what ``consensuslab diff`` compares between two variants
+    by default (the decisions, say), so that behaviours differing only in bookkeeping count as one."""
+    lanes: ClassVar[Callable[..., tuple] | None] = None
+    """``lanes(self, action) -> (lane, peers)`` (specs): the node taking ``action`` (a str, or None) and
+    a list of the other nodes it involves, for charts; the lint checks the shape.  None: derived from
+    ``@action(by=...)`` and the action's arguments."""
 
     def __init__(self, params: dict[str, Any] | None = None, variant: str | None = None,
                  scenario: Scenario | None = None):

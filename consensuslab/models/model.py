@@ -12,9 +12,11 @@ from typing import Any, Iterable
 from consensuslab.errors import ModelError, ReplayError, UsageError
 from consensuslab.models.action import FAULT_KINDS, Action
 from consensuslab.models.definition import source_of
+from consensuslab.models.params import plain
 from consensuslab.models.properties import (
     ALWAYS,
     ALWAYS_STEP,
+    INITIALLY,
     LIVENESS_KINDS,
     SOMETIMES,
     Property,
@@ -35,17 +37,24 @@ class Model:
         props = collect_properties(definition)
         if scenario is not None and scenario.properties is not None:
             wanted = set(scenario.properties)
+            unknown = sorted(wanted - {p.name for p in props})
+            if unknown:
+                every = sorted(p.name for p in props)
+                raise ModelError(f"{self.protocol}: scenario {scenario.name} names property {unknown[0]!r}, which "
+                                 f"is not one of its properties ({', '.join(every)}); fix Scenario(properties=...)")
             props = [p for p in props if p.name in wanted]
         self._keep(props)
         self.chosen_properties = False  # True once ``select_properties`` named them
-        self.check_deadlock: bool = scenario.deadlock if scenario is not None else getattr(
-            definition, "check_deadlock", True)
+        # the scenario's ``deadlock`` where it says, else the class's ``check_deadlock`` (default True)
+        said = scenario.deadlock if scenario is not None else None
+        self.check_deadlock: bool = bool(getattr(definition, "check_deadlock", True)) if said is None else said
         done = getattr(definition, "done", None)
         self._done = done if callable(done) else None
 
     def _keep(self, props: list[Property]) -> None:
         self.properties: list[Property] = props
-        self.invariants = [p for p in props if p.kind == ALWAYS]
+        self.invariants = [p for p in props if p.kind == ALWAYS] + [
+            Property(p.name, ALWAYS, InitialCheck(self, p.fn), p.doc) for p in props if p.kind == INITIALLY]
         self.step_properties = [p for p in props if p.kind == ALWAYS_STEP]
         self.witnesses = [p for p in props if p.kind == SOMETIMES]
         self.liveness = [p for p in props if p.kind in LIVENESS_KINDS]
@@ -88,6 +97,10 @@ class Model:
     def initial_states(self) -> list:
         raise NotImplementedError
 
+    def initial_candidates(self) -> list:
+        """The initial states before any state constraint (``@initially`` properties are checked on these)."""
+        return self.initial_states()
+
     def successors(self, state) -> list[tuple[Action, Any]]:
         raise NotImplementedError
 
@@ -123,7 +136,7 @@ class Model:
 
     def meta(self) -> dict[str, Any]:
         out = {"protocol": self.protocol, "variant": self.variant,
-               "scenario": self.scenario, "params": dict(self.params)}
+               "scenario": self.scenario, "params": {k: plain(v) for k, v in self.params.items()}}
         source = source_of(type(self.definition))
         if source:  # a user's protocol (file or module): replay loads it from there.  Not "source",
             # which ITF's #meta already uses for the tool that wrote the trace.
@@ -168,6 +181,31 @@ class Model:
             if not self.step_holds(prop, before, action, after):
                 return prop
         return None
+
+
+class InitialCheck:
+    """An ``@initially`` property as an invariant: False only in an initial state that breaks it.
+
+    The initial states are few, so the property is evaluated on them once, on
+    the first call; afterwards a state is looked up only when some initial
+    state broke it.  When none did it reads nothing of the state, so the
+    compiled engine memoises it as a constant.
+    """
+
+    def __init__(self, model: "Model", fn):
+        self.model, self.fn = model, fn
+        self.bad: list | None = None
+        self.raw = type(model).view is not Model.view  # views wrap the state (a World's ``raw``)
+
+    def __call__(self, view) -> bool:
+        bad = self.bad
+        if bad is None:
+            model = self.model
+            bad = self.bad = [s for s in model.initial_candidates() if not self.fn(model.view(s))]
+        if not bad:
+            return True
+        state = view.raw if self.raw else view
+        return all(state != b for b in bad)
 
 
 def product(domains: list[list]) -> Iterable[tuple]:

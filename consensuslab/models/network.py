@@ -54,8 +54,14 @@ class Network:
 class MessageSoup(Network):
     """A grow-only set of sent messages (TLA+'s ``msgs``): any message may be received any number of times.
 
-    Reordering and duplication come for free; loss is indistinguishable from
-    not receiving, so there is nothing to model for it.
+    For handlers: a delivered message *stays* in the soup and can be delivered
+    again, to the same node, at any later point.  A handler must therefore
+    cope with receiving a message twice, usually by guarding on its state
+    (``if ctx.src in s.votes: return None``), or it counts the same vote twice.
+    Sending a message that is already there changes nothing.  Reordering and
+    duplication come for free; loss is indistinguishable from not receiving,
+    so there is nothing to model for it.  For a network where delivery
+    consumes the message, use ``Unordered`` or ``Fifo``.
     """
 
     def empty(self):
@@ -80,7 +86,9 @@ class Unordered(Network):
     """A multiset of messages in flight, each consumed by its delivery.
 
     ``lossy`` lets any message be lost; ``duplicating`` lets the network copy a
-    message while fewer than ``max_copies`` copies of it are in flight.
+    message while fewer than ``max_copies`` copies of it are in flight
+    (default 2: one duplicate at a time, which keeps the state space finite;
+    sending a message already in flight adds a copy regardless).
     """
 
     duplicating: bool = False

@@ -1,7 +1,8 @@
 """Properties declared on a protocol class with decorators.
 
 The decorated method's name is the property's name in traces, JSON and tests.
-``always`` and ``sometimes`` take the state's view; ``always_step`` takes
+``always``, ``initially`` and ``sometimes`` take the state's view (a spec's
+state itself; an actor protocol's ``World``); ``always_step`` takes
 (before, action, after) and states transition properties such as immutability.
 """
 
@@ -12,13 +13,14 @@ from typing import Callable
 import attrs
 
 ALWAYS = "always"
+INITIALLY = "initially"
 ALWAYS_STEP = "always_step"
 SOMETIMES = "sometimes"
 EVENTUALLY = "eventually"
 LEADS_TO = "leads_to"
 ALWAYS_EVENTUALLY = "always_eventually"
 
-KINDS = (ALWAYS, ALWAYS_STEP, SOMETIMES, EVENTUALLY, LEADS_TO, ALWAYS_EVENTUALLY)
+KINDS = (ALWAYS, INITIALLY, ALWAYS_STEP, SOMETIMES, EVENTUALLY, LEADS_TO, ALWAYS_EVENTUALLY)
 LIVENESS_KINDS = (EVENTUALLY, LEADS_TO, ALWAYS_EVENTUALLY)
 
 
@@ -45,6 +47,15 @@ def _mark(kind: str, **extra):
 def always(fn):
     """An invariant: holds in every reachable state."""
     return _mark(ALWAYS)(fn)
+
+
+def initially(fn):
+    """A property of the initial states only (TLA+ ``Init => P``): every initial state satisfies it.
+
+    Checked as an invariant that holds trivially outside the initial states, so
+    every engine checks it and a violation is a trace of one state.
+    """
+    return _mark(INITIALLY)(fn)
 
 
 def always_step(fn):
@@ -77,6 +88,12 @@ def collect_properties(instance) -> list[Property]:
     found: dict[str, Property] = {}
     for klass in reversed(type(instance).__mro__):
         for name, member in vars(klass).items():
+            several = getattr(member, "__consensuslab_properties__", None)
+            if several is not None:  # a declaration that states properties (``@refines``: init and step)
+                for prop in several(instance, name):
+                    found.pop(prop.name, None)
+                    found[prop.name] = prop
+                continue
             mark = getattr(member, "__consensuslab_property__", None)
             if mark is None:
                 found.pop(name, None)  # overridden by something that is no longer a property

@@ -6,6 +6,21 @@ guard is false.  ``@action(rm="RM")`` gives the finite domain of each
 argument (``\\E rm \\in RM``).  Transcribing a published spec this way keeps
 distinct-state counts equal to TLC's on the same constants.
 
+What a TLA+ module says, and how it is written here:
+
+==============================================  ===============================================
+``\\E rm \\in RM : A(rm)``                        ``@action(rm="RM")``
+``\\E j \\in Node \\ {i} : A(i, j)``                ``@action(i="Node", j=lambda self, i: ...)``
+``\\E m \\in msgs : A(m)``                         ``@action(m=lambda self, s: s.msgs)``
+``A == B \\/ C`` inside one action                ``yield`` each next state (a generator)
+``UNCHANGED <<x, y>>``                            ``@action(..., unchanged=("x", "y"))`` (checked)
+``CONSTRAINT C``                                  ``@constraint def C(self, s)``
+``Init => P`` / ``INVARIANT``                     ``@initially`` / ``@always``
+``\\A self \\in Node : WF(node(self))``             ``@action(i=..., by="i")`` + ``Fair("step", per="node")``
+``THEOREM Spec => Abstract!Spec``                 ``@refines(Abstract)`` on the mapping
+``CHECK_DEADLOCK FALSE``                          ``check_deadlock = False``
+==============================================  ===============================================
+
 States should be ``typing.NamedTuple`` records: building and hashing one costs
 about a fifth of a frozen attrs instance (measured: 0.44 us vs 1.4 us to build,
 0.5 us vs 2.5 us to build and hash), and the checker does both for every
@@ -14,166 +29,261 @@ transition.
 
 from __future__ import annotations
 
-import inspect
-import itertools
-import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
-from consensuslab.errors import ModelError
+from consensuslab.errors import ModelError, ReplayError
 from consensuslab.models.action import Action
 from consensuslab.models.definition import Definition
 from consensuslab.models.model import Model
-
-#: spec action names that read as faults (only for specs, whose actions carry no kind)
-SPEC_FAULT = re.compile(r"crash|fail|drop|lose|lost|duplicat|forge|byzantin|traitor|tamper|equivocat", re.I)
+from consensuslab.models.spec_table import Declared, action_rows, declared_actions, unrolled_successors
 
 
-def action(fn: Callable | None = None, *, by: str | None = None, **domains):
+def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | Callable = False,
+           unchanged: Iterable[str] | None = None, branches: Iterable | None = None, **domains):
     """Mark a spec action; keyword arguments give each parameter's domain.
 
-    A domain is an attribute name of the spec (``rm="RM"``), a function of the
-    spec (``b=lambda self: range(self.ballots)``) or a literal iterable.
+    A domain is an attribute name of the spec (``rm="RM"``), a literal
+    iterable, or a function.  A function's first parameter is the spec; it may
+    also take the state (under the action's own name for it, usually ``s``)
+    and earlier parameters by name: ``j=lambda self, i: [n for n in self.Node
+    if n != i]`` (``j \\in Node \\ {i}``), ``m=lambda self, s: s.msgs``
+    (``\\E m \\in msgs``).  A domain that reads the state is evaluated in every
+    state, so only the interpreted search runs the spec.
+
+    An action that is a generator has several next states: each ``yield
+    state`` (or ``yield label, state``) is its own step, labelled
+    ``Name(args..., label)`` (unlabelled branches are numbered 1, 2, ... in a
+    canonical order of their next states).  Declaring the labels,
+    ``branches=("Commit", "Abort")``, makes each branch a row of the action
+    table, which the compiled engine runs too.
+
     ``by`` says which node takes the step: the name of the parameter that holds
-    it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), or a
-    node's own name for an action without one (``@action(by="tm")``).  Charts
-    draw the step on that node's lane, and per-node fairness counts it there.
+    it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), a
+    node's own name for an action without one (``@action(by="tm")``), or a
+    function of the spec and the arguments (``by=lambda self, c: f"c{c + 1}"``).
+    Charts draw the step on that node's lane, and per-node fairness
+    (``Fair("step", per="node")``) counts it there.
+
+    ``fault=True`` declares the action a fault (the adversary's move: a crash,
+    a lost or forged message, a traitor's choice): traces draw it as one and
+    ``trace minimize`` keeps as few as it can.  ``fault`` may also be a
+    function of the spec and the action's arguments (``fault=lambda self, i:
+    i in self.byzantine``): only those steps are faults.
+
+    ``unchanged`` lists the variables the action leaves alone, as TLA+'s
+    ``UNCHANGED <<x, y>>`` does (``unchanged=()``: it assigns every
+    variable); the lint checks every step it explores against it (an error
+    when one changes) and warns about a variable outside it that no step of
+    the action ever changed (an assignment forgotten).  Without it, the lint
+    warns only about an action none of whose steps changes anything.
     """
+    if isinstance(unchanged, str):
+        unchanged = (unchanged,)
 
     def decorate(f):
         f.__consensuslab_action__ = domains
         f.__consensuslab_by__ = by
+        f.__consensuslab_fault__ = fault if callable(fault) else bool(fault)
+        f.__consensuslab_unchanged__ = None if unchanged is None else tuple(unchanged)
+        f.__consensuslab_branches__ = None if branches is None else tuple(branches)
         return f
 
     return decorate(fn) if fn is not None else decorate
 
 
+def constraint(fn: Callable) -> Callable:
+    """A state constraint (TLA+'s ``CONSTRAINT``): ``fn(self, s) -> bool``; several are a conjunction.
+
+    As TLC does (measured with TLC 2.15): a state outside the constraint is
+    neither counted nor expanded, but its invariants are still evaluated (an
+    initial state's too), and so are the transition properties of the step to
+    it; a state whose only successors leave the constraint is not a deadlock.
+    Such a state is not reachable for ``sometimes`` witnesses.  Each action
+    keeps only the steps TLC keeps, so every engine applies it.
+    """
+    fn.__consensuslab_constraint__ = True
+    return fn
+
+
 class Spec(Definition):
-    """Base class of TLA+-style specifications."""
+    """Base class of TLA+-style specifications.
+
+    A subclass declares ``name``, ``params``, ``setup()`` (constants from
+    parameters), ``init()`` (the initial states), ``@action`` methods and
+    properties.  ``check_deadlock = False`` says that a state without
+    successors is not an error (TLC's ``CHECK_DEADLOCK FALSE``); scenarios
+    follow it unless they set ``deadlock`` themselves.  ``done(s)`` marks
+    final states instead, where only some are.
+    """
+
+    fault_actions: ClassVar[Iterable[str]] = ()
+    """Names of fault actions a custom model produces outside ``@action`` (otherwise ``@action(fault=True)``)."""
 
     def init(self) -> Iterable:
         """The initial states (a generator or list)."""
         raise NotImplementedError
 
     def compile(self) -> "SpecModel":
-        return SpecModel(self)
+        return spec_model(self)
 
 
-def _domain(spec: Spec, method: str, param: str, domain: Any) -> list:
-    if isinstance(domain, str):
-        value = getattr(spec, domain, None)
-        if value is None:
-            raise ModelError(f"{spec.name}: action {method}: domain {domain!r} of {param} is not an attribute")
-    elif callable(domain):
-        value = domain(spec)
-    else:
-        value = domain
-    return list(value)
-
-
-def acting_nodes(spec: Spec) -> dict[str, Callable[[tuple], Any]]:
-    """Action name -> a function from its arguments to the node that takes it (actions that declare ``by``)."""
-    out: dict[str, Callable[[tuple], Any]] = {}
-    for klass in reversed(type(spec).__mro__):
-        for name, member in vars(klass).items():
-            if getattr(member, "__consensuslab_action__", None) is None:
-                continue
-            by = getattr(member, "__consensuslab_by__", None)
-            if by is None:
-                out.pop(name, None)
-                continue
-            params = list(inspect.signature(member).parameters)[2:]
-            if by in params:
-                out[name] = lambda args, k=params.index(by): args[k]
-            else:
-                out[name] = lambda args, node=by: node
-    return out
-
-
-def action_table(spec: Spec) -> list[tuple[Action, Callable, tuple]]:
-    """Every (action label, bound method, arguments), sorted once by action."""
-    table = []
-    seen: set[str] = set()
-    for klass in type(spec).__mro__:
-        for name, member in vars(klass).items():
-            if name in seen:
-                continue
-            seen.add(name)
-            domains = getattr(member, "__consensuslab_action__", None)
-            if domains is None:
-                continue
-            params = list(inspect.signature(member).parameters)[2:]
-            missing = [p for p in params if p not in domains]
-            if missing:
-                raise ModelError(f"{spec.name}: action {name}: no domain for parameter {missing[0]}")
-            bound = getattr(spec, name)
-            lists = [_domain(spec, name, p, domains[p]) for p in params]
-            for args in itertools.product(*lists):
-                table.append((Action("step", name, None, tuple(args)), bound, tuple(args)))
-    table.sort(key=lambda row: row[0].key)
-    return table
-
-
-def unrolled_successors(table: list[tuple[Action, Callable, tuple]]) -> Callable:
-    """``successors(state)`` as straight-line code, one guarded call per table row.
-
-    A loop over the table spends most of its time unpacking rows and
-    star-calling; the unrolled function makes each row one direct call with
-    constant arguments (measured on two-phase rm=6: successor generation took
-    about 0.65 us of loop overhead per action before, a third of that after).
-    """
-    namespace: dict[str, Any] = {}
-    lines = ["def successors(state):", "    out = []", "    append = out.append"]
-    for i, (label, fn, args) in enumerate(table):
-        namespace[f"f{i}"] = fn
-        namespace[f"l{i}"] = label
-        call_args = ["state"]
-        for j, arg in enumerate(args):
-            namespace[f"a{i}_{j}"] = arg
-            call_args.append(f"a{i}_{j}")
-        lines.append(f"    r = f{i}({', '.join(call_args)})")
-        lines.append(f"    if r is not None: append((l{i}, r))")
-    lines.append("    return out")
-    exec(compile("\n".join(lines), "<consensuslab successors>", "exec"), namespace)
-    return namespace["successors"]
+def spec_model(spec: Spec) -> "SpecModel":
+    """The model of ``spec``: a ``SpecModel``, or an ``InterpretedSpecModel`` where the compiled engine cannot run it."""
+    model = SpecModel(spec)
+    if model.uncompilable_reason() is not None:
+        model.__class__ = InterpretedSpecModel  # the same object; its class tells engines to interpret it
+    return model
 
 
 class SpecModel(Model):
+    """The ``Model`` of a spec: its action table, per-state actions, constraints and declarations."""
+
     def __init__(self, spec: Spec):
         super().__init__(spec)
         self.spec = spec
-        self._table = action_table(spec)
-        if not self._table:
+        decls = declared_actions(spec)
+        if not decls:
             raise ModelError(f"{spec.name}: no actions declared (use @action)")
-        self.successors = unrolled_successors(self._table)  # type: ignore[method-assign]
-        self._acting = acting_nodes(spec)
+        self._decls: dict[str, Declared] = {d.name: d for d in decls}
+        self._constraints = constraints_of(spec)
+        rows = action_rows(decls)
+        self._per_state = [d for d in decls if d.per_state]
+        if self._constraints:
+            # each row and per-state action keeps only the steps TLC keeps: into the constraint, or
+            # out of it where a property breaks; plain table rows, so the compiled engine runs them too
+            self._raw_successors = unrolled_successors(rows, [d.steps for d in self._per_state])
+            rows = [(label, self._constrained(label, fn), args) for label, fn, args in rows]
+            steps = [self._constrained_steps(d.steps) for d in self._per_state]
+        else:
+            steps = [d.steps for d in self._per_state]
+        self._table = rows
+        self.successors = unrolled_successors(rows, steps)  # type: ignore[method-assign]
+        self._acting = {d.name: _acting(d, spec) for d in decls if d.by is not None}
+        self._faults = frozenset(d.name for d in decls if d.fault is True) | frozenset(type(spec).fault_actions)
+        self._fault_tests = {d.name: d.fault for d in decls if callable(d.fault)}
 
-    def initial_states(self) -> list:
+    # -- the semantic core ---------------------------------------------------------------
+    def initial_candidates(self) -> list:
+        """The spec's initial states, before any state constraint."""
         return list(self.spec.init())
 
-    def successors(self, state) -> list[tuple[Action, Any]]:  # replaced per instance in __init__
-        out = []
-        for label, fn, args in self._table:
-            nxt = fn(state, *args)
-            if nxt is not None:
-                out.append((label, nxt))
-        return out
+    def initial_states(self) -> list:
+        states = self.initial_candidates()
+        if not self._constraints:
+            return states
+        return [s for s in states if self.within(s) or self._escapes(None, None, s)]
 
+    def successors(self, state) -> list[tuple[Action, Any]]:  # replaced per instance in __init__
+        raise NotImplementedError
+
+    def _constrained(self, label: Action, fn: Callable) -> Callable:
+        """The row's method, keeping only a next state TLC keeps (see ``constraint``)."""
+        within, escapes = self.within, self._escapes
+
+        def constrained(state, *args):
+            nxt = fn(state, *args)
+            if nxt is None or within(nxt) or escapes(state, label, nxt):
+                return nxt
+            return None
+
+        constrained.__name__ = getattr(fn, "__name__", "action")
+        return constrained
+
+    def _constrained_steps(self, steps: Callable) -> Callable:
+        within, escapes = self.within, self._escapes
+        return lambda state: [(a, t) for a, t in steps(state) if within(t) or escapes(state, a, t)]
+
+    def within(self, state) -> bool:
+        """Whether ``state`` satisfies every ``@constraint``."""
+        return all(c(state) for c in self._constraints)
+
+    def _escapes(self, before, act, after) -> bool:
+        """Whether a state outside the constraint breaks a property (kept, so the search reports it)."""
+        view = self.view(after)
+        try:
+            if any(not p.fn(view) for p in self.invariants):
+                return True
+            return before is not None and any(not p.fn(self.view(before), act, view) for p in self.step_properties)
+        except Exception:
+            return True  # kept, so that the search names the property that raised
+
+    def is_done(self, state) -> bool:
+        """Finished (``done``), or every successor leaves the state constraint (TLC: not a deadlock)."""
+        if super().is_done(state):
+            return True
+        return bool(self._constraints) and bool(self._raw_successors(state)) and not self.successors(state)
+
+    def apply(self, state, act: Action):
+        decl = self._decls.get(act.name)
+        if decl is not None and not decl.per_state:
+            for label, fn, args in self._table:
+                if label == act:
+                    nxt = fn(state, *args)
+                    if nxt is None:
+                        raise ReplayError(f"{act} is not enabled")
+                    return nxt
+        if decl is None:
+            raise ReplayError(f"{act} is not an action of {self.protocol}")
+        return super().apply(state, act)  # per-state actions: as the successors say
+
+    # -- declarations ---------------------------------------------------------------------
     def node_of(self, action: Action):
         """The node that takes ``action``, as its ``@action(by=...)`` says (None: it does not say)."""
         who = self._acting.get(action.name)
         return who(action.args) if who is not None else None
 
     def is_fault(self, action: Action) -> bool:
-        """A spec's actions carry no kind: an action whose name reads as a fault is one."""
-        return action.kind == "step" and bool(SPEC_FAULT.search(action.name))
+        """Declared faults: ``@action(fault=...)``, and the spec's ``fault_actions``."""
+        if action.kind != "step":
+            return False
+        test = self._fault_tests.get(action.name)
+        if test is not None:
+            return bool(test(self.spec, *action.args[:len(self._decls[action.name].params)]))
+        return action.name in self._faults
 
-    def apply(self, state, act: Action):
-        from consensuslab.errors import ReplayError
+    def action_names(self) -> list[str]:
+        return sorted(self._decls)
 
-        for label, fn, args in self._table:
-            if label == act:
-                nxt = fn(state, *args)
-                if nxt is None:
-                    raise ReplayError(f"{act} is not enabled")
-                return nxt
-        raise ReplayError(f"{act} is not an action of {self.protocol}")
+    def declared(self, name: str) -> Declared | None:
+        """The ``@action`` declaration named ``name`` (None for steps a custom model adds)."""
+        return self._decls.get(name)
+
+    def uncompilable_reason(self) -> str | None:
+        """Why the compiled engine cannot run this spec (None: it can).
+
+        The compiled engine memoises the action table's rows on packed states (a
+        state constraint is part of each row); a domain that reads the state and
+        an action with several next states are outside that table, so such specs
+        are interpreted.
+        """
+        for d in self._per_state:
+            if d.branched and d.branch_labels is None:
+                return (f"action {d.name} yields several next states without declaring their labels "
+                        f"(branches=...): the interpreted search runs it")
+            return f"action {d.name} has a domain that reads the state: the interpreted search runs it"
+        return None
+
+
+class InterpretedSpecModel(SpecModel):
+    """A spec the compiled engine declines (see ``SpecModel.uncompilable_reason``); the same model otherwise."""
+
+
+def constraints_of(spec: Spec) -> list[Callable]:
+    """The spec's bound ``@constraint`` methods, base classes first."""
+    found: dict[str, Any] = {}
+    for klass in reversed(type(spec).__mro__):
+        for name, member in vars(klass).items():
+            if getattr(member, "__consensuslab_constraint__", False):
+                found[name] = member
+            else:
+                found.pop(name, None)
+    return [getattr(spec, name) for name in found]
+
+
+def _acting(decl: Declared, spec: Spec) -> Callable[[tuple], Any]:
+    if callable(decl.by):
+        return lambda args, f=decl.by: f(spec, *args)
+    if decl.by in decl.params:
+        k = decl.params.index(decl.by)
+        return lambda args: args[k]
+    return lambda args, node=decl.by: node

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from typing import NamedTuple
 
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import record
@@ -56,11 +57,19 @@ class GeneralsBase(Spec):
         "order": Param("any", "a loyal commander's order", choices=("any", ATTACK, RETREAT)),
     }
 
+    #: general 0 is the commander, 1..n-1 the lieutenants
+    participants = Participants("generals", per_node={"decision": "generals", "V": "generals"},
+                                label=lambda self, g: "commander" if g == 0 else f"lieutenant {g}")
+
     def setup(self):
         if self.traitors < 0:
             self.traitors = self.m
+        self.generals = tuple(range(self.n))
         self.lieutenants = tuple(range(1, self.n))
         self.placements = tuple(traitor_placements(self.n, min(self.traitors, self.n), self.order))
+
+    #: how a lieutenant decides, for explanations
+    rule = "the majority of what it heard; no majority means retreat"
 
     def loyal_lieutenants(self, s):
         return [i for i in self.lieutenants if i not in s.traitors]
@@ -68,6 +77,20 @@ class GeneralsBase(Spec):
     def done(self, s):
         """Every loyal lieutenant has decided: the algorithm is over."""
         return s.decision != ()
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Who is a traitor, what each loyal lieutenant heard, and what it decided."""
+        s = trace.states[-1]
+        label = self.participants.label
+        name = lambda g: label(self, g)  # noqa: E731
+        lines = []
+        if 0 not in s.traitors:
+            lines.append(f"the commander is loyal and ordered {s.order}")
+        for x in self.loyal_lieutenants(s):
+            heard = "; ".join(self.heard(s, x)) or "nothing"
+            decided = f", and decided {s.decision[x]} ({self.rule})" if s.decision else ""
+            lines.append(f"{name(x)} heard: {heard}{decided}")
+        return lines
 
     @always
     def IC1(self, s):
@@ -104,6 +127,13 @@ class OMState(NamedTuple):
 class OralMessages(GeneralsBase):
     name = "byzantine-generals"
     summary = "Byzantine generals, oral messages OM(m) (Lamport, Shostak, Pease 1982), all traitor placements"
+    #: a message is a path's value once sent: ``v:0:j1..jk`` goes from jk to the path's last general
+    participants = Participants(
+        "generals", per_node={"decision": "generals"},
+        label=GeneralsBase.participants.label,
+        channels=(Channel(lambda self, s: self.sent(s), sender=lambda self, m: m[0][-2],
+                          receiver=lambda self, m: m[0][-1],
+                          label=lambda self, m: ":".join([m[1], *map(str, m[0][:-1])])),))
     scenarios = (
         Scenario("n3m1", "3 generals, 1 traitor: the impossibility of Section 3", {"n": 3, "m": 1},
                  expect="violation", expect_property="IC2"),
@@ -116,7 +146,11 @@ class OralMessages(GeneralsBase):
         Scenario("n4m0", "OM(0) with one traitor: the commander's lie goes unchecked",
                  {"n": 4, "m": 0, "traitors": 1}, expect="violation", expect_property="IC1"),
         Scenario("n7m2", "7 generals, OM(2), 2 traitors: 2^40 traitor strategies, beyond "
-                 "exhaustive search (left to the stateful/Hypothesis checks)", {"n": 7, "m": 2}),
+                 "exhaustive search: random walks and Hypothesis examples find nothing", {"n": 7, "m": 2},
+                 kind="simulate", walks=2000, examples=50),
+        Scenario("n7m2-three-traitors", "7 generals, OM(2), 3 traitors: more than m, found by random walks",
+                 {"n": 7, "m": 2, "traitors": 3}, kind="simulate", walks=2000, examples=50,
+                 expect="violation", expect_property="IC1"),
     )
 
     def setup(self):
@@ -131,6 +165,15 @@ class OralMessages(GeneralsBase):
     def init(self):
         for traitors, order in self.placements:
             yield OMState(traitors, order, 0, (UNSENT,) * len(self.pos), ())
+
+    def heard(self, s, x) -> list[str]:
+        """What x received, in the paper's ``v:0:j1..jk`` notation (from jk, relaying j(k-1) ... the commander)."""
+        return [":".join([s.vals[k], *map(str, path[:-1])]) for path, k in self.pos.items()
+                if path[-1] == x and s.vals[k] not in (UNSENT, PENDING)]
+
+    def sent(self, s) -> list:
+        """(path, value) for every message sent so far (a traitor's, once its value is chosen)."""
+        return [(path, s.vals[k]) for path, k in self.pos.items() if s.vals[k] not in (UNSENT, PENDING)]
 
     @action
     def Round(self, s):
@@ -148,7 +191,7 @@ class OralMessages(GeneralsBase):
                 vals[self.pos[path]] = s.order if sender == 0 else s.vals[self.pos[path[:-1]]]
         return s._replace(round=r, vals=tuple(vals))
 
-    @action(value=VALUES)
+    @action(value=VALUES, fault=True)
     def TraitorSends(self, s, value):
         """The next pending traitor message (in path order) carries ``value``."""
         if PENDING not in s.vals:

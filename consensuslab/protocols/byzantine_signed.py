@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.properties import sometimes
 from consensuslab.models.records import record
 from consensuslab.models.scenario import Scenario
@@ -57,6 +58,11 @@ class SignedMessages(GeneralsBase):
         Scenario("n3m0", "SM(0) with a traitor: no relaying, a traitor commander splits them",
                  {"n": 3, "m": 0, "traitors": 1}, expect="violation", expect_property="IC1"),
     )
+    #: ``v:0:j1..jk`` on the wire goes from its last signer to its destination
+    participants = Participants(
+        "generals", per_node={"V": "generals", "decision": "generals"}, label=GeneralsBase.participants.label,
+        channels=(Channel("wire", sender=lambda self, m: m[2][-1], receiver=lambda self, m: m[0],
+                          label=lambda self, m: ":".join([m[1], *map(str, m[2])])),))
 
     def init(self):
         for traitors, order in self.placements:
@@ -92,7 +98,7 @@ class SignedMessages(GeneralsBase):
                for x in self.lieutenants if x not in chain and x not in s.traitors]
         return sorted(out, key=canon)
 
-    @action(send=(True, False))
+    @action(send=(True, False), fault=True)
     def TraitorSends(self, s, send):
         """Decide whether the next candidate traitor message is sent."""
         if s.round > self.m + 1:
@@ -122,6 +128,12 @@ class SignedMessages(GeneralsBase):
     def both_orders_held(self, s):
         """A traitor commander can make a loyal lieutenant hold both signed orders."""
         return any(len(s.V[i]) == 2 for i in self.loyal_lieutenants(s))
+
+    rule = "choice(V): the single order it holds, else retreat"
+
+    def heard(self, s, x) -> list[str]:
+        """The orders x holds (V_x): a signed chain cannot be forged, only withheld or duplicated."""
+        return [f"V = {{{', '.join(sorted(s.V[x]))}}}"]
 
     @action
     def Decide(self, s):

@@ -21,6 +21,7 @@ import hashlib
 from functools import lru_cache
 from typing import NamedTuple
 
+from consensuslab.models.messages import Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import record, replace_at
@@ -35,6 +36,7 @@ def sha256(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+@record
 class Block(NamedTuple):
     payload: str
     prev: str  # the predecessor's hash ("" in the unlinked variant)
@@ -60,6 +62,8 @@ class HashChain(Spec):
         "tampers": Param(1, "rewrites the adversary may make", min=0, max=3),
     }
     variants = {"unlinked": "a block's hash covers only its own payload; nodes agree on the newest hash only"}
+    #: the nodes, each with its copy of the chain (appends are agreed by all: no messages are modelled)
+    participants = Participants("NODES", per_node=("copies", "verified"))
     scenarios = (
         Scenario("default", "3 nodes, 2 blocks, 1 rewrite: every rewrite is detected", states=1517),
         Scenario("unlinked", "unlinked blocks: an older block is rewritten undetected",
@@ -104,7 +108,7 @@ class HashChain(Spec):
                            for c in s.copies)
             return s._replace(ledger=s.ledger + (v,), head=block.hash, copies=copies)
 
-    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED")
+    @action(node="NODES", index=lambda self: range(1, self.blocks + 1), v="FORGED", by="node", fault=True)
     def Tamper(self, s, node, index, v):
         """Rewrite block ``index`` of one node's copy and recompute every hash after it."""
         i = self.NODES.index(node)
@@ -115,7 +119,7 @@ class HashChain(Spec):
                 rewritten.append(self.make_block(block.payload, rewritten[-1].hash))
             return s._replace(copies=replace_at(s.copies, i, tuple(rewritten)), tampers_left=s.tampers_left - 1)
 
-    @action(node="NODES")
+    @action(node="NODES", by="node")
     def Verify(self, s, node):
         """The node checks its copy against the agreed head; a passing copy becomes its verified prefix."""
         i = self.NODES.index(node)
@@ -146,6 +150,34 @@ class HashChain(Spec):
     def full_chain_verified(self, s):
         """A node can verify the whole chain."""
         return any(len(v) == self.blocks for v in s.verified)
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """The rewritten block, and which nodes would notice it (every rendering shows these lines)."""
+        lines, last = [], trace.states[-1]
+        for k, (act, _) in enumerate(trace.steps, start=1):
+            if act.name == "Tamper":
+                node, index, v = act.args
+                old = trace.states[k - 1].copies[self.NODES.index(node)][index].payload
+                lines.append(f"step {k}: the adversary rewrote block {index} of {node}'s copy ({old} -> {v}) "
+                             f"and recomputed every hash stored after it in that copy")
+        for node, chain, done in zip(self.NODES, last.copies, last.verified):
+            if tuple(b.payload for b in chain[1:]) == last.ledger:
+                continue
+            if self.verifies(chain, last.head):
+                why = ("a block's hash covers only its payload and the nodes agree only on the newest hash"
+                       if not self.linked else "its recomputed hashes end in the agreed head")
+                lines.append(f"{node}'s rewritten copy still verifies against the agreed head "
+                             f"{last.head[:10]}...: {node} cannot notice ({why})")
+            else:
+                lines.append(f"{node}'s copy no longer verifies against the agreed head: {node} notices when it "
+                             f"verifies")
+            if done != last.ledger[:len(done)]:
+                lines.append(f"{node} has verified a forged chain: {', '.join(done)}")
+            others = [n for n, c in zip(self.NODES, last.copies) if tuple(b.payload for b in c[1:]) == last.ledger]
+            if others:
+                lines.append(f"only a comparison with another copy ({', '.join(others)} hold the appended blocks) "
+                             f"would show it")
+        return lines
 
     def diff_view(self, s):
         """What ``consensuslab diff`` compares: whether what nodes verified is genuine or forged."""

@@ -18,6 +18,8 @@ import hashlib
 from functools import lru_cache
 from typing import NamedTuple
 
+from consensuslab.models.records import record
+
 DEFAULT_BITS = 8
 #: the hash every first block links to (the genesis block is implicit)
 GENESIS = hashlib.sha256(b"consensuslab genesis").digest()
@@ -25,6 +27,7 @@ GENESIS = hashlib.sha256(b"consensuslab genesis").digest()
 NOWHERE = hashlib.sha256(b"consensuslab nowhere").digest()
 
 
+@record
 class Block(NamedTuple):
     """A block header; the model abstracts the body into ``payload``."""
 

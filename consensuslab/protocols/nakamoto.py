@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from consensuslab.models.messages import Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import record, replace_at
@@ -57,6 +58,8 @@ class Nakamoto(Spec):
         "difficulty": Param(hashcash.DEFAULT_BITS, "leading zero bits of a valid proof", min=1, max=20),
     }
     variants = {"no-validation": "honest nodes adopt a longer chain without checking proofs or links"}
+    #: the honest miners and, with a budget, the adversary ``A``; a chain moves by Receive(m, src)
+    participants = Participants("SOURCES", per_node={"chains": "MINERS"})
     scenarios = (
         Scenario("honest", "2 honest miners, no adversary, synchronous network", {"max_blocks": 5}, states=125),
         Scenario("weak-adversary", "an adversary with 2 blocks cannot revert a 1-deep block; "
@@ -127,7 +130,7 @@ class Nakamoto(Spec):
         return len(s.blocks) < self.max_blocks and (s.lag < self.delay or self._synced(s))
 
     # -- honest miners -------------------------------------------------------------
-    @action(m="MINERS")
+    @action(m="MINERS", by="m")
     def Mine(self, s, m):
         if self._may_mine(s):
             i = self.index[m]
@@ -135,7 +138,7 @@ class Nakamoto(Spec):
             chain = s.chains[i] + (self._new(block),)
             return self._step(s, True, chains=replace_at(s.chains, i, chain), blocks=s.blocks | {block})
 
-    @action(m="MINERS", src="SOURCES")
+    @action(m="MINERS", src="SOURCES", by="m")
     def Receive(self, s, m, src):
         """``m`` receives ``src``'s best chain; it adopts it only if valid and strictly longer."""
         if src == m:
@@ -146,18 +149,18 @@ class Nakamoto(Spec):
             return self._step(s, False, chains=replace_at(s.chains, i, chain))
 
     # -- the adversary ---------------------------------------------------------------
-    @action
+    @action(by=ADVERSARY, fault=True)
     def AdversaryMine(self, s):
         if len(s.private) < self.adversary_blocks and self._may_mine(s):
             block = self._mine(s.private, ADVERSARY, PAYLOAD[ADVERSARY])
             return self._step(s, True, private=s.private + (self._new(block),), blocks=s.blocks | {block})
 
-    @action
+    @action(by=ADVERSARY, fault=True)
     def AdversaryRelease(self, s):
         if s.private and s.released != s.private:
             return s._replace(released=s.private)
 
-    @action(flaw="FLAWS")
+    @action(flaw="FLAWS", by=ADVERSARY, fault=True)
     def AdversaryForge(self, s, flaw):
         """Publish the private chain plus a block with a bad proof, or a good proof on a broken link."""
         if len(s.blocks) >= self.max_blocks:
@@ -168,6 +171,29 @@ class Nakamoto(Spec):
         else:
             block = hashcash.mine(NOWHERE, ADVERSARY, height, PAYLOAD["forged"], self.difficulty)
         return s._replace(released=s.private + (self._new(block),), blocks=s.blocks | {block})
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """The forks, and the block a switch of chains reverted (every rendering shows these lines)."""
+        def block(d) -> str:
+            b = self.headers[d]
+            return f"{d.hex()[:12]} (height {b.height}, {b.miner}, {b.payload})"
+
+        lines, states = [], trace.states
+        for k, (act, after) in enumerate(trace.steps, start=1):
+            for m, old, new in zip(self.MINERS, states[k - 1].chains, after.chains):
+                common = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+                if common < len(old):
+                    lines.append(f"step {k}: {m} switched to a longer chain from {act.args[-1]} "
+                                 f"({len(old)} -> {len(new)} blocks); reverted: "
+                                 + ", ".join(block(d) for d in old[common:]))
+        last = states[-1]
+        for (a, ca), (b, cb) in zip(zip(self.MINERS, last.chains), list(zip(self.MINERS, last.chains))[1:]):
+            fork = next((i for i, (x, y) in enumerate(zip(ca, cb)) if x != y), None)
+            if fork is not None:
+                lines.append(f"fork at height {fork + 1}: {a} holds {block(ca[fork])}, {b} holds {block(cb[fork])}")
+        if last.private and last.released != last.private:
+            lines.append(f"the adversary still keeps {len(last.private) - len(last.released)} block(s) private")
+        return lines
 
     def done(self, s):
         """The block budget is spent (every honest node has caught up, or never will)."""

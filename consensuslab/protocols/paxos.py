@@ -29,6 +29,7 @@ from itertools import combinations
 from typing import NamedTuple
 
 from consensuslab.errors import UsageError
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import message, record, replace_at
@@ -118,12 +119,20 @@ class Paxos(Spec):
 
     #: TLC's SYMMETRY Permutations(Acceptor) \cup Permutations(Value); used by --symmetry
     symmetry = ("Acceptor", "Value")
+    #: the acceptors and the leader of each ballot (the spec's "ballot b leader"); 2b votes go to no one modelled
+    participants = Participants("Acceptor", "Leader", per_node=("maxBal", "maxVBal", "maxVal"), channels=(
+        Channel("msgs", routes={Msg1a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
+                                Msg1b: ("acc", lambda self, m: self.Leader[m.bal]),
+                                Msg2a: (lambda self, m: self.Leader[m.bal], "Acceptor"),
+                                Msg2b: ("acc", None)}),),
+        reads={"Phase2a": lambda self, s, b, v: [m for m in s.msgs if type(m) is Msg1b and m.bal == b]})
 
     def setup(self):
         n = self.acceptors
         self.Acceptor = tuple(f"a{i + 1}" for i in range(n))
         self.Value = tuple(f"v{i + 1}" for i in range(self.values))
         self.Ballot = tuple(range(self.ballots))
+        self.Leader = tuple(f"leader{b}" for b in self.Ballot)
         self.index = {a: i for i, a in enumerate(self.Acceptor)}
         self.q = quorum_size(n, self.quorum, self.variant)
         self.Quorum = tuple(frozenset(Q) for Q in combinations(self.Acceptor, self.q))
@@ -141,12 +150,12 @@ class Paxos(Spec):
         yield PaxosState((-1,) * n, (-1,) * n, (NONE,) * n, frozenset())
 
     # -- the actions -------------------------------------------------------------
-    @action(b="Ballot")
+    @action(b="Ballot", by=lambda self, b: self.Leader[b])
     def Phase1a(self, s, b):
         """The ballot b leader begins ballot b."""
         return s._replace(msgs=s.msgs | {Msg1a(b)})
 
-    @action(a="Acceptor", m="messages_1a")
+    @action(a="Acceptor", m="messages_1a", by="a")
     def Phase1b(self, s, a, m):
         """Acceptor a promises ballot m.bal > maxBal[a], reporting its latest vote."""
         i = self.index[a]
@@ -154,7 +163,7 @@ class Paxos(Spec):
             reply = Msg1b(a, m.bal, s.maxVBal[i], s.maxVal[i])
             return s._replace(maxBal=replace_at(s.maxBal, i, m.bal), msgs=s.msgs | {reply})
 
-    @action(b="Ballot", v="Value")
+    @action(b="Ballot", v="Value", by=lambda self, b, v: self.Leader[b])
     def Phase2a(self, s, b, v):
         """The ballot b leader asks for votes on v, once a quorum's 1b messages show v safe at b."""
         if any(type(m) is Msg2a and m.bal == b for m in s.msgs):
@@ -168,7 +177,7 @@ class Paxos(Spec):
                 return s._replace(msgs=s.msgs | {Msg2a(b, v)})
         return None
 
-    @action(a="Acceptor", m="messages_2a")
+    @action(a="Acceptor", m="messages_2a", by="a")
     def Phase2b(self, s, a, m):
         """Acceptor a votes for m.val in ballot m.bal, unless it promised a higher ballot."""
         i = self.index[a]
@@ -230,6 +239,30 @@ class Paxos(Spec):
         return any((c == -1 or any((c, v) in votes[a] for a in Q))
                    and all(self._did_not_vote_at(votes, a, d) for d in range(c + 1, b) for a in Q)
                    for c in range(-1, b))
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Which value each ballot chose and from which quorum, and why a later ballot did not see it."""
+        s, lines = trace.states[-1], []
+        votes, chosen = self.votes(s), []
+        for b in self.Ballot:
+            for v in self.Value:
+                for Q in self.Quorum:
+                    if all((b, v) in votes[a] for a in Q):
+                        chosen.append((b, v, Q))
+                        lines.append(f"{v} chosen in ballot {b} by {{{', '.join(sorted(Q))}}} (quorum size {self.q})")
+                        break
+        for b, v, _ in chosen:
+            reports = sorted((m.acc, m.mbal, m.mval) for m in s.msgs if type(m) is Msg1b and m.bal == b)
+            said = "; ".join(f"{a} voted {mv} in ballot {mb}" if mb >= 0 else f"{a} had not voted"
+                             for a, mb, mv in reports) or "none"
+            lines.append(f"{self.Leader[b]} proposed {v} in ballot {b} on 1b messages: {said}")
+            earlier = [(b2, v2, Q2) for b2, v2, Q2 in chosen if b2 < b and v2 != v]
+            for b2, v2, Q2 in earlier:
+                missed = sorted(Q2 - {a for a, _, _ in reports})
+                lines.append(f"ballot {b}'s 1b quorum did not include {', '.join(missed)} of the quorum that chose "
+                             f"{v2} in ballot {b2}" if missed else
+                             f"ballot {b}'s 1b quorum included {v2}'s voters, yet {v} was proposed")
+        return lines
 
     # -- properties -------------------------------------------------------------
     @always

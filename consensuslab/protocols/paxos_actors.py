@@ -282,6 +282,29 @@ class PaxosActors(Protocol):
         """Nothing in flight: every ballot has run its course (decided or not)."""
         return not w.in_flight
 
+    def explain(self, trace, violation=None) -> list[str]:
+        """Ballots started, Accepts refused because a higher ballot was promised, and decisions."""
+        nodes = [n for group in self.topology().values() for n in group]
+        lines, started = [], {}
+        for k, (act, after) in enumerate(trace.steps, start=1):
+            before = trace.states[k - 1]
+            if act.name == "proposer_prepare":
+                started.setdefault(act.node, []).append(str(k))
+            elif act.name == "acceptor_on_accept":
+                promised = before.locals[nodes.index(act.node)].promised
+                if promised > act.args[1].bal:
+                    lines.append(f"step {k}: {act.node} refused Accept(bal={act.args[1].bal}) from {act.args[0]}: "
+                                 f"it had promised ballot {promised}")
+            elif act.name == "learner_on_accepted":
+                old, new = (s.locals[nodes.index(act.node)].decision for s in (before, after))
+                if new != old:
+                    lines.append(f"step {k}: {act.node} decided {new}" + (f" (it had decided {old})" if old else ""))
+        lines[:0] = [f"{p} started a new ballot at step(s) {', '.join(b)}" for p, b in started.items()]
+        if trace.loop is not None:
+            lines.append(f"from step {trace.loop + 1} the proposers pre-empt each other in a cycle: each new "
+                         f"ballot's Prepare overtakes the other's Accept, so no value is ever chosen")
+        return lines
+
     # -- unbounded ballots: timing and the normal form -----------------------------------
     def timely_timeout(self, w, action) -> bool:
         """A proposer starts a new ballot only once no message of its current one is in flight."""

@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 from consensuslab.errors import UsageError
 from consensuslab.models.fairness import Fair
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, eventually, sometimes
 from consensuslab.models.records import message, record, replace_at
@@ -81,7 +82,7 @@ class PBFT(ViewChangeMixin, Spec):
     params = {
         "f": Param(1, "Byzantine replicas tolerated", min=1, max=2),
         "n": Param(0, "replicas (0: 3f+1, or 3f in the three-f variant)", min=0, max=7),
-        "byzantine": Param("0", "comma-separated Byzantine replicas (\"\" for none)"),
+        "byzantine": Param(frozenset({0}), "the Byzantine replicas, e.g. -p byzantine=0,2 (empty: none)", of=int),
         "max_view": Param(1, "views are 0..max_view", min=0, max=3),
         "max_seq": Param(1, "sequence numbers are 1..max_seq", min=1, max=3),
         "requests": Param(2, "distinct client requests", min=1, max=3),
@@ -92,6 +93,15 @@ class PBFT(ViewChangeMixin, Spec):
         "weak-quorum": "a replica commits on f+1 matching commit messages instead of 2f+1",
     }
     check_deadlock = False  # bounded views and sequence numbers end every behaviour
+    #: replicas r0..r(n-1); every message is multicast to all replicas, signed by its sender
+    participants = Participants("R", per_node=("view", "status", "log"), label="r{}", channels=(
+        Channel("msgs", receiver="R", routes={
+            PrePrepare: (lambda self, m: self.primary(m.v), "R"), NewView: (lambda self, m: self.primary(m.v), "R"),
+            Prepare: ("i", "R"), Commit: ("i", "R"), ViewChange: ("i", "R")}),),
+        reads={"SendPrepare": lambda self, s, i, n, d: [self.PP[s.view[i], n, d]],
+               "SendCommit": lambda self, s, i, n: self.votes_read(s, i, n, self.PREP),
+               "Execute": lambda self, s, i, n: self.votes_read(s, i, n, self.COM),
+               "SendNewView": lambda self, s, i, O: [m for m in s.msgs if type(m) is ViewChange and m.v == s.view[i]]})
     #: After GST every step of a correct replica that stays enabled is taken (each with its
     #: arguments): messages in ``msgs`` are acted on and view-change timers fire.  Nothing is owed
     #: by Byzantine replicas, nor is accepting a Byzantine new view (the adversary's choice).
@@ -104,12 +114,10 @@ class PBFT(ViewChangeMixin, Spec):
         self.q = self.quorum or (2 * self.f if self.variant == "three-f" else 2 * self.f + 1)
         self.commit_q = self.f + 1 if self.variant == "weak-quorum" else self.q
         self.R = tuple(range(self.N))
-        try:
-            self.byz = frozenset(int(x) for x in self.byzantine.split(",") if x.strip())
-        except ValueError:
-            raise UsageError(f"parameter byzantine={self.byzantine!r}: expected replica numbers like 0,2") from None
+        self.byz = self.byzantine
         if not self.byz <= set(self.R) or len(self.byz) > self.f:
-            raise UsageError(f"parameter byzantine={self.byzantine!r}: at most f={self.f} of replicas 0..{self.N - 1}")
+            shown = ",".join(map(str, sorted(self.byz)))
+            raise UsageError(f"parameter byzantine={shown}: at most f={self.f} of replicas 0..{self.N - 1}")
         self.correct = tuple(i for i in self.R if i not in self.byz)
         self.VIEWS, self.SEQS = range(self.max_view + 1), range(1, self.max_seq + 1)
         self.REQUESTS = tuple(f"req{k + 1}" for k in range(self.requests))
@@ -169,8 +177,14 @@ class PBFT(ViewChangeMixin, Spec):
         """A valid prepared certificate: the pre-prepare and q-1 matching prepares from backups."""
         return self.pre_prepared(s, v, n, d) and self.prepares(s, v, n, d) >= self.q - 1
 
+    def votes_read(self, s, i, n, table) -> list:
+        """The matching prepares (or commits) replica i counts for number n in its view (for charts)."""
+        v, mine = s.view[i], self.pps_of_seq[s.view[i], n] + self.my_preps[s.view[i], n, i]
+        d = next((m.d for m in mine if m in s.msgs), None)
+        return [table[v, n, d, j] for j in self.R if d is not None and table[v, n, d, j] in s.msgs]
+
     # -- normal case --------------------------------------------------------------
-    @action(i="primaries", d="REQUESTS")
+    @action(i="primaries", d="REQUESTS", by="i")
     def SendPrePrepare(self, s, i, d):
         """The primary assigns the next sequence number of its view to a client request."""
         v = s.view[i]
@@ -180,7 +194,7 @@ class PBFT(ViewChangeMixin, Spec):
         if n <= self.max_seq:
             return s._replace(msgs=s.msgs | {self.PP[v, n, d]})
 
-    @action(i="correct", n="SEQS", d="REQUESTS")
+    @action(i="correct", n="SEQS", d="REQUESTS", by="i")
     def SendPrepare(self, s, i, n, d):
         """A backup accepts the first pre-prepare for (v, n) of a client request and prepares it."""
         v = s.view[i]
@@ -188,7 +202,7 @@ class PBFT(ViewChangeMixin, Spec):
                 and not any(m in s.msgs for m in self.my_preps[v, n, i])):
             return s._replace(msgs=s.msgs | {self.PREP[v, n, d, i]})
 
-    @action(i="correct", n="SEQS")
+    @action(i="correct", n="SEQS", by="i")
     def SendCommit(self, s, i, n):
         """prepared(m, v, n, i) holds for the request i pre-prepared or prepared: multicast commit."""
         v = s.view[i]
@@ -202,7 +216,7 @@ class PBFT(ViewChangeMixin, Spec):
                     return s._replace(msgs=s.msgs | {commit})
                 return None
 
-    @action(i="correct", n="SEQS")
+    @action(i="correct", n="SEQS", by="i")
     def Execute(self, s, i, n):
         """committed-local(m, v, n, i) holds for the request i committed: execute it and reply."""
         v = s.view[i]

@@ -40,7 +40,7 @@ class NewView:
 class ViewChangeMixin:
     """The view-change actions of ``PBFT``; they use its interned messages and quorum sizes."""
 
-    @action(i="correct")
+    @action(i="correct", by="i")
     def StartViewChange(self, s, i):
         """A timeout: move to view v+1 and send the highest-view prepared certificate per number."""
         v = s.view[i] + 1
@@ -55,7 +55,7 @@ class ViewChangeMixin:
         return s._replace(view=replace_at(s.view, i, v), status=replace_at(s.status, i, VIEW_CHANGE),
                           msgs=s.msgs | {ViewChange(v, frozenset(best.values()), i)})
 
-    @action(i="primaries", O="O_DOMAIN")
+    @action(i="primaries", O="O_DOMAIN", by="i")
     def SendNewView(self, s, i, O):
         """The new primary, holding q view-changes (its own among them), announces O."""
         v = s.view[i]
@@ -64,7 +64,7 @@ class ViewChangeMixin:
         pps = {self.PP[v, n, d] for n, d in enumerate(O, 1)}
         return s._replace(status=replace_at(s.status, i, NORMAL), msgs=s.msgs | pps | {NewView(v, O)})
 
-    @action(i="correct", v="correct_new_views")
+    @action(i="correct", v="correct_new_views", by="i")
     def AcceptNewView(self, s, i, v):
         """A backup takes the new primary's NEW-VIEW (it recomputes the same O) and prepares O."""
         if not (s.view[i] < v or (s.view[i] == v and s.status[i] == VIEW_CHANGE)) or self.PRIMARY[v] == i:
@@ -73,7 +73,7 @@ class ViewChangeMixin:
             if m in s.msgs:
                 return self.enter_view(s, i, v, m.O)
 
-    @action(i="correct", v="byzantine_new_views", O="O_DOMAIN")
+    @action(i="correct", v="byzantine_new_views", O="O_DOMAIN", by="i", fault=True)
     def AcceptByzantineNewView(self, s, i, v, O):
         """A Byzantine new primary may send each backup any NEW-VIEW whose O checks out."""
         if not (s.view[i] < v or (s.view[i] == v and s.status[i] == VIEW_CHANGE)):

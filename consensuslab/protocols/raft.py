@@ -1,15 +1,13 @@
 """Raft, transcribed from Diego Ongaro's ``raft.tla`` (the spec in his PhD dissertation).
 
-Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``,
-``log``, ``commitIndex``, ``votesResponded``, ``votesGranted``, ``nextIndex``,
-``matchIndex``; and ``messages``, a bag of RequestVote and AppendEntries
-requests and responses that the network may duplicate or drop.  Actions are
-the spec's (Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
-AppendEntries, Restart, and Receive: ``raft_receive.py``).
+Variables are the spec's: per server ``currentTerm``, ``state``, ``votedFor``, ``log``, ``commitIndex``,
+``votesResponded``, ``votesGranted``, ``nextIndex``, ``matchIndex``; and ``messages``, a bag of RequestVote
+and AppendEntries requests and responses that the network may duplicate or drop.  Actions are the spec's
+(Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex, AppendEntries, Restart, and Receive:
+``raft_receive.py``); ``raft_explain.py`` reads a counterexample in Raft's terms.
 
-Abstractions, each there to make the state space finite or small, each a
-restriction of the spec's behaviours (so a violation found is real, and "ok"
-means "ok within these bounds"):
+Abstractions, each there to make the state space finite or small, each a restriction of the
+spec's behaviours (so a violation found is real, and "ok" means "ok within these bounds"):
 
 * ``currentTerm <= max_term`` (Timeout is disabled at the bound) and
   ``Len(log) <= max_log`` (ClientRequest is disabled at the bound);
@@ -34,9 +32,8 @@ means "ok within these bounds"):
   applied (advanced its commitIndex over) and the term it did so in, exists
   only for ``leader_completeness`` and ``state_machine_safety``.
 
-Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here,
-as terms start at 1), so its scenarios use ``max_term=5`` with two candidates;
-breadth-first search finds the state_machine_safety violation in 48 steps.
+Figure 8 of the paper needs leaders in four successive terms (2, 3, 4, 5 here, as terms start at 1), so
+its scenarios use ``max_term=5`` with two candidates; BFS finds the state_machine_safety violation in 48 steps.
 
 ``quorum`` (0 = majority) overrides the vote and commit quorum size so that a
 quorum analysis can configure one too small; ``quorum_system()`` reports it.
@@ -53,7 +50,9 @@ from consensuslab.models.records import record, replace_at
 from consensuslab.models.scenario import Scenario
 from consensuslab.models.spec import Spec, action
 from consensuslab.protocols import raft_symmetry
+from consensuslab.protocols.raft_explain import Explaining
 from consensuslab.protocols.raft_log import (
+    PARTICIPANTS,
     AppendEntriesRequest,
     BagSpecModel,
     RequestVoteRequest,
@@ -87,7 +86,7 @@ TINY = {"servers": 3, "max_term": 2, "max_log": 1, "max_messages": 1}
 FIG8 = {"servers": 3, "max_term": 5, "max_log": 1, "max_messages": 1, "drop": False, "candidates": 2}
 
 
-class Raft(Receiving, Spec):
+class Raft(Receiving, Explaining, Spec):
     name = "raft"
     summary = "Raft leader election and log replication, Ongaro's raft.tla (message bag, restarts)"
     params = {
@@ -123,7 +122,7 @@ class Raft(Receiving, Spec):
         Scenario("figure8-immutable", "Figure 8: the server that committed the old-term entry loses it",
                  FIG8, variant="figure8", expect="violation", expect_property="committed_entries_immutable",
                  properties=("committed_entries_immutable",)),
-        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8),
+        Scenario("figure8-bounds", "the correct protocol within the bounds of scenario figure8", FIG8, states=109433),
         Scenario("small-quorum", "quorums of one server: two leaders in one term", {
             "servers": 3, "max_term": 2, "max_log": 0, "max_messages": 1, "quorum": 1},
             expect="violation", expect_property="election_safety"),
@@ -138,6 +137,7 @@ class Raft(Receiving, Spec):
     #: the servers are interchangeable (TLC: SYMMETRY Permutations(Server)); used by --symmetry.
     #: With ``candidates`` only s1..sN time out, so ``setup`` narrows it to two classes.
     symmetry = ("Server",)
+    participants = PARTICIPANTS
 
     def setup(self):
         n = self.servers
@@ -154,12 +154,9 @@ class Raft(Receiving, Spec):
         receive = ("UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
                    "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse")
         # Servers keep timing out and campaigning; delivery is fair only where nothing is dropped.
-        self.fairness = (Fair("step", "Timeout", per="node"), Fair("step", "RequestVote"),
+        self.fairness = (Fair("step", "Timeout", per="all"), Fair("step", "RequestVote"),
                          Fair("step", "BecomeLeader")) + (() if self.drop else tuple(Fair("step", n) for n in receive))
-        self.message_actions = frozenset({
-            "UpdateTerm", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
-            "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
-            "DuplicateMessage", "DropMessage"})
+        self.message_actions = frozenset(receive + self.fault_actions)
 
     def quorum_system(self) -> dict:
         """The vote/commit quorums: any ``q`` of ``n`` servers (``kind`` majority unless overridden)."""
@@ -174,6 +171,8 @@ class Raft(Receiving, Spec):
 
     def role_of(self, s, server):
         return s.state[self.index[server]]
+
+    fault_actions = ("DropMessage", "DuplicateMessage")  # the network's faults, from ``message_steps``
 
     def compile(self):
         return BagSpecModel(self)
@@ -233,7 +232,7 @@ class Raft(Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, i, (0,) * n))
 
     # -- server actions -----------------------------------------------------------
-    @action(i="Server")
+    @action(i="Server", by="i", fault=True)
     def Restart(self, s, i):
         """Server i restarts from stable storage: currentTerm, votedFor and log survive."""
         k = self.index[i]
@@ -247,7 +246,7 @@ class Raft(Receiving, Spec):
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n),
                           commitIndex=replace_at(s.commitIndex, k, 0), restarts=s.restarts + 1)
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def Timeout(self, s, i):
         """Server i times out and starts an election in the next term, voting for itself."""
         k = self.index[i]
@@ -264,7 +263,7 @@ class Raft(Receiving, Spec):
                           votesResponded=replace_at(s.votesResponded, k, me),
                           votesGranted=replace_at(s.votesGranted, k, me))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def RequestVote(self, s, i, j):
         """Candidate i asks j for its vote."""
         k = self.index[i]
@@ -273,7 +272,7 @@ class Raft(Receiving, Spec):
         log = s.log[k]
         return self.send(s, self.message(RequestVoteRequest, s.currentTerm[k], last_term(log), len(log), i, j))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def BecomeLeader(self, s, i):
         """Candidate i has votes from a quorum."""
         k = self.index[i]
@@ -286,7 +285,7 @@ class Raft(Receiving, Spec):
                           nextIndex=replace_at(s.nextIndex, k, (len(s.log[k]) + 1,) * n),
                           matchIndex=replace_at(s.matchIndex, k, (0,) * n))
 
-    @action(i="Server", v="Value")
+    @action(i="Server", v="Value", by="i")
     def ClientRequest(self, s, i, v):
         """Leader i appends a client's value to its log."""
         k = self.index[i]
@@ -294,7 +293,7 @@ class Raft(Receiving, Spec):
             return None
         return s._replace(log=replace_at(s.log, k, s.log[k] + ((s.currentTerm[k], v),)))
 
-    @action(i="Server")
+    @action(i="Server", by="i")
     def AdvanceCommitIndex(self, s, i):
         """Leader i commits the longest prefix a quorum holds, if the entry ending it is of i's term."""
         k = self.index[i]
@@ -311,7 +310,7 @@ class Raft(Receiving, Spec):
             return None
         return s._replace(commitIndex=replace_at(s.commitIndex, k, new), committed=self.applied(s, k, log, new))
 
-    @action(i="Server", j="Server")
+    @action(i="Server", j="Server", by="i")
     def AppendEntries(self, s, i, j):
         """Leader i sends j the entry at nextIndex[i][j] (or none) and its commit index."""
         k = self.index[i]

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from consensuslab.errors import ReplayError
 from consensuslab.models.action import Action
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.records import message
 from consensuslab.models.spec import SpecModel
 
@@ -52,6 +53,14 @@ class AppendEntriesResponse:
     mmatchIndex: int
     msource: str
     mdest: str
+
+
+#: the servers, the variables they index, and the bag: a message goes from msource to mdest
+PARTICIPANTS = Participants(
+    "Server", per_node=("currentTerm", "state", "votedFor", "log", "commitIndex", "votesResponded", "votesGranted",
+                        "nextIndex", "matchIndex"),
+    per_pair=("nextIndex", "matchIndex"),
+    channels=(Channel("messages", sender="msource", receiver="mdest", counted=True),))
 
 
 # -- the bag: a frozenset of (message, copies) pairs --------------------------
@@ -137,12 +146,22 @@ class BagSpecModel(SpecModel):
 
         self.successors = successors  # type: ignore[method-assign]
 
+    def action_names(self) -> list[str]:
+        return sorted(set(super().action_names()) | set(self.spec.message_actions))
+
     def all_successors(self, state) -> list[tuple[Action, Any]]:
         """Successors from every row of the action table (no role dispatch), for tests."""
         out = self.table_successors(state)
         out.extend((Action("step", name, None, (m,)), nxt) for name, m, nxt in self.spec.message_steps(state))
         out.sort(key=lambda pair: pair[0].key)
         return out
+
+    def node_of(self, action: Action):
+        """A received message is its destination's step; the network duplicates and drops."""
+        if action.name in self.spec.message_actions:
+            m = action.args[0] if action.args else None
+            return None if action.name in ("DuplicateMessage", "DropMessage") else getattr(m, "mdest", None)
+        return super().node_of(action)
 
     def apply(self, state, act: Action):
         if act.name in self.spec.message_actions:

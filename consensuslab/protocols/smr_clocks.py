@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from consensuslab.errors import UsageError
 from consensuslab.models.fairness import Fair
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import eventually
 from consensuslab.models.records import record, replace_at
@@ -59,6 +60,14 @@ class SmrClocks(SmrSpec):
     replica_field = "procs"
     disabled_properties = ("retry_applied_once",)  # no retries: every request is sent once
     fairness = (Fair("step", "Request"), Fair("step", "Receive"))
+    #: unlike the other SMR specs, a run that stops is a deadlock (``done`` says when it is finished)
+    check_deadlock = True
+    #: processes p1..pn, each its own client; chans[i][j] is the FIFO channel from i to j
+    participants = Participants(
+        "N", per_node={"procs": "N", "clients": "N"}, per_pair={"chans": "N"}, label=lambda self, i: f"p{i + 1}",
+        channels=(Channel(lambda self, s: [(i, j, m) for i, row in enumerate(s.chans) for j, q in enumerate(row)
+                                           for m in q], sender=lambda self, m: m[0], receiver=lambda self, m: m[1],
+                          label=lambda self, m: f"{m[2][0]} t={m[2][1]}"),))
     scenarios = (
         Scenario("default", "2 processes, each a client with 2 requests; nobody fails",
                  {"procs": 2, "ops": 2}, states=5279, properties=WITH_LIVENESS),
@@ -75,6 +84,7 @@ class SmrClocks(SmrSpec):
         self.replicas = self.procs
         self.retries = 0
         super().setup()
+        self.C = tuple(f"p{i + 1}" for i in range(self.clients))  # each process is its own client
 
     def init(self):
         n = self.procs
@@ -105,7 +115,7 @@ class SmrClocks(SmrSpec):
                 clients, hist = self.complete(clients, hist, i, req[2], results[(i, req[2])])
         return s._replace(procs=replace_at(s.procs, i, p), clients=clients, hist=hist)
 
-    @action(i="N")
+    @action(i="N", by="i")
     def Request(self, s, i):
         """Process i stamps its next request, queues it, broadcasts it and its own later timestamp."""
         if i in s.down or i >= self.clients:
@@ -120,7 +130,7 @@ class SmrClocks(SmrSpec):
                        hist=s.hist + (event(i, "invoke", self.script[i][nxt]),))
         return self._execute(s, i, p._replace(clock=t + 1, queue=p.queue | {(t, i, nxt)}))
 
-    @action(i="N", j="N")
+    @action(i="N", j="N", by="i")
     def Receive(self, s, i, j):
         """Process i takes the next message from j; a request is queued and acknowledged to all."""
         if i in s.down or not s.chans[j][i]:
@@ -135,7 +145,7 @@ class SmrClocks(SmrSpec):
             chans = self._send(chans, i, (("ack", clock, -1),), [k for k in self.N if k != i])
         return self._execute(s._replace(chans=chans), i, p)
 
-    @action(i="N")
+    @action(i="N", by="i", fault=True)
     def Crash(self, s, i):
         if i in s.down or len(s.down) >= self.crashes:
             return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from consensuslab.histories.linearizability import is_linearizable
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, always_step, sometimes
 from consensuslab.models.records import replace_at
@@ -118,11 +119,17 @@ class SmrSpec(Spec):
         "apply-uncommitted": "replicas apply entries as soon as they hold them, before they are committed",
     }
     replica_field = "reps"  # the state's per-replica tuple
+    #: replicas r1..rn and clients c1..ck; a request (client, rid, replica) goes from its client to the replica
+    participants = Participants(
+        "N", "C", per_node={"reps": "N", "clients": "C"}, label=lambda self, i: f"r{i + 1}",
+        channels=(Channel("net", sender=lambda self, m: self.C[m[0]], receiver=lambda self, m: m[2],
+                          label=lambda self, m: f"{self.script[m[0]][m[1]][0]} #{m[1]} of {self.C[m[0]]}"),))
     check_deadlock = False  # bounded clients and terms: a stopped run is the end of the bound, not a bug
 
     def setup(self):
         self.script = script_of(self.clients, self.ops, self.keys)
         self.N = tuple(range(self.replicas))
+        self.C = tuple(f"c{c + 1}" for c in range(self.clients))
         self.quorum = self.replicas // 2 + 1
         self.dedup = self.variant != "no-dedup"
         self.rids = tuple(range(self.ops))
@@ -185,6 +192,30 @@ class SmrSpec(Spec):
         store, _, _ = execute(self.script, tuple(e[1] for e in applied), self.dedup)
         return dict(store).get(self.script[c][rid][1])
 
+    # -- explanation ------------------------------------------------------------------------
+    def explain(self, trace, violation=None) -> list[str]:
+        """What each replica applied and what the clients saw, in the store's terms."""
+        s, name = trace.states[-1], self.participants.label
+        lines = [f"{name(self, i)} applied: {', '.join(self.command(e[1]) for e in log) or 'nothing'}"
+                 for i, log in enumerate(self.applied_logs(s))]
+        seen = "; ".join(f"{self.C[c]} {kind} {f} {key}" + (f" -> {value}" if f == "read" and kind == "ok" else
+                                                             "" if f == "read" else f" {value}")
+                         for c, kind, f, key, value in s.hist)
+        lines.append(f"the clients saw: {seen or 'nothing'}")
+        if not history_linearizable(s.hist):
+            lines.append("no order of these operations, each taking effect between its invocation and its answer, "
+                         "gives every answer they saw: the history is not linearizable")
+        return lines
+
+    def command(self, cmd) -> str:
+        """A log entry's command: ``write x=1 (c1 #0)``, or a no-op."""
+        if cmd is None:
+            return "no-op"
+        c, rid = cmd
+        f, key, value = self.script[c][rid]
+        arg = f" {key}" if f == "read" else f" {key}={value}" if f == "write" else f" {key}: {value[0]}->{value[1]}"
+        return f"{f}{arg} ({self.C[c]} #{rid})"
+
     # -- properties -------------------------------------------------------------------------
     @always
     def applied_prefix_agreement(self, s):
@@ -226,10 +257,10 @@ class LeaderClients:
     A mixin, so that smr-raft and smr-multipaxos share one definition of what a client does.
     """
 
-    @action(c=lambda self: range(self.clients))
+    @action(c=lambda self: range(self.clients), by=lambda self, c: self.C[c])
     def ClientRequest(self, s, c):
         return self.invoke(s, c)
 
-    @action(c=lambda self: range(self.clients), i="N")
+    @action(c=lambda self: range(self.clients), i="N", by=lambda self, c, i: self.C[c])
     def ClientTimeout(self, s, c, i):
         return self.timeout(s, c, i)

@@ -96,7 +96,7 @@ class SmrMultiPaxos(LeaderClients, SmrSpec):
         return s._replace(reps=reps, clients=clients, hist=hist)
 
     # -- clients ------------------------------------------------------------------------------
-    @action(i="N", c=lambda self: range(self.clients), rid="rids")
+    @action(i="N", c=lambda self: range(self.clients), rid="rids", by="i")
     def Receive(self, s, i, c, rid):
         """A leader puts the command in the next free slot and accepts it itself: no phase 1."""
         if (c, rid, i) not in s.net:
@@ -116,7 +116,7 @@ class SmrMultiPaxos(LeaderClients, SmrSpec):
         return self._with(s, i, self._learn(r))
 
     # -- phase 1, once per leader ----------------------------------------------------------------
-    @action(i="N")
+    @action(i="N", by="i")
     def Prepare(self, s, i):
         r = s.reps[i]
         b = next((b for b in range(max(r.promised, r.ballot) + 1, self.ballots + 1)
@@ -127,7 +127,7 @@ class SmrMultiPaxos(LeaderClients, SmrSpec):
                        proposals=(), acked=())
         return s._replace(reps=replace_at(s.reps, i, r))
 
-    @action(i="N", j="N")
+    @action(i="N", j="N", by="i")
     def Promise(self, s, i, j):
         p, a = s.reps[i], s.reps[j]
         if p.phase != 1 or j in p.promises:
@@ -153,7 +153,7 @@ class SmrMultiPaxos(LeaderClients, SmrSpec):
             return p
         return p._replace(chosen=tuple(enumerate(p.proposals[:n])))
 
-    @action(i="N", j="N")
+    @action(i="N", j="N", by="i")
     def Accept(self, s, i, j):
         """The leader sends j its proposals and, piggybacked, the chosen prefix (the learners' news)."""
         p, a = s.reps[i], s.reps[j]

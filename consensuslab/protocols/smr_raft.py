@@ -93,7 +93,7 @@ class SmrRaft(LeaderClients, SmrSpec):
         return s._replace(reps=reps, clients=clients, hist=hist)
 
     # -- clients -------------------------------------------------------------------------
-    @action(i="N", c=lambda self: range(self.clients), rid="rids")
+    @action(i="N", c=lambda self: range(self.clients), rid="rids", by="i")
     def Receive(self, s, i, c, rid):
         """Replica i gets a client request: a leader appends it to its log."""
         if (c, rid, i) not in s.net:
@@ -109,7 +109,7 @@ class SmrRaft(LeaderClients, SmrSpec):
         return self._with(s, i, r._replace(log=log, match=replace_at(r.match, i, len(log))))
 
     # -- elections (section 5.2, 5.4.1) ----------------------------------------------------
-    @action(i="N")
+    @action(i="N", by="i")
     def Timeout(self, s, i):
         r = s.reps[i]
         if r.role == "leader" or r.term >= self.terms:
@@ -117,7 +117,7 @@ class SmrRaft(LeaderClients, SmrSpec):
         return s._replace(reps=replace_at(s.reps, i, r._replace(
             term=r.term + 1, role="candidate", voted=i, votes=frozenset({i}), match=())))
 
-    @action(i="N", j="N")
+    @action(i="N", j="N", by="i")
     def RequestVote(self, s, i, j):
         ci, vj = s.reps[i], s.reps[j]
         if ci.role != "candidate" or i == j or j in ci.votes:
@@ -140,7 +140,7 @@ class SmrRaft(LeaderClients, SmrSpec):
         return self._with(s, i, ci, replace_at(s.reps, j, vj))
 
     # -- replication (section 5.3) ----------------------------------------------------------
-    @action(i="N", j="N")
+    @action(i="N", j="N", by="i")
     def AppendEntries(self, s, i, j):
         li, fj = s.reps[i], s.reps[j]
         if li.role != "leader" or i == j or (fj.log == li.log and fj.term == li.term and fj.commit >= li.commit

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from consensuslab.models.messages import Channel, Participants
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always, sometimes
 from consensuslab.models.records import message, record, replace_at
@@ -50,6 +51,9 @@ class TPState(NamedTuple):
 
 
 RM_STATES = frozenset({"working", "prepared", "committed", "aborted"})
+#: why an RM reached its decision, by the action that took it there
+DECIDED = {"RMChooseToAbort": "aborted on its own (an RM may abort until it prepares)",
+           "RMRcvAbortMsg": "aborted on the TM's Abort", "RMRcvCommitMsg": "committed on the TM's Commit"}
 TM_STATES = frozenset({"init", "committed", "aborted"})
 
 
@@ -69,6 +73,9 @@ class TwoPhase(Spec):
 
     #: the RMs are interchangeable (TLC: SYMMETRY Permutations(RM)); used by --symmetry
     symmetry = ("RM",)
+    #: the TM and the RMs; Prepared goes from its RM to the TM, Commit and Abort from the TM to every RM
+    participants = Participants("TM", "RM", per_node={"rmState": "RM"}, channels=(
+        Channel("msgs", routes={Prepared: ("rm", "TM"), Commit: ("TM", "RM"), Abort: ("TM", "RM")}),))
 
     def setup(self):
         self.RM = tuple(f"r{i + 1}" for i in range(self.rm))
@@ -81,41 +88,41 @@ class TwoPhase(Spec):
         yield TPState(("working",) * self.rm, "init", frozenset(), frozenset())
 
     # -- the TM's actions ---------------------------------------------------------
-    @action(rm="RM")
+    @action(rm="RM", by="TM")
     def TMRcvPrepared(self, s, rm):
         if s.tmState == "init" and self.prepared_msg[rm] in s.msgs:
             return s._replace(tmPrepared=s.tmPrepared | {rm})
 
-    @action
+    @action(by="TM")
     def TMCommit(self, s):
         ready = s.tmPrepared == self.all_rms if self.variant != "no-wait" else bool(s.tmPrepared)
         if s.tmState == "init" and ready:
             return s._replace(tmState="committed", msgs=s.msgs | {COMMIT})
 
-    @action
+    @action(by="TM")
     def TMAbort(self, s):
         if s.tmState == "init":
             return s._replace(tmState="aborted", msgs=s.msgs | {ABORT})
 
     # -- the RMs' actions --------------------------------------------------------
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMPrepare(self, s, rm):
         i = self.index[rm]
         if s.rmState[i] == "working":
             return s._replace(rmState=replace_at(s.rmState, i, "prepared"), msgs=s.msgs | {self.prepared_msg[rm]})
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMChooseToAbort(self, s, rm):
         i = self.index[rm]
         if s.rmState[i] == "working":
             return s._replace(rmState=replace_at(s.rmState, i, "aborted"))
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMRcvCommitMsg(self, s, rm):
         if COMMIT in s.msgs:
             return s._replace(rmState=replace_at(s.rmState, self.index[rm], "committed"))
 
-    @action(rm="RM")
+    @action(rm="RM", by="rm")
     def RMRcvAbortMsg(self, s, rm):
         if ABORT in s.msgs:
             return s._replace(rmState=replace_at(s.rmState, self.index[rm], "aborted"))
@@ -161,6 +168,22 @@ class TwoPhase(Spec):
     def some_commit(self, s):
         """A transaction can commit (the model is not vacuous)."""
         return "committed" in s.rmState
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Who decided what and why, in two-phase commit's terms (every rendering shows these lines)."""
+        lines = []
+        for k, (act, _) in enumerate(trace.steps, start=1):
+            before = trace.states[k - 1]
+            if act.name == "TMCommit":
+                heard = ", ".join(r for r in self.RM if r in before.tmPrepared)
+                missing = [r for r in self.RM if r not in before.tmPrepared]
+                lines.append(f"step {k}: the TM decided commit having Prepared from {heard}"
+                             + (f", not from {', '.join(missing)}" if missing else " (every RM)"))
+            elif act.name == "TMAbort":
+                lines.append(f"step {k}: the TM decided abort")
+            elif act.name in DECIDED:
+                lines.append(f"step {k}: {act.args[0]} {DECIDED[act.name]}")
+        return lines
 
     def diff_view(self, s):
         """What ``consensuslab diff`` compares: the set of decisions the RMs have reached."""

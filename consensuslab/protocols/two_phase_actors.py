@@ -62,7 +62,7 @@ class TwoPhaseActors(Protocol):
                  "(check all_decide with --property all_decide: a dead end, exit 13)",
                  {"rm": 2}, faults=(CrashStop(1, roles=(TM,)),), expect="deadlock"),
         Scenario("fair", "3 RMs, the TM correct, fair delivery: every RM eventually decides",
-                 {"rm": 3}, expect="ok", properties=("consistent", "some_commit", "all_decide")),
+                 {"rm": 3}, expect="ok", properties=("consistent", "some_commit", "all_decide"), states=288),
     )
     #: The TM must eventually take one of its decisions and each RM must eventually prepare or
     #: abort (a participant that never votes blocks everyone); delivery fairness is the default.
@@ -130,6 +130,25 @@ class TwoPhaseActors(Protocol):
     def all_decide(self, w):
         """Every RM eventually commits or aborts."""
         return all(s.phase in ("committed", "aborted") for s in w.states(RM))
+
+    def explain(self, trace, violation=None) -> list[str]:
+        """Who decided what and why; who is left waiting for a TM that crashed."""
+        nodes = [n for group in self.topology().values() for n in group]
+        lines = []
+        for k, (act, _) in enumerate(trace.steps, start=1):
+            why = {"tm_commit": "the TM decided commit (every RM prepared)", "tm_abort": "the TM decided abort",
+                   "rm_choose_to_abort": f"{act.node} aborted on its own", "rm_on_commit": f"{act.node} committed "
+                   "on the TM's Commit", "rm_on_abort": f"{act.node} aborted on the TM's Abort"}.get(act.name)
+            if act.kind == "crash":
+                why = f"{act.node} crashed"
+            if why:
+                lines.append(f"step {k}: {why}")
+        last = trace.states[-1]
+        waiting = [n for n, s in zip(nodes, last.locals) if isinstance(s, RmState) and s.phase == "prepared"]
+        if "tm" in last.down and waiting:
+            lines.append(f"{', '.join(waiting)} prepared and may decide only as the TM says: with the TM down "
+                         f"they wait for ever (two-phase commit blocks)")
+        return lines
 
     def diff_view(self, w):
         """What ``consensuslab diff`` compares: the set of decisions the RMs have reached."""

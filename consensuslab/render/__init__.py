@@ -2,9 +2,10 @@
 
 Every renderer takes ``(model, trace, violation)`` from ``checkers.replay`` so
 that it shows the model's real states and actions, never a re-parse of JSON.
-``story`` derives lanes and message arrows, ``diff`` what changed per step,
-``explain`` the consensus-aware reading (quorums, Byzantine messages,
-conflicting decisions), ``minimize`` the fewest faults and steps.
+``story`` derives lanes, steps and message arrows (one reading for every
+format), ``naming`` the node names, ``changes`` what changed per step,
+``explain`` the reading in the protocol's terms (its own ``explain`` hook, then
+conflicting decisions, quorums, Byzantine messages).
 """
 
 FORMATS = ("text", "mermaid", "svg", "html")

@@ -5,13 +5,15 @@ in-flight message bag into noise (positions shift when one element arrives).
 Here sets and bags are compared as collections (added / removed elements),
 records and same-length tuples field by field, and a tuple that only grew as
 the elements appended, so each step shows what a person would call the change.
+Positions of a tuple a node owns are named after the node (``log[s1]``): the
+``index`` function of ``naming.Names`` says how.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 
@@ -66,12 +68,24 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def diff(old: Any, new: Any, path: str = "", bag: bool = False) -> list[Change]:
-    """Every change from ``old`` to ``new`` under ``path``, most specific first."""
+Index = Callable[[str, int], str]
+
+
+def _plain_index(parent: str, i: int) -> str:
+    return str(i)
+
+
+def diff(old: Any, new: Any, path: str = "", bag: bool = False, index: Index | None = None,
+         bags: frozenset = BAGS) -> list[Change]:
+    """Every change from ``old`` to ``new`` under ``path``, most specific first.
+
+    ``index(parent, i)`` names position ``i`` of a tuple; ``bags`` are top-level
+    variables compared as multisets."""
     if old == new:
         return []
     if bag:
         return _elements(path, Counter(old), Counter(new))
+    index = index or _plain_index
     fo, fn = fields(old), fields(new)
     if fo is not None and fn is not None and type(old) is type(new):
         out: list[Change] = []
@@ -82,7 +96,7 @@ def diff(old: Any, new: Any, path: str = "", bag: bool = False) -> list[Change]:
             elif key not in fo:
                 out.append(Change(sub, "added", new=fn[key]))
             else:
-                out.extend(diff(fo[key], fn[key], sub, bag=not path and key in BAGS))
+                out.extend(diff(fo[key], fn[key], sub, not path and key in bags, index, bags))
         return out
     if isinstance(old, frozenset) and isinstance(new, frozenset):
         return _elements(path, Counter(old), Counter(new))
@@ -90,7 +104,7 @@ def diff(old: Any, new: Any, path: str = "", bag: bool = False) -> list[Change]:
         if len(old) == len(new):
             out = []
             for i, (a, b) in enumerate(zip(old, new)):
-                out.extend(diff(a, b, f"{path}[{i}]"))
+                out.extend(diff(a, b, f"{path}[{index(path, i)}]", False, index, bags))
             return out
         if new[:len(old)] == old:
             return [Change(path, "elements", added=new[len(old):])]
@@ -104,12 +118,23 @@ def _elements(path: str, old: Counter, new: Counter) -> list[Change]:
     return [Change(path, "elements", added=tuple(added), removed=tuple(removed))]
 
 
-def state_diff(model, before, after) -> list[Change]:
-    """The changes one step makes, over the model's named variables."""
-    return diff(model.encode_state(before), model.encode_state(after))
+def named_state(model, state, names=None) -> dict[str, Any]:
+    """The model's named variables, with (message, copies) bags spread into repeated messages."""
+    encoded = model.encode_state(state)
+    for var in names.counted() if names is not None else ():
+        if var in encoded:
+            encoded[var] = tuple(sorted((m for m, k in encoded[var] for _ in range(k)), key=canon))
+    return encoded
 
 
-_LAST = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+def state_diff(model, before, after, names=None) -> list[Change]:
+    """The changes one step makes, over the model's named variables (positions named by ``names``)."""
+    index = names.index if names is not None else None
+    bags = BAGS | (names.counted() if names is not None else frozenset())
+    return diff(named_state(model, before, names), named_state(model, after, names), index=index, bags=bags)
+
+
+_LAST = re.compile(r"(\.[^.\[]+|\[[^\]]+\])$")
 
 
 def changed_paths(changes: list[Change]) -> set[str]:
@@ -124,18 +149,29 @@ def changed_paths(changes: list[Change]) -> set[str]:
     return out
 
 
-def tree(value: Any, path: str = "", marked: frozenset | set = frozenset(), name: str = "") -> dict:
-    """``value`` as nested ``{name, path, value | children, changed}`` nodes (for the HTML view)."""
+def tree(value: Any, path: str = "", marked: frozenset | set = frozenset(), name: str = "",
+         index: Index | None = None) -> dict:
+    """``value`` as nested ``{name, path, value | children, changed}`` nodes (for the HTML view).
+
+    A tuple unfolds when it holds records or its positions are nodes (``index`` names them)."""
     node: dict[str, Any] = {"name": name, "path": path, "changed": path in marked}
     parts = fields(value)
+    index = index or _plain_index
     if parts is not None:
         node["kind"] = type(value).__name__ if not isinstance(value, dict) else ""
-        node["children"] = [tree(v, _join(path, k), marked, k) for k, v in parts.items()]
-    elif type(value) is tuple and path not in BAGS and _holds_records(value):
-        node["children"] = [tree(v, f"{path}[{i}]", marked, f"[{i}]") for i, v in enumerate(value)]
+        node["children"] = [tree(v, _join(path, k), marked, k, index) for k, v in parts.items()]
+    elif type(value) is tuple and path not in BAGS and value and (_holds_records(value) or index(path, 0) != "0"):
+        names = [index(path, i) for i in range(len(value))]
+        node["named"] = names[0] != "0"
+        node["children"] = [tree(v, f"{path}[{n}]", marked, f"[{n}]", index) for n, v in zip(names, value)]
     else:
         node["value"] = fmt(value)
     return node
+
+
+def state_tree(model, state, names=None, marked: frozenset | set = frozenset()) -> dict:
+    """The state as a tree, node-owned positions named."""
+    return tree(named_state(model, state, names), "", marked, "", names.index if names is not None else None)
 
 
 def _holds_records(value: tuple) -> bool:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 
-from consensuslab.render.changes import fields, fmt, state_diff, tree
+from consensuslab.render.changes import fields, fmt, state_diff, state_tree
 from consensuslab.render.explain import explain
+from consensuslab.render.naming import Names
+from consensuslab.render.story import build, is_actor
 
 VERDICT = {"invariant": "invariant violated in the last state",
            "transition": "transition property violated by the last step",
@@ -21,12 +23,16 @@ def verdict(violation) -> str:
     return f"{violation.property}: {VERDICT.get(violation.kind, violation.kind)}"
 
 
-def initial_lines(model, state) -> list[str]:
-    """The initial state, one leaf per line (nested records flattened)."""
+def initial_lines(model, state, names: Names | None = None) -> list[str]:
+    """The state, one leaf per line (nested records flattened; a node-owned tuple on one line)."""
     out = []
 
     def walk(node, prefix):
-        for child in node.get("children", ()):
+        kids = node.get("children", ())
+        if node.get("named") and kids and all("children" not in c for c in kids):
+            out.append(f"{prefix} = {{{', '.join(c['name'][1:-1] + ': ' + c['value'] for c in kids)}}}")
+            return
+        for child in kids:
             name = child["name"]
             path = f"{prefix}{name}" if name.startswith("[") or not prefix else f"{prefix}.{name}"
             if "children" in child:
@@ -34,31 +40,57 @@ def initial_lines(model, state) -> list[str]:
             else:
                 out.append(f"{path} = {child['value']}")
 
-    walk(tree(model.encode_state(state)), "")
+    walk(state_tree(model, state, names), "")
     return out
 
 
-def rows(model, trace) -> list[tuple[int, str, list, bool]]:
-    """(step, action, changes, is a fault) for every step."""
+def who(ev, receives: bool = True) -> str | None:
+    """Who did what to whom in one step: what the node received, sent and from whom (None: nothing).
+
+    ``receives`` False leaves receipts to the action (an actor's delivery says them)."""
+    parts = []
+    mine = "" if ev.lane else "{} "  # a global step says whose each message is
+    for r in ev.receives if receives else ():
+        when = f"sent at step {r.sent}" if r.sent else "in flight from the start"
+        verb = "handles again" if r.again else "receives"
+        parts.append(mine.format(r.dst) + f"{verb} {r.label} from {r.src} ({when})")
+    to: dict[tuple, list] = {}
+    for s in ev.sends:
+        to.setdefault((s.src, s.label), []).extend([s.dst] if s.dst else [])
+    for (src, label), dsts in to.items():
+        parts.append(mine.format(src) + f"sends {label}" + (f" to {', '.join(dsts)}" if dsts else ""))
+    if not parts:
+        return None
+    return (f"{ev.lane}: " if ev.lane else "") + "; ".join(parts)
+
+
+def rows(model, trace, names: Names | None = None) -> list[tuple[int, str, list, bool, str | None]]:
+    """(step, action, changes, is a fault, who did what to whom) for every step."""
+    names = names or Names(model, trace.initial)
+    story = build(model, trace, names)
     out = []
     before = trace.initial
-    for k, (act, after) in enumerate(trace.steps, start=1):
+    for (k, (act, after)), ev in zip(enumerate(trace.steps, start=1), story.events):
         label = str(act)
         if trace.loop is not None and k - 1 == trace.loop:
             label += "  <- loop starts here"
-        out.append((k, label, state_diff(model, before, after), model.is_fault(act)))
+        out.append((k, label, state_diff(model, before, after, names), model.is_fault(act),
+                    who(ev, receives=not is_actor(model))))
         before = after
     return out
 
 
 def render_text(model, trace, violation=None, *, color: bool = False, width: int | None = None) -> str:
     """Plain text, or (``color``) a rich table rendered with terminal colours."""
-    notes = explain(model, trace, violation)
+    names = Names(model, trace.initial)
+    notes = explain(model, trace, violation, names)
     if color:
-        return _rich(model, trace, violation, notes, width)
-    lines = ["0  initial state"] + [f"     {x}" for x in initial_lines(model, trace.initial)]
-    for k, label, changes, fault in rows(model, trace):
+        return _rich(model, trace, violation, notes, width, names)
+    lines = ["0  initial state"] + [f"     {x}" for x in initial_lines(model, trace.initial, names)]
+    for k, label, changes, fault, whom in rows(model, trace, names):
         lines.append(f"{k:<2} {label}{'  [fault]' if fault else ''}")
+        if whom:
+            lines.append(f"     {whom}")
         lines.extend(f"     {c.text()}" for c in changes)
     if violation is not None:
         lines.append(f"=> {verdict(violation)}")
@@ -66,7 +98,7 @@ def render_text(model, trace, violation=None, *, color: bool = False, width: int
     return "\n".join(lines)
 
 
-def _rich(model, trace, violation, notes, width) -> str:
+def _rich(model, trace, violation, notes, width, names) -> str:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -75,11 +107,13 @@ def _rich(model, trace, violation, notes, width) -> str:
     table.add_column("#", justify="right", style="bold")
     table.add_column("action (who did what to whom)")
     table.add_column("changed")
-    table.add_row("0", "initial state", Text("\n".join(initial_lines(model, trace.initial)), style="dim"))
-    for k, label, changes, fault in rows(model, trace):
+    table.add_row("0", "initial state", Text("\n".join(initial_lines(model, trace.initial, names)), style="dim"))
+    for k, label, changes, fault, whom in rows(model, trace, names):
         cell = Text()
+        if whom:
+            cell.append(whom, style="green")
         for i, c in enumerate(changes):
-            if i:
+            if i or whom:
                 cell.append("\n")
             path, _, rest = c.text().partition(": ")
             cell.append(path, style="cyan")
@@ -111,4 +145,4 @@ def render_outcome(outcome) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["render_text", "render_outcome", "rows", "initial_lines", "verdict", "fields", "fmt"]
+__all__ = ["render_text", "render_outcome", "rows", "initial_lines", "who", "verdict", "fields", "fmt"]

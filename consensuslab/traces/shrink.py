@@ -6,11 +6,21 @@ faults are removed first (a breadth-first trace is already shortest in
 steps, but not in faults), then steps:
 
 1. faults: delta debugging (Zeller's ddmin) over the fault steps alone, the
-   normal steps kept in place, so a fault is judged on its own;
+   normal steps kept in place, so a fault is judged on its own; then, if
+   faults remain, a bounded breadth-first search of the model with every
+   fault action left out (``shortest.py``) for a fault-free counterexample of
+   the same bug, up to twice the trace's length;
 2. steps: cut loops and one-step detours (where the behaviour comes back to a
    state it was in, or reaches later a state one action away from an earlier
    one), delete runs of actions (half the trace, a quarter, ..., then single
-   actions), and end with ddmin so the result is 1-minimal.
+   actions), and end with ddmin so the result is 1-minimal;
+3. length: a bounded breadth-first search for the same violation in fewer
+   steps and no more faults, which reaches the breadth-first length from a
+   longer random behaviour (simulate's 53-step Figure 8 becomes 48) or, when
+   it runs out of paths first, proves that none shorter exists.
+
+The searches are bounded by a number of states (``search_budget``), never by
+time, so the same trace always shrinks to the same result.
 
 A candidate is an action sequence re-executed *by value* from the trace's
 initial state against cached successors: an action no longer enabled is
@@ -30,6 +40,10 @@ import attrs
 
 from consensuslab.errors import ReplayError
 from consensuslab.traces.result import Trace, Violation
+from consensuslab.traces.shortest import shortest
+
+#: distinct states each of the shrinker's searches may visit (0: no search)
+SEARCH_BUDGET = 200_000
 
 
 @attrs.define
@@ -42,6 +56,7 @@ class Shrunk:
     after_faults: Counter
     tests: int
     summary: str
+    searched: list = attrs.field(factory=list)  # what the bounded searches found or proved, one line each
 
 
 class Replayer:
@@ -153,6 +168,8 @@ def shortcut(run: Replayer, actions: list) -> list:
         last = {s: k for k, s in enumerate(states)}
         best, way = last[states[i]], []  # the same state later: drop the loop
         for act, nxt in run.successors(states[i]).items():
+            if run.model.is_fault(act):  # a shortcut through a fault would undo phase 1
+                continue
             j = last.get(nxt)
             if j is not None and j - i - 1 > best - i:
                 best, way = j, [act]
@@ -185,15 +202,42 @@ def delete_runs(run: Replayer, actions: list) -> list:
     return actions
 
 
-def shrink(model, trace: Trace, violation: Violation) -> Shrunk:
-    """The fewest faults, then the fewest steps, of the same violation (see the module)."""
+def shrink(model, trace: Trace, violation: Violation, search_budget: int | None = None) -> Shrunk:
+    """The fewest faults, then the fewest steps, of the same violation (see the module);
+    ``search_budget`` None means ``SEARCH_BUDGET``."""
+    search_budget = SEARCH_BUDGET if search_budget is None else search_budget
     if violation.kind == "liveness":
         raise ReplayError("liveness counterexamples (lassos) are not minimised")
     run = Replayer(model, violation, trace.initial)
     actions = run.reproduces(list(trace.actions), skip=False)
     if actions is None:
         raise ReplayError("the trace does not violate its property first when re-executed")
-    actions = fewest_faults(model, run, actions)
+    actions, searched, best = fewest_faults(model, run, actions), [], False
+    faults = sum(1 for a in actions if model.is_fault(a))
+    if search_budget and faults:
+        depth = max(2 * len(actions), len(actions) + 16)  # a fault often saves many steps
+        found = shortest(model, run.target, run.prop, trace.initial, depth, 0, search_budget)
+        searched.append(_searched(found, "fault-free", depth))
+        if found.actions is not None:  # no fault and no step fewer: nothing left to shrink
+            actions, best = found.actions, True
+    actions = reduce_steps(run, actions)
+    if search_budget and len(actions) > 1 and not best:
+        faults = sum(1 for a in actions if model.is_fault(a))
+        found = shortest(model, run.target, run.prop, trace.initial, len(actions) - 1, faults, search_budget)
+        searched.append(_searched(found, "shorter", len(actions) - 1))
+        if found.actions is not None:
+            actions = reduce_steps(run, fewest_faults(model, run, found.actions))
+    final = Trace(trace.initial)
+    state = trace.initial
+    for act in actions:
+        state = run.successors(state)[act]
+        final.steps.append((act, state))
+    before, after = fault_counts(model, trace.actions), fault_counts(model, final.actions)
+    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final), searched)
+
+
+def reduce_steps(run: Replayer, actions: list) -> list:
+    """Phase 2: cut detours, delete runs, ddmin, until nothing changes."""
     while actions:
         before = len(actions)
         actions = shortcut(run, actions)
@@ -201,13 +245,19 @@ def shrink(model, trace: Trace, violation: Violation) -> Shrunk:
         actions = ddmin(actions, run.reproduces)
         if len(actions) == before:
             break
-    final = Trace(trace.initial)
-    state = trace.initial
-    for act in actions:
-        state = run.successors(state)[act]
-        final.steps.append((act, state))
-    before, after = fault_counts(model, trace.actions), fault_counts(model, final.actions)
-    return Shrunk(final, len(trace), before, after, run.tests, describe_needs(model, final))
+    return actions
+
+
+def _searched(found, what: str, depth: int) -> str:
+    """One line on what a bounded search established."""
+    states = f"{found.nodes:,} states"
+    if found.error:
+        return f"the search for a {what} counterexample stopped: {found.error}"
+    if found.actions is not None:
+        return f"a breadth-first search found a {what} counterexample of {len(found.actions)} steps ({states})"
+    if found.exhausted:
+        return f"no {what} counterexample exists within {depth} steps (every path searched: {states})"
+    return f"no {what} counterexample found in the search budget ({states}, up to {depth} steps)"
 
 
 def shrunk_violation(model, violation: Violation) -> Violation:

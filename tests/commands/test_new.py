@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import consensuslab
-from consensuslab.commands.new import TEMPLATE_STATES
+from consensuslab.commands.new import SPEC_TEMPLATE_STATES, TEMPLATE_STATES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(consensuslab.__file__)))
 ENV = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -54,3 +54,24 @@ def test_from_subclasses_a_library_protocol(tmp_path):
     assert "2 passed" in tests.stdout
     unknown = run(tmp_path, "-m", "consensuslab", "new", "other", "--from", "no-such")
     assert unknown.returncode == 2 and "unknown protocol 'no-such'" in unknown.stderr
+
+
+def test_spec_template_checks_its_bug_is_found_and_its_tests_pass(tmp_path):
+    made = run(tmp_path, "-m", "consensuslab", "new", "my_lock", "--spec")
+    assert made.returncode == 0, made.stderr
+    text = (tmp_path / "my_lock.py").read_text()
+    assert "class MyLock(Spec):" in text and "@action(c=\"Client\", by=\"c\", unchanged=(\"holder\", \"owns\"))" in text
+    checked = run(tmp_path, "-m", "consensuslab", "check", "./my_lock.py")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"{SPEC_TEMPLATE_STATES} distinct states" in checked.stdout and "warning" not in checked.stderr
+    trace = tmp_path / "two-holders.itf.json"
+    broken = run(tmp_path, "-m", "consensuslab", "check", "my_lock.py", "--variant", "no-holder-check", "--quiet",
+                 "--trace-out", str(trace))
+    assert broken.returncode == 12 and "mutual_exclusion" in broken.stdout
+    replayed = run(tmp_path, "-m", "consensuslab", "replay", str(trace), "--quiet")
+    assert replayed.returncode == 12, replayed.stdout + replayed.stderr
+    tests = run(tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_lock.py")
+    assert tests.returncode == 0, tests.stdout
+    assert "2 passed" in tests.stdout
+    both = run(tmp_path, "-m", "consensuslab", "new", "other", "--spec", "--from", "paxos")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

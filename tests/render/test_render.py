@@ -1,6 +1,7 @@
 """Rendering, explanations and minimisation, on saved traces and a tiny Byzantine protocol."""
 
 import os
+import re
 import xml.etree.ElementTree as ET
 
 from consensuslab.commands.replay import replay_file
@@ -115,13 +116,17 @@ def test_diff_recurses_into_records_and_reports_set_elements():
                    "network: +<b, a, 3> -<a, b, 1>"]
 
 
-def test_text_shows_only_changes_and_the_conflict():
+def test_text_shows_who_did_what_to_whom_only_changes_and_the_conflict():
     done = saved("two-phase-no-wait.itf.json")
     text = render("text", done.model, done.trace, done.violation)
     step3 = text.split("\n3 ")[1].split("\n4 ")[0]
-    assert [x.strip() for x in step3.strip().splitlines()] == ["TMRcvPrepared(r2)", "tmPrepared: +r2"]
-    assert "msgs: +Prepared(rm=r2)" in text
+    assert [x.strip() for x in step3.strip().splitlines()] == [
+        "TMRcvPrepared(r2)", "TM: receives Prepared from r2 (sent at step 2)", "tmPrepared: +r2"]
+    assert "TM: sends Commit to r1, r2, r3" in text
+    assert "msgs: +Prepared(rm=r2)" in text and "rmState[r2]: working -> prepared" in text
+    assert "rmState = {r1: working, r2: working, r3: working}" in text
     assert "conflicting decisions: r1=aborted, r2=committed" in text
+    assert "step 4: the TM decided commit having Prepared from r2, not from r1, r3" in text
     colored = render("text", done.model, done.trace, done.violation, color=True)
     assert "\x1b[" in colored and "TMRcvPrepared(r2)" in colored
 
@@ -129,9 +134,13 @@ def test_text_shows_only_changes_and_the_conflict():
 def test_spec_lanes_and_message_matching():
     done = saved("two-phase-no-wait.itf.json")
     st = build(done.model, done.trace)
-    assert set(st.lanes) == {"r1", "r2", "TM"}
+    assert st.lanes == ["TM", "r1", "r2", "r3"]  # the declared participants, in order
     receive = st.events[2]
-    assert (receive.kind, receive.lane, receive.peer, receive.sent_at) == ("deliver", "TM", "r2", 2)
+    assert (receive.lane, receive.receives[0].src, receive.receives[0].sent) == ("TM", "r2", 2)
+    prepared = [a for a in st.arrows if a.label == "Prepared"]
+    assert [(a.src, a.dst, a.sent, a.received) for a in prepared] == [("r2", "TM", 2, 3)]
+    commits = sorted((a.dst, a.received) for a in st.arrows if a.label == "Commit")
+    assert commits == [("r1", None), ("r2", 5), ("r3", None)]
 
 
 # -- mermaid and svg ---------------------------------------------------------------------
@@ -139,13 +148,15 @@ def test_mermaid_arrows_and_faults():
     done = saved("two-phase-no-wait.itf.json")
     mm = render("mermaid", done.model, done.trace, done.violation)
     assert mm.startswith("sequenceDiagram\n")
-    assert "L_r2->>L_TM: 3. Prepared(rm=r2)" in mm and "L_TM->>L_r2: 5. Commit()" in mm
+    assert "L_r2->>L_TM: 2. Prepared" in mm and "L_TM->>L_r2: 4. Commit" in mm and "L_TM->>L_r3: 4. Commit" in mm
+    assert "Note over L_TM: 3. TMRcvPrepared(r2)<br/>from r2, sent at step 2<br/>tmPrepared: +r2" in mm
     assert "VIOLATED TCConsistent" in mm
     model, trace, v = broadcast_trace()
     mm = render("mermaid", model, trace, v)
     assert "participant L_b as b (Byzantine)" in mm
     assert "L_b-)L_v1: 1. FORGED Value(x=0)" in mm and "L_c-xL_v1: 2. DROPPED Ping()" in mm
-    assert ";" not in mm.split("\n", 1)[1].replace("&lt;", "").replace("&gt;", "")
+    texts = [line.split(": ", 1)[1] for line in mm.splitlines()[1:] if ": " in line]
+    assert not any(re.search(r"[;<>]", re.sub(r"#(lt|gt|59|35);|<br/>", "", t)) for t in texts)
 
 
 def test_svg_is_well_formed_with_one_group_per_step_and_marks():
@@ -155,7 +166,7 @@ def test_svg_is_well_formed_with_one_group_per_step_and_marks():
     ns = "{http://www.w3.org/2000/svg}"
     steps = [g for g in root.iter(ns + "g") if g.get("class") == "step"]
     assert [g.get("data-step") for g in steps] == [str(k) for k in range(1, 8)]
-    texts = "".join(t.text or "" for t in root.iter(ns + "text"))
+    texts = " ".join("".join(t.itertext()) for t in root.iter(ns + "text"))
     assert "forged Value(x=0)" in texts and "dropped Ping()" in texts and "VIOLATED agreement" in texts
     done = saved("two-phase-actors-coordinator-crash.itf.json")
     crash = ET.fromstring(render("svg", done.model, done.trace, done.violation))
@@ -166,9 +177,10 @@ def test_svg_is_well_formed_with_one_group_per_step_and_marks():
 def test_explain_pbft_quorums_meet_only_in_the_byzantine_replica():
     done = saved("pbft-three-f.itf.json")
     lines = explain(done.model, done.trace, done.violation)
-    assert "quorum for req1: Commit(v=0, n=1, d=req1) from {0, 1}" in lines
-    assert "quorum for req2: Commit(v=0, n=1, d=req2) from {0, 2}" in lines
-    assert any(x.startswith("in both quorums: {0}, all Byzantine") for x in lines)
+    assert "quorum for req1: Commit(v=0, n=1, d=req1) from {r0, r1}" in lines
+    assert "quorum for req2: Commit(v=0, n=1, d=req2) from {r0, r2}" in lines
+    assert any(x.startswith("in both quorums: {r0}, all Byzantine") for x in lines)
+    assert "conflicting decisions: r1 log[0]=req1, r2 log[0]=req2" in lines
 
 
 def test_explain_paxos_minority_quorums_are_disjoint():

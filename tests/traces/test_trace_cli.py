@@ -19,7 +19,7 @@ def test_show_text_to_a_file_is_plain_and_lists_changes(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert "\x1b[" not in text
-    assert "4  TMCommit\n     tmState: init -> committed\n     msgs: +Commit()" in text
+    assert "4  TMCommit\n     TM: sends Commit to r1, r2, r3\n     tmState: init -> committed\n     msgs: +Commit()" in text
     assert "=> TCConsistent: invariant violated in the last state" in text
 
 
@@ -30,7 +30,7 @@ def test_show_every_format(tmp_path):
         assert proc.returncode == 0, proc.stderr
         body = out.read_text()
         assert body.startswith(head)
-        assert "{0}, all Byzantine" in body  # the explanation reaches every format
+        assert "{r0}, all Byzantine" in body  # the explanation reaches every format
     proc = cli("trace", "show", t("two-phase-no-wait.itf.json"), "--format", "mermaid")
     assert proc.stdout.startswith("sequenceDiagram") and "L_r2->>L_TM" in proc.stdout
 

@@ -10,6 +10,11 @@ states where the goal never holds:
 * ``leads_to(P, G)``: the same from any reachable P-and-not-G state;
 * ``always_eventually(G)``: any reachable fair G-free SCC.
 
+Fairness is TLA+'s ``WF_vars(A)``/``SF_vars(A)``: only a step that changes
+the state is an ``<<A>>_vars`` step, so a stuttering step (an action whose
+next state is the state itself, as PlusCal's ``active' = FALSE`` on an
+inactive node) neither makes a fairness class enabled nor fulfils it.
+
 A counterexample is a lasso: the shortest BFS prefix, then a cycle that is
 fair on its own states.  ``Trace.loop`` is the index of the state where the
 cycle starts; the closing step is recorded, so the last state equals
@@ -41,6 +46,7 @@ class Explored:
         self.classifier = Classifier(model)
         self.graph = Graph()
         self.graph.strong = self.classifier.strong  # shared: grows as classes are interned
+        self.graph.members = self.classifier.members  # shared: grows as labels are interned
         self.index: dict = {}  # state -> its number: the states themselves, as the safety search keeps them
         self.parents = array("i")
         self.depth = array("i")
@@ -111,7 +117,11 @@ class Explored:
                     queue.append(nxt)
                 targets.append(w)
             dst.extend(targets)
-            cls.extend(classify(state, [a for a, _ in out]))
+            labels = classify(state, [a for a, _ in out])
+            for k, w in enumerate(targets):
+                if w == v:  # a stuttering step is no <<A>>_vars step: it neither owes nor pays fairness
+                    labels[k] = -1
+            cls.extend(labels)
             offsets.append(len(dst))
 
     # -- traces ------------------------------------------------------------------
@@ -279,14 +289,12 @@ def confirm_lasso(model, trace: Trace, name: str) -> None:
     classifier = Classifier(model)
     common, anywhere, taken = None, set(), set()
     for i in range(loop, last + 1):
-        enabled = {c for c in classifier.classes(states[i], [a for a, _ in model.successors(states[i])]) if c >= 0}
+        enabled = classifier.owed(states[i], [a for a, t in model.successors(states[i]) if t != states[i]])
         weak = {c for c in enabled if not classifier.strong[c]}
         common = weak if common is None else common & weak
         anywhere |= enabled - weak
-        if i < last:
-            c = classifier.classify(states[i], trace.steps[i][0])
-            if c >= 0:
-                taken.add(c)
+        if i < last and trace.steps[i][1] != states[i]:
+            taken |= classifier.owed(states[i], [trace.steps[i][0]])
     missing = sorted((common | anywhere) - taken)
     if missing:
         what = "stops" if loop == last else "cycles"

@@ -2,8 +2,10 @@
 
 The graph is ``offsets``/``dst``/``cls`` arrays over state indices (edge ``e``
 of state ``v`` is ``offsets[v] <= e < offsets[v+1]``, in successor order, with
-fairness class ``cls[e]`` or -1), so a million states cost a few arrays of
-ints, not a Python object per edge.
+fairness label ``cls[e]`` or -1), so a million states cost a few arrays of
+ints, not a Python object per edge.  A label stands for the fairness classes
+the edge's action owes (``members[label]``: one, or several where fairness
+declarations overlap, as ``WF(A) /\\ WF(A \\/ B)`` do).
 
 A behaviour that stays forever inside a set ``C`` of states is fair iff every
 weakly-fair class enabled in *all* of ``C`` and every strongly-fair class
@@ -29,6 +31,7 @@ class Graph:
         self.dst = array("i")
         self.cls = array("i")
         self.strong = bytearray()  # per class id: 1 when strongly fair
+        self.members: list[tuple[int, ...]] = []  # per label: its class ids
 
     @property
     def expanded(self) -> int:
@@ -36,12 +39,18 @@ class Graph:
 
     def enabled(self, v: int) -> tuple[set, set]:
         """(weak classes, strong classes) enabled in ``v``."""
-        weak, strong, flags, cls = set(), set(), self.strong, self.cls
+        weak, strong, flags, cls, members = set(), set(), self.strong, self.cls, self.members
         for e in range(self.offsets[v], self.offsets[v + 1]):
-            c = cls[e]
-            if c >= 0:
-                (strong if flags[c] else weak).add(c)
+            label = cls[e]
+            if label >= 0:
+                for c in members[label]:
+                    (strong if flags[c] else weak).add(c)
         return weak, strong
+
+    def classes_of(self, e: int) -> tuple[int, ...]:
+        """The fairness classes edge ``e`` pays."""
+        label = self.cls[e]
+        return self.members[label] if label >= 0 else ()
 
 
 def tarjan(g: Graph, alive: bytearray, starts, index: array, low: array | None = None,
@@ -142,22 +151,23 @@ def fair_components(g: Graph, alive: bytearray, starts=None) -> list[list[int]]:
 
 def _missing(g: Graph, comp, inside: bytearray) -> tuple[set, set]:
     """Fair classes the component owes and never pays inside: (weak, strong)."""
-    offsets, dst, cls, flags = g.offsets, g.dst, g.cls, g.strong
+    offsets, dst, cls, flags, members = g.offsets, g.dst, g.cls, g.strong, g.members
     common = None
     strong_any: set = set()
     taken: set = set()
     for v in comp:
         weak = set()
         for e in range(offsets[v], offsets[v + 1]):
-            c = cls[e]
-            if c < 0:
+            label = cls[e]
+            if label < 0:
                 continue
-            if flags[c]:
-                strong_any.add(c)
-            else:
-                weak.add(c)
-            if inside[dst[e]]:
-                taken.add(c)
+            for c in members[label]:
+                if flags[c]:
+                    strong_any.add(c)
+                else:
+                    weak.add(c)
+                if inside[dst[e]]:
+                    taken.add(c)
         common = weak if common is None else common & weak
     return (common or set()) - taken, strong_any - taken
 
@@ -199,7 +209,7 @@ def fair_cycle(g: Graph, comp: list[int], entry: int) -> list[int]:
     for v in comp:
         inside[v] = 1
     allowed = _Mask(inside)
-    offsets, dst, cls = g.offsets, g.dst, g.cls
+    offsets, dst, classes_of = g.offsets, g.dst, g.classes_of
     enabled_cache: dict[int, tuple[set, set]] = {}
 
     def enabled(v):
@@ -215,7 +225,7 @@ def fair_cycle(g: Graph, comp: list[int], entry: int) -> list[int]:
     while True:
         close = bfs_path(g, cur, allowed, lambda v: v == entry)
         all_nodes = nodes + [dst[e] for e in close]
-        all_taken = taken | {cls[e] for e in close if cls[e] >= 0}
+        all_taken = taken.union(*[classes_of(e) for e in close])
         common, anywhere = None, set()
         for v in all_nodes:
             weak, strong = enabled(v)
@@ -227,12 +237,12 @@ def fair_cycle(g: Graph, comp: list[int], entry: int) -> list[int]:
         f = min(missing)
 
         def has_edge(v, f=f):
-            return any(cls[e] == f and allowed[dst[e]] for e in range(offsets[v], offsets[v + 1]))
+            return any(f in classes_of(e) and allowed[dst[e]] for e in range(offsets[v], offsets[v + 1]))
 
         detour = bfs_path(g, cur, allowed, has_edge)
         if detour is not None:
             v = dst[detour[-1]] if detour else cur
-            edge = next(e for e in range(offsets[v], offsets[v + 1]) if cls[e] == f and allowed[dst[e]])
+            edge = next(e for e in range(offsets[v], offsets[v + 1]) if f in classes_of(e) and allowed[dst[e]])
             detour = detour + [edge]
         else:
             detour = bfs_path(g, cur, allowed, lambda v, f=f: f not in enabled(v)[0])
@@ -240,8 +250,7 @@ def fair_cycle(g: Graph, comp: list[int], entry: int) -> list[int]:
                 raise AssertionError(f"fairness class {f} cannot be met in the component")
         for e in detour:
             nodes.append(dst[e])
-            if cls[e] >= 0:
-                taken.add(cls[e])
+            taken.update(classes_of(e))
         path.extend(detour)
         if detour:
             cur = dst[detour[-1]]

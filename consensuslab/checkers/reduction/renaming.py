@@ -187,8 +187,9 @@ def confirm_lifted(model, trace: Trace, laps: int | None = None) -> Trace:
     canonical = trace.states
     classifier = Classifier(model)
     if laps is None:
-        at_loop = classifier.classes(canonical[loop], [a for a, _ in model.successors(canonical[loop])])
-        laps = 1 + len({c for c in at_loop if c >= 0 and not classifier.strong[c]})
+        at_loop = classifier.owed(canonical[loop], [a for a, t in model.successors(canonical[loop])
+                                                    if t != canonical[loop]])
+        laps = 1 + len({c for c in at_loop if not classifier.strong[c]})
     if loop == len(trace):
         laps = 1  # a dead end: the behaviour stays in its last state
     real, sigmas = lift(model, trace, laps)
@@ -197,19 +198,17 @@ def confirm_lifted(model, trace: Trace, laps: int | None = None) -> Trace:
     states = real.states
     common, taken, per_lap_strong = None, set(), []
     for i in range(loop, len(states)):
-        enabled = {c for c in classifier.classes(states[i], [norm.rename_action(a, sigmas[i])
-                                                            for a, _ in model.successors(canonical_at(trace, i))])
-                   if c >= 0}
+        here = canonical_at(trace, i)
+        enabled = classifier.owed(states[i], [norm.rename_action(a, sigmas[i])
+                                              for a, t in model.successors(here) if t != here])  # stutters owe nothing
         weak = {c for c in enabled if not classifier.strong[c]}
         common = weak if common is None else common & weak
         lap = min((i - loop) // cycle, laps - 1) if cycle else 0  # the last state starts no new lap
         while len(per_lap_strong) <= lap:
             per_lap_strong.append(set())
         per_lap_strong[lap] |= enabled - weak
-        if i < len(real):
-            c = classifier.classify(states[i], real.steps[i][0])
-            if c >= 0:
-                taken.add(c)
+        if i < len(real) and real.steps[i][1] != states[i]:
+            taken |= classifier.owed(states[i], [real.steps[i][0]])
     strong_always = set.intersection(*per_lap_strong) if per_lap_strong else set()
     missing = sorted(((common or set()) | strong_always) - taken)
     if missing:

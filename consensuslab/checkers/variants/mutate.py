@@ -20,6 +20,12 @@ be applied *soundly without knowing the protocol's code* are generic:
 A dropped guard is not generic: a spec action or handler computes its effect
 inside its guard, so there is nothing to run where it returned None.
 Protocols declare such mutants themselves (``mutations``).
+
+A mutant that passes is then compared with the original: where both have the
+same state graph (the same initial states, and the same labelled successors
+in every reachable state), it cannot change anything the properties could
+see, in this scenario.  It is reported ``equivalent``, not ``survived``: no
+property can kill it here (a scenario that exercises the change could).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import attrs
 
 from consensuslab.errors import ConsensuslabError, UsageError
 
-KILLED, SURVIVED, INCOMPLETE, ERROR = "killed", "survived", "incomplete", "error"
+KILLED, SURVIVED, EQUIVALENT, INCOMPLETE, ERROR = "killed", "survived", "equivalent", "incomplete", "error"
 
 
 @attrs.define
@@ -162,7 +168,8 @@ def _amnesiac(model):
 
 
 def run_mutants(found: list[Mutant], time_limit: float | None = None, max_depth: int | None = None,
-                on_result: Callable | None = None) -> list[MutantResult]:
+                on_result: Callable | None = None, original: Callable[[], Any] | None = None) -> list[MutantResult]:
+    """Check each mutant; a survivor with the state graph of ``original()`` (a compiled Model) is ``equivalent``."""
     from consensuslab.checkers.variants.expect import run_model
 
     results = []
@@ -177,11 +184,41 @@ def run_mutants(found: list[Mutant], time_limit: float | None = None, max_depth:
             res = MutantResult(mutant.name, mutant.description, KILLED, f"the model rejects it: {exc}")
         else:
             res = MutantResult(mutant.name, mutant.description, *_verdict(r), states=r.distinct_states)
+            if res.verdict == SURVIVED and original is not None and max_depth is None:
+                left = None if time_limit is None else max(1.0, time_limit - (time.monotonic() - started))
+                if same_graph(original(), mutant.build(), left):
+                    res.verdict = EQUIVALENT
+                    res.message = ("the same state graph as the original: it changes nothing here, so no property "
+                                   "can catch it (a scenario that exercises the change could)")
         res.seconds = round(time.monotonic() - started, 3)
         results.append(res)
         if on_result:
             on_result(res)
     return results
+
+
+def same_graph(original, mutant, time_limit: float | None = None) -> bool:
+    """Whether both models have the same initial states and, in every reachable state, the same
+    labelled successors (so the same state graph); False as well when ``time_limit`` runs out first."""
+    started = time.monotonic()
+    first = original.initial_states()
+    if set(first) != set(mutant.initial_states()):
+        return False
+    seen, queue = set(first), list(first)
+    expanded = 0
+    while queue:
+        expanded += 1
+        if time_limit is not None and expanded % 256 == 0 and time.monotonic() - started > time_limit:
+            return False
+        state = queue.pop()
+        out = original.successors(state)
+        if out != mutant.successors(state):
+            return False
+        for _, nxt in out:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return True
 
 
 def _verdict(r) -> tuple[str, str]:

@@ -38,7 +38,7 @@ def registry_cases():
         if not issubclass(cls, Spec):
             continue
         for sc in cls.scenarios:
-            if (name, sc.name) in TOO_BIG:
+            if (name, sc.name) in TOO_BIG or sc.kind != "exhaustive":  # bounded/simulated: beyond exhaustive search
                 continue
             model = cls.configure({}, None, sc.name).compile()
             if unsupported_reason(model, "bfs") is None:
@@ -352,7 +352,7 @@ def test_cli_engine_option():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_worker_threads_give_the_same_result_and_trace(variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    one, two = (check(model, progress=False, workers=n) for n in (1, 2))
+    one, two = (check(model, progress=False, workers=n, engine="compiled") for n in (1, 2))
     assert two.extra["workers"] == 2 and two.extra["compiled"]["search"] == "levels"
     assert (two.status, two.distinct_states, two.states_generated, two.depth) == \
         (one.status, one.distinct_states, one.states_generated, one.depth)

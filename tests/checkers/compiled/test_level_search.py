@@ -56,7 +56,7 @@ def shared_traces(monkeypatch):
 def test_tiny_blocks_change_nothing(monkeypatch, variant):
     """Blocks of 7 states: keys go missing in the middle of a level, states are deferred and traced later."""
     model = TwoPhase({"rm": 4}, variant=variant).compile()
-    whole = check(model, progress=False)
+    whole = check(model, progress=False, engine="compiled")
     monkeypatch.setattr(level_kernels, "BLOCK", 7)
     monkeypatch.setattr(level_kernels, "JUDGE_BLOCK", 5)
     deferred = []
@@ -68,7 +68,7 @@ def test_tiny_blocks_change_nothing(monkeypatch, variant):
 
     monkeypatch.setattr(levels, "settle", watching)
     for workers in (1, 3):
-        tiny = check(model, progress=False, workers=workers)
+        tiny = check(model, progress=False, workers=workers, engine="compiled")
         assert outcome(tiny) == outcome(whole)
     assert max(deferred) > 7  # deferred states from several blocks were traced together
     plain = check(model, progress=False, engine="interpreted")
@@ -84,7 +84,8 @@ def test_tiny_blocks_change_nothing(monkeypatch, variant):
 def test_any_number_of_workers_gives_the_one_worker_result(workers):
     for variant in (None, "no-wait"):
         model = TwoPhase({"rm": 6}, variant=variant).compile()
-        one, many = check(model, progress=False), check(model, progress=False, workers=workers)
+        one = check(model, progress=False, engine="compiled")
+        many = check(model, progress=False, workers=workers, engine="compiled")
         assert many.extra["workers"] == workers
         assert outcome(many) == outcome(one)
 
@@ -92,7 +93,7 @@ def test_any_number_of_workers_gives_the_one_worker_result(workers):
 def test_max_states_keeps_the_least_states_of_the_last_level():
     model = TwoPhase({"rm": 5}).compile()
     for workers in (1, 2):
-        r = check(model, progress=False, max_states=5000, workers=workers)
+        r = check(model, progress=False, max_states=5000, workers=workers, engine="compiled")
         assert (r.status, r.stopped_by, r.distinct_states) == ("incomplete", "max-states", 5000)
     one, two = (CompiledSearch(model, progress=False, max_states=5000, workers=w) for w in (1, 2))
     one.run(), two.run()
@@ -103,8 +104,8 @@ def test_max_states_keeps_the_least_states_of_the_last_level():
 @pytest.mark.parametrize("variant", [None, "no-wait"])
 def test_the_helper_computes_traces_and_changes_nothing(shared_traces, variant):
     model = TwoPhase({"rm": 5}, variant=variant).compile()
-    alone = check(model, progress=False, workers=1)
-    helped = check(model, progress=False, workers=2)
+    alone = check(model, progress=False, workers=1, engine="compiled")
+    helped = check(model, progress=False, workers=2, engine="compiled")
     assert outcome(helped) == outcome(alone)
     assert sum(shared_traces) > 100  # the helper really computed traces that were taken in
     if helped.violation is not None:
@@ -125,7 +126,8 @@ def test_a_helper_that_dies_is_not_missed(monkeypatch, shared_traces):
 
     monkeypatch.setattr(trace_helper.TraceHelper, "_started", killed)
     model = TwoPhase({"rm": 5}, variant="no-wait").compile()
-    assert outcome(check(model, progress=False, workers=2)) == outcome(check(model, progress=False))
+    assert outcome(check(model, progress=False, workers=2, engine="compiled")) == \
+        outcome(check(model, progress=False, engine="compiled"))
 
 
 class Opaque:
@@ -180,8 +182,8 @@ class Probing(Spec):
 def test_unpicklable_values_and_numbering_traces_stay_here(shared_traces):
     model = Probing({}).compile()
     plain = check(model, progress=False, engine="interpreted")
-    alone = check(model, progress=False, workers=1)
-    helped = check(model, progress=False, workers=2)
+    alone = check(model, progress=False, workers=1, engine="compiled")
+    helped = check(model, progress=False, workers=2, engine="compiled")
     assert outcome(helped) == outcome(alone)
     assert alone.status == plain.status == "violation" and alone.violation.property == "never_five"
     assert len(alone.violation.trace.steps) == len(plain.violation.trace.steps)
@@ -269,8 +271,8 @@ def test_traces_that_number_values_are_left_to_this_process(shared_traces, tmp_p
     parent = os.getpid()
     monkeypatch.setattr(trace_helper, "compute_quietly", noting)
     model = Tallying({}).compile()
-    alone = check(model, progress=False, workers=1)
-    helped = check(model, progress=False, workers=2)
+    alone = check(model, progress=False, workers=1, engine="compiled")
+    helped = check(model, progress=False, workers=2, engine="compiled")
     assert outcome(helped) == outcome(alone)
     plain = check(model, progress=False, engine="interpreted")
     assert alone.status == plain.status == "ok" and alone.distinct_states == plain.distinct_states
@@ -291,13 +293,14 @@ def test_audits_go_to_the_helper_and_a_failed_one_still_hands_over(monkeypatch):
             here.append(s)
         return real(model, layout, s)
 
-    monkeypatch.setattr(compiled, "expected_steps", counted)
+    monkeypatch.setattr(compiled, "expected_steps", counted)  # the parent's audits, and the helper's:
+    monkeypatch.setattr(trace_helper, "expected_steps", counted)
     compared = []
     real_audited = compiled.CompiledSearch.audited
     monkeypatch.setattr(compiled.CompiledSearch, "audited",
                         staticmethod(lambda s, mine, theirs: (compared.append(s), real_audited(s, mine, theirs))))
     model = TwoPhase({"rm": 5}).compile()
-    r = check(model, progress=False, workers=2)
+    r = check(model, progress=False, workers=2, engine="compiled")
     assert r.extra["engine"] == "compiled" and r.distinct_states == 8832
     assert len(compared) > 300 and len(here) < len(compared) / 4  # only those before the helper started
 

@@ -4,6 +4,8 @@ import json
 import textwrap
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from consensuslab.cli import main
 
 SMALL = ["--protocol", "two-phase", "--protocol", "hash-chain"]
@@ -37,6 +39,14 @@ class Wrong(Spec):
     def done(self, s):
         return True
 '''
+
+
+@pytest.fixture(autouse=True)
+def _own_folder(tmp_path, monkeypatch):
+    """Each test in a folder of its own: the default cache (.consensuslab-cache) starts empty."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
 def cli(capsys, *args):

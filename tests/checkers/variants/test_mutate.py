@@ -103,10 +103,32 @@ def test_quorum_and_variant_mutants_on_library_protocols(capsys):
     assert code == 0 and mutants(out)["senders-as-count"]["message"].startswith("consistent (invariant)")
 
 
-def test_a_scenario_too_weak_for_a_known_bug_is_reported(capsys):
-    # without an adversary, nodes that skip validation never meet an invalid chain
+def test_a_mutant_that_changes_nothing_is_equivalent_not_a_survivor(capsys):
+    # without an adversary, nodes that skip validation never meet an invalid chain: the same state graph
     code, out, _ = cli(capsys, "mutate", "nakamoto", "--scenario", "honest")
-    assert code == 12 and "SURVIVED   variant:no-validation" in out
+    assert code == 0, out
+    assert "EQUIVALENT variant:no-validation" in out and "the same state graph as the original" in out
+    assert "0 survived, 1 equivalent" in out
+
+
+MUTATIONS = '''
+    mutations = {"noop": "a guard that is true anyway", "double": "a voter may vote twice"}
+    @handles("voter", Ask)
+    def voter_on_ask(self, s, m, ctx):
+        mutation = getattr(self, "mutation", None)
+        if not s.voted or (mutation == "noop" and s.voted and not s.voted) or mutation == "double":
+            return evolve(s, voted=True), send(ctx.src, Vote())
+'''
+
+
+def test_equivalence_needs_the_same_graph(tmp_path, capsys):
+    """A declared mutation that never acts is equivalent; one that acts but is not caught survives (exit 12)."""
+    path = tmp_path / "elect_mutations.py"
+    path.write_text(textwrap.dedent(VOTERS).replace("<= 1", "<= 2") + MUTATIONS)
+    code, out, _ = cli(capsys, "mutate", path, "--only", "mutation:noop", "--json")
+    assert code == 0 and mutants(out)["mutation:noop"]["verdict"] == "equivalent", out
+    code, out, _ = cli(capsys, "mutate", path, "--only", "mutation:double", "--json")
+    assert code == 12 and mutants(out)["mutation:double"]["verdict"] == "survived", out
 
 
 def test_baseline_must_pass(capsys):

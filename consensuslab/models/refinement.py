@@ -1,0 +1,87 @@
+"""Refinement of an abstract spec (TLA+ ``THEOREM Spec => Abstract!Spec``), declared by its mapping.
+
+``@refines(Abstract, params=...)`` on a method ``mapping(self, s)`` that
+returns the abstract state ``s`` stands for (TLA+'s refinement mapping, the
+``INSTANCE ... WITH``) states two properties, named after the method:
+
+* ``<mapping>_init`` (``@initially``): the mapped initial state is an
+  initial state of ``Abstract`` (``Init => Abstract!Init``);
+* ``<mapping>_step`` (``@always_step``): every step maps to a step of
+  ``Abstract``'s next-state relation or to a stutter
+  (``[][Abstract!Next]_Abstract!vars``).
+
+``Abstract`` is a ``Spec`` written with this framework; it is never explored,
+only asked for its initial states and for the successors of mapped states
+(cached, up to ``CACHE_LIMIT`` of them).  The step part is a transition
+property, which the interpreted search checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from consensuslab.errors import ConsensuslabError, ModelError
+from consensuslab.models.properties import ALWAYS_STEP, INITIALLY, Property
+
+#: abstract states whose successors are kept (the cache is dropped and refilled past this).  A search
+#: checks a state's steps one after another, so the same abstract state is asked for in a row; a small
+#: cache catches that without holding a second copy of the state space.
+CACHE_LIMIT = 4096
+
+
+def refines(abstract: type, params: dict | Callable[[Any], dict] | None = None):
+    """Declare the decorated method ``(self, s) -> abstract state`` a refinement mapping to ``abstract``.
+
+    ``params`` configures the abstract spec: a dict of parameter values, or a
+    function of the spec returning one (``params=lambda self: {"n": self.n}``).
+    """
+
+    def decorate(fn):
+        fn.__consensuslab_properties__ = lambda instance, attr: refinement_properties(instance, attr, abstract, params)
+        fn.__consensuslab_refines__ = abstract
+        return fn
+
+    return decorate
+
+
+class Abstract:
+    """The abstract spec's initial states and (cached) next states, for the refinement's two properties."""
+
+    def __init__(self, owner: str, attr: str, abstract: type, values: dict):
+        try:
+            self.model = abstract(values).compile()
+        except ConsensuslabError as exc:
+            raise ModelError(f"{owner}: @refines({abstract.__name__}) on {attr}: {exc}") from None
+        self._initial: set | None = None
+        self._next: dict = {}
+
+    def initial(self) -> set:
+        if self._initial is None:
+            self._initial = set(self.model.initial_states())
+        return self._initial
+
+    def next_states(self, state) -> set:
+        got = self._next.get(state)
+        if got is None:
+            if len(self._next) >= CACHE_LIMIT:
+                self._next.clear()
+            got = self._next[state] = {nxt for _, nxt in self.model.successors(state)}
+        return got
+
+
+def refinement_properties(instance, attr: str, abstract: type, params) -> list[Property]:
+    """The ``_init`` and ``_step`` properties of the mapping ``attr`` of ``instance``."""
+    values = params(instance) if callable(params) else dict(params or {})
+    target = Abstract(instance.name, attr, abstract, values)
+    mapping = getattr(instance, attr)
+    what = abstract.__name__
+
+    def init(s) -> bool:
+        return mapping(s) in target.initial()
+
+    def step(before, action, after) -> bool:
+        a, b = mapping(before), mapping(after)
+        return b == a or b in target.next_states(a)
+
+    return [Property(f"{attr}_init", INITIALLY, init, f"the mapped initial state is an initial state of {what}"),
+            Property(f"{attr}_step", ALWAYS_STEP, step, f"every step maps to a step of {what} or a stutter")]
