@@ -151,6 +151,8 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "raft": engines("raft", "raft", "-p", "max_log=2", "-p", "values=2"),
         "pbft": engines("pbft", "pbft", "-p", "max_seq=2"),
         "paxos-actors": engines("paxos-actors", "paxos-actors", "-p", "acceptors=4"),
+        "two-phase-actors": engines("two-phase-actors", "two-phase-actors", "-p", "rm=6"),
+        "paxos-actors-lossy": engines("paxos-actors-lossy", "paxos-actors", "--scenario", "lossy"),
         "paxos-commit": engines("paxos-commit", str(SPECS / "paxos_commit.py"), "--scenario", "cfg"),
         "lamport-mutex": engines("lamport-mutex", str(SPECS / "lamport_mutex.py"), "--scenario", "cfg"),
         "ewd998": engines("ewd998", str(SPECS / "ewd998.py"), "--scenario", "cfg")

@@ -130,6 +130,8 @@ def _safety(model, *, search, max_states, max_depth, time_limit, progress, spill
     scaled = _scaled(model, search, progress, spill_after, engine, workers, symmetry, reduction, cluster, swarm,
                      seed, checkpoint, limits)
     if scaled is None:
+        if engine != "interpreted" and _is_actor_model(model):
+            return _actors_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
         return _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
     result, why = scaled
     if engine == "compiled":
@@ -226,6 +228,42 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
         return None
     result.extra["engine_reason"] = (f"the interpreted search finished within {PROBE_SECONDS} s, sooner than the "
                                      f"compiled search's set-up")
+    return result
+
+
+def _is_actor_model(model) -> bool:
+    from consensuslab.checkers.actors.engine import is_actor_model
+    return is_actor_model(model)
+
+
+def _actors_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
+                           time_limit) -> CheckResult:
+    """Actor protocols: the packed actor search (``actors/``) where it supports the model, else the interpreted."""
+    from consensuslab.checkers.actors.engine import ActorSearch, unsupported_reason
+
+    budget = Budget(time_limit)
+    declined = None
+    not_packed = unsupported_reason(model, search)
+    if not_packed is None:
+        packed = ActorSearch(model, max_states, max_depth, time_limit, progress)
+        result = packed.run()
+        if result is not None:
+            result.extra["engine_reason"] = (("--engine compiled: " if engine == "compiled" else "an actor model: ")
+                                             + "the packed actor search (states packed into ints, handler steps "
+                                               "memoised)")
+            if workers > 1:
+                result.extra["engine_reason"] += "; it runs in one process, whatever --workers says"
+            return result
+        declined = packed.declined
+    why = f"not compiled: {not_packed}" if declined is None else f"the packed actor search handed over: {declined}"
+    if engine == "compiled":
+        raise UsageError(f"--engine compiled: {why}")
+    result = _interpreted(model, search, progress, spill_after, workers, max_states=max_states,
+                          max_depth=max_depth, time_limit=budget.left())
+    result.extra["engine_reason"] = why
+    if declined is not None:
+        result.extra["compiled_declined"] = declined
+        result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
     return result
 
 

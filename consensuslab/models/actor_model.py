@@ -141,13 +141,7 @@ class ActorModel(Model):
         memo = self._memo
         if key in memo:
             return memo[key]
-        role = self.role_of[node]
-        entry = self.handlers.get((role, type(msg)))
-        if entry is None:
-            raise ModelError(f"{self.protocol}: role {role} has no handler for {type(msg).__name__} "
-                             f"(declare @handles({role!r}, {type(msg).__name__}))")
-        name, fn = entry
-        out = memo[key] = (name, self._checked(name, node, fn(local, msg, self.ctx(node, src))))
+        out = memo[key] = self.run_delivery(node, src, msg, local)
         return out
 
     def _timer(self, node: str, timer: str, local):
@@ -155,11 +149,7 @@ class ActorModel(Model):
         memo = self._memo
         if key in memo:
             return memo[key]
-        entry = self.timer_handlers.get((self.role_of[node], timer))
-        if entry is None:
-            raise ModelError(f"{self.protocol}: role {self.role_of[node]} sets timer {timer!r} but has no @on_timer for it")
-        name, fn = entry
-        out = memo[key] = (name, self._checked(name, node, fn(local, self.ctx(node))))
+        out = memo[key] = self.run_timer(node, timer, local)
         return out
 
     def _local_steps(self, node: str, local) -> list:
@@ -167,6 +157,30 @@ class ActorModel(Model):
         memo = self._memo
         if key in memo:
             return memo[key]
+        steps = memo[key] = self.run_local_steps(node, local)
+        return steps
+
+    # -- one node's step, computed afresh: the memo above, and engines that memoise their own way ----------
+    def run_delivery(self, node: str, src: str, msg, local) -> tuple[str, Any]:
+        """``(handler name, (state, sends, timer ops) or None)`` of ``node`` receiving ``msg`` from ``src``."""
+        role = self.role_of[node]
+        entry = self.handlers.get((role, type(msg)))
+        if entry is None:
+            raise ModelError(f"{self.protocol}: role {role} has no handler for {type(msg).__name__} "
+                             f"(declare @handles({role!r}, {type(msg).__name__}))")
+        name, fn = entry
+        return name, self._checked(name, node, fn(local, msg, self.ctx(node, src)))
+
+    def run_timer(self, node: str, timer: str, local) -> tuple[str, Any]:
+        """``(handler name, (state, sends, timer ops) or None)`` of ``timer`` firing at ``node``."""
+        entry = self.timer_handlers.get((self.role_of[node], timer))
+        if entry is None:
+            raise ModelError(f"{self.protocol}: role {self.role_of[node]} sets timer {timer!r} but has no @on_timer for it")
+        name, fn = entry
+        return name, self._checked(name, node, fn(local, self.ctx(node)))
+
+    def run_local_steps(self, node: str, local) -> list:
+        """``(action, (state, sends, timer ops))`` of every enabled spontaneous step of ``node``."""
         steps = []
         ctx = self.ctx(node)
         for name, fn, choices in self.locals_by_role.get(self.role_of[node], ()):
@@ -185,7 +199,6 @@ class ActorModel(Model):
                 res = self._checked(name, node, fn(local, ctx, choice))
                 if res is not None:
                     steps.append((self.action("local", name, node, (choice,)), res))
-        memo[key] = steps
         return steps
 
     def _after(self, gs: ActorState, i: int, result, net, timers_i=None) -> ActorState:
@@ -307,19 +320,22 @@ class ActorModel(Model):
                             out.append((self.action("forge", "forge", node, (dst, msg)),
                                         gs._replace(net=net, budgets=budgets)))
 
-    def _recover(self, gs: ActorState, node: str) -> ActorState:
-        """Restart ``node`` from its initial state, keeping the fields marked durable."""
+    def restart(self, node: str, old) -> tuple[Any, tuple, frozenset]:
+        """``(state, sends, timers)`` of ``node`` restarting from its initial state, keeping ``old``'s durable fields."""
         import attrs
 
-        i = self.index[node]
         name, fn = self.initials[self.role_of[node]]
         fresh, sends, timer_ops = self._checked(name, node, fn(self.ctx(node)), initial=True)
-        old = gs.locals[i]
         if attrs.has(type(old)):
             kept = {f.name: getattr(old, f.name) for f in attrs.fields(type(old)) if f.metadata.get("durable")}
             if kept:
                 fresh = attrs.evolve(fresh, **kept)
-        timers = frozenset(op.name for op in timer_ops if isinstance(op, SetTimer))
+        return fresh, sends, frozenset(op.name for op in timer_ops if isinstance(op, SetTimer))
+
+    def _recover(self, gs: ActorState, node: str) -> ActorState:
+        """Restart ``node`` from its initial state, keeping the fields marked durable."""
+        i = self.index[node]
+        fresh, sends, timers = self.restart(node, gs.locals[i])
         net = self.network.add(gs.net, sends)
         return ActorState(gs.locals[:i] + (fresh,) + gs.locals[i + 1:],
                           gs.timers[:i] + (timers,) + gs.timers[i + 1:], net, gs.down - {node}, gs.budgets)
