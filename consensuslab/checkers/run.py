@@ -226,7 +226,8 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
                           time_limit=limit)
     if result.stopped_by == "time-limit" and (left is None or left > limit):
         return None
-    result.extra["engine_reason"] = (f"the interpreted search finished within {PROBE_SECONDS} s, sooner than the "
+    ended = "finished" if result.stopped_by is None else f"stopped ({result.stopped_by})"
+    result.extra["engine_reason"] = (f"the interpreted search {ended} within {PROBE_SECONDS} s, sooner than the "
                                      f"compiled search's set-up")
     return result
 
@@ -244,6 +245,8 @@ def _actors_or_interpreted(model, search, progress, spill_after, engine, workers
     budget = Budget(time_limit)
     declined = None
     not_packed = unsupported_reason(model, search)
+    if not_packed is None and spill_after is not None:
+        not_packed = "--spill-after: the packed actor search keeps its levels in memory"
     if not_packed is None:
         packed = ActorSearch(model, max_states, max_depth, time_limit, progress)
         result = packed.run()

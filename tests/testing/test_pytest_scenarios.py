@@ -90,8 +90,8 @@ def test_limits_end_a_scenario_as_skipped_incomplete(tmp_path):
                       "--consensuslab-memory-limit", "100", "-rs")
     assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
     assert "incomplete: stopped by memory-limit" in proc.stdout
-    proc = pytest_run(tmp_path, "--consensuslab", "--consensuslab-protocol", "paxos", "-k", "paxos:default",
-                      "--consensuslab-time-limit", "0.3", "-rs")
+    proc = pytest_run(tmp_path, "--consensuslab", "--consensuslab-protocol", "two-phase", "-k", "two-phase:rm6",
+                      "--consensuslab-time-limit", "0.3", "-rs")  # 50,816 states: seconds, on any engine
     assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
     assert "incomplete: stopped by time-limit" in proc.stdout
 

@@ -19,7 +19,7 @@ from collections import deque
 from consensuslab.checkers.conformance.lockstep import Lockstep
 from consensuslab.checkers.conformance.result import ConformanceResult, Divergence
 from consensuslab.checkers.search.ending import CHECK_EVERY, Budget
-from consensuslab.checkers.search.limits import memory_cap
+from consensuslab.checkers.search.limits import held_memory
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import Trace
 
@@ -28,10 +28,11 @@ def conform(model, adapter, *, search: str = "bfs", max_states: int | None = Non
             time_limit: float | None = None, memory_limit: float | None = None, walks: int = 1000, steps: int = 50,
             seed: int = 0, progress: bool = False) -> ConformanceResult:
     """Drive ``adapter``'s implementation along ``model``'s behaviours; the first divergence, or ok.
-    ``memory_limit``: bytes on top of the program itself (as ``check``), read with the clock; above it
+    ``memory_limit``: bytes on top of what the process holds at the call, read with the clock; above it
     the search ends incomplete."""
     lock = Lockstep(model, adapter)
-    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=None if memory_limit is None else memory_cap(memory_limit))
+    cap = None if memory_limit is None else held_memory() + memory_limit  # bytes on top of what is held now
+    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=cap)
     started = time.monotonic()
     try:
         if search == "walks":

@@ -53,7 +53,7 @@ import itertools
 import time
 
 from consensuslab.checkers.search.ending import CHECK_EVERY, Budget
-from consensuslab.checkers.search.limits import memory_cap
+from consensuslab.checkers.search.limits import held_memory
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.checkers.validation.diagnose import diagnose
 from consensuslab.checkers.validation.mapping import FREE
@@ -89,7 +89,8 @@ def validate(model, log: Log, mapping=None, *, silent_steps: int = 2, time_limit
     if order == "auto":
         order = "clock" if all(e.clock is not None for e in log) else "canonical"
     search = Search(model, log, mapping if mapping is not None else NativeMapping(), silent_steps, order)
-    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=None if memory_limit is None else memory_cap(memory_limit))
+    cap = None if memory_limit is None else held_memory() + memory_limit  # bytes on top of what is held now
+    budget = Budget(time_limit, Progress(enabled=progress), memory_limit=cap)
     try:
         return search.run(budget)
     finally:

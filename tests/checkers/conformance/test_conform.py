@@ -90,8 +90,13 @@ def test_limits_end_incomplete_never_a_verdict(limit):
 
 
 def test_cli_limits_exit_3(tmp_path):
-    proc, out = cli_json("conform", f"{RAFT}:RaftAdapter", "--memory-limit", "1", cwd=tmp_path)
-    assert proc.returncode == 3 and out["status"] == "incomplete" and out["stopped_by"] == "memory-limit"
+    proc, out = cli_json("conform", f"{RAFT}:RaftAdapter", "--time-limit", "0.000001", cwd=tmp_path)
+    assert proc.returncode == 3 and out["status"] == "incomplete" and out["stopped_by"] == "time-limit"
+    # --memory-limit is read as every verb reads it (megabytes on top of the program; the search's side is
+    # tested on the library above)
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", "conform", f"{RAFT}:RaftAdapter", "--memory-limit",
+                           "0.5"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2 and "expected a number of megabytes" in proc.stderr
 
 
 @pytest.mark.parametrize("args, words", [

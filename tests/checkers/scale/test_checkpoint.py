@@ -11,6 +11,8 @@ from consensuslab.protocols.two_phase import TwoPhase
 
 from clirun import cli_json
 
+from interrupting import interrupting
+
 
 def test_resumes_across_processes_to_the_same_count(tmp_path):
     d = tmp_path / "ck"
@@ -52,22 +54,6 @@ def test_refuses_a_checkpoint_of_another_model_or_tampered(tmp_path):
 
 
 # -- Ctrl-C saves the checkpoint ------------------------------------------------------------------
-def interrupting(model, at: tuple[int, ...]):
-    """``model`` whose successors() sends this process SIGINT on the given calls (as Ctrl-C would)."""
-    import signal
-
-    successors, calls = model.successors, [0]
-
-    def wrapped(state):
-        calls[0] += 1
-        if calls[0] in at:
-            signal.raise_signal(signal.SIGINT)
-        return successors(state)
-
-    model.successors = wrapped
-    return model
-
-
 def test_ctrl_c_in_process_saves_between_slices_and_resumes_exactly(tmp_path):
     import signal
 

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from interrupting import interrupting
+
 
 # rm=10 (about 61.5 million states): far more than these runs reach before their limit or Ctrl-C, where rm=9
 # (about 3 s in all) might finish first
@@ -44,14 +46,16 @@ def test_ctrl_c_yields_the_partial_result(extra):
 
 
 def test_ctrl_c_in_a_symmetric_search_yields_the_partial_result():
-    from test_checkpoint import interrupting
-
     from consensuslab.checkers.reduction.symmetry import canonicaliser
     from consensuslab.checkers.scale.partition import check_local
     from consensuslab.protocols.two_phase import TwoPhase
 
     model = TwoPhase({"rm": 6}).compile()
     canon, label = canonicaliser(model)
-    r = check_local(interrupting(model, at=(40,)), canon, reduction=label)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as a fresh process has it
+    try:
+        r = check_local(interrupting(model, at=(40,)), canon, reduction=label)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert (r.status, r.stopped_by) == ("incomplete", "interrupted")
     assert 0 < r.distinct_states < 553 and r.properties["TCConsistent"] == "unknown"

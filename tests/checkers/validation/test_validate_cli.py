@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import subprocess
+import sys
+
 import pytest
 
 from clirun import cli, cli_json
@@ -80,7 +83,15 @@ def test_export_then_validate_then_replay(tmp_path):
     assert wrong.returncode == 12  # a model where nobody may time out explains no election
 
 
-@pytest.mark.parametrize("limit, value", [("--memory-limit", "1"), ("--time-limit", "0.000001")])
+def test_memory_limit_is_read_as_every_verb_reads_it(tmp_path):
+    """The command line caps the process (megabytes on top of the program); the search's side of
+    the limit is tested on the library (test_validate.py)."""
+    proc = subprocess.run([sys.executable, "-m", "consensuslab", "validate", str(tmp_path), "--protocol",
+                           "two-phase-actors", "--memory-limit", "0.5"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "expected a number of megabytes" in proc.stderr
+
+
+@pytest.mark.parametrize("limit, value", [("--time-limit", "0.000001")])
 def test_limits_give_incomplete_and_exit_3(tmp_path, limit, value):
     out = tmp_path / "long"
     cli("export-log", "two-phase-actors", "--steps", "4000", "--out", out)
