@@ -34,6 +34,7 @@ from typing import Callable
 
 import attrs
 
+from consensuslab.checkers.search.limits import note_signal
 from consensuslab.checkers.variants.expect import FAIL, PASS, Outcome, run_scenario, stopped_outcome
 from consensuslab.models.scenario import SIMULATE
 
@@ -338,6 +339,7 @@ def _sigterm_as_interrupt():
         return
 
     def handler(signum, frame):
+        note_signal(signum)  # the command line exits 128+SIGTERM after the report, as for any interrupted run
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, handler)
