@@ -226,20 +226,24 @@ def read_lines(interactive: bool):
             pass
 
 
+def starting_point(args) -> tuple:
+    """The model and the trace to walk (``--trace FILE``, replayed first; else the named protocol and no trace):
+    what ``explore`` and ``serve`` start from."""
+    if not args.trace:
+        return build_definition(args).compile(), None
+    from consensuslab.commands.replay import replay_file
+
+    try:
+        done = replay_file(args.trace, args.protocol)
+    except ReplayError as exc:
+        raise UsageError(f"trace {args.trace} does not replay: {exc}") from None
+    return done.model, done.trace
+
+
 def run(args) -> int:
     from consensuslab.web.session import Exploration
 
-    trace = None
-    if args.trace:
-        from consensuslab.commands.replay import replay_file
-
-        try:
-            done = replay_file(args.trace, args.protocol)
-        except ReplayError as exc:
-            raise UsageError(f"trace {args.trace} does not replay: {exc}") from None
-        model, trace = done.model, done.trace
-    else:
-        model = build_definition(args).compile()
+    model, trace = starting_point(args)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     screen = Screen(Exploration(model, trace, args.seed), sys.stdout, color=sys.stdout.isatty())
     screen.say(HELP)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 import sys
 
-from consensuslab.commands.options import add_model_options, build_definition, non_negative_int
-from consensuslab.errors import ReplayError, UsageError
+from consensuslab.commands.options import add_model_options, non_negative_int
+from consensuslab.errors import UsageError
 
 
 def register(sub) -> None:
@@ -51,17 +51,9 @@ def run(args) -> int:
         from consensuslab.web.app import create_app
     except ImportError:
         raise UsageError('serve needs Flask: pip install -e ".[web]"') from None
-    trace = None
-    if args.trace:
-        from consensuslab.commands.replay import replay_file
+    from consensuslab.commands.explore import starting_point
 
-        try:
-            done = replay_file(args.trace, args.protocol)
-        except ReplayError as exc:
-            raise UsageError(f"trace {args.trace} does not replay: {exc}") from None
-        model, trace = done.model, done.trace
-    else:
-        model = build_definition(args).compile()
+    model, trace = starting_point(args)
     try:
         server = make_server(host, args.port, create_app(model, trace, args.seed), threaded=False)
     except OSError as exc:

@@ -83,11 +83,8 @@ h2{margin:4px 0 8px 0;font-size:20px}
 .leaf{margin-left:28px} .changed>summary,.leaf.changed{background:#fff3a8;font-weight:bold}
 """
 
-SCRIPT = """
-(function(){
-var D = JSON.parse(document.getElementById('trace-data').textContent);
-var last = D.steps.length - 1, cur = 0;
-function node(t){
+#: the state tree (``render.changes.state_tree``) as nested <details>, changed fields open: this page's and the explorer's
+STATE_TREE_JS = """function node(t){
   if (!t.children) {
     var d = document.createElement('div');
     d.className = 'leaf' + (t.changed ? ' changed' : '');
@@ -102,7 +99,13 @@ function node(t){
   t.children.forEach(function(c){ det.appendChild(node(c)); });
   return det;
 }
-function reveal(k){
+"""
+
+SCRIPT = """
+(function(){
+var D = JSON.parse(document.getElementById('trace-data').textContent);
+var last = D.steps.length - 1, cur = 0;
+""" + STATE_TREE_JS + """function reveal(k){
   var box = document.getElementById('chart'), g = document.querySelector('g.step[data-step="' + k + '"] rect.band');
   if (!g) { if (k === 0) box.scrollTop = 0; return; }
   var y = g.getBBox().y, h = g.getBBox().height, strip = document.getElementById('lanes').offsetHeight;

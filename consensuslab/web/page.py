@@ -7,6 +7,8 @@ taken and scrolls to the newest step; the state is a collapsible tree with
 the last step's changes highlighted; properties violated here are marked.
 """
 
+from consensuslab.render.html import STATE_TREE_JS
+
 PAGE = r"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -71,22 +73,7 @@ aside h2,section h2{font-size:14px;margin:10px 0 4px 0;text-transform:uppercase;
 (function(){
 var redo = [], view = null;
 function el(id){ return document.getElementById(id); }
-function node(t){
-  if (!t.children) {
-    var d = document.createElement('div');
-    d.className = 'leaf' + (t.changed ? ' changed' : '');
-    d.textContent = (t.name ? t.name + ' = ' : '') + t.value;
-    return d;
-  }
-  var det = document.createElement('details');
-  if (t.changed) { det.className = 'changed'; det.open = true; }
-  var s = document.createElement('summary');
-  s.textContent = (t.name || 'state') + (t.kind ? ' : ' + t.kind : '');
-  det.appendChild(s);
-  t.children.forEach(function(c){ det.appendChild(node(c)); });
-  return det;
-}
-function anchor(text, href, cls){
+""" + STATE_TREE_JS + r"""function anchor(text, href, cls){
   var a = document.createElement('a'); a.textContent = text; a.href = href; if (cls) a.className = cls;
   a.addEventListener('click', function(e){ e.preventDefault(); go(href, true); });
   return a;
