@@ -119,3 +119,33 @@ def test_mutate_whose_baseline_runs_out_of_time_is_incomplete_not_bad_input():
     out = json.loads(proc.stdout)
     assert (out["status"], out["stopped_by"]) == ("incomplete", "time-limit") and out["baseline_states"] > 0
     assert seconds < 2 + SLACK
+
+
+def test_a_search_that_stops_by_its_own_budget_keeps_its_result_past_the_watchdog():
+    """pbft max_seq=2 --time-limit 8 reported 0 states: the search stopped itself, then the garbage collection
+    that building its result starts with outlasted the watchdog's grace, which threw the count away."""
+    import time
+
+    from consensuslab.checkers.search.ending import Budget
+    from consensuslab.checkers.search.limits import watchdog
+
+    with watchdog(0.05, grace=0.05):
+        budget = Budget(0.05)
+        time.sleep(0.06)
+        assert budget.spent(0, 0, 0) == "time-limit"
+        time.sleep(0.3)  # the result takes long to build: nothing may cut it short now
+
+
+def test_a_shorter_budget_ending_leaves_the_whole_runs_watchdog_armed():
+    """auto's 0.3 s probe ends by its own budget; the run's watchdog must still end a step that overruns."""
+    import time
+
+    from consensuslab.checkers.search.ending import Budget
+    from consensuslab.checkers.search.limits import LimitReached, watchdog
+
+    with pytest.raises(LimitReached):
+        with watchdog(0.2, grace=0.05):
+            probe = Budget(0.01)
+            time.sleep(0.02)
+            assert probe.spent(0, 0, 0) == "time-limit"
+            time.sleep(2)  # a step of user code that overruns the whole run's limit

@@ -23,6 +23,7 @@ import time
 from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
+from consensuslab.checkers.compiled.direct import DirectPieces
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import level_search, trace_back
@@ -50,10 +51,6 @@ def unsupported_reason(model: Model, search: str, insist: bool = False, spills: 
         return "the compiled search is breadth-first"
     if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
         return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
-    if model.step_properties and not insist:
-        # compiled (steps.py), but where a step fails it stops after the whole level, so its counts at a
-        # violation are not the interpreted search's: only on request until both stop at the same state
-        return "transition properties are checked by the interpreted search unless --engine compiled"
     if spills and not insist:
         # the per-state search meets a state's successors in the order of its memo groups, not the model's, so
         # its counterexample (and counts at it) can differ: auto's answer must not depend on the engine
@@ -109,7 +106,9 @@ class CompiledSearch(StateByState):
         full = self.layout.full
         self.groups = plan_groups(self.actions, full, self.grown)
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
-        varying = [u for u in self.invariant_units if (u.mask or not u.traced) and u.clause is None]
+        direct = {id(u) for u in self.direct.units}  # called on the decoded state (``direct.py``)
+        varying = [u for u in self.invariant_units
+                   if (u.mask or not u.traced) and u.clause is None and id(u) not in direct]
         self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
         self.step_groups = plan_groups([u for u in self.step_units if u.mask or not u.traced], full, self.grown)
         self.grouped = True
@@ -179,6 +178,7 @@ class CompiledSearch(StateByState):
         self.count = 0
         self.traced_judged = 0
         self.warmup = WARMUP
+        self.direct = DirectPieces()
         packed = layout.encode_all(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
@@ -284,6 +284,7 @@ class CompiledSearch(StateByState):
             "compiled": {"state_bits": self.layout.bits, "search": "levels" if levels else "states",
                          "restarts": self.restarts, "action_groups": len(self.groups),
                          "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
+                         "direct_pieces": self.direct.describe(),
                          "evidence": self.evidence.describe()},
         })
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,

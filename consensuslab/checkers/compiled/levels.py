@@ -199,17 +199,27 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
     """Pending witnesses and invariants over a new level, in one pass: the states where an invariant fails, and
     whether each pending witness holds somewhere (marked by the caller once no event stops the search)."""
     witnesses, invariants = list(search.witness_groups), search.inv_groups
-    if not witnesses and not invariants:
-        return [], []
-    groups = witnesses + invariants
-    tables = tables_for(search, groups)
-    first = len(witnesses)
-    found = workers.map(lambda part: judge_part(part, tables, first), parts)
-    later = settle(search, groups, [d for j in found for d in j.deferred],
-                   lambda states, tabs: judge_part(states, tabs, first))
-    held = [any(j.held[k] for j in found + later) for k in range(first)]
-    failing = [f for j in found + later for f in j.failing if len(f)]
-    return (to_ints(np.concatenate(failing)) if failing else []), held
+    direct = search.direct
+    failing, held = [], []
+    if witnesses or invariants:
+        watched = None if search.grouped else direct.before(invariants)
+        groups = witnesses + invariants
+        tables = tables_for(search, groups)
+        first = len(witnesses)
+        found = workers.map(lambda part: judge_part(part, tables, first), parts)
+        later = settle(search, groups, [d for j in found for d in j.deferred],
+                       lambda states, tabs: judge_part(states, tabs, first))
+        held = [any(j.held[k] for j in found + later) for k in range(first)]
+        failing = [f for j in found + later for f in j.failing if len(f)]
+        failing = to_ints(np.concatenate(failing)) if failing else []
+        if watched is not None:
+            moving = direct.learn(invariants, watched, sum(len(p) for part in parts for p in part))
+            if moving:
+                search.inv_groups = [g for g in search.inv_groups if not any(g is m for m in moving)]
+    if direct.units:
+        states = to_ints(np.concatenate([p for part in parts for p in part]))
+        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states)))
+    return failing, held
 
 
 def witnesses_in(search, states: np.ndarray) -> list[bool]:

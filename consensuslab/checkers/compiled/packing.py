@@ -22,6 +22,8 @@ SCALAR, TUPLE, SET = "scalar", "tuple", "set"
 DECODED_KEPT = 1 << 14
 #: decoded states a layout remembers: enough for the units of a group traced one after the other
 STATES_KEPT = 1 << 10
+#: the positions of the set bits of every byte
+BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
 
 
 class Unsupported(Exception):
@@ -161,7 +163,15 @@ class Field:
             return tuple(self.read_slot(bits, k) for k in range(self.length))
         values = self.interner.values
         bits >>= self.offset
-        return frozenset(values[i] for i in range(min(len(values), self.width)) if bits >> i & 1)
+        out = []
+        base = 0
+        while bits:  # a byte at a time: a sparse set of many possible elements costs its set bytes, not its width
+            byte = bits & 0xFF
+            if byte:
+                out += [values[base + i] for i in BYTE_BITS[byte]]
+            bits >>= 8
+            base += 8
+        return frozenset(out)
 
 
 def _kind(value) -> tuple[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from consensuslab.checkers.search.limits import MemoryCeiling, interrupted_since, signals_received
+from consensuslab.checkers.search.limits import MemoryCeiling, interrupted_since, signals_received, stand_down
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import CheckResult, Violation
 
@@ -52,6 +52,7 @@ class Budget:
         if self.progress.due(now):
             self.progress.report(now, states, depth, queue)
         if self.time_limit is not None and now - self.started >= self.time_limit:
+            stand_down()  # the search ends by itself now
             return "time-limit"
         if self.memory.reached():
             return "memory-limit"

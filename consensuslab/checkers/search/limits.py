@@ -82,7 +82,8 @@ def watchdog(seconds: float | None, grace: float = GRACE):
     if before_delay and before_delay <= delay:  # an outer watchdog fires first: it stays in charge
         yield
         return
-    armed = [True]
+    armed = [True, time.monotonic() + max(seconds, 0.0)]  # armed, and the time limit it stands behind
+    _ARMED.append(armed)
 
     def fire(signum, frame):
         if armed[0]:
@@ -96,6 +97,7 @@ def watchdog(seconds: float | None, grace: float = GRACE):
         yield
     finally:
         armed[0] = False
+        _ARMED.remove(armed)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before_handler if before_handler is not None else signal.SIG_DFL)
         if before_delay:
@@ -104,6 +106,17 @@ def watchdog(seconds: float | None, grace: float = GRACE):
 
 
 _FIRED: list[float] = []  # when a watchdog raised (the signal, like SIGINT, is process-wide)
+_ARMED: list[list] = []  # [armed, time limit's end] of each watchdog in force, innermost last
+
+
+def stand_down() -> None:
+    """A search saw a time limit by itself: the watchdogs of limits now reached hold off, so that building the
+    result (which may start with a garbage collection over every stored state, seconds on a big run) is not cut
+    short.  A watchdog of a later limit (the whole run's, while a shorter probe ends) stays armed."""
+    now = time.monotonic()
+    for armed in _ARMED:
+        if armed[1] <= now:
+            armed[0] = False
 
 
 def watchdog_fired() -> int:

@@ -1,0 +1,66 @@
+"""Invariant pieces called on the decoded state, for those whose memo misses on nearly every state.
+
+Why: a piece that reads most of the state (Paxos.tla's ``Inv`` over every
+message) is a new key on almost every state, so its memo only costs: a traced
+call on a view is several plain calls, the real call that confirms it is one
+more, and the entry is never read again.  Called the way the interpreted
+search calls it, on the decoded state and untraced, such a piece costs what it
+costs there, and every other piece and action keeps its memo.
+
+Which pieces: while each piece still has a group of its own (the memo's
+warm-up, ``memo.WARMUP``), one whose memo missed on more than ``MISS_SHARE`` of
+the states it judged, once it has judged ``JUDGED_FIRST``.  Nothing is lost by
+the move: the answer is the model's own, on the real state.
+"""
+
+from __future__ import annotations
+
+#: a piece whose memo missed on more than this share of the states it judged is called directly
+MISS_SHARE = 0.5
+#: ... once it has judged this many states (the first levels are small and all misses)
+JUDGED_FIRST = 500
+
+
+class DirectPieces:
+    """The invariant pieces moved out of the memo, and what the warm-up saw of the others."""
+
+    def __init__(self):
+        self.units: list = []
+        self.seen: dict[int, tuple[int, int]] = {}  # id(unit) -> (states judged, traced calls)
+
+    def before(self, groups: list) -> dict[int, int]:
+        """The traced calls of each single-piece group, before a level is judged."""
+        return {id(g): g.units[0].traced for g in groups if len(g.units) == 1}
+
+    def learn(self, groups: list, before: dict[int, int], judged: int) -> list:
+        """After a level of ``judged`` states: the groups whose piece moves out (the caller drops them)."""
+        moving = []
+        for g in groups:
+            if id(g) not in before or g.clause is not None:
+                continue  # an alternative is judged with its clause's others (``kernels.judge_part``)
+            u = g.units[0]
+            states, traced = self.seen.get(id(u), (0, 0))
+            states, traced = states + judged, traced + u.traced - before[id(g)]
+            self.seen[id(u)] = (states, traced)
+            if states >= JUDGED_FIRST and traced > MISS_SHARE * states:
+                moving.append(g)
+                self.units.append(u)
+        return moving
+
+    def failing(self, decode, states: list[int]) -> list[int]:
+        """The packed ``states`` where a direct piece does not hold (or raises: the search reports that)."""
+        calls = [(u.fn, u.args) for u in self.units]
+        out = []
+        for s in states:
+            state = decode(s)
+            try:
+                for fn, args in calls:
+                    if not fn(state, *args):
+                        out.append(s)
+                        break
+            except Exception:
+                out.append(s)
+        return out
+
+    def describe(self) -> list[str]:
+        return [u.name for u in self.units]
