@@ -65,8 +65,25 @@ class Abstract:
         if got is None:
             if len(self._next) >= CACHE_LIMIT:
                 self._next.clear()
+            state = _plain(state)  # key and next states alike: none may hold a view (see ``_plain``)
             got = self._next[state] = {nxt for _, nxt in self.model.successors(state)}
         return got
+
+
+def _plain(value):
+    """``value`` with every view of a packed state (what the compiled engine traces on) replaced by the value it
+    stands for: this cache outlives a search attempt, and a view kept from an attempt whose packing has since
+    widened would read the wrong bits."""
+    if getattr(type(value), "_real", None) is not None:
+        return _plain(value._real())
+    kind = type(value)
+    if kind is tuple:
+        return tuple(_plain(v) for v in value)
+    if kind is frozenset:
+        return frozenset(_plain(v) for v in value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return kind(*(_plain(v) for v in value))
+    return value
 
 
 def refinement_properties(instance, attr: str, abstract: type, params) -> list[Property]:

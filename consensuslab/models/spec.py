@@ -253,15 +253,19 @@ class SpecModel(Model):
         """Why the compiled engine cannot run this spec (None: it can).
 
         The compiled engine memoises the action table's rows on packed states (a
-        state constraint is part of each row); a domain that reads the state and
-        an action with several next states are outside that table, so such specs
-        are interpreted.
+        state constraint is part of each row); an action whose domain reads the
+        state gets a row per argument met (``checkers/compiled/domains.py``), but
+        an action with several next states and no declared labels, or with a
+        domain that reads the state, is outside that table, so such specs are
+        interpreted.
         """
         for d in self._per_state:
             if d.branched and d.branch_labels is None:
                 return (f"action {d.name} yields several next states without declaring their labels "
                         f"(branches=...): the interpreted search runs it")
-            return f"action {d.name} has a domain that reads the state: the interpreted search runs it"
+            if d.branched:
+                return (f"action {d.name} yields several next states and its domain reads the state: "
+                        f"the interpreted search runs it")
         return None
 
 

@@ -24,6 +24,7 @@ from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.direct import DirectPieces
+from consensuslab.checkers.compiled.domains import NewArguments, StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import level_search, trace_back
@@ -40,6 +41,8 @@ from consensuslab.traces.result import CheckResult, Violation
 
 #: layouts tried before giving up (each widening at least doubles a field's room)
 MAX_RESTARTS = 24
+#: restarts for arguments of state-reading domains met late, before giving up (``domains.py``)
+MAX_ARGUMENT_RESTARTS = 64
 
 
 def unsupported_reason(model: Model, search: str, insist: bool = False, spills: bool = False) -> str | None:
@@ -83,6 +86,11 @@ class CompiledSearch(StateByState):
         layout.subscriptions = Subscriptions(layout)
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in model._table]
+        if self.domains:  # rows per argument met; the model then orders every step by its label
+            self.actions += [Unit(str(label), fn, args, label, True, layout) for label, fn, args in self.domains.rows()]
+            self.actions.sort(key=lambda u: u.label.key)
+        self.domain_groups = [Group([Unit(name, fn, (), name, False, layout)], layout.full, [False])
+                              for name, fn in (self.domains.coverage() if self.domains else ())]
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
@@ -139,9 +147,12 @@ class CompiledSearch(StateByState):
             initial = model.initial_states()
             try:
                 layout = Layout.learn(initial)
+                self.domains = StateDomains(model)
+                self.domains.seed(initial)
             except Unsupported as exc:
                 self.declined = str(exc)
                 return None
+            argument_restarts = 0
             while True:
                 try:
                     return self._attempt(layout, initial, started)
@@ -149,6 +160,12 @@ class CompiledSearch(StateByState):
                     layout.widen()
                 except Reshape as exc:
                     layout.demote(exc.field)
+                except NewArguments:
+                    argument_restarts += 1
+                    if argument_restarts > MAX_ARGUMENT_RESTARTS:
+                        self.declined = "actions whose domain reads the state keep meeting new arguments"
+                        return None
+                    continue
                 except Unsupported as exc:
                     self.declined = str(exc)
                     return None
@@ -182,6 +199,8 @@ class CompiledSearch(StateByState):
         packed = layout.encode_all(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
+        if self.domains and self.mode != "levels":
+            raise Unsupported("actions whose domain reads the state are compiled in the level search only")
         if self.model.step_properties and self.mode != "levels":
             raise Unsupported("transition properties are checked by the interpreted search when a level spills")
         violation = None

@@ -20,6 +20,11 @@ MIN_JUDGED = 1000
 SETTLED = 20000
 #: misses a state falling below this share of the last window's count as a warm-up
 FALLING = 0.7
+#: a first window this many times slower than the interpreted estimate, with at least ``FAR_MISSES`` traced
+#: calls a state, hands over without waiting for a second (pbft max_seq=2: 10x slower, 45 calls a state; waiting
+#: for a second window, through two layout restarts, cost 5 s)
+FAR = 5.0
+FAR_MISSES = 5.0
 #: states of a level whose interpreted cost is sampled
 SAMPLED = 8
 #: the interpreted search's own cost per expanded state beyond the model's calls (its loop, parent links):
@@ -96,7 +101,8 @@ class Evidence:
             if states >= SETTLED:
                 self.settled = True
             return None
-        if before is None or misses < FALLING * before[1]:
+        far = ours > FAR * theirs and misses >= FAR_MISSES
+        if not far and (before is None or misses < FALLING * before[1]):
             return None
         self.verdict = (f"measured slower than the interpreted search: {ours * 1e6:.1f} us a state against "
                         f"{theirs * 1e6:.1f} us over {states:,} states, {misses:.1f} traced calls a state")

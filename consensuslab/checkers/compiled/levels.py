@@ -40,6 +40,7 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
+from consensuslab.checkers.compiled.domains import NewArguments
 from consensuslab.checkers.compiled.discovery import Events, stop_at_first_event, stop_at_first_initial
 from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, Tables, expand_part, judge_part, with_origin
@@ -198,6 +199,7 @@ def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool
 def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[int], list[bool]]:
     """Pending witnesses and invariants over a new level, in one pass: the states where an invariant fails, and
     whether each pending witness holds somewhere (marked by the caller once no event stops the search)."""
+    cover_arguments(search, parts, workers)
     witnesses, invariants = list(search.witness_groups), search.inv_groups
     direct = search.direct
     failing, held = [], []
@@ -220,6 +222,24 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
         states = to_ints(np.concatenate([p for part in parts for p in part]))
         failing = sorted(set(failing).union(direct.failing(search.layout.decode, states)))
     return failing, held
+
+
+def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
+    """Every argument a state-reading domain yields on this level has its row, or the search starts again with
+    rows for the new ones (``domains.py``)."""
+    groups = search.domain_groups
+    if not groups:
+        return
+    tables = tables_for(search, groups)
+    found = workers.map(lambda part: judge_part(part, tables), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
+    uncovered = [f for j in found + later for f in j.failing if len(f)]
+    if not uncovered:
+        return
+    decode = search.layout.decode
+    if not any([search.domains.add(decode(s)) for s in to_ints(np.concatenate(uncovered))]):
+        raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
+    raise NewArguments()
 
 
 def witnesses_in(search, states: np.ndarray) -> list[bool]:
@@ -312,7 +332,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     search.helper = None
     if search.workers > 1:
         search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units
-                                    + search.step_units, search.layout, search.model)
+                                    + search.step_units + [u for g in search.domain_groups for u in g.units],
+                                    search.layout, search.model)
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
