@@ -136,6 +136,7 @@ def spin(n: int):
 def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]]]:
     def engines(group, *args, workers=True):
         rows = [("consensuslab auto", ours([*args], limit)),
+                ("consensuslab --engine compiled", ours([*args, "--engine", "compiled"], limit)),
                 ("consensuslab --engine interpreted", ours([*args, "--engine", "interpreted"], limit))]
         if workers:
             rows.append(("consensuslab auto --workers 2", ours([*args, "--workers", "2"], limit)))

@@ -1,0 +1,106 @@
+"""Auto's evidence rules, invariant pieces moved out of the memo, and actions whose domain reads the state."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from consensuslab import check
+from consensuslab.checkers.compiled.engine import CompiledSearch
+from consensuslab.checkers.compiled.evidence import Evidence
+from consensuslab.models.properties import always
+from consensuslab.models.records import record
+from consensuslab.models.spec import Spec, action
+from consensuslab.protocols.paxos import Paxos
+
+
+def evidence(us_a_state: float) -> Evidence:
+    e = Evidence(model=None, judging=True)
+    e.interpreted_seconds, e.samples = us_a_state * 1e-6, 1
+    return e
+
+
+def test_a_first_window_far_slower_with_many_misses_hands_over_at_once():
+    e = evidence(100)
+    assert e.level(1000, 1000 * 1000e-6, 40 * 1000) is not None  # 10x slower, 40 traced calls a state
+
+
+def test_a_first_window_slightly_slower_waits_for_a_second():
+    e = evidence(100)
+    assert e.level(1000, 1000 * 200e-6, 40 * 1000) is None  # 2x slower: the memo may be warming up
+
+
+def test_a_far_slower_window_that_hardly_traces_waits_too():
+    e = evidence(100)
+    assert e.level(1000, 1000 * 1000e-6, 1000) is None  # 1 traced call a state: not the memo's misses
+
+
+def test_a_piece_that_misses_on_every_state_is_called_directly_with_the_same_answer():
+    model = Paxos({"ballots": 2}).compile()
+    search = CompiledSearch(model, progress=False, insist=True)
+    compiled = search.run()
+    interpreted = check(Paxos({"ballots": 2}).compile(), progress=False, engine="interpreted")
+    assert search.direct.describe() == ["Inv[8]"]  # the loop over every message
+    assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
+        (interpreted.status, interpreted.distinct_states, interpreted.states_generated)
+    assert (compiled.status, compiled.distinct_states) == ("ok", 3921)
+
+
+def test_a_direct_piece_still_finds_a_violation():
+    broken = Paxos({"ballots": 2}, "no-promise-check").compile()
+    compiled = check(broken, progress=False, engine="compiled", liveness=False)
+    interpreted = check(Paxos({"ballots": 2}, "no-promise-check").compile(), progress=False, engine="interpreted",
+                        liveness=False)
+    assert compiled.status == interpreted.status == "violation"
+    assert [str(a) for a, _ in compiled.violation.trace.steps] == [str(a) for a, _ in interpreted.violation.trace.steps]
+
+
+# -- a domain that reads the state: which message to take from the set in flight ---------------------------
+@record
+class Relay(NamedTuple):
+    inflight: frozenset  # (hop, value) messages
+    delivered: tuple  # values, in order
+
+
+class Relaying(Spec):
+    """Each delivered message sends one more hop; the messages that can exist are met level by level."""
+
+    name = "relaying"
+    variants = {"skip": "a hop-2 message is delivered twice over"}
+
+    def init(self):
+        yield Relay(frozenset({(0, "a"), (0, "b")}), ())
+
+    @action(m=lambda self, s: sorted(s.inflight))
+    def Deliver(self, s, m):
+        hop, value = m
+        more = {(hop + 1, value)} if hop < 3 else set()
+        delivered = s.delivered + ((value,) * (2 if self.variant == "skip" and hop == 2 else 1))
+        return Relay(s.inflight - {m} | more, delivered)
+
+    @always
+    def AtMostEight(self, s):
+        return len(s.delivered) <= 8 - (1 if self.variant == "skip" else 0)
+
+
+def relaying(variant=None):
+    model = Relaying({}, variant).compile()
+    model.check_deadlock = False  # every message delivered is the end
+    return model
+
+
+def test_a_domain_that_reads_the_state_compiles_with_the_interpreted_counts():
+    compiled = check(relaying(), progress=False, engine="compiled")
+    interpreted = check(relaying(), progress=False, engine="interpreted")
+    assert compiled.extra["engine"] == "compiled"
+    assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
+        (interpreted.status, interpreted.distinct_states, interpreted.states_generated)
+    assert compiled.status == "ok"
+
+
+def test_a_domain_that_reads_the_state_gives_the_interpreted_counterexample():
+    compiled = check(relaying("skip"), progress=False, engine="compiled")
+    interpreted = check(relaying("skip"), progress=False, engine="interpreted")
+    assert compiled.status == interpreted.status == "violation"
+    assert compiled.violation.trace.states == interpreted.violation.trace.states
+    assert (compiled.distinct_states, compiled.states_generated) == \
+        (interpreted.distinct_states, interpreted.states_generated)
