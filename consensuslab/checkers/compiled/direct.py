@@ -47,20 +47,28 @@ class DirectPieces:
                 self.units.append(u)
         return moving
 
-    def failing(self, decode, states: list[int]) -> list[int]:
-        """The packed ``states`` where a direct piece does not hold (or raises: the search reports that)."""
-        calls = [(u.fn, u.args) for u in self.units]
-        out = []
-        for s in states:
-            state = decode(s)
-            try:
-                for fn, args in calls:
-                    if not fn(state, *args):
-                        out.append(s)
-                        break
-            except Exception:
-                out.append(s)
-        return out
+    def failing(self, decode, states: list[int], helper=None) -> list[int]:
+        """The packed ``states`` where a direct piece does not hold (or raises: the search reports that); with a
+        ``helper`` (``--workers``), it takes the later part of a large level."""
+        if helper is not None:
+            return helper.direct(self.units, states, lambda part: failing_states(self.units, decode, part))
+        return failing_states(self.units, decode, states)
 
     def describe(self) -> list[str]:
         return [u.name for u in self.units]
+
+
+def failing_states(units: list, decode, states: list[int]) -> list[int]:
+    """The packed ``states`` where one of ``units`` (called on the decoded state) does not hold or raises."""
+    calls = [(u.fn, u.args) for u in units]
+    out = []
+    for s in states:
+        state = decode(s)
+        try:
+            for fn, args in calls:
+                if not fn(state, *args):
+                    out.append(s)
+                    break
+        except Exception:
+            out.append(s)
+    return out

@@ -48,7 +48,10 @@ def trace_missing(search, group, states: np.ndarray) -> None:
         return group.mask == mask
 
     helper = search.helper
-    if helper is None or group.is_action:
+    # a unit that iterates a set through a filter is traced here whatever the helper computes (``helper.py``:
+    # its subscriptions are this process's), so sharing it only adds the helper's answers to read (paxos
+    # ballots=3, two workers: 2.86 s of tracing against 1.62 s with one)
+    if helper is None or group.is_action or any(u.filtered for u in group.units):
         for s in todo:
             if not evaluate(s):
                 return

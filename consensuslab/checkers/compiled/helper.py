@@ -27,6 +27,7 @@ import warnings
 from collections import deque
 
 from consensuslab.checkers.compiled.audit import expected_steps
+from consensuslab.checkers.compiled.direct import failing_states
 from consensuslab.checkers.compiled.packing import Layout
 
 #: property traces a batch needs before part of it is sent to the helper
@@ -37,6 +38,10 @@ HERE_SHARE = 0.4
 CHUNK = 256
 #: audited states worth starting the helper for (once started, it takes every level's audit)
 MIN_AUDIT = 64
+#: states of a level worth sharing the pieces called directly for (``direct.py``)
+MIN_DIRECT = 2048
+#: the share of those states judged here (this process also reads the answer)
+DIRECT_HERE_SHARE = 0.5
 
 
 def quietly(layout: Layout, computation):
@@ -99,7 +104,10 @@ def _serve(conn, units: list, layout: Layout, model) -> None:
                 interner = layout.fields[field_index].interner
                 for value in values:
                     interner.id(value)
-            if kind == "trace":
+            if kind == "direct":
+                which, states = rest
+                conn.send(failing_states([units[k] for k in which], layout.decode, states))
+            elif kind == "trace":
                 which, masks, chunks = rest
                 mine = [units[k] for k in which]
                 done: list = [set() for _ in mine]
@@ -174,6 +182,22 @@ class TraceHelper:
         for chunk, handler in zip(chunks, handlers):  # every chunk is read, even after a stop
             self._read_through(handler)  # (if the helper is gone, ``evaluate`` traces what it lacks here)
             going = going and all(evaluate(s) for s in chunk)
+
+    # -- pieces called directly ---------------------------------------------------------------------------
+    def direct(self, units: list, states: list[int], here) -> list[int]:
+        """``here(states)`` (the states where a piece called directly fails), the later part computed by the
+        helper meanwhile; the answer is the same either way, so the result does not depend on the workers."""
+        if len(states) < MIN_DIRECT or not self._started():
+            return here(states)
+        split = int(len(states) * DIRECT_HERE_SHARE)
+        answers: list = []
+        handler = answers.append
+        if not self._ask(("direct", [self.index[id(u)] for u in units], states[split:]), [handler]):
+            return here(states)
+        mine = here(states[:split])
+        self._read_through(handler)
+        theirs = answers[0] if answers and answers[0] is not None else here(states[split:])
+        return mine + theirs
 
     # -- audits ------------------------------------------------------------------------------------------
     def audit(self, states: list[int], compiled: list, audited) -> bool:

@@ -135,7 +135,7 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
                 search.inv_groups = [g for g in search.inv_groups if not any(g is m for m in moving)]
     if direct.units:
         states = to_ints(np.concatenate([p for part in parts for p in part]))
-        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states)))
+        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
     return failing, held
 
 
