@@ -10,13 +10,15 @@ the action returns a next state.  The guard reads what the domain reads, so the
 row's memo key holds those bits.
 
 The rows are the arguments seen so far.  Each level is first checked for
-*coverage*: a memoised property per action, true where every argument its
-domain yields has a row.  A state where it fails adds the new arguments and
-starts the search again (``NewArguments``, like a layout that widens); the
-initial states seed the rows, and arguments are usually all met in the first
-levels.  Counts and counterexamples are the interpreted search's: the rows are
-ordered as its successors are (by action label), and every audit compares the
-rows' steps with the model's own ``successors``.
+*coverage*, before it is expanded: a memoised property per action, true where
+every argument its domain yields has a row.  Where it fails, rows for the new
+arguments join the table there and then (``CompiledSearch.add_rows``), with no
+restart: every earlier level passed the check, so no earlier state had those
+arguments in its domain, and each new row is disabled on every state expanded
+before.  The initial states seed the rows.  Counts and counterexamples are the
+interpreted search's: the rows are ordered as its successors are (by action
+label), and every audit compares the rows' steps with the model's own
+``successors``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from consensuslab.checkers.compiled.packing import Unsupported
-
-
-class NewArguments(Exception):
-    """A state's domain yielded arguments without rows: add them and search again."""
 
 
 class StateDomains:
@@ -50,9 +48,9 @@ class StateDomains:
         for state in states:
             self.add(state)
 
-    def add(self, state) -> bool:
-        """Rows for the arguments ``state``'s domains yield; whether any was new."""
-        new = False
+    def add(self, state) -> list[tuple[Any, Callable, tuple]]:
+        """Rows for the arguments ``state``'s domains yield that have none yet (see ``rows``)."""
+        new = []
         for d in self.declared:
             known = self.known[d.name]
             args = d.arguments(state)
@@ -62,22 +60,20 @@ class StateDomains:
             for a in args:
                 if a not in known:
                     known[a] = None
-                    new = True
+                    new.append(self._row(d, a))
         return new
 
     def rows(self) -> list[tuple[Any, Callable, tuple]]:
         """``(label, function, arguments)`` per known argument tuple: the function is the action guarded by its
         domain (and the state constraint, as the model's rows are)."""
-        model = self.model
-        out = []
-        for d in self.declared:
-            for args in self.known[d.name]:
-                label = d.label(args)
-                fn = _guarded(d)
-                if model._constraints:
-                    fn = model._constrained(label, fn)
-                out.append((label, fn, args))
-        return out
+        return [self._row(d, args) for d in self.declared for args in self.known[d.name]]
+
+    def _row(self, d, args: tuple) -> tuple[Any, Callable, tuple]:
+        label = d.label(args)
+        fn = _guarded(d)
+        if self.model._constraints:
+            fn = self.model._constrained(label, fn)
+        return label, fn, args
 
     def coverage(self) -> list[tuple[str, Callable]]:
         """``(name, property)`` per action: every argument its domain yields at the state has a row."""

@@ -24,7 +24,7 @@ from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.direct import DirectPieces
-from consensuslab.checkers.compiled.domains import NewArguments, StateDomains
+from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import level_search, trace_back
@@ -35,14 +35,13 @@ from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
+from consensuslab.checkers.search.limits import LimitReached, interrupted_by
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.models.model import Model
 from consensuslab.traces.result import CheckResult, Violation
 
 #: layouts tried before giving up (each widening at least doubles a field's room)
 MAX_RESTARTS = 24
-#: restarts for arguments of state-reading domains met late, before giving up (``domains.py``)
-MAX_ARGUMENT_RESTARTS = 64
 
 
 def unsupported_reason(model: Model, search: str, insist: bool = False, spills: bool = False) -> str | None:
@@ -89,8 +88,7 @@ class CompiledSearch(StateByState):
         if self.domains:  # rows per argument met; the model then orders every step by its label
             self.actions += [Unit(str(label), fn, args, label, True, layout) for label, fn, args in self.domains.rows()]
             self.actions.sort(key=lambda u: u.label.key)
-        self.domain_groups = [Group([Unit(name, fn, (), name, False, layout)], layout.full, [False])
-                              for name, fn in (self.domains.coverage() if self.domains else ())]
+        self._coverage_groups()
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
@@ -109,6 +107,22 @@ class CompiledSearch(StateByState):
         self.groups = [Group([u], full, self.grown) for u in self.actions]
         self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
         self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
+
+    def _coverage_groups(self) -> None:
+        """A memoised check per action whose domain reads the state: its arguments all have rows."""
+        self.domain_groups = [Group([Unit(name, fn, (), name, False, self.layout)], self.layout.full, [False])
+                              for name, fn in (self.domains.coverage() if self.domains else ())]
+
+    def add_rows(self, rows: list) -> None:
+        """Rows for arguments a domain yields for the first time, joining the table now (``domains.py``)."""
+        layout, full = self.layout, self.layout.full
+        units = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in rows]
+        self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
+        self.groups += [Group([u], full, self.grown) for u in units]
+        steps = step_units(self.model, units, self.twin, layout)
+        self.step_units += steps
+        self.step_groups += [Group([u], full, self.grown) for u in steps]
+        self._coverage_groups()  # the known arguments grew: answers learnt before may be stale
 
     def _regroup(self) -> None:
         full = self.layout.full
@@ -145,6 +159,7 @@ class CompiledSearch(StateByState):
         gc.disable()
         try:
             initial = model.initial_states()
+            self.progress = Progress(enabled=self.show_progress)
             try:
                 layout = Layout.learn(initial)
                 self.domains = StateDomains(model)
@@ -152,7 +167,6 @@ class CompiledSearch(StateByState):
             except Unsupported as exc:
                 self.declined = str(exc)
                 return None
-            argument_restarts = 0
             while True:
                 try:
                     return self._attempt(layout, initial, started)
@@ -160,12 +174,6 @@ class CompiledSearch(StateByState):
                     layout.widen()
                 except Reshape as exc:
                     layout.demote(exc.field)
-                except NewArguments:
-                    argument_restarts += 1
-                    if argument_restarts > MAX_ARGUMENT_RESTARTS:
-                        self.declined = "actions whose domain reads the state keep meeting new arguments"
-                        return None
-                    continue
                 except Unsupported as exc:
                     self.declined = str(exc)
                     return None
@@ -179,7 +187,7 @@ class CompiledSearch(StateByState):
 
     def _attempt(self, layout: Layout, initial: list, started: float) -> CheckResult:
         self.layout = layout
-        self.budget = Budget(self.time_limit, Progress(enabled=self.show_progress), started)
+        self.budget = Budget(self.time_limit, self.progress, started)  # one progress line across restarts
         self.frontier = SpillingFrontier(self.spill_after)
         self.seen: set[int] = set()
         self.parents = array("q")
@@ -211,8 +219,8 @@ class CompiledSearch(StateByState):
                 self._bfs(packed, initial)
         except Stop as stop:
             violation = stop.violation
-        except KeyboardInterrupt:
-            self.stopped_by = "interrupted"
+        except KeyboardInterrupt as exc:  # Ctrl-C, or a limit reached inside a level (``within_level``)
+            self.stopped_by = interrupted_by(exc)
         finally:
             self.budget.progress.close()
             self.frontier.close()
@@ -223,6 +231,13 @@ class CompiledSearch(StateByState):
         return self.spill_after is None
 
     # -- safeguards ---------------------------------------------------------------------
+    def within_level(self) -> None:
+        """Inside a level that traces much: the progress line, and a stop when a limit is reached (the
+        states counted are those of the levels before)."""
+        reached = self.budget.spent(self.seen_count, self.depth, 0)
+        if reached is not None:
+            raise LimitReached(reached) if reached != "interrupted" else KeyboardInterrupt()
+
     def traced(self) -> int:
         return sum(u.traced for u in self.actions + self.invariant_units + self.step_units)
 

@@ -15,6 +15,8 @@ from consensuslab.checkers.compiled.kernels import Tables
 from consensuslab.checkers.compiled.words import as_row, sort_states, to_ints
 
 U64 = np.uint64
+#: traces between two reads of the search's budget (progress line, limits) inside a level
+TRACES_BETWEEN_CHECKS = 256
 
 
 # -- the memo's tables, kept current on this thread ------------------------------------------------------
@@ -43,15 +45,20 @@ def trace_missing(search, group, states: np.ndarray) -> None:
     known = group.table
     todo = [s for s in _least_per_key(states, mask) if s & mask not in known]
 
+    traced = [0]
+
     def evaluate(s: int) -> bool:
         search.evaluate(group, s)
+        traced[0] += 1
+        if traced[0] % TRACES_BETWEEN_CHECKS == 0:
+            search.within_level()  # a level whose keys are mostly new can trace for minutes
         return group.mask == mask
 
     helper = search.helper
     # a unit that iterates a set through a filter is traced here whatever the helper computes (``helper.py``:
     # its subscriptions are this process's), so sharing it only adds the helper's answers to read (paxos
     # ballots=3, two workers: 2.86 s of tracing against 1.62 s with one)
-    if helper is None or group.is_action or any(u.filtered for u in group.units):
+    if helper is None or group.is_action or any(u.filtered for u in group.units) or not helper.knows(group):
         for s in todo:
             if not evaluate(s):
                 return

@@ -137,6 +137,10 @@ class TraceHelper:
         self.usable = "fork" in mp.get_all_start_methods()
         self.waiting: deque = deque()
 
+    def knows(self, group) -> bool:
+        """Whether the helper has every unit of ``group`` (rows added after it forked are traced here)."""
+        return all(id(u) in self.index for u in group.units)
+
     def _started(self) -> bool:
         if self.proc is None and self.usable:
             try:

@@ -40,7 +40,6 @@ import time
 import numpy as np
 
 from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
-from consensuslab.checkers.compiled.domains import NewArguments
 from consensuslab.checkers.compiled.discovery import Events, stop_at_first_event, stop_at_first_initial
 from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, expand_part, judge_part, with_origin
@@ -152,9 +151,12 @@ def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
     if not uncovered:
         return
     decode = search.layout.decode
-    if not any([search.domains.add(decode(s)) for s in to_ints(np.concatenate(uncovered))]):
+    rows = [row for s in to_ints(np.concatenate(uncovered)) for row in search.domains.add(decode(s))]
+    if not rows:
         raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
-    raise NewArguments()
+    search.add_rows(rows)
+    search.tables = {}  # the rows' numbers changed: every table is rebuilt
+    search.label_ids = {u.label: i for i, u in enumerate(search.actions)}
 
 
 def witnesses_in(search, states: np.ndarray) -> list[bool]:
