@@ -114,8 +114,8 @@ def tlc(group: str, specs: str | None):
         shutil.copy(folder / where[2], work)
         m = measure(["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "-workers", "1", "-deadlock",
                      "-config", where[2], "-metadir", str(Path(work) / "states"), where[1]], cwd=work)
-        found = re.search(r"([\d,]+) distinct states found", m["stdout"])
-        m["states"] = int(found.group(1).replace(",", "")) if found else None
+        found = re.findall(r"([\d,]+) distinct states found", m["stdout"])  # progress lines first, the total last
+        m["states"] = int(found[-1].replace(",", "")) if found else None
         m["status"] = "ok" if "No error has been found" in m["stdout"] else "see TLC output"
         m["engine"], m["search"] = "TLC 1 worker", None
         shutil.rmtree(work, ignore_errors=True)

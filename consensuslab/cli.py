@@ -111,7 +111,7 @@ def _run(parser, args) -> int:
 
 def _ended(exc: BaseException, args) -> int:
     """The exit code (and the one line) for a command that ended by an exception."""
-    from consensuslab.checkers.search.limits import LimitReached, megabytes, process_memory_limits
+    from consensuslab.checkers.search.limits import LimitReached, limit_behind, megabytes, process_memory_limits
     from consensuslab.models.blame import escape_error
 
     if isinstance(exc, SystemExit):
@@ -135,6 +135,9 @@ def _ended(exc: BaseException, args) -> int:
         return EXIT_INCOMPLETE
     if isinstance(exc, BrokenPipeError):
         return 0
+    if limit_behind(exc) is not None:  # a watchdog's limit, wrapped by a C extension it fired inside
+        print(f"unknown: the {limit_behind(exc)} was reached before a result", file=sys.stderr)
+        return EXIT_INCOMPLETE
     blamed = escape_error(exc)
     if blamed is not None:
         print(f"error: {blamed}", file=sys.stderr)

@@ -198,7 +198,7 @@ def run(args) -> int:
     import z3
 
     from consensuslab.checkers.quorum.encode import Deadline
-    from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, watchdog
+    from consensuslab.checkers.search.limits import STOPS, LimitReached, interrupted_by, limit_behind, watchdog
     from consensuslab.commands.options import time_left
 
     z3.main_ctx()  # made before the watchdog is armed: a context cut half-way cannot be freed
@@ -212,6 +212,12 @@ def run(args) -> int:
         if not isinstance(exc, (LimitReached, MemoryError)):
             raise  # Ctrl-C: the command line says so, and exits 130
         print(f"unknown: the {interrupted_by(exc)} was reached before an answer (not a proof of safety)")
+        return EXIT_INCOMPLETE
+    except Exception as exc:
+        reached = limit_behind(exc)  # the watchdog fired inside a z3 call, which wrapped its exception
+        if reached is None:
+            raise
+        print(f"unknown: the {reached} was reached before an answer (not a proof of safety)")
         return EXIT_INCOMPLETE
 
 

@@ -149,3 +149,21 @@ def test_a_shorter_budget_ending_leaves_the_whole_runs_watchdog_armed():
             time.sleep(0.02)
             assert probe.spent(0, 0, 0) == "time-limit"
             time.sleep(2)  # a step of user code that overruns the whole run's limit
+
+
+def test_a_limit_reached_inside_a_ctypes_call_is_still_a_limit():
+    """z3 is called through ctypes, which turns the watchdog's exception, raised while it converts a call's
+    arguments, into an ArgumentError holding only its text: the quorum command then called it an internal error."""
+    import ctypes
+
+    from consensuslab.checkers.search.limits import LimitReached, limit_behind
+
+    class Converted:
+        @property
+        def _as_parameter_(self):
+            raise LimitReached("time-limit")
+
+    with pytest.raises(ctypes.ArgumentError) as caught:
+        ctypes.pythonapi.Py_IncRef(Converted())
+    assert limit_behind(caught.value) == "time-limit"
+    assert limit_behind(ValueError("argument 1: no limit here")) is None

@@ -25,7 +25,8 @@ from consensuslab.checkers.actors.groups import build_groups
 from consensuslab.checkers.actors.layout import Layout, Tables, Widen
 from consensuslab.checkers.actors.properties import StateProperty, StepProperty, roles_of
 from consensuslab.checkers.actors.units import Deliver, Drop, Duplicate, Timer, static_units
-from consensuslab.checkers.search.ending import CHECK_EVERY, Budget, Stop, finish
+from consensuslab.checkers.search.collector import resume_collection
+from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.progress import Progress
 from consensuslab.traces.result import CheckResult, Violation, rebuild_trace
 
@@ -250,7 +251,7 @@ class ActorSearch:
             self.stopped_by = "interrupted"
         finally:
             if collecting:
-                gc.enable()
+                resume_collection()  # without walking every state the search made (``collector.py``)
             self.budget.progress.close()
         return self.result(violation)
 

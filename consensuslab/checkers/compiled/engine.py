@@ -33,6 +33,7 @@ from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Un
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.checkers.compiled.steps import step_units
+from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.limits import LimitReached, interrupted_by
@@ -183,7 +184,7 @@ class CompiledSearch(StateByState):
                     return None
         finally:
             if collecting:
-                gc.enable()
+                resume_collection()  # without walking every state the search made (``collector.py``)
 
     def _attempt(self, layout: Layout, initial: list, started: float) -> CheckResult:
         self.layout = layout
@@ -244,7 +245,7 @@ class CompiledSearch(StateByState):
     def judge_speed(self, states: int, seconds: float) -> None:
         """Hand over to the interpreted search (engine auto) once the levels show it would be faster."""
         traced = self.traced()
-        slower = self.evidence.level(states, seconds, traced - self.traced_judged)
+        slower = self.evidence.level(states, seconds, traced - self.traced_judged, warm=self.grouped)
         self.traced_judged = traced
         if slower is not None:
             raise Unsupported(slower)

@@ -31,6 +31,7 @@ from array import array
 from collections import deque
 
 from consensuslab.checkers.liveness.fair_cycles import Graph, fair_components, fair_cycle
+from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import Budget
 from consensuslab.checkers.search.limits import STOPS, interrupted_by
 from consensuslab.errors import ModelError, ReplayError
@@ -67,7 +68,7 @@ class Explored:
             self.stopped_by = interrupted_by(exc)
         finally:
             if collecting:
-                gc.enable()
+                resume_collection()  # without walking every state the search made (``collector.py``)
 
     def _record(self, state, parent: int, act, depth: int, index: dict) -> int:
         v = len(self.via)

@@ -28,6 +28,7 @@ from array import array
 from typing import Any, Callable
 
 from consensuslab.checkers.search import ending
+from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import CHECK_EVERY
 from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.models.values import canon as canon_key
@@ -366,7 +367,7 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
         findings = []
     finally:
         if collecting:
-            gc.enable()
+            resume_collection()  # without walking every state the search made (``collector.py``)
     if stopped_by not in (None, "max-depth") and consistent and on_stop is not None:
         on_stop(part, depth)
     violation = None

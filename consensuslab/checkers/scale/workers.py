@@ -27,6 +27,7 @@ from array import array
 from typing import Any, Callable
 
 from consensuslab.checkers.scale.partition import Checks, Partition, finish, pick, stable_fingerprint, violation_for
+from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import CHECK_EVERY
 from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
 from consensuslab.checkers.search.progress import Progress
@@ -267,7 +268,7 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
             depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
     finally:
         if collecting:
-            gc.enable()
+            resume_collection()  # without walking every state the search made (``collector.py``)
         meter.close()
         _stop(conns, procs)
     return finish(model, status_hint=stopped_by, violation=violation, distinct=distinct, generated=generated,

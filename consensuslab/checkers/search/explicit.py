@@ -21,6 +21,7 @@ import time
 from array import array
 from typing import Any
 
+from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import CHECK_EVERY, Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
 from consensuslab.checkers.search.limits import STOPS, interrupted_by
@@ -249,7 +250,7 @@ class Search:
                 self.seen = set()  # room to build the result
         finally:
             if collecting:
-                gc.enable()
+                resume_collection()  # without walking every state the search made (``collector.py``)
             self.budget.progress.close()
             self.frontier.close()
         extra = {"frontier_spilled_states": self.frontier.spilled_total} if self.frontier.spilled_total else {}

@@ -59,6 +59,22 @@ def interrupted_by(exc: BaseException) -> str:
     return "interrupted"
 
 
+def limit_behind(exc: BaseException) -> str | None:
+    """The limit a watchdog reached, when its ``LimitReached`` surfaces wrapped in another exception (ctypes, which
+    z3 is called through, turns one raised while it converts a call's arguments into an ``ArgumentError`` that
+    keeps only its text); None when ``exc`` is something else."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, LimitReached):
+            return seen.limit
+        seen = seen.__cause__ or seen.__context__
+    marker = f"{LimitReached.__name__}: "
+    text = str(exc)
+    if type(exc).__name__ == "ArgumentError" and marker in text:
+        return text.split(marker, 1)[1].split()[0]
+    return None
+
+
 #: the exceptions after which a search returns what it covered instead of propagating
 STOPS = (KeyboardInterrupt, MemoryError)
 

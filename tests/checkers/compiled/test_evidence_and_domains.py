@@ -34,6 +34,15 @@ def test_a_far_slower_window_that_hardly_traces_waits_too():
     assert e.level(1000, 1000 * 1000e-6, 1000) is None  # 1 traced call a state: not the memo's misses
 
 
+def test_during_the_memo_s_warm_up_only_a_far_slower_window_hands_over():
+    e = evidence(100)
+    assert e.level(1000, 1000 * 200e-6, 40 * 1000, warm=False) is None
+    assert e.level(1000, 1000 * 200e-6, 40 * 1000, warm=False) is None  # two slower windows, but warming up
+    assert e.level(1000, 1000 * 200e-6, 40 * 1000) is None  # warm: the first slower window waits for a second
+    assert e.level(1000, 1000 * 200e-6, 40 * 1000) is not None
+    assert evidence(100).level(1000, 1000 * 1000e-6, 40 * 1000, warm=False) is not None
+
+
 def test_a_piece_that_misses_on_every_state_is_called_directly_with_the_same_answer():
     model = Paxos({"ballots": 2}).compile()
     search = CompiledSearch(model, progress=False, insist=True)
