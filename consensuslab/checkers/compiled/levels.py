@@ -146,7 +146,8 @@ def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
         return
     tables = tables_for(search, groups)
     found = workers.map(lambda part: judge_part(part, tables), parts)
-    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
+    later = settle(search, groups, [d for j in found for d in j.deferred],
+                   lambda states, tabs: judge_part(states, tabs))
     uncovered = [f for j in found + later for f in j.failing if len(f)]
     if not uncovered:
         return
