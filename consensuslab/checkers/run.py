@@ -18,6 +18,7 @@ safety only and are refused with them.
 
 from __future__ import annotations
 
+import gc
 import time
 
 from consensuslab.checkers.search.ending import Budget, finish
@@ -203,6 +204,8 @@ def _compiled_or_interpreted(model, search, progress, spill_after, engine, worke
                 result.seconds = time.monotonic() - budget.started  # the probe counts too
                 return result
             declined = compiled.declined
+            del compiled, result  # the abandoned attempt's memo and levels, freed before the interpreted search
+            gc.collect()
         if engine == "compiled":
             raise UsageError(f"--engine compiled: {not_compilable or declined}")
         why = f"not compiled: {not_compilable}" if declined is None else f"compiled search handed over: {declined}"
