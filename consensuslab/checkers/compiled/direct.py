@@ -15,7 +15,7 @@ last level tells a key over the whole state from a memo still filling up:
 two-phase rm=9's type invariant reads every resource manager's state, missed
 on 95% of the first 20 states but on 50% of the 4,029 of the sixth level, and
 then hit on nearly all of 10 million (moved by the first rule alone, the run
-took 43 s instead of 3).  Nothing is lost by the move but speed: the answer is
+took 43 s instead of 13).  Nothing is lost by the move but speed: the answer is
 the model's own, on the real state.
 """
 
