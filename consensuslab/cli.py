@@ -135,8 +135,9 @@ def _ended(exc: BaseException, args) -> int:
         return EXIT_INCOMPLETE
     if isinstance(exc, BrokenPipeError):
         return 0
-    if limit_behind(exc) is not None:  # a watchdog's limit, wrapped by a C extension it fired inside
-        print(f"unknown: the {limit_behind(exc)} was reached before a result", file=sys.stderr)
+    reached = limit_behind(exc)  # a watchdog's limit, wrapped by a C extension it fired inside
+    if reached is not None:
+        print(f"unknown: the {reached} was reached before a result", file=sys.stderr)
         return EXIT_INCOMPLETE
     blamed = escape_error(exc)
     if blamed is not None:

@@ -86,10 +86,6 @@ class CompiledSearch(StateByState):
         layout.subscriptions = Subscriptions(layout)
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in model._table]
-        if self.domains:  # rows per argument met; the model then orders every step by its label
-            self.actions += [Unit(str(label), fn, args, label, True, layout) for label, fn, args in self.domains.rows()]
-            self.actions.sort(key=lambda u: u.label.key)
-        self._coverage_groups()
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
@@ -108,6 +104,9 @@ class CompiledSearch(StateByState):
         self.groups = [Group([u], full, self.grown) for u in self.actions]
         self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
         self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
+        self._coverage_groups()
+        if self.domains:  # rows per argument met so far; the model then orders every step by its label
+            self.add_rows(self.domains.rows())
 
     def _coverage_groups(self) -> None:
         """A memoised check per action whose domain reads the state: its arguments all have rows."""

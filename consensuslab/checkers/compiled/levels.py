@@ -138,21 +138,25 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
     return failing, held
 
 
-def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
-    """Every argument a state-reading domain yields on this level has its row, or the search starts again with
-    rows for the new ones (``domains.py``)."""
-    groups = search.domain_groups
+def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> list[int]:
+    """The states of a level where one of ``groups`` (properties) does not hold, tracing the keys they lack."""
     if not groups:
-        return
+        return []
     tables = tables_for(search, groups)
     found = workers.map(lambda part: judge_part(part, tables), parts)
-    later = settle(search, groups, [d for j in found for d in j.deferred],
-                   lambda states, tabs: judge_part(states, tabs))
-    uncovered = [f for j in found + later for f in j.failing if len(f)]
+    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    return to_ints(np.concatenate(failing)) if failing else []
+
+
+def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
+    """Every argument a state-reading domain yields on this level has its row: rows for new ones join the table
+    before the level is expanded (``domains.py``)."""
+    uncovered = failing_in(search, search.domain_groups, parts, workers)
     if not uncovered:
         return
     decode = search.layout.decode
-    rows = [row for s in to_ints(np.concatenate(uncovered)) for row in search.domains.add(decode(s))]
+    rows = [row for s in uncovered for row in search.domains.add(decode(s))]
     if not rows:
         raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
     search.add_rows(rows)
@@ -179,14 +183,7 @@ def mark_witnessed(search, held: list[bool]) -> None:
 def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     """Transition properties over the steps of a level about to be expanded (``steps.py``): the states with a
     failing step."""
-    groups = search.step_groups
-    if not groups:
-        return []
-    tables = tables_for(search, groups)
-    found = workers.map(lambda part: judge_part(part, tables), parts)
-    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
-    failing = [f for j in found + later for f in j.failing if len(f)]
-    return to_ints(np.concatenate(failing)) if failing else []
+    return failing_in(search, search.step_groups, parts, workers)
 
 
 def audit(search, level: Run) -> None:
