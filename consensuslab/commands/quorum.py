@@ -268,6 +268,9 @@ def _minimal(args) -> int:
         if res.lower_bound_proved and below:
             c.print(f"  minimal: no {res.kind} set of size <= {below[-1][0]} (UNSAT)")
         c.print(f"  {len(res.queries)} solver queries, {res.seconds:.2f} s, {res.encoding}")
+        if res.status == "unknown":
+            why = "the time-limit was reached" if args.deadline.passed() else "the solver gave up"
+            c.print(f"  unknown: {why} before an answer (not a proof of safety)")
     _out(args, res.to_json(), human)
     return EXIT_OK if res.status in ("found", "none") and (res.lower_bound_proved or res.status == "none") \
         else EXIT_INCOMPLETE
