@@ -153,6 +153,7 @@ class SpecModel(Model):
             # each row and per-state action keeps only the steps TLC keeps: into the constraint, or
             # out of it where a property breaks; plain table rows, so the compiled engine runs them too
             self._raw_successors = unrolled_successors(rows, [d.steps for d in self._per_state])
+            self._raw_table = rows  # the actions alone: the compiled level search filters their steps itself
             rows = [(label, self._constrained(label, fn), args) for label, fn, args in rows]
             steps = [self._constrained_steps(d.steps) for d in self._per_state]
         else:

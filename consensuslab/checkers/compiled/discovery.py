@@ -61,7 +61,10 @@ def stop_at_first_event(search, events: Events, fill, judge_witnesses) -> None:
         found = with_origin(states, fill(states)) if len(states) else []
         if not found:
             return empty(k), empty(k)
-        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        succ, parents = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        if search.constraint is not None:  # the steps the state constraint drops are not the model's
+            succ, parents = search.constraint.kept(search, succ, parents)
+        return succ, parents
 
     leading = _leading(events, levels, steps_of, k)
     path, before = _least_path(search, events, leading, levels, steps_of, k)

@@ -39,6 +39,8 @@ class StateDomains:
                 raise Unsupported(f"action {d.name} yields several next states and its domain reads the state: "
                                   f"the interpreted search runs it")
         self.known: dict[str, dict[tuple, None]] = {d.name: {} for d in self.declared}  # ordered sets
+        #: rows keep only steps within the state constraint (False: the search filters steps itself)
+        self.constrained = True
 
     def __bool__(self) -> bool:
         return bool(self.declared)
@@ -71,7 +73,7 @@ class StateDomains:
     def _row(self, d, args: tuple) -> tuple[Any, Callable, tuple]:
         label = d.label(args)
         fn = _guarded(d)
-        if self.model._constraints:
+        if self.model._constraints and self.constrained:
             fn = self.model._constrained(label, fn)
         return label, fn, args
 

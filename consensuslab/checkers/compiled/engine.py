@@ -23,6 +23,7 @@ import time
 from array import array
 
 from consensuslab.checkers.compiled.audit import audited, expected_steps
+from consensuslab.checkers.compiled.constraint import StateConstraint
 from consensuslab.checkers.compiled.direct import DirectPieces
 from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
@@ -84,8 +85,14 @@ class CompiledSearch(StateByState):
         model = self.model
         twin = self.twin
         layout.subscriptions = Subscriptions(layout)
+        full = layout.full
+        self.grown = [False]
+        # the level search filters steps by the state constraint itself, so that a row reads only its action
+        filtering = bool(getattr(model, "_constraints", ())) and self._levels_possible()
+        self.constraint = StateConstraint(model, layout, twin, self.grown) if filtering else None
+        self.domains.constrained = not filtering
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
-                        for label, fn, args in model._table]
+                        for label, fn, args in (model._raw_table if filtering else model._table)]
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
@@ -95,8 +102,6 @@ class CompiledSearch(StateByState):
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
         self.step_units = step_units(model, self.actions, twin, layout)
-        full = layout.full
-        self.grown = [False]
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
         # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
         # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
@@ -170,8 +175,8 @@ class CompiledSearch(StateByState):
             while True:
                 try:
                     return self._attempt(layout, initial, started)
-                except Overflow:
-                    layout.widen()
+                except Overflow as exc:
+                    layout.widen(exc.args[0])
                 except Reshape as exc:
                     layout.demote(exc.field)
                 except Unsupported as exc:
@@ -239,7 +244,8 @@ class CompiledSearch(StateByState):
             raise LimitReached(reached) if reached != "interrupted" else KeyboardInterrupt()
 
     def traced(self) -> int:
-        return sum(u.traced for u in self.actions + self.invariant_units + self.step_units)
+        constraint = [self.constraint.unit] if self.constraint is not None else []
+        return sum(u.traced for u in self.actions + self.invariant_units + self.step_units + constraint)
 
     def judge_speed(self, states: int, seconds: float) -> None:
         """Hand over to the interpreted search (engine auto) once the levels show it would be faster."""
@@ -264,7 +270,9 @@ class CompiledSearch(StateByState):
         for u in self.actions:
             out = u.value(s)
             if out is not None:
-                compiled.append((str(u.label), s & ~out[0] | out[1]))
+                nxt = s & ~out[0] | out[1]
+                if self.constraint is None or self.constraint.keeps(s, u.label, nxt):
+                    compiled.append((str(u.label), nxt))
         return sorted(compiled)
 
     audited = staticmethod(audited)
@@ -272,7 +280,9 @@ class CompiledSearch(StateByState):
     # -- hooks of the level-at-a-time search (checkers/compiled/levels.py) --------------------------
     def evaluate(self, group, s: int) -> None:
         """Fill ``group``'s memo entry for packed state ``s``."""
-        if group.is_action:
+        if self.constraint is not None and group is self.constraint.group:
+            self.constraint.evaluate(s)
+        elif group.is_action:
             group.miss(s)
         else:
             self._property_miss(group, s, None)

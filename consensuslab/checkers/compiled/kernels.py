@@ -141,10 +141,12 @@ class Expansion:
     The runs may share states with each other (two blocks reaching one state), never with the seen-set.
     """
 
-    __slots__ = ("fresh", "generated", "dead", "deferred")
+    __slots__ = ("fresh", "generated", "dead", "deferred", "outside")
 
-    def __init__(self, fresh: list, generated: int, dead: list, deferred: list):
+    def __init__(self, fresh: list, generated: int, dead: list, deferred: list, outside: list):
         self.fresh, self.generated, self.dead, self.deferred = fresh, generated, dead, deferred
+        #: the distinct successors the state constraint dropped, per block (``constraint.py``: some may escape)
+        self.outside = outside
 
 
 class Steps:
@@ -154,10 +156,11 @@ class Steps:
     and with several worker threads those are what they queue for.
     """
 
-    __slots__ = ("tables", "first", "keep", "bits")
+    __slots__ = ("tables", "first", "keep", "bits", "constraint")
 
-    def __init__(self, tables: list[Tables]):
+    def __init__(self, tables: list[Tables], constraint: Tables | None = None):
         self.tables = tables
+        self.constraint = constraint  # the state constraint's table, judged on every successor (``constraint.py``)
         offset, self.first = 0, []
         for t in tables:
             self.first.append(t.start + offset)  # each row's first step in the joined arrays
@@ -172,33 +175,61 @@ def expand_part(pieces: list[np.ndarray], steps: Steps, want_dead: bool, seen, r
     Each block's steps are deduplicated and looked up in the seen-set while
     they are in cache: most repeats are steps of neighbouring states, so this
     leaves about a third to search (two-phase rm=9: 74M steps, 22M searched),
-    and half of those are new.
+    and half of those are new.  With a state constraint, a state with a
+    successor whose key the constraint's table lacks is deferred too.
     """
-    tables = steps.tables
-    out, dead, deferred = [], [], []
+    tables, constraint = steps.tables, steps.constraint
+    out, dead, deferred, outside = [], [], [], []
     generated = 0
     for block, rows in known_blocks(pieces, tables, BLOCK, deferred):
-        enabled = None
-        owner, count, first = [], [], []
-        for t, r, start in zip(tables, rows, steps.first):
-            e = t.enabled[r]
-            generated += int(e.sum())
-            if want_dead:
-                enabled = e if enabled is None else enabled + e
-            c = t.nsteps[r]
-            busy = np.flatnonzero(c)
-            if len(busy):
-                owner.append(busy)
-                count.append(c[busy])
-                first.append(start[r[busy]])
+        made, enabled, succ, parent = _block_steps(block, rows, steps, want_dead)
+        if succ is not None and constraint is not None:
+            found = constraint.index.rows(succ)
+            if found.min() < 0:
+                lacking = np.zeros(len(block), dtype=bool)
+                lacking[parent[found < 0]] = True
+                deferred.append(block[lacking])
+                block, rows = block[~lacking], [r[~lacking] for r in rows]
+                made, enabled, succ, parent = _block_steps(block, rows, steps, want_dead)
+                found = constraint.index.rows(succ) if succ is not None else None
+            if succ is not None:
+                inside = constraint.ok[found].view(bool)
+                if not inside.all():
+                    outside.append(distinct_sorted(succ[~inside]))
+                    made -= len(inside) - int(np.count_nonzero(inside))
+                    succ = succ[inside]
+        generated += made
         if want_dead and len(block) and (enabled is None or enabled.min() == 0):
             dead.append(block if enabled is None else block[enabled == 0])
-        if owner:
-            succ = _emit(block, _joined(owner), _joined(count), _joined(first), steps)
+        if succ is not None and len(succ):
             fresh = seen.unseen(distinct_sorted(succ), runs)
             if len(fresh):
                 out.append(fresh)
-    return Expansion(out, generated, dead, deferred)
+    return Expansion(out, generated, dead, deferred, outside)
+
+
+def _block_steps(block: np.ndarray, rows: list, steps: Steps, want_dead: bool):
+    """``(steps counted, enabled actions per state or None, successors or None, each one's state in block)``;
+    the last only with a state constraint."""
+    enabled = None
+    generated = 0
+    owner, count, first = [], [], []
+    for t, r, start in zip(steps.tables, rows, steps.first):
+        e = t.enabled[r]
+        generated += int(e.sum())
+        if want_dead:
+            enabled = e if enabled is None else enabled + e
+        c = t.nsteps[r]
+        busy = np.flatnonzero(c)
+        if len(busy):
+            owner.append(busy)
+            count.append(c[busy])
+            first.append(start[r[busy]])
+    if not owner:
+        return generated, enabled, None, None
+    owner, count = _joined(owner), _joined(count)
+    succ = _emit(block, owner, count, _joined(first), steps)
+    return generated, enabled, succ, (np.repeat(owner, count) if steps.constraint is not None else None)
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

@@ -98,16 +98,45 @@ class Workers:
 # -- one level ------------------------------------------------------------------------------------------
 def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool, seen: Seen):
     """The successors of a level not seen before (sorted runs), steps counted, and the dead states (sorted)."""
-    groups = search.groups
-    steps = Steps(tables_for(search, groups))
+    groups, constraint = search.groups, search.constraint
+    steps = Steps(tables_for(search, groups), constraint_table(search))
     runs = seen.runs()
     found = workers.map(lambda part: expand_part(part, steps, want_dead, seen, runs), parts)
-    later = settle(search, groups, [d for e in found for d in e.deferred],
-                   lambda states, tabs: expand_part(states, Steps(tabs), want_dead, seen, runs))
+
+    def again(states, tabs):
+        if constraint is not None:  # the successors of these states, each traced where the constraint lacks it
+            constraint.fill_successors(search, states[0], tabs)
+        return expand_part(states, Steps(tabs, constraint_table(search)), want_dead, seen, runs)
+
+    later = settle(search, groups, [d for e in found for d in e.deferred], again)
     fresh = [f for e in found + later for f in e.fresh]
     generated = sum(e.generated for e in found + later)
     dead = [d for e in found + later for d in e.dead if len(d)]
+    outside = [o for e in found + later for o in e.outside if len(o)]
+    if outside:
+        kept = escaping(search, distinct_sorted(np.concatenate(outside)), workers)
+        if len(kept):
+            fresh.append(seen.unseen(kept, runs))
     return fresh, generated, (sort_states(np.concatenate(dead)) if dead else None)
+
+
+def constraint_table(search):
+    """The state constraint's table, current (None: the spec has none, or it is folded into the actions)."""
+    return tables_for(search, [search.constraint.group])[0] if search.constraint is not None else None
+
+
+def escaping(search, outside: np.ndarray, workers) -> np.ndarray:
+    """The sorted successors outside the state constraint that break an invariant: TLC keeps them, and the
+    search stops at them once they are judged with the next level (``constraint.py``)."""
+    try:
+        failing = set(failing_in(search, search.inv_groups, [[outside]], workers))
+        if search.direct.units:
+            failing.update(search.direct.failing(search.layout.decode, to_ints(outside), search.helper))
+    except Stop:
+        raise Unsupported("an invariant raised on a state outside the constraint: the interpreted search "
+                          "reports it") from None
+    search.constraint.escaped.update(failing)
+    return sort_states(from_ints(sorted(failing), words_for(search.layout.bits))) if failing else outside[:0]
 
 
 def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[int], list[bool]]:

@@ -30,6 +30,10 @@ class Unsupported(Exception):
     """The state or a step cannot be packed: the caller uses the interpreted checker."""
 
 
+#: overflows of one field after which it is widened fourfold, not twofold (``Layout.widen``)
+ROOMIER_AFTER = 2
+
+
 class Overflow(Exception):
     """A field needs more bits than its layout gives it: widen and start again."""
 
@@ -197,6 +201,7 @@ class Layout:
         self.decoded: dict[int, Any] = {}
         #: units to tell of elements numbered after they traced a filter (``filtering.Subscriptions``)
         self.subscriptions = _Silent()
+        self.overflows: dict[str, int] = {}  # field name -> overflows so far (``widen``)
 
     @classmethod
     def learn(cls, states: list) -> "Layout":
@@ -230,11 +235,19 @@ class Layout:
             except Reshape as exc:
                 self.demote(exc.field)
 
-    def widen(self) -> None:
-        """Re-place every field with room for twice its current values (indices unchanged)."""
+    def widen(self, overflowed: str | None = None) -> None:
+        """Re-place every field with room for twice its current values (indices unchanged); a scalar or tuple
+        field that has overflowed ``ROOMIER_AFTER`` times before gets room for four times as many.
+
+        Why: each overflow restarts the search, and a field whose values keep growing overflows again, later
+        and so at a higher cost (LamportMutex's network channels: six restarts, the last after 395,000 of
+        724,274 states, 12 s of a 33 s run)."""
+        if overflowed is not None:
+            self.overflows[overflowed] = self.overflows.get(overflowed, 0) + 1
         offset = 0
         for f in self.fields:
-            offset = f.place(offset, f.needed_width())
+            roomier = f.kind != SET and self.overflows.get(f.name, 0) > ROOMIER_AFTER
+            offset = f.place(offset, f.needed_width() + roomier)
         self.bits = offset
         self.full = (1 << offset) - 1
         self.decoded = {}
