@@ -9,6 +9,7 @@ a node is known by its address, so a restarted node takes its old port again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -26,13 +27,15 @@ CONF = {"connectionRetryTime": 1.0}
 OP_TIMEOUT = 2.0  # default seconds a node waits for a client's command to commit
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel says are free now (held open together, so they differ)."""
+@contextlib.contextmanager
+def held_ports(count: int):
+    """Ports the kernel says are free, held (bound) until the block ends: the proxies made inside it cannot be
+    given one of them (a proxy once listened on a node's port, and that node never started)."""
     socks = [socket.socket() for _ in range(count)]
     try:
         for s in socks:
             s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
+        yield [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
             s.close()
@@ -46,18 +49,22 @@ class Cluster:
         self.dir = Path(workdir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.names = [f"n{i + 1}" for i in range(n)]
-        self.addrs = {name: f"127.0.0.1:{port}" for name, port in zip(self.names, free_ports(n), strict=True)}
         self.net = ProxyNet(seed) if proxies else None
         via: dict[str, dict[str, str]] = {name: {} for name in self.names}
-        if self.net:
-            for i, a in enumerate(self.names):
-                for b in self.names[i + 1:]:
-                    client, server = (a, b) if self.addrs[a] > self.addrs[b] else (b, a)
-                    via[client][server] = via[server][client] = self.net.add_link(client, server, self.addrs[server])
+        with held_ports(2 * n) as ports:  # each node's Raft port and client port
+            self.addrs = {name: f"127.0.0.1:{port}" for name, port in zip(self.names, ports[:n], strict=True)}
+            clients = dict(zip(self.names, ports[n:], strict=True))
+            if self.net:
+                for i, a in enumerate(self.names):
+                    for b in self.names[i + 1:]:
+                        client, server = (a, b) if self.addrs[a] > self.addrs[b] else (b, a)
+                        via[client][server] = via[server][client] = self.net.add_link(client, server,
+                                                                                      self.addrs[server])
         self.deadline, self.op_timeout = time.monotonic() + seconds, op_timeout
         self.spec = self.dir / "cluster.json"
         self.spec.write_text(json.dumps({"dir": str(self.dir), "addrs": self.addrs, "via": via,
-                                         "conf": {**CONF, **(conf or {})}, "seed": seed, "op_timeout": op_timeout,
+                                         "clients": clients, "conf": {**CONF, **(conf or {})}, "seed": seed,
+                                         "op_timeout": op_timeout,
                                          "deadline": self.deadline}, indent=1))
         self.procs: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}

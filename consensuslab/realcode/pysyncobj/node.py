@@ -70,10 +70,11 @@ class ClientServer(socketserver.ThreadingTCPServer):
     """Clients' requests: one JSON line in, one out, per connection; each logged as a ``client`` event."""
 
     daemon_threads = True
+    allow_reuse_address = True  # a restarted node binds its client port again
 
-    def __init__(self, kv: KVStore, tracer: Tracer, op_timeout: float):
+    def __init__(self, kv: KVStore, tracer: Tracer, op_timeout: float, port: int = 0):
         self.kv, self.tracer, self.op_timeout = kv, tracer, op_timeout
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, args=(0.1,), daemon=True).start()
 
@@ -124,7 +125,7 @@ def run_node(spec_path: str, name: str) -> None:
     kv = KVStore(addrs[name], peers, conf, transportClass=tracer.transport_class())
     tracer.attach(kv)
     tracer.event("restart", {"type": "restart", "first_boot": first_boot})
-    server = ClientServer(kv, tracer, spec["op_timeout"])
+    server = ClientServer(kv, tracer, spec["op_timeout"], spec.get("clients", {}).get(name, 0))
     ready = workdir / f"{name}.ready"
     ready.with_suffix(".tmp").write_text(json.dumps({"pid": os.getpid(), "client_port": server.port}))
     ready.with_suffix(".tmp").replace(ready)
