@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCALAR, TUPLE, SET = "scalar", "tuple", "set"
+SCALAR, TUPLE, GRID, SET = "scalar", "tuple", "grid", "set"
 #: decoded values a field remembers before it forgets them all (bounds the memory of a long run)
 DECODED_KEPT = 1 << 14
 #: decoded states a layout remembers: enough for the units of a group traced one after the other
@@ -79,10 +79,13 @@ class Interner:
 class Field:
     """Where one record field lives in the packed integer, and how to read and write it."""
 
-    __slots__ = ("name", "index", "kind", "length", "offset", "width", "interner", "slot_mask", "mask", "decoded")
+    __slots__ = ("name", "index", "kind", "length", "columns", "offset", "width", "interner", "slot_mask", "mask",
+                 "decoded")
 
-    def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner):
+    def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner, columns: int = 1):
+        """``length``: slots (a grid's are its cells, ``columns`` to a row)."""
         self.name, self.index, self.kind, self.length, self.interner = name, index, kind, length, interner
+        self.columns = columns
         self.offset = self.width = self.slot_mask = self.mask = 0
         self.decoded: dict[int, Any] = {}
 
@@ -91,9 +94,14 @@ class Field:
         self.offset, self.width = offset, width
         self.slot_mask = (1 << width) - 1
         self.decoded = {}  # keyed by this field's bits, which have just moved
-        bits = width * (self.length if self.kind == TUPLE else 1)
+        bits = width * (self.length if self.kind in (TUPLE, GRID) else 1)
         self.mask = ((1 << bits) - 1) << offset
         return offset + bits
+
+    @property
+    def rows(self) -> int:
+        """A grid's rows (a tuple's positions)."""
+        return self.length // self.columns
 
     def needed_width(self) -> int:
         n = len(self.interner)
@@ -137,6 +145,17 @@ class Field:
             for k, v in enumerate(value):
                 bits |= self.value_code(v) << (self.offset + k * self.width)
             return bits
+        if self.kind == GRID:
+            if type(value) is not tuple or len(value) != self.rows or \
+                    any(type(row) is not tuple or len(row) != self.columns for row in value):
+                raise Reshape(self.name, f"field {self.name}: expected {self.rows} rows of {self.columns}, "
+                                         f"got {value!r}")
+            bits, k = 0, 0
+            for row in value:
+                for v in row:
+                    bits |= self.value_code(v) << (self.offset + k * self.width)
+                    k += 1
+            return bits
         if type(value) is not frozenset:
             raise Reshape(self.name, f"field {self.name}: expected a frozenset, got {value!r}")
         bits = 0
@@ -165,6 +184,9 @@ class Field:
     def _build(self, bits: int):
         if self.kind == TUPLE:
             return tuple(self.read_slot(bits, k) for k in range(self.length))
+        if self.kind == GRID:
+            m = self.columns
+            return tuple(tuple(self.read_slot(bits, i * m + j) for j in range(m)) for i in range(self.rows))
         values = self.interner.values
         bits >>= self.offset
         out = []
@@ -178,12 +200,16 @@ class Field:
         return frozenset(out)
 
 
-def _kind(value) -> tuple[str, int]:
+def _kind(value) -> tuple[str, int, int]:
+    """``(kind, slots, columns)`` of a field whose first value is ``value``."""
     if type(value) is tuple:
-        return TUPLE, len(value)
+        m = len(value[0]) if value and type(value[0]) is tuple else 0
+        if m and all(type(row) is tuple and len(row) == m for row in value):
+            return GRID, len(value) * m, m
+        return TUPLE, len(value), 1
     if type(value) is frozenset:
-        return SET, 0
-    return SCALAR, 1
+        return SET, 0, 1
+    return SCALAR, 1, 1
 
 
 class Layout:
@@ -216,8 +242,8 @@ class Layout:
         fields = []
         log: list = []
         for i, name in enumerate(names):
-            kind, length = _kind(first[i])
-            fields.append(Field(name, i, kind, length, Interner(log)))
+            kind, length, columns = _kind(first[i])
+            fields.append(Field(name, i, kind, length, Interner(log), columns))
         layout = cls(state_type, fields)
         for s in states:
             if type(s) is not state_type:
@@ -253,9 +279,12 @@ class Layout:
         self.decoded = {}
 
     def demote(self, name: str) -> None:
-        """Treat field ``name`` as one interned value from now on (its tuples vary in length)."""
+        """Pack field ``name`` coarser from now on: a grid as a tuple of rows (its rows vary in length), else as
+        one interned value (its tuples vary in length)."""
         for i, f in enumerate(self.fields):
-            if f.name == name and f.kind != SCALAR:
+            if f.name == name and f.kind == GRID:
+                self.fields[i] = Field(f.name, f.index, TUPLE, f.rows, Interner(self.numbered))
+            elif f.name == name and f.kind != SCALAR:
                 self.fields[i] = Field(f.name, f.index, SCALAR, 1, Interner(self.numbered))
         self.by_name = {f.name: f for f in self.fields}
         self.widen()

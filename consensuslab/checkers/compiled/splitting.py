@@ -245,9 +245,9 @@ class Splitter(Checks):
                 and node.value.id in {ctx.state} | ctx.states):
             return None
         field = self.layout.by_name.get(node.attr)
-        if field is None or field.kind != "tuple":
+        if field is None or field.kind not in ("tuple", "grid"):
             return None
-        return node.attr, field.length, numbered
+        return node.attr, field.rows, numbered
 
     def _constant(self, node: ast.expr, ctx: Context) -> list | None:
         """The values of an iterable that does not depend on the state, computed now (None: it cannot be)."""

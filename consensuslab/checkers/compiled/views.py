@@ -7,13 +7,16 @@ the field (``passing``: only the elements a filter accepts); a pure function
 is then memoised under ``state & reads``.  Updates are written, not read:
 ``s.msgs | {m}`` sets one bit, ``replace_at(s.rmState, i, v)`` one slot.  What
 a view does not model reads the whole field: fewer memo hits, never a wrong
-answer (every traced call is re-run on the real state).
+answer (every traced call is re-run on the real state).  Tuple and grid
+fields have their views in ``tuple_views.py``.
 """
 
 from __future__ import annotations
 
 from consensuslab.checkers.compiled.filtering import frozen
-from consensuslab.checkers.compiled.packing import SCALAR, TUPLE, Field, Layout, Unsupported
+from consensuslab.checkers.compiled.packing import GRID, SCALAR, TUPLE, Field, Layout, Unsupported
+from consensuslab.checkers.compiled.tuple_views import GridView, TupleView
+from consensuslab.checkers.compiled.view_values import OPAQUE, is_view, opaque, real, whole
 
 
 class Reads:
@@ -25,28 +28,7 @@ class Reads:
         self.mask, self.filters = 0, []
 
 
-def _whole(name):
-    """A method that reads the whole value and answers from the real thing."""
-
-    def method(self, *args):
-        return getattr(self._real(), name)(*[real(a) for a in args])
-
-    method.__name__ = name
-    return method
-
-
-_OPAQUE = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__iter__",
-           "__repr__", "__str__", "__format__", "__mul__", "__rmul__")
-
-
-def _opaque(cls):
-    for name in _OPAQUE:
-        if name not in vars(cls):
-            setattr(cls, name, _whole(name))
-    return cls
-
-
-@_opaque
+@opaque
 class StateView:
     """A packed state seen as its record type."""
 
@@ -69,6 +51,8 @@ class StateView:
             return f.read_slot(self._packed)
         if f.kind == TUPLE:
             return TupleView(self, f)
+        if f.kind == GRID:
+            return GridView(self, f)
         return SetView(self, f)
 
     def __getattr__(self, name):
@@ -127,116 +111,12 @@ class Written:
         return self._real()[i]
 
 
-for _name in _OPAQUE + ("__len__",):
-    setattr(Written, _name, _whole(_name))
+for _name in OPAQUE + ("__len__",):
+    setattr(Written, _name, whole(_name))
+Written.is_view = True
 
 
-@_opaque
-class _TupleLike:
-    """What a tuple field's view and its edit share: a fixed length, everything else from the real tuple."""
-
-    __slots__ = ()
-
-    @property
-    def __class__(self):
-        return tuple
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return tuple(self._item(j) for j in range(*k.indices(self._field().length)))
-        return self._item(k.__index__())
-
-    def __len__(self):
-        return self._field().length
-
-    def __bool__(self):
-        return self._field().length > 0
-
-    def __contains__(self, x):
-        return x in self._real()
-
-    def __eq__(self, other):  # one field's view and its edits differ only where edited: read only those slots
-        slots = _edited_slots(self, other)
-        return self._real() == real(other) if slots is None else all(self._item(k) == other._item(k) for k in slots)
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-    __hash__ = _whole("__hash__")
-
-    def __add__(self, other):
-        return self._real() + real(other)
-
-    def __radd__(self, other):
-        return real(other) + self._real()
-
-    def __getattr__(self, name):  # count, index, ...
-        return getattr(self._real(), name)
-
-
-def _edited_slots(a, b) -> set | None:
-    """The slots edited in either of two views of one tuple field of one state (None: not such views)."""
-    bases = [x if type(x) is TupleView else x.base for x in (a, b)] if type(b) in (TupleView, TupleEdit) else None
-    if bases is None or bases[0].state is not bases[1].state or bases[0].field is not bases[1].field:
-        return None
-    return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
-
-
-class TupleView(_TupleLike):
-    """A tuple field; indexing reads one slot."""
-
-    __slots__ = ("state", "field")
-
-    def __init__(self, state: StateView, field: Field):
-        self.state, self.field = state, field
-
-    def _field(self) -> Field:
-        return self.field
-
-    def _real(self):
-        self.state._reads.mask |= self.field.mask
-        return self.field.decode(self.state._packed)
-
-    def _item(self, k: int):
-        k = self._index(k)
-        self.state._reads.mask |= self.field.slot_bits(k)
-        return self.field.read_slot(self.state._packed, k)
-
-    def _index(self, k: int) -> int:
-        n = self.field.length
-        k = k + n if k < 0 else k
-        if not 0 <= k < n:
-            raise IndexError("tuple index out of range")
-        return k
-
-    def _replaced(self, k: int, value):
-        return TupleEdit(self, {self._index(k): value})
-
-
-class TupleEdit(_TupleLike):
-    """A tuple field with some slots written (``replace_at`` on a view)."""
-
-    __slots__ = ("base", "edits")
-
-    def __init__(self, base: TupleView, edits: dict):
-        self.base, self.edits = base, edits
-
-    def _field(self) -> Field:
-        return self.base.field
-
-    def _real(self):
-        return tuple(self._item(k) for k in range(self.base.field.length))
-
-    def _item(self, k: int):
-        k = self.base._index(k)
-        if k in self.edits:
-            return self.edits[k]
-        return self.base._item(k)
-
-    def _replaced(self, k: int, value):
-        return TupleEdit(self.base, {**self.edits, self.base._index(k): value})
-
-
-@_opaque
+@opaque
 class _SetLike:
     """What a set field's view and its edit share: membership is precise, updates are edits."""
 
@@ -363,9 +243,6 @@ class SetEdit(_SetLike):
         return SetEdit(self.base, edits)
 
 
-VIEWS = (StateView, Written, TupleView, TupleEdit, SetView, SetEdit)
-
-
 def _is_set(x) -> bool:
     return type(x) in (set, frozenset, SetView, SetEdit)
 
@@ -378,16 +255,11 @@ def _elements(x):
     return items
 
 
-def real(x):
-    """``x`` as a real value (reading what it needs from the state)."""
-    return x._real() if type(x) in VIEWS else x
-
-
 def holds_view(x, depth: int = 0) -> bool:
     """Does a value built during a traced call still contain a view inside it?"""
-    t = type(x)
-    if t in VIEWS:
+    if is_view(x):
         return True
+    t = type(x)
     if depth > 8:
         return False
     if t in (tuple, list, frozenset, set) or isinstance(x, tuple):

@@ -10,17 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from consensuslab.checkers.compiled.packing import Layout, Unsupported
-from consensuslab.checkers.compiled.views import (
-    SetEdit,
-    SetView,
-    StateView,
-    TupleEdit,
-    TupleView,
-    Written,
-    holds_view,
-    real,
-)
+from consensuslab.checkers.compiled.packing import Layout, Reshape, Unsupported
+from consensuslab.checkers.compiled.tuple_views import GridEdit, GridView, TupleEdit, TupleView
+from consensuslab.checkers.compiled.views import SetEdit, SetView, StateView, Written, holds_view, real
 
 
 def writes_of(result, view: StateView) -> dict[str, Any] | None:
@@ -45,9 +37,9 @@ def writes_of(result, view: StateView) -> dict[str, Any] | None:
     out = {}
     for name, value in changes.items():
         f = layout.by_name[name]
-        if type(value) in (TupleView, SetView) and value.state is view and value.field is f:
+        if type(value) in (TupleView, GridView, SetView) and value.state is view and value.field is f:
             continue
-        if type(value) in (TupleEdit, SetEdit) and value.base.state is view and value.base.field is f:
+        if type(value) in (TupleEdit, GridEdit, SetEdit) and value.base.state is view and value.base.field is f:
             out[name] = value
             continue
         value = real(value)
@@ -66,6 +58,16 @@ def encode_writes(changes: dict[str, Any], layout: Layout) -> tuple[int, int]:
             for k, v in value.edits.items():
                 slot = f.slot_bits(k)
                 mask |= slot
+                bits |= f.value_code(v) << (f.offset + k * f.width)
+        elif type(value) is GridEdit:
+            try:
+                cells = value.cells()
+            except TypeError:
+                raise Reshape(name, f"field {name}: a row of another length") from None
+            for k, v in cells:
+                if holds_view(v):
+                    raise Unsupported(f"field {name}: a state view stored inside a new value")
+                mask |= f.slot_bits(k)
                 bits |= f.value_code(v) << (f.offset + k * f.width)
         elif type(value) is SetEdit:
             for e, present in value.edits.items():

@@ -1,0 +1,230 @@
+"""Read-recording views of tuple fields: a tuple of values, and a grid (a tuple of equal-length tuples).
+
+A tuple field packs one interned value per position, so ``s.clock[i]`` reads
+one slot.  A grid packs one interned value per cell, so ``s.network[q][p]``
+reads one cell, not the row ``s.network[q]``: LamportMutex's ReceiveRequest
+reads two channels of the nine, and its memo held 4,052 keys over the
+724,274 states where one interned value per row made 510,574.
+``replace_at`` on a view (or on a row of a grid) writes the slots it sets.
+"""
+
+from __future__ import annotations
+
+from consensuslab.checkers.compiled.view_values import opaque, real, whole
+
+
+@opaque
+class _TupleLike:
+    """What a tuple field's view and its edit share: a fixed length, everything else from the real tuple."""
+
+    __slots__ = ()
+
+    @property
+    def __class__(self):
+        return tuple
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return tuple(self._item(j) for j in range(*k.indices(self._length())))
+        return self._item(k.__index__())
+
+    def __len__(self):
+        return self._length()
+
+    def __bool__(self):
+        return self._length() > 0
+
+    def __contains__(self, x):
+        return x in self._real()
+
+    def __eq__(self, other):  # one field's view and its edits differ only where edited: read only those slots
+        slots = _edited_slots(self, other)
+        return self._real() == real(other) if slots is None else all(self._item(k) == other._item(k) for k in slots)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+    __hash__ = whole("__hash__")
+
+    def __add__(self, other):
+        return self._real() + real(other)
+
+    def __radd__(self, other):
+        return real(other) + self._real()
+
+    def __getattr__(self, name):  # count, index, ...
+        return getattr(self._real(), name)
+
+
+def _index(k: int, n: int) -> int:
+    k = k + n if k < 0 else k
+    if not 0 <= k < n:
+        raise IndexError("tuple index out of range")
+    return k
+
+
+def _edited_slots(a, b) -> set | None:
+    """The slots edited in either of two views of one tuple field of one state (None: not such views)."""
+    if type(a) not in (TupleView, TupleEdit) or type(b) not in (TupleView, TupleEdit):
+        return None
+    bases = [x if type(x) is TupleView else x.base for x in (a, b)]
+    if bases[0].state is not bases[1].state or bases[0].field is not bases[1].field:
+        return None
+    return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
+
+
+class TupleView(_TupleLike):
+    """A tuple field; indexing reads one slot."""
+
+    __slots__ = ("state", "field")
+
+    def __init__(self, state, field):
+        self.state, self.field = state, field
+
+    def _length(self) -> int:
+        return self.field.length
+
+    def _real(self):
+        self.state._reads.mask |= self.field.mask
+        return self.field.decode(self.state._packed)
+
+    def _item(self, k: int):
+        k = _index(k, self.field.length)
+        self.state._reads.mask |= self.field.slot_bits(k)
+        return self.field.read_slot(self.state._packed, k)
+
+    def _replaced(self, k: int, value):
+        return TupleEdit(self, {_index(k, self.field.length): value})
+
+
+class TupleEdit(_TupleLike):
+    """A tuple field with some slots written (``replace_at`` on a view)."""
+
+    __slots__ = ("base", "edits")
+
+    def __init__(self, base: TupleView, edits: dict):
+        self.base, self.edits = base, edits
+
+    def _length(self) -> int:
+        return self.base.field.length
+
+    def _real(self):
+        return tuple(self._item(k) for k in range(self.base.field.length))
+
+    def _item(self, k: int):
+        k = _index(k, self.base.field.length)
+        if k in self.edits:
+            return self.edits[k]
+        return self.base._item(k)
+
+    def _replaced(self, k: int, value):
+        return TupleEdit(self.base, {**self.edits, _index(k, self.base.field.length): value})
+
+
+# -- grids: a tuple of rows of one length, one slot per cell -------------------------------------------
+class GridView(_TupleLike):
+    """A grid field; indexing gives a row, which reads nothing until a cell of it is read."""
+
+    __slots__ = ("state", "field")
+
+    def __init__(self, state, field):
+        self.state, self.field = state, field
+
+    def _length(self) -> int:
+        return self.field.rows
+
+    def _real(self):
+        self.state._reads.mask |= self.field.mask
+        return self.field.decode(self.state._packed)
+
+    def _item(self, i: int):
+        return RowView(self, _index(i, self.field.rows))
+
+    def _replaced(self, i: int, value):
+        return GridEdit(self, {_index(i, self.field.rows): value})
+
+
+class RowView(_TupleLike):
+    """Row ``i`` of a grid field; indexing reads one cell."""
+
+    __slots__ = ("grid", "i")
+
+    def __init__(self, grid: GridView, i: int):
+        self.grid, self.i = grid, i
+
+    def _length(self) -> int:
+        return self.grid.field.columns
+
+    def _real(self):
+        return tuple(self._item(j) for j in range(self.grid.field.columns))
+
+    def _item(self, j: int):
+        f, state = self.grid.field, self.grid.state
+        k = self.i * f.columns + _index(j, f.columns)
+        state._reads.mask |= f.slot_bits(k)
+        return f.read_slot(state._packed, k)
+
+    def _replaced(self, j: int, value):
+        return RowEdit(self, {_index(j, self.grid.field.columns): value})
+
+
+class RowEdit(_TupleLike):
+    """A row of a grid with some cells written."""
+
+    __slots__ = ("base", "edits")
+
+    def __init__(self, base: RowView, edits: dict):
+        self.base, self.edits = base, edits
+
+    def _length(self) -> int:
+        return self.base.grid.field.columns
+
+    def _real(self):
+        return tuple(self._item(j) for j in range(self._length()))
+
+    def _item(self, j: int):
+        j = _index(j, self._length())
+        return self.edits[j] if j in self.edits else self.base._item(j)
+
+    def _replaced(self, j: int, value):
+        return RowEdit(self.base, {**self.edits, _index(j, self._length()): value})
+
+
+class GridEdit(_TupleLike):
+    """A grid field with some rows replaced (each a ``RowEdit`` of itself, or any tuple)."""
+
+    __slots__ = ("base", "edits")
+
+    def __init__(self, base: GridView, edits: dict):
+        self.base, self.edits = base, edits
+
+    def _length(self) -> int:
+        return self.base.field.rows
+
+    def _real(self):
+        return tuple(real(self._item(i)) for i in range(self._length()))
+
+    def _item(self, i: int):
+        i = _index(i, self._length())
+        return self.edits[i] if i in self.edits else self.base._item(i)
+
+    def _replaced(self, i: int, value):
+        return GridEdit(self.base, {**self.edits, _index(i, self._length()): value})
+
+    def cells(self) -> list[tuple[int, object]]:
+        """``(slot, value)`` of every cell this edit writes (a row moved from elsewhere is read, and written)."""
+        f, state = self.base.field, self.base.state
+        out = []
+        for i, row in self.edits.items():
+            own = type(row) in (RowView, RowEdit) and (row if type(row) is RowView else row.base).i == i
+            grid = (row if type(row) is RowView else row.base).grid if own else None
+            own = own and grid.state is state and grid.field is f  # each read of ``s.f`` is a new view of it
+            if own and type(row) is RowView:
+                continue  # the row itself, unchanged
+            if own:
+                out += [(i * f.columns + j, real(v)) for j, v in row.edits.items()]
+                continue
+            values = real(row)
+            if type(values) is not tuple or len(values) != f.columns:
+                raise TypeError(f"a row of {f.columns} expected")
+            out += [(i * f.columns + j, v) for j, v in enumerate(values)]
+        return out
