@@ -36,25 +36,30 @@ class DirectPieces:
         self.units: list = []
         self.seen: dict[int, tuple[int, int]] = {}  # id(unit) -> (states judged, traced calls)
 
-    def before(self, groups: list) -> dict[int, int]:
-        """The traced calls of each single-piece group, before a level is judged."""
-        return {id(g): g.units[0].traced for g in groups if len(g.units) == 1}
+    def before(self, groups: list) -> dict[int, tuple[int, int]]:
+        """Each group's misses so far, before a level is judged: its piece's traced calls (a group of one), or
+        its entries (a group of several, whose key widened to most of the state after it was planned: the
+        transition property units of EWD998's refinement, 36 of them with one key over all 60 bits)."""
+        return {id(g): (g.units[0].traced, len(g.table)) for g in groups}
 
-    def learn(self, groups: list, before: dict[int, int], judged: int) -> list:
-        """After a level of ``judged`` states: the groups whose piece moves out (the caller drops them)."""
+    def learn(self, groups: list, before: dict[int, tuple[int, int]], judged: int) -> list:
+        """After a level of ``judged`` states: the groups whose pieces move out (the caller drops them)."""
         moving = []
         for g in groups:
             if id(g) not in before or g.clause is not None:
                 continue  # an alternative is judged with its clause's others (``kernels.judge_part``)
-            u = g.units[0]
-            now = u.traced - before[id(g)]
-            states, traced = self.seen.get(id(u), (0, 0))
+            traced_before, size_before = before[id(g)]
+            if len(g.units) == 1:
+                key, now = id(g.units[0]), g.units[0].traced - traced_before
+            else:  # a key that widened empties the table: what it holds then are all new
+                key, now = id(g), len(g.table) - size_before if len(g.table) >= size_before else len(g.table)
+            states, traced = self.seen.get(key, (0, 0))
             states, traced = states + judged, traced + now
-            self.seen[id(u)] = (states, traced)
+            self.seen[key] = (states, traced)
             still = judged >= LEVEL_JUDGED and now > MISS_SHARE * judged
             if still and states >= JUDGED_FIRST and traced > MISS_SHARE * states:
                 moving.append(g)
-                self.units.append(u)
+                self.units += g.units
         return moving
 
     def failing(self, decode, states: list[int], helper=None) -> list[int]:

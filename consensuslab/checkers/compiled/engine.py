@@ -137,7 +137,9 @@ class CompiledSearch(StateByState):
         varying = [u for u in self.invariant_units
                    if (u.mask or not u.traced) and u.clause is None and id(u) not in direct]
         self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
-        self.step_groups = plan_groups([u for u in self.step_units if u.mask or not u.traced], full, self.grown)
+        direct_steps = {id(u) for u in self.direct_steps.units}
+        self.step_groups = plan_groups([u for u in self.step_units if (u.mask or not u.traced)
+                                        and id(u) not in direct_steps], full, self.grown)
         self.grouped = True
 
     def _alternative_groups(self) -> list:
@@ -209,6 +211,7 @@ class CompiledSearch(StateByState):
         self.traced_judged = 0
         self.warmup = WARMUP
         self.direct = DirectPieces()
+        self.direct_steps = DirectPieces()  # transition property units called directly (``levels.judge_steps``)
         packed = layout.encode_all(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
@@ -328,7 +331,7 @@ class CompiledSearch(StateByState):
             "compiled": {"state_bits": self.layout.bits, "search": "levels" if levels else "states",
                          "restarts": self.restarts, "action_groups": len(self.groups),
                          "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
-                         "direct_pieces": self.direct.describe(),
+                         "direct_pieces": self.direct.describe() + self.direct_steps.describe(),
                          "evidence": self.evidence.describe()},
         })
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,

@@ -110,8 +110,9 @@ class Evidence:
             if states >= SETTLED:
                 self.settled = True
             return None
-        if not far and (before is None or misses < FALLING * before[1] or ours < COST_FALLING * before[2]):
-            return None
+        if not far and (before is None or not before[0] or misses < FALLING * before[1]
+                        or ours < COST_FALLING * before[2]):
+            return None  # the first slower window since a cheaper one, or a warm-up: wait for the next
         self.verdict = (f"measured slower than the interpreted search: {ours * 1e6:.1f} us a state against "
                         f"{theirs * 1e6:.1f} us over {states:,} states, {misses:.1f} traced calls a state")
         return self.verdict if self.judging else None

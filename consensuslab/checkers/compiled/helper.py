@@ -191,8 +191,8 @@ class TraceHelper:
     def direct(self, units: list, states: list[int], here) -> list[int]:
         """``here(states)`` (the states where a piece called directly fails), the later part computed by the
         helper meanwhile; the answer is the same either way, so the result does not depend on the workers."""
-        if len(states) < MIN_DIRECT or not self._started():
-            return here(states)
+        if len(states) < MIN_DIRECT or not all(id(u) in self.index for u in units) or not self._started():
+            return here(states)  # few states, or a unit made after the helper forked (a row added mid-search)
         split = int(len(states) * DIRECT_HERE_SHARE)
         answers: list = []
         handler = answers.append

@@ -211,8 +211,18 @@ def mark_witnessed(search, held: list[bool]) -> None:
 
 def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     """Transition properties over the steps of a level about to be expanded (``steps.py``): the states with a
-    failing step."""
-    return failing_in(search, search.step_groups, parts, workers)
+    failing step.  A unit whose memo misses on nearly every state is called on the decoded state instead, as
+    invariant pieces are (``direct.py``: EWD998's refinement mapping reads the whole state)."""
+    groups, direct = search.step_groups, search.direct_steps
+    watched = direct.before(groups)  # after the warm-up too: rows a domain adds later have groups of their own
+    failing = failing_in(search, groups, parts, workers)
+    moving = direct.learn(groups, watched, sum(len(p) for part in parts for p in part))
+    if moving:
+        search.step_groups = [g for g in search.step_groups if not any(g is m for m in moving)]
+    if direct.units:
+        states = to_ints(np.concatenate([p for part in parts for p in part]))
+        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
+    return failing
 
 
 def audit(search, level: Run) -> None:

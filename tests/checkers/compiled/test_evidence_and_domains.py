@@ -29,6 +29,14 @@ def test_a_first_window_slightly_slower_waits_for_a_second():
     assert e.level(1000, 1000 * 200e-6, 40 * 1000) is None  # 2x slower: the memo may be warming up
 
 
+def test_a_slower_window_after_a_cheaper_one_waits_for_a_second():
+    """LamportMutex with two workers handed over at 68 us a state against 62 after a window at 60 us."""
+    e = evidence(62)
+    assert e.level(2186, 2186 * 60e-6, 900) is None  # cheaper
+    assert e.level(2186, 2186 * 68e-6, 900) is None  # slower, but the window before was cheaper
+    assert e.level(2186, 2186 * 68e-6, 900) is not None  # slower twice, misses and cost not falling
+
+
 def test_a_far_slower_window_that_hardly_traces_waits_too():
     e = evidence(100)
     assert e.level(1000, 1000 * 1000e-6, 1000) is None  # 1 traced call a state: not the memo's misses
