@@ -148,3 +148,33 @@ def test_initial_states_satisfy_the_refined_specs_init():
 def test_initial_state_counts():
     assert len(list(spec_class("ewd840")({"n": 3}).init())) == 2 ** 3 * 2 ** 3 * 3
     assert len(list(spec_class("ewd998")({"n": 3}).init())) == 2 ** 3
+
+
+def test_lamport_mutex_compiled_reads_two_channels_per_receive():
+    """``network[q][p]`` is a grid cell: ReceiveRequest's key is two channels and a clock, the constraint is a
+    filter of its own, and the counts are TLC's (N = 3, maxClock = 3: 10,209)."""
+    from consensuslab.checkers.compiled.engine import CompiledSearch
+
+    search = CompiledSearch(spec_class("lamport_mutex").configure(scenario="small").compile(), progress=False,
+                            insist=True)
+    r = search.run()
+    assert (r.status, r.distinct_states) == ("ok", 10209)
+    network, clock = search.layout.by_name["network"], search.layout.by_name["clock"]
+    receive = next(u for u in search.actions if str(u.label) == "ReceiveRequest(1, 2)")
+    assert receive.mask == network.slot_bits(1 * 3 + 0) | network.slot_bits(0 * 3 + 1) | clock.slot_bits(0)
+
+
+def test_ewd998_refinement_steps_called_directly_count_as_tlc():
+    """The refinement mapping reads every bag: its transition property units miss on every state, so they are
+    called on the decoded state, and the counts stay TLC's (N = 2: 2,360) and the interpreted engine's."""
+    cls = spec_class("ewd998")
+    compiled = check(cls.configure(scenario="small").compile(), engine="compiled", progress=False)
+    interpreted = check(cls.configure(scenario="small").compile(), engine="interpreted", progress=False)
+    assert any(p.startswith("EWD998Spec_step@") for p in compiled.extra["compiled"]["direct_pieces"])
+    assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
+        ("ok", 2360, interpreted.states_generated)
+    broken = [check(cls.configure(scenario="no-counter").compile(), engine=engine, progress=False)
+              for engine in ("compiled", "interpreted")]
+    assert broken[0].extra["engine"] == "compiled"
+    assert [(r.violation.property, r.violation.trace.states) for r in broken][0] == \
+        [(r.violation.property, r.violation.trace.states) for r in broken][1]

@@ -10,7 +10,7 @@ reads two channels of the nine, and its memo held 4,052 keys over the
 
 from __future__ import annotations
 
-from consensuslab.checkers.compiled.view_values import opaque, real, whole
+from consensuslab.checkers.compiled.view_values import opaque, real, view_type, whole
 
 
 @opaque
@@ -72,6 +72,7 @@ def _edited_slots(a, b) -> set | None:
     return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
 
 
+@view_type
 class TupleView(_TupleLike):
     """A tuple field; indexing reads one slot."""
 
@@ -96,6 +97,7 @@ class TupleView(_TupleLike):
         return TupleEdit(self, {_index(k, self.field.length): value})
 
 
+@view_type
 class TupleEdit(_TupleLike):
     """A tuple field with some slots written (``replace_at`` on a view)."""
 
@@ -121,6 +123,7 @@ class TupleEdit(_TupleLike):
 
 
 # -- grids: a tuple of rows of one length, one slot per cell -------------------------------------------
+@view_type
 class GridView(_TupleLike):
     """A grid field; indexing gives a row, which reads nothing until a cell of it is read."""
 
@@ -143,6 +146,7 @@ class GridView(_TupleLike):
         return GridEdit(self, {_index(i, self.field.rows): value})
 
 
+@view_type
 class RowView(_TupleLike):
     """Row ``i`` of a grid field; indexing reads one cell."""
 
@@ -167,6 +171,7 @@ class RowView(_TupleLike):
         return RowEdit(self, {_index(j, self.grid.field.columns): value})
 
 
+@view_type
 class RowEdit(_TupleLike):
     """A row of a grid with some cells written."""
 
@@ -189,6 +194,7 @@ class RowEdit(_TupleLike):
         return RowEdit(self.base, {**self.edits, _index(j, self._length()): value})
 
 
+@view_type
 class GridEdit(_TupleLike):
     """A grid field with some rows replaced (each a ``RowEdit`` of itself, or any tuple)."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from consensuslab.checkers.compiled.filtering import frozen
 from consensuslab.checkers.compiled.packing import GRID, SCALAR, TUPLE, Field, Layout, Unsupported
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleView
-from consensuslab.checkers.compiled.view_values import OPAQUE, is_view, opaque, real, whole
+from consensuslab.checkers.compiled.view_values import OPAQUE, is_view, opaque, real, view_type, whole
 
 
 class Reads:
@@ -113,7 +113,7 @@ class Written:
 
 for _name in OPAQUE + ("__len__",):
     setattr(Written, _name, whole(_name))
-Written.is_view = True
+view_type(Written)
 
 
 @opaque
@@ -178,6 +178,7 @@ class _SetLike:
         return getattr(self._real(), name)
 
 
+@view_type
 class SetView(_SetLike):
     """A frozenset field; membership reads one element's bit."""
 
@@ -214,6 +215,7 @@ class SetView(_SetLike):
         return [e for e in f.decode(packed) if accepted & f.element_bit(e)] if packed & accepted else []
 
 
+@view_type
 class SetEdit(_SetLike):
     """A frozenset field with elements added or removed (``s.msgs | {m}`` on a view)."""
 
