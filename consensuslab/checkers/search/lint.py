@@ -71,14 +71,17 @@ def _explore(model, limit: int, deadline: float | None) -> list[str]:
                          f"init must not draw random numbers, read clocks or depend on set order")
     kind = type(initial[0])
     declarations = Declarations(model, initial[0])
-    for s in initial:
+    # the first ``limit`` initial states, then as many successors: a spec with many initial states (EWD840 with
+    # N = 7 has 114,688) was linted on all of them, 2.5 s on every engine, and none of their steps
+    first = initial[:limit]
+    for s in first:
         _hashable(model, s, "init", kind)
         declarations.state(s, "init")
         _properties(model, s)
-    seen = set(initial)
-    queue = deque(initial)
+    seen = set(first)
+    queue = deque(first)
     expanded = 0
-    while queue and len(seen) < limit:
+    while queue and len(seen) < len(first) + limit:
         if deadline is not None and time.monotonic() >= deadline:
             return declarations.warnings(len(seen))
         state = queue.popleft()

@@ -125,3 +125,15 @@ def test_a_receive_reads_two_cells_and_one_clock():
     f, clock = search.layout.by_name["chan"], search.layout.by_name["clock"]
     receive = next(u for u in search.actions if str(u.label) == "Receive(1, 2)")
     assert receive.mask == f.slot_bits(2 * 3 + 1) | f.slot_bits(1 * 3 + 2) | clock.slot_bits(1)
+
+
+def test_iterating_a_tuple_field_reads_each_position_as_it_is_reached():
+    """``all``/``any`` over a tuple field stop early: the key is the prefix read, not the whole field."""
+    layout, reads, view = view_of(Mesh((0, 1, 0), mesh().chan))
+    clock = layout.by_name["clock"]
+    assert not all(c == 0 for c in view.clock)
+    assert reads.mask == clock.slot_bits(0) | clock.slot_bits(1)  # stopped at the 1 in position 1
+    reads.mask = 0
+    assert any(len(ch) == 0 for ch in view.chan[0]) and reads.mask == layout.by_name["chan"].slot_bits(0)
+    reads.mask = 0
+    assert tuple(view.clock) == (0, 1, 0) and reads.mask == clock.mask  # a whole tuple reads every position
