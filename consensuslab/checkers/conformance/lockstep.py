@@ -99,7 +99,7 @@ class Lockstep:
 
     # -- comparing -----------------------------------------------------------------------
     def compare(self, impls: dict[str, Any], node: str, state) -> Divergence | None:
-        model, adapter = self.model, self.adapter
+        model = self.model
         local = state.locals[model.index[node]]
         expected, bad = self.call("expected", local, node)
         if bad is None:
