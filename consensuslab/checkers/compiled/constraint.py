@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from consensuslab.checkers.compiled.filling import tables_for, trace_missing
 from consensuslab.checkers.compiled.kernels import Tables, with_origin
 from consensuslab.checkers.compiled.memo import Group, Unit
 from consensuslab.checkers.compiled.packing import Overflow, Reshape, Unsupported
@@ -66,8 +67,6 @@ class StateConstraint:
     def fill_successors(self, search, states: np.ndarray, tables: list[Tables]) -> None:
         """Trace the constraint on the successors of ``states`` whose keys it lacks (of the states whose action
         keys are all known: the others are deferred again, and come back)."""
-        from consensuslab.checkers.compiled.filling import trace_missing
-
         for t in tables:
             states = states[t.index.rows(states) >= 0] if len(states) else states
         found = with_origin(states, tables) if len(states) else []
@@ -76,8 +75,6 @@ class StateConstraint:
 
     def kept(self, search, succ: np.ndarray, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The steps (successors, parents) the interpreted search takes: inside the constraint, or escaped."""
-        from consensuslab.checkers.compiled.filling import tables_for, trace_missing
-
         if not len(succ):
             return succ, parents
         table = tables_for(search, [self.group])[0]

@@ -43,7 +43,7 @@ class DirectPieces:
         return {id(g): (g.units[0].traced, len(g.table)) for g in groups}
 
     def learn(self, groups: list, before: dict[int, tuple[int, int]], judged: int) -> list:
-        """After a level of ``judged`` states: the groups whose pieces move out (the caller drops them)."""
+        """After a level of ``judged`` states: the groups that stay (those whose pieces move out are dropped)."""
         moving = []
         for g in groups:
             if id(g) not in before or g.clause is not None:
@@ -58,9 +58,9 @@ class DirectPieces:
             self.seen[key] = (states, traced)
             still = judged >= LEVEL_JUDGED and now > MISS_SHARE * judged
             if still and states >= JUDGED_FIRST and traced > MISS_SHARE * states:
-                moving.append(g)
+                moving.append(id(g))
                 self.units += g.units
-        return moving
+        return [g for g in groups if id(g) not in moving] if moving else groups
 
     def failing(self, decode, states: list[int], helper=None) -> list[int]:
         """The packed ``states`` where a direct piece does not hold (or raises: the search reports that); with a

@@ -129,9 +129,8 @@ def escaping(search, outside: np.ndarray, workers) -> np.ndarray:
     """The sorted successors outside the state constraint that break an invariant: TLC keeps them, and the
     search stops at them once they are judged with the next level (``constraint.py``)."""
     try:
-        failing = set(failing_in(search, search.inv_groups, [[outside]], workers))
-        if search.direct.units:
-            failing.update(search.direct.failing(search.layout.decode, to_ints(outside), search.helper))
+        failing = set(_with_direct(search, search.direct, failing_in(search, search.inv_groups, [[outside]], workers),
+                                   [[outside]]))
     except Stop:
         raise Unsupported("an invariant raised on a state outside the constraint: the interpreted search "
                           "reports it") from None
@@ -158,13 +157,20 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
         failing = [f for j in found + later for f in j.failing if len(f)]
         failing = to_ints(np.concatenate(failing)) if failing else []
         if watched is not None:
-            moving = direct.learn(invariants, watched, sum(len(p) for part in parts for p in part))
-            if moving:
-                search.inv_groups = [g for g in search.inv_groups if not any(g is m for m in moving)]
-    if direct.units:
-        states = to_ints(np.concatenate([p for part in parts for p in part]))
-        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
-    return failing, held
+            search.inv_groups = direct.learn(invariants, watched, _size(parts))
+    return _with_direct(search, direct, failing, parts), held
+
+
+def _size(parts: list[list[np.ndarray]]) -> int:
+    return sum(len(p) for part in parts for p in part)
+
+
+def _with_direct(search, direct, failing: list[int], parts: list[list[np.ndarray]]) -> list[int]:
+    """``failing`` and the states of ``parts`` where one of the pieces ``direct`` calls directly fails."""
+    if not direct.units:
+        return failing
+    states = to_ints(np.concatenate([p for part in parts for p in part]))
+    return sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
 
 
 def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> list[int]:
@@ -216,13 +222,8 @@ def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     groups, direct = search.step_groups, search.direct_steps
     watched = direct.before(groups)  # after the warm-up too: rows a domain adds later have groups of their own
     failing = failing_in(search, groups, parts, workers)
-    moving = direct.learn(groups, watched, sum(len(p) for part in parts for p in part))
-    if moving:
-        search.step_groups = [g for g in search.step_groups if not any(g is m for m in moving)]
-    if direct.units:
-        states = to_ints(np.concatenate([p for part in parts for p in part]))
-        failing = sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
-    return failing
+    search.step_groups = direct.learn(groups, watched, _size(parts))
+    return _with_direct(search, direct, failing, parts)
 
 
 def audit(search, level: Run) -> None:

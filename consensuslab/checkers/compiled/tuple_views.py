@@ -67,12 +67,16 @@ def _index(k: int, n: int) -> int:
     return k
 
 
+def _field_view(x):
+    """The view of a tuple field that ``x`` is, or edits (None: something else)."""
+    base = x.base if type(x) is TupleEdit else x
+    return base if type(base) is TupleView else None
+
+
 def _edited_slots(a, b) -> set | None:
     """The slots edited in either of two views of one tuple field of one state (None: not such views)."""
-    if type(a) not in (TupleView, TupleEdit) or type(b) not in (TupleView, TupleEdit):
-        return None
-    bases = [x if type(x) is TupleView else x.base for x in (a, b)]
-    if bases[0].state is not bases[1].state or bases[0].field is not bases[1].field:
+    x, y = _field_view(a), _field_view(b)
+    if x is None or y is None or x.state is not y.state or x.field is not y.field:  # not ``in``: it compares
         return None
     return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
 
@@ -104,27 +108,25 @@ class TupleView(_TupleLike):
 
 @view_type
 class TupleEdit(_TupleLike):
-    """A tuple field with some slots written (``replace_at`` on a view)."""
+    """A tuple field, a row of a grid or a grid, with some positions written (``replace_at`` on its view)."""
 
     __slots__ = ("base", "edits")
 
-    def __init__(self, base: TupleView, edits: dict):
+    def __init__(self, base, edits: dict):
         self.base, self.edits = base, edits
 
     def _length(self) -> int:
-        return self.base.field.length
+        return self.base._length()
 
     def _real(self):
-        return tuple(self._item(k) for k in range(self.base.field.length))
+        return tuple(real(self._item(k)) for k in range(self._length()))  # a grid's rows may be views
 
     def _item(self, k: int):
-        k = _index(k, self.base.field.length)
-        if k in self.edits:
-            return self.edits[k]
-        return self.base._item(k)
+        k = _index(k, self._length())
+        return self.edits[k] if k in self.edits else self.base._item(k)
 
     def _replaced(self, k: int, value):
-        return TupleEdit(self.base, {**self.edits, _index(k, self.base.field.length): value})
+        return TupleEdit(self.base, {**self.edits, _index(k, self._length()): value})
 
 
 # -- grids: a tuple of rows of one length, one slot per cell -------------------------------------------
@@ -148,7 +150,7 @@ class GridView(_TupleLike):
         return RowView(self, _index(i, self.field.rows))
 
     def _replaced(self, i: int, value):
-        return GridEdit(self, {_index(i, self.field.rows): value})
+        return TupleEdit(self, {_index(i, self.field.rows): value})
 
 
 @view_type
@@ -173,69 +175,23 @@ class RowView(_TupleLike):
         return f.read_slot(state._packed, k)
 
     def _replaced(self, j: int, value):
-        return RowEdit(self, {_index(j, self.grid.field.columns): value})
+        return TupleEdit(self, {_index(j, self.grid.field.columns): value})
 
 
-@view_type
-class RowEdit(_TupleLike):
-    """A row of a grid with some cells written."""
-
-    __slots__ = ("base", "edits")
-
-    def __init__(self, base: RowView, edits: dict):
-        self.base, self.edits = base, edits
-
-    def _length(self) -> int:
-        return self.base.grid.field.columns
-
-    def _real(self):
-        return tuple(self._item(j) for j in range(self._length()))
-
-    def _item(self, j: int):
-        j = _index(j, self._length())
-        return self.edits[j] if j in self.edits else self.base._item(j)
-
-    def _replaced(self, j: int, value):
-        return RowEdit(self.base, {**self.edits, _index(j, self._length()): value})
-
-
-@view_type
-class GridEdit(_TupleLike):
-    """A grid field with some rows replaced (each a ``RowEdit`` of itself, or any tuple)."""
-
-    __slots__ = ("base", "edits")
-
-    def __init__(self, base: GridView, edits: dict):
-        self.base, self.edits = base, edits
-
-    def _length(self) -> int:
-        return self.base.field.rows
-
-    def _real(self):
-        return tuple(real(self._item(i)) for i in range(self._length()))
-
-    def _item(self, i: int):
-        i = _index(i, self._length())
-        return self.edits[i] if i in self.edits else self.base._item(i)
-
-    def _replaced(self, i: int, value):
-        return GridEdit(self.base, {**self.edits, _index(i, self._length()): value})
-
-    def cells(self) -> list[tuple[int, object]]:
-        """``(slot, value)`` of every cell this edit writes (a row moved from elsewhere is read, and written)."""
-        f, state = self.base.field, self.base.state
-        out = []
-        for i, row in self.edits.items():
-            own = type(row) in (RowView, RowEdit) and (row if type(row) is RowView else row.base).i == i
-            grid = (row if type(row) is RowView else row.base).grid if own else None
-            own = own and grid.state is state and grid.field is f  # each read of ``s.f`` is a new view of it
-            if own and type(row) is RowView:
-                continue  # the row itself, unchanged
-            if own:
-                out += [(i * f.columns + j, real(v)) for j, v in row.edits.items()]
-                continue
-            values = real(row)
-            if type(values) is not tuple or len(values) != f.columns:
-                raise TypeError(f"a row of {f.columns} expected")
-            out += [(i * f.columns + j, v) for j, v in enumerate(values)]
-        return out
+def grid_cells(edit: TupleEdit) -> list[tuple[int, object]]:
+    """``(slot, value)`` of every cell a grid's edit writes (a row moved from elsewhere is read, and written)."""
+    f, state = edit.base.field, edit.base.state
+    out = []
+    for i, row in edit.edits.items():
+        view = row.base if type(row) is TupleEdit else row
+        own = type(view) is RowView and view.i == i and view.grid.state is state and view.grid.field is f
+        if own and row is view:
+            continue  # the row itself, unchanged (each read of ``s.f`` is a new view of it: compared by field)
+        if own:
+            out += [(i * f.columns + j, real(v)) for j, v in row.edits.items()]
+            continue
+        values = real(row)
+        if type(values) is not tuple or len(values) != f.columns:
+            raise TypeError(f"a row of {f.columns} expected")
+        out += [(i * f.columns + j, v) for j, v in enumerate(values)]
+    return out

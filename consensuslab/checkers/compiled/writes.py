@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from consensuslab.checkers.compiled.packing import Layout, Reshape, Unsupported
-from consensuslab.checkers.compiled.tuple_views import GridEdit, GridView, TupleEdit, TupleView
+from consensuslab.checkers.compiled.tuple_views import GridView, TupleEdit, TupleView, grid_cells
 from consensuslab.checkers.compiled.views import SetEdit, SetView, StateView, Written, holds_view, real
 
 
@@ -39,7 +39,8 @@ def writes_of(result, view: StateView) -> dict[str, Any] | None:
         f = layout.by_name[name]
         if type(value) in (TupleView, GridView, SetView) and value.state is view and value.field is f:
             continue
-        if type(value) in (TupleEdit, GridEdit, SetEdit) and value.base.state is view and value.base.field is f:
+        edited = type(value) in (TupleEdit, SetEdit) and type(value.base) in (TupleView, GridView, SetView)
+        if edited and value.base.state is view and value.base.field is f:
             out[name] = value
             continue
         value = real(value)
@@ -54,14 +55,14 @@ def encode_writes(changes: dict[str, Any], layout: Layout) -> tuple[int, int]:
     mask = bits = 0
     for name, value in changes.items():
         f = layout.by_name[name]
-        if type(value) is TupleEdit:
+        if type(value) is TupleEdit and type(value.base) is TupleView:
             for k, v in value.edits.items():
                 slot = f.slot_bits(k)
                 mask |= slot
                 bits |= f.value_code(v) << (f.offset + k * f.width)
-        elif type(value) is GridEdit:
+        elif type(value) is TupleEdit:  # of a grid (``writes_of`` keeps only edits of the field's own view)
             try:
-                cells = value.cells()
+                cells = grid_cells(value)
             except TypeError:
                 raise Reshape(name, f"field {name}: a row of another length") from None
             for k, v in cells:
