@@ -29,7 +29,8 @@ from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import level_search, trace_back
-from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, plan_groups
+from consensuslab.checkers.compiled.grouping import plan_groups
+from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
@@ -129,17 +130,19 @@ class CompiledSearch(StateByState):
         self.step_groups += [Group([u], full, self.grown) for u in steps]
         self._coverage_groups()  # the known arguments grew: answers learnt before may be stale
 
-    def _regroup(self) -> None:
+    def _regroup(self, sample: list[int] | None = None) -> None:
+        """Plan the groups from the units' masks; property units merge only where ``sample`` (packed states
+        reached) shows the merge does not multiply their keys (``grouping.py``)."""
         full = self.layout.full
         self.groups = plan_groups(self.actions, full, self.grown)
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
         direct = {id(u) for u in self.direct.units}  # called on the decoded state (``direct.py``)
         varying = [u for u in self.invariant_units
                    if (u.mask or not u.traced) and u.clause is None and id(u) not in direct]
-        self.inv_groups = plan_groups(varying, full, self.grown) + self._alternative_groups()
+        self.inv_groups = plan_groups(varying, full, self.grown, sample=sample) + self._alternative_groups()
         direct_steps = {id(u) for u in self.direct_steps.units}
         self.step_groups = plan_groups([u for u in self.step_units if (u.mask or not u.traced)
-                                        and id(u) not in direct_steps], full, self.grown)
+                                        and id(u) not in direct_steps], full, self.grown, sample=sample)
         self.grouped = True
 
     def _alternative_groups(self) -> list:

@@ -45,6 +45,7 @@ from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, expand_part, judge_part, with_origin
 from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.filling import fill, settle, tables_for
+from consensuslab.checkers.compiled.grouping import SAMPLE
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
 from consensuslab.checkers.compiled.words import (
@@ -244,6 +245,20 @@ def audit(search, level: Run) -> None:
         search.cross_check(s)
 
 
+def reached_sample(levels: list[Run], size: int = SAMPLE) -> list[int]:
+    """About ``size`` states spread over the latest levels (a level is sorted: its first states share their
+    high fields), to judge which property units may share a table (``grouping.py``)."""
+    picked: list[np.ndarray] = []
+    wanted = size
+    for run in reversed(levels):
+        states = run.states()
+        picked.append(states[::max(1, len(states) // wanted)][:wanted])
+        wanted -= len(picked[-1])
+        if wanted <= 0:
+            break
+    return [s for piece in picked for s in to_ints(piece)]
+
+
 def new_level(search, fresh: list[np.ndarray], workers) -> Run:
     """The distinct states of the fresh runs, cut to ``max_states`` (the least kept)."""
     level = sorted_level(fresh, workers.tasks, workers)
@@ -324,7 +339,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             search.count += level.size
             expanded = level.size
             if search.count >= search.warmup and not search.grouped:
-                search._regroup()  # before the new level's invariants: they use the planned groups too
+                search._regroup(reached_sample(search.levels))  # before the new level's invariants: they use
+                # the planned groups too
             level = new_level(search, fresh, workers)
             del fresh
             failing, held = [], []

@@ -9,15 +9,13 @@ checked once against a real call on the decoded state.
 A ``Group`` serves several units with one look-up under the union of their
 masks: the search makes one probe per group per state instead of one call per
 action.  Groups are formed from the masks the units showed during a warm-up
-(``plan_groups``), merging units whose masks overlap while the union stays
-within a bit budget, so tables stay small.
+(``grouping.py``).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import heapq
 import inspect
 import textwrap
 import types
@@ -32,8 +30,6 @@ from consensuslab.checkers.compiled.writes import encode_writes, writes_of
 WARMUP = 2000
 
 _MISSING = object()
-#: a group's key has at most this many bits (so at most 2**16 entries)
-GROUP_BITS = 16
 #: the memoised answer of an alternative (``Unit.clause``) that raised, on the view and on the real state: the
 #: invariant raises there unless an alternative before it holds (``kernels.judge_part`` keeps their order)
 RAISED = 2
@@ -200,47 +196,6 @@ class Group:
             entry = all(outs)
         self.table[packed & mask] = entry
         return entry
-
-
-def plan_groups(units: list[Unit], full: int, grown: list, budget: int = GROUP_BITS) -> list[Group]:
-    """Merge units into groups: equal masks first, then the pair that adds fewest bits, within ``budget``.
-
-    Deterministic: ties go to the earlier units, and groups keep the units' order.
-    """
-    by_mask: dict[int, list[int]] = {}
-    for i, u in enumerate(units):
-        by_mask.setdefault(u.mask, []).append(i)
-    members = [ids for ids in by_mask.values()]
-    masks = [units[ids[0]].mask for ids in members]
-    alive = [True] * len(members)
-    heap = []
-
-    def push(i: int, j: int) -> None:
-        union = masks[i] | masks[j]
-        bits = union.bit_count()
-        if bits <= budget:
-            added = bits - max(masks[i].bit_count(), masks[j].bit_count())
-            heapq.heappush(heap, (added, bits, min(members[i][0], members[j][0]), i, j))
-
-    for i in range(len(members)):
-        for j in range(i + 1, len(members)):
-            push(i, j)
-    while heap:
-        added, bits, _, i, j = heapq.heappop(heap)
-        if not (alive[i] and alive[j]):
-            continue
-        if (masks[i] | masks[j]).bit_count() != bits:  # one of them grew since: judge the pair again
-            push(i, j)
-            continue
-        alive[j] = False
-        members[i] = sorted(members[i] + members[j])
-        masks[i] |= masks[j]
-        for k in range(len(members)):
-            if k != i and alive[k]:
-                push(min(i, k), max(i, k))
-    groups = [members[i] for i in range(len(members)) if alive[i]]
-    groups.sort(key=lambda ids: ids[0])
-    return [Group([units[i] for i in ids], full, grown) for ids in groups]
 
 
 def conjuncts(fn: Callable, twin: Any = None) -> list[Callable] | None:
