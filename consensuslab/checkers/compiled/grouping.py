@@ -23,6 +23,7 @@ import heapq
 import numpy as np
 
 from consensuslab.checkers.compiled.memo import Group, Unit
+from consensuslab.checkers.compiled.words import to_ints
 
 #: a group's key has at most this many bits (so at most 2**16 entries)
 GROUP_BITS = 16
@@ -122,3 +123,17 @@ def plan_groups(units: list[Unit], full: int, grown: list, budget: int = GROUP_B
     groups = [members[i] for i in range(len(members)) if alive[i]]
     groups.sort(key=lambda ids: ids[0])
     return [Group([units[i] for i in ids], full, grown) for ids in groups]
+
+
+def reached_sample(levels: list, size: int = SAMPLE) -> list[int]:
+    """About ``size`` states spread over the latest levels (a level is sorted: its first states share their
+    high fields), to judge which property units may share a table."""
+    picked: list[np.ndarray] = []
+    wanted = size
+    for run in reversed(levels):
+        states = run.states()
+        picked.append(states[::max(1, len(states) // wanted)][:wanted])
+        wanted -= len(picked[-1])
+        if wanted <= 0:
+            break
+    return [s for piece in picked for s in to_ints(piece)]

@@ -45,7 +45,7 @@ from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, expand_part, judge_part, with_origin
 from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.filling import fill, settle, tables_for
-from consensuslab.checkers.compiled.grouping import SAMPLE
+from consensuslab.checkers.compiled.grouping import reached_sample
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
 from consensuslab.checkers.compiled.words import (
@@ -243,20 +243,6 @@ def audit(search, level: Run) -> None:
             return
     for s in states:
         search.cross_check(s)
-
-
-def reached_sample(levels: list[Run], size: int = SAMPLE) -> list[int]:
-    """About ``size`` states spread over the latest levels (a level is sorted: its first states share their
-    high fields), to judge which property units may share a table (``grouping.py``)."""
-    picked: list[np.ndarray] = []
-    wanted = size
-    for run in reversed(levels):
-        states = run.states()
-        picked.append(states[::max(1, len(states) // wanted)][:wanted])
-        wanted -= len(picked[-1])
-        if wanted <= 0:
-            break
-    return [s for piece in picked for s in to_ints(piece)]
 
 
 def new_level(search, fresh: list[np.ndarray], workers) -> Run:
