@@ -68,8 +68,9 @@ def unsupported_reason(model: Model, search: str, insist: bool = False, spills: 
 class CompiledSearch(StateByState):
     def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
                  time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
-                 insist: bool = False, workers: int = 1):
+                 insist: bool = False, workers: int = 1, reached: list = ()):
         self.model = model
+        self.reached = reached  # states the interpreted probe or scout reached first (``checkers/run.py``)
         self.workers = workers  # threads of the level-at-a-time search
         self.insist = insist  # engine=compiled: keep going even when the memo does not pay
         self.max_states = max_states
@@ -172,6 +173,9 @@ class CompiledSearch(StateByState):
             self.progress = Progress(enabled=self.show_progress)
             try:
                 layout = Layout.learn(initial)
+                if self.reached:  # their values numbered now, in the order they were found: no restart for them
+                    layout.encode_all(self.reached)
+                    self.reached = ()
                 self.domains = StateDomains(model)
                 self.domains.seed(initial)
             except Unsupported as exc:

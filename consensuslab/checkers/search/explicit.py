@@ -54,6 +54,22 @@ class Search:
         self.stopped_by: str | None = None
         self.pending_witnesses = list(model.witnesses)
         self.witnessed: set[str] = set()
+        #: with ``keep_levels()``, the breadth-first levels met so far, each a list of ``(state, index)``
+        self.levels: list | None = None
+
+    def keep_levels(self) -> "Search":
+        """Keep each level's list (references, no copies): ``reached_in_order`` then lists states as found."""
+        self.levels = []
+        return self
+
+    def reached_in_order(self, limit: int) -> list:
+        """Up to ``limit`` states of the whole levels kept, in the order the search found them."""
+        out: list = []
+        for level in self.levels or ():
+            out += [s for s, _ in level[:limit - len(out)]]
+            if len(out) >= limit:
+                break
+        return out
 
     # -- traces -----------------------------------------------------------------
     def trace_to(self, idx: int) -> Trace:
@@ -113,6 +129,9 @@ class Search:
                 level.append((s0, idx))
         size = len(level)
         frontier = self.frontier
+        kept = self.levels
+        if kept is not None:
+            kept.append(level)
         model = self.model
         # The common case (a state seen before) costs one hash, one set probe and one comparison.
         seen, parents, via = self.seen, self.parents, self.via
@@ -178,6 +197,8 @@ class Search:
                         if new + 1 == max_states:
                             self.stopped_by = "max-states"
                             return
+                if kept is not None:
+                    kept.append(nxt_level)  # whole unless it spilled (a probe does not spill)
                 level, size = frontier.level(nxt_level)
                 if size:
                     self.depth += 1

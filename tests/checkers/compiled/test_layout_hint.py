@@ -1,0 +1,73 @@
+"""The compiled layout numbers first the values of the states the interpreted probe or scout reached first, and
+so has room for them from the start: no layout restart for them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from consensuslab import Spec, action, always, check, record
+from consensuslab.checkers.compiled.engine import CompiledSearch
+from consensuslab.checkers.search.explicit import Search
+
+
+@record
+class Tally(NamedTuple):
+    count: int
+    history: tuple  # the last two counts
+    seen: frozenset
+
+
+class Growing(Spec):
+    """Values every field outgrows: a field packed for the initial state's values overflows again and again."""
+
+    def init(self):
+        yield Tally(0, (0, 0), frozenset())
+
+    @action
+    def bump(self, s):
+        if s.count < 40:
+            return Tally(s.count + 1, (s.history[1], s.count), s.seen | {s.count})
+
+    def done(self, s):
+        return s.count == 40
+
+    @always
+    def bounded(self, s):
+        return s.count <= 40
+
+
+def test_a_search_keeping_levels_lists_states_in_the_order_found():
+    probe = Search(Growing({}).compile(), progress=False).keep_levels()
+    probe.run()
+    found = probe.reached_in_order(5)
+    assert [s.count for s in found] == [0, 1, 2, 3, 4]
+    assert found[3] == Tally(3, (1, 2), frozenset({0, 1, 2}))
+    assert len(probe.reached_in_order(1000)) == 41 and Search(Growing({}).compile()).reached_in_order(5) == []
+
+
+def test_states_reached_first_spare_the_layout_restarts():
+    model = Growing({}).compile()
+    probe = Search(model, progress=False).keep_levels()
+    probe.run()
+    hinted = CompiledSearch(model, progress=False, insist=True, reached=probe.reached_in_order(1000)).run()
+    plain = CompiledSearch(model, progress=False, insist=True).run()
+    assert plain.extra["compiled"]["restarts"] > 0 and hinted.extra["compiled"]["restarts"] == 0
+    assert (hinted.status, hinted.distinct_states, hinted.depth) == (plain.status, plain.distinct_states, plain.depth)
+
+
+def test_engine_compiled_scouts_first():
+    r = check(Growing({}).compile(), progress=False, engine="compiled")
+    assert r.extra["compiled"]["restarts"] == 0
+    assert r.extra["engine"] == "compiled" and r.extra["engine_reason"] == "--engine compiled"
+    assert (r.status, r.distinct_states) == ("ok", 41)
+
+
+def test_no_hint_under_max_states():
+    # which states a --max-states cut keeps depends on the numbering: it must not depend on how far a scout got
+    r = check(Growing({}).compile(), progress=False, engine="compiled", max_states=30)
+    assert r.extra["compiled"]["restarts"] > 0 and (r.distinct_states, r.stopped_by) == (30, "max-states")
+
+
+def test_a_scout_that_finishes_does_not_answer_for_the_compiled_engine():
+    r = check(Growing({}).compile(), progress=False, engine="auto", workers=2)
+    assert r.extra["engine"] == "compiled" and r.distinct_states == 41
