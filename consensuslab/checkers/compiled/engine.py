@@ -219,7 +219,7 @@ class CompiledSearch(StateByState):
         self.warmup = WARMUP
         self.direct = DirectPieces()
         self.direct_steps = DirectPieces()  # transition property units called directly (``levels.judge_steps``)
-        packed = layout.encode_all(initial)
+        packed = layout.encode_initial(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
         if self.domains and self.mode != "levels":

@@ -228,6 +228,8 @@ class Layout:
         #: units to tell of elements numbered after they traced a filter (``filtering.Subscriptions``)
         self.subscriptions = _Silent()
         self.overflows: dict[str, int] = {}  # field name -> overflows so far (``widen``)
+        self.placements = 0  # how often the fields were placed again (``widen``): packed states from before are stale
+        self._initial: tuple = (-1, [])  # (placements, the initial states packed): ``encode_initial``
 
     @classmethod
     def learn(cls, states: list) -> "Layout":
@@ -248,8 +250,17 @@ class Layout:
         for s in states:
             if type(s) is not state_type:
                 raise Unsupported("initial states of different types")
-        layout.encode_all(states)
+        layout.encode_initial(states)
         return layout
+
+    def encode_initial(self, states: list) -> list[int]:
+        """The initial states packed, encoded again only once a field has moved (EWD840 N = 7: 114,688 of them,
+        encoded by ``learn`` and then by the search)."""
+        placements, packed = self._initial
+        if placements != self.placements:
+            packed = self.encode_all(states)
+            self._initial = (self.placements, packed)
+        return packed
 
     def encode_all(self, states: list) -> list[int]:
         """Encode, widening in place until every state fits."""
@@ -274,6 +285,7 @@ class Layout:
         for f in self.fields:
             roomier = f.kind != SET and self.overflows.get(f.name, 0) > ROOMIER_AFTER
             offset = f.place(offset, f.needed_width() + roomier)
+        self.placements += 1
         self.bits = offset
         self.full = (1 << offset) - 1
         self.decoded = {}

@@ -123,15 +123,17 @@ class Search:
         everything it touches is a local name (measured with cProfile on two-phase rm=6: 15% of the
         run in its own lines; the rest is the model's successors and properties it calls)."""
         level = []
-        for s0 in self.model.initial_states():
+        kept = self.levels
+        if kept is not None:
+            kept.append(level)  # filled below
+        for n, s0 in enumerate(self.model.initial_states(), 1):
+            if n % CHECK_EVERY == 0 and self._limits(len(level)):  # EWD840 N = 7: 114,688 initial states
+                return
             idx = self._add(s0, -1, None)
             if idx is not None:
                 level.append((s0, idx))
         size = len(level)
         frontier = self.frontier
-        kept = self.levels
-        if kept is not None:
-            kept.append(level)
         model = self.model
         # The common case (a state seen before) costs one hash, one set probe and one comparison.
         seen, parents, via = self.seen, self.parents, self.via
