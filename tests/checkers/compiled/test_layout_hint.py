@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from consensuslab import Spec, action, always, check, record
 from consensuslab.checkers.compiled.engine import CompiledSearch
+from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.search.explicit import Search
 
 
@@ -71,3 +72,13 @@ def test_no_hint_under_max_states():
 def test_a_scout_that_finishes_does_not_answer_for_the_compiled_engine():
     r = check(Growing({}).compile(), progress=False, engine="auto", workers=2)
     assert r.extra["engine"] == "compiled" and r.distinct_states == 41
+
+
+def test_initial_states_are_encoded_again_only_once_a_field_moved():
+    initial = [Tally(0, (0, 0), frozenset())]
+    layout = Layout.learn(initial)
+    first = layout.encode_initial(initial)
+    assert layout.encode_initial(initial) is first  # learn encoded them: the search reuses that
+    layout.widen("count")
+    again = layout.encode_initial(initial)
+    assert again is not first and layout.decode(again[0]) == initial[0]
