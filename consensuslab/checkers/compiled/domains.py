@@ -41,6 +41,7 @@ class StateDomains:
         self.known: dict[str, dict[tuple, None]] = {d.name: {} for d in self.declared}  # ordered sets
         #: rows keep only steps within the state constraint (False: the search filters steps itself)
         self.constrained = True
+        self.guards = {d.name: _guarded(d) for d in self.declared}  # one per action, shared by its rows
 
     def __bool__(self) -> bool:
         return bool(self.declared)
@@ -72,7 +73,7 @@ class StateDomains:
 
     def _row(self, d, args: tuple) -> tuple[Any, Callable, tuple]:
         label = d.label(args)
-        fn = _guarded(d)
+        fn = self.guards[d.name]
         if self.model._constraints and self.constrained:
             fn = self.model._constrained(label, fn)
         return label, fn, args
@@ -83,10 +84,22 @@ class StateDomains:
 
 
 def _guarded(d) -> Callable:
+    """The action, disabled where its arguments are not in its domain at the state.
+
+    A real state's domain is computed once for all the action's rows: pieces called directly (``direct.py``)
+    and audits call every row on one decoded state in turn (EWD998: its token domains were recomputed per
+    row, about 1 ms a state).  A view's is computed each time, so that each trace records the domain's reads.
+    """
     fn, arguments = d.fn, d.arguments
+    last: list = [None, frozenset()]  # the last real state (held, so ``is`` cannot match another) and its domain
 
     def step(state, *args):
-        return fn(state, *args) if args in arguments(state) else None
+        if not isinstance(state, tuple):  # a view (``views.StateView``)
+            return fn(state, *args) if args in arguments(state) else None
+        if state is not last[0]:
+            last[1] = frozenset(arguments(state))
+            last[0] = state
+        return fn(state, *args) if args in last[1] else None
 
     step.__name__ = d.name
     return step

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from consensuslab import check
+from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.models.properties import always
@@ -121,3 +122,26 @@ def test_a_domain_that_reads_the_state_gives_the_interpreted_counterexample():
     assert compiled.violation.trace.states == interpreted.violation.trace.states
     assert (compiled.distinct_states, compiled.states_generated) == \
         (interpreted.distinct_states, interpreted.states_generated)
+
+
+def test_the_rows_of_one_action_compute_its_domain_once_a_real_state():
+    model = relaying()
+    calls = []
+    for d in model._per_state:
+        def counted(s, domain=d.arguments):
+            calls.append(s)
+            return domain(s)
+        d.arguments = counted
+    domains = StateDomains(model)
+    first = model.initial_states()[0]
+    domains.seed([first, Relay(frozenset({(1, "a"), (2, "b")}), ())])
+    rows = domains.rows()
+    assert len(rows) == 4
+    calls.clear()
+    steps = [fn(first, *args) for _, fn, args in rows]
+    assert len(calls) == 1  # one domain for the four rows
+    assert [s is not None for s in steps] == [True, True, False, False]  # (0, a), (0, b) in flight at first
+    assert steps[0] == Relaying({}).Deliver(first, (0, "a"))
+    other = Relay(frozenset({(1, "a")}), ("b",))
+    assert [fn(other, *args) is not None for _, fn, args in rows] == [False, False, True, False]
+    assert len(calls) == 2  # a new state, a new domain
