@@ -22,8 +22,6 @@ SCALAR, TUPLE, GRID, SET = "scalar", "tuple", "grid", "set"
 DECODED_KEPT = 1 << 14
 #: decoded states a layout remembers: enough for the units of a group traced one after the other
 STATES_KEPT = 1 << 10
-#: the positions of the set bits of every byte
-BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
 
 
 class Unsupported(Exception):
@@ -80,7 +78,7 @@ class Field:
     """Where one record field lives in the packed integer, and how to read and write it."""
 
     __slots__ = ("name", "index", "kind", "length", "columns", "offset", "width", "interner", "slot_mask", "mask",
-                 "decoded")
+                 "decoded", "chunks")
 
     def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner, columns: int = 1):
         """``length``: slots (a grid's are its cells, ``columns`` to a row)."""
@@ -88,6 +86,7 @@ class Field:
         self.columns = columns
         self.offset = self.width = self.slot_mask = self.mask = 0
         self.decoded: dict[int, Any] = {}
+        self.chunks: dict[int, tuple] = {}  # a set field's 16-bit chunks: (chunk number << 16 | bits) -> elements
 
     def place(self, offset: int, width: int) -> int:
         """Fix this field's bits; returns the next free offset."""
@@ -187,17 +186,32 @@ class Field:
         if self.kind == GRID:
             m = self.columns
             return tuple(tuple(self.read_slot(bits, i * m + j) for j in range(m)) for i in range(self.rows))
-        values = self.interner.values
         bits >>= self.offset
-        out = []
-        base = 0
-        while bits:  # a byte at a time: a sparse set of many possible elements costs its set bytes, not its width
-            byte = bits & 0xFF
-            if byte:
-                out += [values[base + i] for i in BYTE_BITS[byte]]
-            bits >>= 8
-            base += 8
+        out: list = []
+        chunks = self.chunks
+        k = 0
+        while bits:  # 16 bits at a time, each chunk's elements remembered (element numbers never change)
+            chunk = bits & 0xFFFF
+            if chunk:
+                elements = chunks.get(k | chunk)
+                if elements is None:
+                    if len(chunks) >= DECODED_KEPT:
+                        chunks.clear()
+                    elements = chunks[k | chunk] = self._elements(k >> 12, chunk)
+                out += elements
+            bits >>= 16
+            k += 1 << 16
         return frozenset(out)
+
+    def _elements(self, first: int, chunk: int) -> tuple:
+        """The elements of a 16-bit chunk of a set field, the chunk's lowest bit being element ``first``."""
+        values = self.interner.values
+        out = []
+        while chunk:
+            low = chunk & -chunk
+            out.append(values[first + low.bit_length() - 1])
+            chunk ^= low
+        return tuple(out)
 
 
 def _kind(value) -> tuple[str, int, int]:
