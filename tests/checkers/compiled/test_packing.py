@@ -1,10 +1,11 @@
-"""Set fields decoded 16 bits at a time, each chunk's elements remembered."""
+"""Set fields decoded 16 bits at a time; a memo key that widens keeps its narrower table."""
 
 from __future__ import annotations
 
 import random
 from typing import NamedTuple
 
+from consensuslab.checkers.compiled.memo import Unit
 from consensuslab.checkers.compiled.packing import SET, Layout
 
 
@@ -32,3 +33,24 @@ def test_remembered_chunks_stay_right_when_the_layout_widens():
     layout.encode_all(more)  # widens: every field moves, element numbers do not
     for s in more:
         assert layout.by_name["items"].decode(layout.encode(s)) == s.items
+
+
+class Row(NamedTuple):
+    xs: tuple
+
+
+def all_zero(s):
+    return all(x == 0 for x in s.xs)
+
+
+def test_a_key_that_widens_keeps_answering_from_the_narrower_table():
+    states = [Row((1, 0, 0)), Row((0, 1, 0)), Row((1, 1, 1)), Row((0, 0, 0))]
+    layout = Layout.learn(states)
+    unit = Unit("all_zero", all_zero, (), "all_zero", False, layout)
+    first = layout.by_name["xs"].slot_bits(0)
+    assert unit.value(layout.encode(states[0])) is False and unit.mask == first  # read xs[0] alone
+    assert unit.value(layout.encode(states[1])) is False and unit.mask != first  # read further: a wider key
+    assert unit.traced == 2
+    assert unit.value(layout.encode(states[2])) is False  # xs[0] == 1: the narrower table knows
+    assert unit.traced == 2
+    assert unit.value(layout.encode(states[3])) is True and unit.traced == 3
