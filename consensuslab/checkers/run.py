@@ -47,7 +47,7 @@ PROBE_SECONDS = 0.3
 SCOUT_SECONDS = 0.15
 #: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the compiled
 #: search numbers before it starts (room for them, and filters that know them: paxos traced 32,351 calls, not
-#: 61,787).  How far the probe got varies, so the numbering may too; no result depends on it, except which states a
+#: 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no result depends on it, except which states a
 #: ``--max-states`` cut keeps (the least, packed): there no hint is taken
 HINT_STATES = 10000
 
