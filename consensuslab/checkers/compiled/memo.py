@@ -74,6 +74,8 @@ class Unit:
             out = table.get(packed & mask, _MISSING)
             if out is not _MISSING:
                 self.table[packed & self.mask] = out
+                if self.prepared:  # a helper's trace of it is not taken in, as with one worker
+                    self.prepared.pop(packed, None)
                 return out
         ahead = self.prepared.pop(packed, None) if self.prepared else None
         out, reads = ahead if ahead is not None else self.compute(packed)
