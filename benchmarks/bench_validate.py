@@ -79,7 +79,7 @@ def main() -> None:
                 result = validate(model, log, mapping, order=order, time_limit=600)
                 times[label].append(time.perf_counter() - started)
                 results[label] = (len(log), result)
-    print(f"| log | events | verdict | faults it needed | search nodes | seconds: fastest (median, slowest) |")
+    print("| log | events | verdict | faults it needed | search nodes | seconds: fastest (median, slowest) |")
     print("| --- | ---: | --- | --- | ---: | ---: |")
     for label, spent in times.items():
         events, r = results[label]

@@ -3,7 +3,6 @@ and every code block of every page runs and shows what it says (tests/docs/codeb
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
