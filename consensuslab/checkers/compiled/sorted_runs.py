@@ -36,6 +36,10 @@ _EMPTY = np.zeros(0, dtype=U64)
 MERGE_SHARE = 0.25
 #: ... or once there are this many of them (each costs a search per candidate)
 MAX_RECENT = 8
+#: a level or a merge of fewer states is one value range, not one per task: below this, cutting and
+#: handing ranges to threads cost more than they save (LamportMutex's levels of about 12,000 states ran
+#: slower with two workers than with one)
+SPLIT_FROM = 1 << 16
 
 
 distinct_sorted = words.distinct_sorted
@@ -170,9 +174,10 @@ class Seen:
 
     def _merged(self, runs: list[Run], workers, buffer: np.ndarray | None) -> Run:
         runs = [r for r in runs if r.size]
-        bounds = split_values([r.whole for r in runs], self.parts)
+        parts = self.parts if sum(r.size for r in runs) >= SPLIT_FROM else 1
+        bounds = split_values([r.whole for r in runs], parts)
         cuts = [cut(r.whole, bounds, r.keys) for r in runs]
-        sizes = [sum(len(c[j]) for c in cuts) for j in range(self.parts)]
+        sizes = [sum(len(c[j]) for c in cuts) for j in range(parts)]
 
         def merge(j: int, out: np.ndarray) -> None:
             parts = [c[j] for c in cuts if len(c[j])]
@@ -186,7 +191,10 @@ class Seen:
 
 
 def sorted_level(runs: list[np.ndarray], parts: int, workers) -> Run:
-    """The distinct states of the sorted ``runs`` as one run over ``parts`` balanced value ranges."""
+    """The distinct states of the sorted ``runs`` as one run over ``parts`` balanced value ranges (one, when they
+    are fewer than ``SPLIT_FROM``)."""
+    if sum(len(r) for r in runs) < SPLIT_FROM:
+        parts = 1
     bounds = split_values(runs, parts)
     cuts = [cut(r, bounds) for r in runs]
     pieces = workers.map(lambda j: distinct_sorted(joined([c[j] for c in cuts])), range(parts))

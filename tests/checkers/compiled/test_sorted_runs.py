@@ -37,8 +37,9 @@ def arr(values) -> np.ndarray:
        st.integers(1, 5), st.sampled_from([0.1, 0.25, 1.0]), st.integers(1, 4))
 def test_seen_is_a_set(levels, parts, share, max_recent):
     """Levels go in one after another; every candidate is judged new or seen exactly as a set would."""
-    saved = sorted_runs.MERGE_SHARE, sorted_runs.MAX_RECENT
+    saved = sorted_runs.MERGE_SHARE, sorted_runs.MAX_RECENT, sorted_runs.SPLIT_FROM
     sorted_runs.MERGE_SHARE, sorted_runs.MAX_RECENT = share, max_recent
+    sorted_runs.SPLIT_FROM = 0  # small levels cut into ranges as large ones are
     try:
         seen, model = Seen(parts), set()
         for values in levels:
@@ -53,7 +54,7 @@ def test_seen_is_a_set(levels, parts, share, max_recent):
             assert held == sorted(model)  # no state twice, none lost, in whatever mix of base and recent runs
             assert len(seen.recent) <= max_recent
     finally:
-        sorted_runs.MERGE_SHARE, sorted_runs.MAX_RECENT = saved
+        sorted_runs.MERGE_SHARE, sorted_runs.MAX_RECENT, sorted_runs.SPLIT_FROM = saved
 
 
 @settings(max_examples=100, deadline=None)
@@ -61,7 +62,11 @@ def test_seen_is_a_set(levels, parts, share, max_recent):
 def test_a_level_from_overlapping_runs(runs, parts):
     """Runs (sorted, overlapping, with repeats between them) become one sorted set over balanced ranges."""
     arrays = [distinct_sorted(np.array(r, dtype=U64)) for r in runs]
-    level = sorted_level(arrays, parts, Serial)
+    saved, sorted_runs.SPLIT_FROM = sorted_runs.SPLIT_FROM, 0  # small levels cut into ranges as large ones are
+    try:
+        level = sorted_level(arrays, parts, Serial)
+    finally:
+        sorted_runs.SPLIT_FROM = saved
     everything = sorted({v for r in runs for v in r})
     assert level.states().tolist() == everything and level.size == len(everything)
     assert len(level.pieces) == parts
@@ -97,3 +102,12 @@ def test_merges_write_over_the_buffers_of_the_base_before_last():
     seen.add(Run([np.arange(start, start + 100, dtype=U64)]), Serial)
     assert seen.base.whole.base is spare
     assert seen.base.states().tolist() == list(range(480))
+
+
+def test_a_small_level_is_one_range_however_many_tasks():
+    runs = [arr(range(0, 3000, 3)), arr(range(1, 3000, 2))]
+    level = sorted_level(runs, 8, Serial)
+    assert len(level.pieces) == 1
+    assert level.states().tolist() == sorted(set(range(0, 3000, 3)) | set(range(1, 3000, 2)))
+    big = [arr(range(0, 2 * sorted_runs.SPLIT_FROM, 2))]
+    assert len(sorted_level(big, 8, Serial).pieces) == 8
