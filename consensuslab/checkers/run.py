@@ -236,10 +236,10 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
 
     probing = engine == "auto" and workers == 1 and PROBE_SECONDS > 0
     hint = 0 if max_states is not None else HINT_STATES
-    if not (probing or hint):
-        return None, []
-    seconds = PROBE_SECONDS if probing else SCOUT_SECONDS
     left = budget.left()
+    if not probing and (not hint or (left is not None and left < 2 * SCOUT_SECONDS)):
+        return None, []  # no scout: it would number nothing, or take a large share of a short run
+    seconds = PROBE_SECONDS if probing else SCOUT_SECONDS
     limit = seconds if left is None else min(seconds, left)
     probe = Search(model, search, max_states, max_depth, limit, progress and probing, None).keep_levels()
     result = probe.run()

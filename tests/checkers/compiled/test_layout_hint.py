@@ -9,6 +9,7 @@ from consensuslab import Spec, action, always, check, record
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.search.explicit import Search
+from consensuslab.protocols.two_phase import TwoPhase
 
 
 @record
@@ -82,3 +83,9 @@ def test_initial_states_are_encoded_again_only_once_a_field_moved():
     layout.widen("count")
     again = layout.encode_initial(initial)
     assert again is not first and layout.decode(again[0]) == initial[0]
+
+
+def test_no_scout_in_a_run_shorter_than_two_scouts():
+    # a scout would spend the whole limit and answer with its own, interpreted, partial result
+    r = check(TwoPhase({"rm": 9}).compile(), progress=False, engine="compiled", time_limit=0.1)
+    assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "time-limit", "compiled")
