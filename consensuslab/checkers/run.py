@@ -41,14 +41,14 @@ ENGINES = ("auto", "compiled", "interpreted")
 #: ``no-promise-check`` bug, against 0.06 s interpreted).  Both engines give the same result, so which one
 #: answers never shows in it.
 PROBE_SECONDS = 0.3
-#: with ``--engine compiled`` or ``--workers 2``, the interpreted search scouts this long first: the compiled
-#: layout makes room for the values its states hold, as after a probe (LamportMutex: no layout restart, 2.1 s
-#: not 3.5)
+#: with ``--engine compiled`` or ``--workers 2``, the interpreted search scouts this long first, for the values
+#: its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96; LamportMutex
+#: compiled A/B 1.10, its two early restarts cost less than the scout)
 SCOUT_SECONDS = 0.15
-#: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the compiled
-#: search numbers before it starts (room for them, and filters that know them: paxos traced 32,351 calls, not
-#: 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no result depends on it, except which states a
-#: ``--max-states`` cut keeps (the least, packed): there no hint is taken
+#: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the
+#: compiled search numbers before it starts (room for them, and filters that know them: paxos traced 32,351
+#: calls, not 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no
+#: result depends on it, except which states a ``--max-states`` cut keeps (the least, packed): there no hint
 HINT_STATES = 10000
 
 
@@ -244,11 +244,10 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
     probe = Search(model, search, max_states, max_depth, limit, progress and probing, None).keep_levels()
     result = probe.run()
     stopped = result.stopped_by
-    if stopped == "time-limit" and (left is None or left > limit):  # its own limit, not the run's
+    own_limit = stopped == "time-limit" and (left is None or left > limit)  # not the run's
+    if own_limit or (not probing and stopped not in ("interrupted", "memory-limit")):  # a scout never answers
         return None, probe.reached_in_order(hint)
-    if not probing and stopped not in ("interrupted", "memory-limit", "time-limit"):  # a scout never answers
-        return None, probe.reached_in_order(hint)
-    ended = "finished" if result.stopped_by is None else f"stopped ({result.stopped_by})"
+    ended = "finished" if stopped is None else f"stopped ({stopped})"
     result.extra["engine"] = "interpreted"
     result.extra["engine_reason"] = (f"the interpreted search {ended} within {seconds} s, sooner than the "
                                      f"compiled search's set-up")

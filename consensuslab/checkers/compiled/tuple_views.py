@@ -81,29 +81,35 @@ def _edited_slots(a, b) -> set | None:
     return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
 
 
-@view_type
-class TupleView(_TupleLike):
-    """A tuple field; indexing reads one slot."""
+class _FieldView(_TupleLike):
+    """A whole field of the state (a tuple or a grid): its real value reads every slot of it."""
 
     __slots__ = ("state", "field")
 
     def __init__(self, state, field):
         self.state, self.field = state, field
 
-    def _length(self) -> int:
-        return self.field.length
-
     def _real(self):
         self.state._reads.mask |= self.field.mask
         return self.field.decode(self.state._packed)
+
+    def _replaced(self, k: int, value):
+        return TupleEdit(self, {_index(k, self._length()): value})
+
+
+@view_type
+class TupleView(_FieldView):
+    """A tuple field; indexing reads one slot."""
+
+    __slots__ = ()
+
+    def _length(self) -> int:
+        return self.field.length
 
     def _item(self, k: int):
         k = _index(k, self.field.length)
         self.state._reads.mask |= self.field.slot_bits(k)
         return self.field.read_slot(self.state._packed, k)
-
-    def _replaced(self, k: int, value):
-        return TupleEdit(self, {_index(k, self.field.length): value})
 
 
 @view_type
@@ -131,26 +137,16 @@ class TupleEdit(_TupleLike):
 
 # -- grids: a tuple of rows of one length, one slot per cell -------------------------------------------
 @view_type
-class GridView(_TupleLike):
+class GridView(_FieldView):
     """A grid field; indexing gives a row, which reads nothing until a cell of it is read."""
 
-    __slots__ = ("state", "field")
-
-    def __init__(self, state, field):
-        self.state, self.field = state, field
+    __slots__ = ()
 
     def _length(self) -> int:
         return self.field.rows
 
-    def _real(self):
-        self.state._reads.mask |= self.field.mask
-        return self.field.decode(self.state._packed)
-
     def _item(self, i: int):
         return RowView(self, _index(i, self.field.rows))
-
-    def _replaced(self, i: int, value):
-        return TupleEdit(self, {_index(i, self.field.rows): value})
 
 
 @view_type
