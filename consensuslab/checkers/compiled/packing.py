@@ -78,7 +78,7 @@ class Field:
     """Where one record field lives in the packed integer, and how to read and write it."""
 
     __slots__ = ("name", "index", "kind", "length", "columns", "offset", "width", "interner", "slot_mask", "mask",
-                 "decoded", "chunks")
+                 "decoded", "chunks", "encoded")
 
     def __init__(self, name: str, index: int, kind: str, length: int, interner: Interner, columns: int = 1):
         """``length``: slots (a grid's are its cells, ``columns`` to a row)."""
@@ -87,12 +87,14 @@ class Field:
         self.offset = self.width = self.slot_mask = self.mask = 0
         self.decoded: dict[int, Any] = {}
         self.chunks: dict[int, tuple] = {}  # a set field's 16-bit chunks: (chunk number << 16 | bits) -> elements
+        self.encoded: dict[Any, int] = {}  # whole tuple, grid or set values -> their bits in place
 
     def place(self, offset: int, width: int) -> int:
         """Fix this field's bits; returns the next free offset."""
         self.offset, self.width = offset, width
         self.slot_mask = (1 << width) - 1
         self.decoded = {}  # keyed by this field's bits, which have just moved
+        self.encoded = {}
         bits = width * (self.length if self.kind in (TUPLE, GRID) else 1)
         self.mask = ((1 << bits) - 1) << offset
         return offset + bits
@@ -106,7 +108,7 @@ class Field:
         n = len(self.interner)
         if self.kind == SET:
             return max(4, n + max(2, n // 2))
-        return max(1, n.bit_length()) + 1
+        return max(1, (2 * n - 1).bit_length())  # room for twice the values numbered
 
     # -- slots ------------------------------------------------------------------
     def slot_bits(self, k: int = 0) -> int:
@@ -134,9 +136,30 @@ class Field:
 
     # -- whole values -----------------------------------------------------------
     def encode(self, value) -> int:
-        """The bits of ``value`` in place (``Unsupported`` if it does not fit this field's kind)."""
+        """The bits of ``value`` in place (``Unsupported`` if it does not fit this field's kind); a tuple, grid
+        or set value is remembered.
+
+        Why: most encoded values were encoded before (a step changes one or two fields of a state), and one
+        look-up of the whole value costs less than interning each slot or element again (LamportMutex: 64,000
+        field encodes in tracing).
+        """
         if self.kind == SCALAR:
             return self.value_code(value) << self.offset
+        if type(value) is not (frozenset if self.kind == SET else tuple):
+            return self._encode(value)  # raises Reshape
+        try:
+            found = self.encoded.get(value)
+        except TypeError as exc:
+            raise Unsupported(f"field {self.name}: unhashable value {value!r}") from exc
+        if found is not None:
+            return found
+        bits = self._encode(value)
+        if len(self.encoded) >= DECODED_KEPT:
+            self.encoded.clear()
+        self.encoded[value] = bits
+        return bits
+
+    def _encode(self, value) -> int:
         if self.kind == TUPLE:
             if type(value) is not tuple or len(value) != self.length:
                 raise Reshape(self.name, f"field {self.name}: expected a tuple of {self.length}, got {value!r}")
@@ -344,6 +367,9 @@ class Layout:
     def forget_since(self, mark: int) -> None:
         """Undo every value numbered after ``len(self.numbered)`` was ``mark``."""
         log = self.numbered
+        if len(log) > mark:
+            for f in self.fields:  # a remembered encoding may hold a number given again to another value
+                f.encoded.clear()
         while len(log) > mark:
             log.pop().forget_last()
 

@@ -1,4 +1,4 @@
-"""Set fields decoded 16 bits at a time; a memo key that widens keeps its narrower table."""
+"""Set fields decoded 16 bits at a time; remembered encodings; a memo key that widens keeps its narrower table."""
 
 from __future__ import annotations
 
@@ -33,6 +33,25 @@ def test_remembered_chunks_stay_right_when_the_layout_widens():
     layout.encode_all(more)  # widens: every field moves, element numbers do not
     for s in more:
         assert layout.by_name["items"].decode(layout.encode(s)) == s.items
+
+
+def test_a_remembered_encoding_is_forgotten_with_the_numbers_it_used():
+    layout = Layout.learn([Bag(frozenset({1}), 0)])
+    mark = len(layout.numbered)
+    trial = layout.encode(Bag(frozenset({5}), 0))  # numbers 5, as a computation that must not number might
+    layout.forget_since(mark)  # 5's number is free again
+    other = layout.encode(Bag(frozenset({9}), 0))  # and 9 takes it
+    assert other == trial
+    again = layout.encode(Bag(frozenset({5}), 0))
+    assert again != other and layout.decode(again).items == {5}
+
+
+def test_a_field_has_room_for_twice_the_values_it_has_seen():
+    states = [Row((k % 8, 0, 0)) for k in range(8)]  # eight values of xs, ids 0..7
+    layout = Layout.learn(states)
+    layout.widen()
+    assert layout.by_name["xs"].width == 4  # sixteen ids, not thirty-two: a tighter state takes fewer words
+    assert all(layout.decode(layout.encode(s)) == s for s in states)
 
 
 class Row(NamedTuple):
