@@ -24,6 +24,8 @@ class _TupleLike:
         return tuple
 
     def __getitem__(self, k):
+        if type(k) is int:
+            return self._item(k)
         if isinstance(k, slice):
             return tuple(self._item(j) for j in range(*k.indices(self._length())))
         return self._item(k.__index__())
@@ -44,7 +46,12 @@ class _TupleLike:
 
     def __eq__(self, other):  # one field's view and its edits differ only where edited: read only those slots
         slots = _edited_slots(self, other)
-        return self._real() == real(other) if slots is None else all(self._item(k) == other._item(k) for k in slots)
+        if slots is None:
+            return self._real() == real(other)
+        for k in slots:
+            if self._item(k) != other._item(k):
+                return False
+        return True
 
     def __ne__(self, other):
         return not self.__eq__(other)
@@ -73,12 +80,14 @@ def _field_view(x):
     return base if type(base) is TupleView else None
 
 
-def _edited_slots(a, b) -> set | None:
+def _edited_slots(a, b):
     """The slots edited in either of two views of one tuple field of one state (None: not such views)."""
     x, y = _field_view(a), _field_view(b)
     if x is None or y is None or x.state is not y.state or x.field is not y.field:  # not ``in``: it compares
         return None
-    return {*getattr(a, "edits", ()), *getattr(b, "edits", ())}
+    if type(a) is not TupleEdit:
+        return b.edits if type(b) is TupleEdit else ()
+    return a.edits if type(b) is not TupleEdit else a.edits.keys() | b.edits.keys()
 
 
 class _FieldView(_TupleLike):
@@ -106,10 +115,16 @@ class TupleView(_FieldView):
     def _length(self) -> int:
         return self.field.length
 
-    def _item(self, k: int):
-        k = _index(k, self.field.length)
-        self.state._reads.mask |= self.field.slot_bits(k)
-        return self.field.read_slot(self.state._packed, k)
+    def _item(self, k: int):  # ``_index``, ``slot_bits`` and ``read_slot`` inlined: the hottest call of tracing
+        f, state = self.field, self.state
+        n = f.length
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError("tuple index out of range")
+        shift = f.offset + k * f.width
+        state._reads.mask |= f.slot_mask << shift
+        return f.interner.values[(state._packed >> shift) & f.slot_mask]
 
 
 @view_type
@@ -128,8 +143,10 @@ class TupleEdit(_TupleLike):
         return tuple(real(self._item(k)) for k in range(self._length()))  # a grid's rows may be views
 
     def _item(self, k: int):
-        k = _index(k, self._length())
-        return self.edits[k] if k in self.edits else self.base._item(k)
+        if k < 0:
+            k = _index(k, self._length())
+        edits = self.edits
+        return edits[k] if k in edits else self.base._item(k)  # the base checks the range
 
     def _replaced(self, k: int, value):
         return TupleEdit(self.base, {**self.edits, _index(k, self._length()): value})
@@ -164,11 +181,17 @@ class RowView(_TupleLike):
     def _real(self):
         return tuple(self._item(j) for j in range(self.grid.field.columns))
 
-    def _item(self, j: int):
-        f, state = self.grid.field, self.grid.state
-        k = self.i * f.columns + _index(j, f.columns)
-        state._reads.mask |= f.slot_bits(k)
-        return f.read_slot(state._packed, k)
+    def _item(self, j: int):  # as ``TupleView._item``
+        grid = self.grid
+        f, state = grid.field, grid.state
+        m = f.columns
+        if j < 0:
+            j += m
+        if not 0 <= j < m:
+            raise IndexError("tuple index out of range")
+        shift = f.offset + (self.i * m + j) * f.width
+        state._reads.mask |= f.slot_mask << shift
+        return f.interner.values[(state._packed >> shift) & f.slot_mask]
 
     def _replaced(self, j: int, value):
         return TupleEdit(self, {_index(j, self.grid.field.columns): value})
