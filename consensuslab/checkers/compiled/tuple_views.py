@@ -49,7 +49,7 @@ class _TupleLike:
         if slots is None:
             return self._real() == real(other)
         for k in slots:
-            if self._item(k) != other._item(k):
+            if not self._item(k) == other._item(k):  # ``==``, as the real tuples compare
                 return False
         return True
 
