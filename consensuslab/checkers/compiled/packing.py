@@ -140,8 +140,8 @@ class Field:
         or set value is remembered.
 
         Why: most encoded values were encoded before (a step changes one or two fields of a state), and one
-        look-up of the whole value costs less than interning each slot or element again (LamportMutex: 64,000
-        field encodes in tracing).
+        look-up of the whole value costs less than interning each slot or element again (EWD840 N = 7, whose
+        confirmed traces encode 540,000 field values: A/B 0.89 against encoding each afresh).
         """
         if self.kind == SCALAR:
             return self.value_code(value) << self.offset

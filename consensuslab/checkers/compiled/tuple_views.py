@@ -74,6 +74,14 @@ def _index(k: int, n: int) -> int:
     return k
 
 
+def _read(state, f, k: int):
+    """Slot ``k`` of field ``f`` of a state view, recorded as read (``Field.slot_bits`` and ``read_slot`` in one
+    call: the hottest call of tracing)."""
+    shift = f.offset + k * f.width
+    state._reads.mask |= f.slot_mask << shift
+    return f.interner.values[(state._packed >> shift) & f.slot_mask]
+
+
 def _field_view(x):
     """The view of a tuple field that ``x`` is, or edits (None: something else)."""
     base = x.base if type(x) is TupleEdit else x
@@ -115,16 +123,9 @@ class TupleView(_FieldView):
     def _length(self) -> int:
         return self.field.length
 
-    def _item(self, k: int):  # ``_index``, ``slot_bits`` and ``read_slot`` inlined: the hottest call of tracing
-        f, state = self.field, self.state
-        n = f.length
-        if k < 0:
-            k += n
-        if not 0 <= k < n:
-            raise IndexError("tuple index out of range")
-        shift = f.offset + k * f.width
-        state._reads.mask |= f.slot_mask << shift
-        return f.interner.values[(state._packed >> shift) & f.slot_mask]
+    def _item(self, k: int):
+        n = self.field.length
+        return _read(self.state, self.field, k if 0 <= k < n else _index(k, n))
 
 
 @view_type
@@ -181,17 +182,10 @@ class RowView(_TupleLike):
     def _real(self):
         return tuple(self._item(j) for j in range(self.grid.field.columns))
 
-    def _item(self, j: int):  # as ``TupleView._item``
+    def _item(self, j: int):
         grid = self.grid
-        f, state = grid.field, grid.state
-        m = f.columns
-        if j < 0:
-            j += m
-        if not 0 <= j < m:
-            raise IndexError("tuple index out of range")
-        shift = f.offset + (self.i * m + j) * f.width
-        state._reads.mask |= f.slot_mask << shift
-        return f.interner.values[(state._packed >> shift) & f.slot_mask]
+        m = grid.field.columns
+        return _read(grid.state, grid.field, self.i * m + (j if 0 <= j < m else _index(j, m)))
 
     def _replaced(self, j: int, value):
         return TupleEdit(self, {_index(j, self.grid.field.columns): value})
