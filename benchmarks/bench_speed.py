@@ -161,6 +161,11 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "ewd840": engines("ewd840", str(SPECS / "ewd840.py"), "--scenario", "bench")
         + [("plain Python BFS", plain("ewd840_plain_bfs.py", "--n", "7"))],
         "simple-regular": engines("simple-regular", str(SPECS / "simple_regular.py"), "--scenario", "cfg"),
+        # mid-sized runs, where which engine is faster is not known in advance: what ``auto`` (racing) costs
+        "ewd998-small": engines("ewd998-small", str(SPECS / "ewd998.py"), "-p", "max_counter=2", workers=False),
+        "pbft-small": engines("pbft-small", "pbft", workers=False),
+        "paxos-small": engines("paxos-small", "paxos", workers=False),
+        "two-phase-rm6": engines("two-phase-rm6", "two-phase", "-p", "rm=6", workers=False),
         "two-phase": [("consensuslab two-phase rm=9", ours(["two-phase", "-p", "rm=9"], limit)),
                       ("consensuslab two-phase rm=9 --workers 2", ours(["two-phase", "-p", "rm=9", "--workers", "2"],
                                                                        limit)),

@@ -7,9 +7,11 @@ Which engine runs is decided here and nowhere else:
   model (``reduction/por.py``);
 * ``symmetry``: the partitioned search over orbit representatives, in this
   process or in ``workers`` forked ones;
+* actor protocols: the packed actor search (``actors/``), else the interpreted;
 * otherwise the compiled engine where the model is a spec it can compile
   (``compiled/``), else the interpreted search (``search/``), in ``workers``
-  forked processes when asked.
+  forked processes when asked; under ``auto``, which of the two answers is
+  ``engine_choice.py``'s to decide (the probe, the race, the hand-over).
 
 Liveness properties (those the scenario names) are checked after safety, over the
 stored graph (``liveness/``); the scaling and reducing options preserve
@@ -18,9 +20,9 @@ safety only and are refused with them.
 
 from __future__ import annotations
 
-import gc
 import time
 
+from consensuslab.checkers.engine_choice import compiled_or_interpreted, interpreted
 from consensuslab.checkers.search.ending import Budget, finish
 from consensuslab.checkers.search.limits import (
     STOPS,
@@ -35,22 +37,6 @@ from consensuslab.errors import UsageError
 from consensuslab.traces.result import CheckResult
 
 ENGINES = ("auto", "compiled", "interpreted")
-
-#: ``auto`` first gives the interpreted search this long: a search it finishes in that time costs more in the
-#: compiled search's set-up (each action traced once per key it reads: 1.5 s for paxos's 276-state
-#: ``no-promise-check`` bug, against 0.06 s interpreted).  Both engines give the same result, so which one
-#: answers never shows in it.
-PROBE_SECONDS = 0.3
-#: with ``--engine compiled`` or ``--workers 2``, the interpreted search scouts this long first, for the values
-#: its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96; LamportMutex
-#: compiled A/B 1.10, its two early restarts cost less than the scout)
-SCOUT_SECONDS = 0.15
-#: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the
-#: compiled search numbers before it starts (room for them, and filters that know them: paxos traced 32,351
-#: calls, not 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no
-#: result depends on it, except which states a ``--max-states`` cut keeps (the least, packed): there no hint
-HINT_STATES = 10000
-
 
 def check(model, search: str = "bfs", max_states: int | None = None, max_depth: int | None = None,
           time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
@@ -142,7 +128,7 @@ def _safety(model, *, search, max_states, max_depth, time_limit, progress, spill
     if scaled is None:
         if engine != "interpreted" and _is_actor_model(model):
             return _actors_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
-        return _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
+        return compiled_or_interpreted(model, search, progress, spill_after, engine, workers, **limits)
     result, why = scaled
     if engine == "compiled":
         raise UsageError(f"--engine compiled: {why}")
@@ -167,7 +153,7 @@ def _scaled(model, search, progress, spill_after, engine, workers, symmetry, red
                 "--cluster: workers of a dask cluster run the model's own successors")
     if reduction == "por":
         from consensuslab.checkers.reduction.por import check_reduced
-        return (check_reduced(model, lambda m, **lim: _interpreted(m, search, progress, spill_after, 1, **lim),
+        return (check_reduced(model, lambda m, **lim: interpreted(m, search, progress, spill_after, 1, **lim),
                               **limits),
                 "--reduction por: the interpreted search over the reduced model")
     canon, label = None, None
@@ -186,72 +172,6 @@ def _scaled(model, search, progress, spill_after, engine, workers, symmetry, red
     if workers > 1:
         return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits), why
     return check_local(model, canon, reduction=label, **limits), why
-
-
-def _compiled_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
-                             time_limit) -> CheckResult:
-    """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted."""
-    declined = None  # why a compiled run of this model handed over (reported in the JSON)
-    budget = Budget(time_limit)
-    why = "--engine interpreted"
-    if engine != "interpreted":
-        from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
-
-        not_compilable = unsupported_reason(model, search, insist=engine == "compiled",
-                                            spills=spill_after is not None)
-        if not_compilable is None:
-            probed, reached = _probe(model, search, progress, engine, workers, budget, max_states, max_depth)
-            if probed is not None:
-                return probed
-            compiled = CompiledSearch(model, max_states, max_depth, budget.left(), progress, spill_after,
-                                      insist=engine == "compiled", workers=workers, reached=reached)
-            del reached
-            result = compiled.run()
-            if result is not None:
-                result.extra["engine_reason"] = ("--engine compiled" if engine == "compiled" else
-                                                 "the model compiles and the compiled search was not slower (the "
-                                                 f"interpreted search had not finished in {PROBE_SECONDS} s)")
-                result.seconds = time.monotonic() - budget.started  # the probe counts too
-                return result
-            declined = compiled.declined
-            del compiled, result  # the abandoned attempt's memo and levels, freed before the interpreted search
-            gc.collect()
-        if engine == "compiled":
-            raise UsageError(f"--engine compiled: {not_compilable or declined}")
-        why = f"not compiled: {not_compilable}" if declined is None else f"compiled search handed over: {declined}"
-    result = _interpreted(model, search, progress, spill_after, workers, max_states=max_states,
-                          max_depth=max_depth, time_limit=budget.left())
-    result.extra["engine_reason"] = why
-    if declined is not None:
-        result.extra["compiled_declined"] = declined
-        result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
-    return result
-
-
-def _probe(model, search, progress, engine, workers, budget, max_states, max_depth) -> tuple:
-    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker) or ``SCOUT_SECONDS``:
-    ``(its result, [])`` when it ends the run (a probe that finished; an interrupt or the run's limit), else
-    ``(None, the first states it reached)``, whose values the compiled layout numbers first (``HINT_STATES``)."""
-    from consensuslab.checkers.search.explicit import Search
-
-    probing = engine == "auto" and workers == 1 and PROBE_SECONDS > 0
-    hint = 0 if max_states is not None else HINT_STATES
-    left = budget.left()
-    if not probing and (not hint or (left is not None and left < 2 * SCOUT_SECONDS)):
-        return None, []  # no scout: it would number nothing, or take a large share of a short run
-    seconds = PROBE_SECONDS if probing else SCOUT_SECONDS
-    limit = seconds if left is None else min(seconds, left)
-    probe = Search(model, search, max_states, max_depth, limit, progress and probing, None).keep_levels()
-    result = probe.run()
-    stopped = result.stopped_by
-    own_limit = stopped == "time-limit" and (left is None or left > limit)  # not the run's
-    if own_limit or (not probing and stopped not in ("interrupted", "memory-limit")):  # a scout never answers
-        return None, probe.reached_in_order(hint)
-    ended = "finished" if stopped is None else f"stopped ({stopped})"
-    result.extra["engine"] = "interpreted"
-    result.extra["engine_reason"] = (f"the interpreted search {ended} within {seconds} s, sooner than the "
-                                     f"compiled search's set-up")
-    return result, []
 
 
 def _is_actor_model(model) -> bool:
@@ -283,24 +203,12 @@ def _actors_or_interpreted(model, search, progress, spill_after, engine, workers
     why = f"not compiled: {not_packed}" if declined is None else f"the packed actor search handed over: {declined}"
     if engine == "compiled":
         raise UsageError(f"--engine compiled: {why}")
-    result = _interpreted(model, search, progress, spill_after, workers, max_states=max_states,
+    result = interpreted(model, search, progress, spill_after, workers, max_states=max_states,
                           max_depth=max_depth, time_limit=budget.left())
     result.extra["engine_reason"] = why
     if declined is not None:
         result.extra["compiled_declined"] = declined
         result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
-    return result
-
-
-def _interpreted(model, search, progress, spill_after, workers, *, max_states, max_depth, time_limit) -> CheckResult:
-    if workers > 1:
-        from consensuslab.checkers.scale.workers import check_parallel
-        result = check_parallel(model, workers, None, progress=progress, max_states=max_states,
-                                max_depth=max_depth, time_limit=time_limit)
-    else:
-        from consensuslab.checkers.search.explicit import Search
-        result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
-    result.extra["engine"] = "interpreted"
     return result
 
 

@@ -68,8 +68,9 @@ def unsupported_reason(model: Model, search: str, insist: bool = False, spills: 
 class CompiledSearch(StateByState):
     def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
                  time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
-                 insist: bool = False, workers: int = 1, reached: list = ()):
+                 insist: bool = False, workers: int = 1, reached: list = (), rival=None):
         self.model = model
+        self.rival = rival  # the interpreted search racing this one (``search/rival.py``), told our count
         self.reached = reached  # states the interpreted probe or scout reached first (``checkers/run.py``)
         self.workers = workers  # threads of the level-at-a-time search
         self.insist = insist  # engine=compiled: keep going even when the memo does not pay
@@ -201,7 +202,7 @@ class CompiledSearch(StateByState):
 
     def _attempt(self, layout: Layout, initial: list, started: float) -> CheckResult:
         self.layout = layout
-        self.budget = Budget(self.time_limit, self.progress, started)  # one progress line across restarts
+        self.budget = Budget(self.time_limit, self.progress, started, rival=self.rival)  # one line across restarts
         self.frontier = SpillingFrontier(self.spill_after)
         self.seen: set[int] = set()
         self.parents = array("q")

@@ -17,6 +17,8 @@ from consensuslab.traces.result import CheckResult, Violation
 
 #: expansions between two readings of the clock
 CHECK_EVERY = 1024
+#: ``Budget.spent``'s answer when a search racing this one finished first (its result is the run's)
+RIVAL_FINISHED = "rival-finished"
 
 
 class Stop(Exception):
@@ -37,12 +39,14 @@ class Budget:
     """
 
     def __init__(self, time_limit: float | None = None, progress: Progress | None = None,
-                 started: float | None = None, memory_limit: int | None = None):
+                 started: float | None = None, memory_limit: int | None = None, rival=None):
         self.time_limit = time_limit
         self.progress = progress if progress is not None else Progress(enabled=False)
         self.started = time.monotonic() if started is None else started
         self.memory = MemoryCeiling(memory_limit)
         self.signals = signals_received()
+        #: another search of the same model racing this one (``rival.Rival``): told our count, it says when it won
+        self.rival = rival
 
     def spent(self, states: int, depth: int, queue: int) -> str | None:
         """Print progress when due; the name of the limit that is reached (``time-limit``,
@@ -58,6 +62,8 @@ class Budget:
             return "memory-limit"
         if interrupted_since() or interrupted_since(self.signals):
             return "interrupted"
+        if self.rival is not None and self.rival.keep_up(states):
+            return RIVAL_FINISHED
         return None
 
     def left(self) -> float | None:

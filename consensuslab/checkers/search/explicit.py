@@ -56,11 +56,24 @@ class Search:
         self.witnessed: set[str] = set()
         #: with ``keep_levels()``, the breadth-first levels met so far, each a list of ``(state, index)``
         self.levels: list | None = None
+        #: where a breadth-first run stopped by its time limit left off: (level, first state not expanded, next
+        #: level so far), for ``resume``; None otherwise
+        self._paused: tuple | None = None
 
     def keep_levels(self) -> "Search":
         """Keep each level's list (references, no copies): ``reached_in_order`` then lists states as found."""
         self.levels = []
         return self
+
+    def resumable(self) -> bool:
+        """Whether the last run stopped at its time limit between two states of a breadth-first level."""
+        return self._paused is not None and self.stopped_by == "time-limit"
+
+    def resume(self, time_limit: float | None) -> CheckResult:
+        """Go on from where a run stopped by its time limit left off, with the same seen-set and counts: an
+        interpreted probe handed on (``search/rival.py``) repeats none of its work."""
+        self.time_limit, self.stopped_by, self.levels = time_limit, None, None
+        return self.run()
 
     def reached_in_order(self, limit: int) -> list:
         """Up to ``limit`` states of the whole levels kept, in the order the search found them."""
@@ -122,17 +135,21 @@ class Search:
         """Breadth-first, level by level: the interpreted search's hot loop, one function so that
         everything it touches is a local name (measured with cProfile on two-phase rm=6: 15% of the
         run in its own lines; the rest is the model's successors and properties it calls)."""
-        level = []
         kept = self.levels
-        if kept is not None:
-            kept.append(level)  # filled below
-        for n, s0 in enumerate(self.model.initial_states(), 1):
-            if n % CHECK_EVERY == 0 and self._limits(len(level)):  # EWD840 N = 7: 114,688 initial states
-                return
-            idx = self._add(s0, -1, None)
-            if idx is not None:
-                level.append((s0, idx))
-        size = len(level)
+        paused, self._paused = self._paused, None
+        if paused is None:
+            level = []
+            if kept is not None:
+                kept.append(level)  # filled below
+            for n, s0 in enumerate(self.model.initial_states(), 1):
+                if n % CHECK_EVERY == 0 and self._limits(len(level)):  # EWD840 N = 7: 114,688 initial states
+                    return
+                idx = self._add(s0, -1, None)
+                if idx is not None:
+                    level.append((s0, idx))
+            size, first, carried = len(level), 0, None
+        else:
+            level, first, size, carried = paused
         frontier = self.frontier
         model = self.model
         # The common case (a state seen before) costs one hash, one set probe and one comparison.
@@ -152,16 +169,25 @@ class Search:
         generated = 0
         try:
             while size:
-                if max_depth is not None and self.depth >= max_depth:
-                    if any(successors(s) for s, _ in level):
-                        self.stopped_by = "max-depth"
-                    return
-                nxt_level = []
+                if carried is None:
+                    if max_depth is not None and self.depth >= max_depth:
+                        if any(successors(s) for s, _ in level):
+                            self.stopped_by = "max-depth"
+                        return
+                    nxt_level = []
+                    states = enumerate(level)
+                else:  # resumed: the rest of the level a time limit stopped, its successors found so far
+                    nxt_level, carried = carried, None
+                    states = enumerate(level, first)
                 push = nxt_level.append
-                for pos, (state, idx) in enumerate(level):
+                for pos, (state, idx) in states:
                     count += 1
                     if count % CHECK_EVERY == 0:
                         if self._limits(size - pos + frontier.spilled + len(nxt_level)):
+                            if self.stopped_by == "time-limit" and not frontier.spilled_total:
+                                rest = [(state, idx)]  # not expanded yet; a later level is an iterator: drained
+                                rest.extend(item for _, item in states)
+                                self._paused = (rest, pos, size, nxt_level)
                             return
                         if frontier.due(len(nxt_level)):
                             frontier.spill(nxt_level)  # empties the list that ``push`` appends to

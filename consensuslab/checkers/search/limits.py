@@ -213,8 +213,13 @@ def interrupts_recorded():
 
 def _statm() -> tuple[int, int, int] | None:
     """(virtual size, resident set, data) of this process in bytes, from /proc (None elsewhere)."""
+    return statm_of("self")
+
+
+def statm_of(pid: str) -> tuple[int, int, int] | None:
+    """(virtual size, resident set, data) of process ``pid`` (or ``self``) in bytes (None: gone, or no /proc)."""
     try:
-        with open("/proc/self/statm", "rb") as fh:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
             fields = fh.read().split()
     except OSError:
         return None

@@ -1,4 +1,5 @@
-"""``auto``: a search the interpreted engine finishes within the probe is answered by it, a longer one compiles.
+"""``auto`` without a race (one core, or no fork): a search the interpreted engine finishes within the probe is
+answered by it, a longer one compiles.  The race is ``test_engine_race.py``'s.
 
 Both engines give the same result (``test_same_counterexamples.py``), so only
 ``engine``, ``engine_reason`` and the time differ.
@@ -6,10 +7,17 @@ Both engines give the same result (``test_same_counterexamples.py``), so only
 
 from __future__ import annotations
 
+import pytest
+
 from consensuslab import check
-from consensuslab.checkers import run as run_module
+from consensuslab.checkers import engine_choice as choice
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
+
+
+@pytest.fixture(autouse=True)
+def no_race(monkeypatch):
+    monkeypatch.setattr(choice, "RACING", False)
 
 
 def test_a_small_search_is_answered_by_the_interpreted_probe():
@@ -20,7 +28,7 @@ def test_a_small_search_is_answered_by_the_interpreted_probe():
 
 
 def test_a_search_the_probe_does_not_finish_goes_on_to_the_compiled_search(monkeypatch):
-    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0.0001)  # as if the model were too big for the probe
+    monkeypatch.setattr(choice, "PROBE_SECONDS", 0.0001)  # as if the model were too big for the probe
     r = check(TwoPhase({"rm": 5}).compile(), progress=False)
     # compiled, unless its own levels measured slower on this machine at this moment (then it says so)
     assert r.extra["engine_reason"] in (
@@ -30,13 +38,13 @@ def test_a_search_the_probe_does_not_finish_goes_on_to_the_compiled_search(monke
 
 
 def test_no_probe_when_it_is_zero(monkeypatch):
-    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0)
+    monkeypatch.setattr(choice, "PROBE_SECONDS", 0)
     r = check(Paxos({}, "no-promise-check").compile(), progress=False)
     assert not r.extra["engine_reason"].startswith("the interpreted search finished within")
 
 
 def test_a_time_limit_shorter_than_the_probe_ends_in_the_probe(monkeypatch):
-    monkeypatch.setattr(run_module, "PROBE_SECONDS", 60)
+    monkeypatch.setattr(choice, "PROBE_SECONDS", 60)
     r = check(TwoPhase({"rm": 9}).compile(), progress=False, time_limit=0.05)
     assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "time-limit", "interpreted")
 

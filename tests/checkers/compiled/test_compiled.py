@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
-from consensuslab.checkers import run as run_module
+from consensuslab.checkers import engine_choice as choice
 from consensuslab.checkers.compiled import levels as levels_module
 from consensuslab.checkers.compiled.engine import CompiledSearch, unsupported_reason
 from consensuslab.checkers.compiled.memo import conjuncts
@@ -32,9 +32,10 @@ from replaying import replay_states
 
 @pytest.fixture(autouse=True)
 def no_probe(monkeypatch):
-    """These models are small enough for ``auto``'s interpreted probe to answer first; here auto's compiled side
-    is under test (the probe is tested in ``test_auto.py``)."""
-    monkeypatch.setattr(run_module, "PROBE_SECONDS", 0)  # no probe
+    """These models are small enough for ``auto``'s interpreted probe (or its racing rival) to answer first; here
+    auto's compiled side is under test (the probe is tested in ``test_auto.py``, the race in ``test_engine_race.py``)."""
+    monkeypatch.setattr(choice, "PROBE_SECONDS", 0)  # no probe
+    monkeypatch.setattr(choice, "RACING", False)
 
 
 TOO_BIG = {("byzantine-generals", "n7m2")}  # millions of states: stopped by its limit in both engines

@@ -98,3 +98,36 @@ def test_successors_are_sorted_by_action():
     model = Grid({"size": 3}).compile()
     out = model.successors(model.initial_states()[0])
     assert [a.args for a, _ in out] == [("down",), ("right",)]
+
+
+def _paused_then_resumed(model, seconds: float):
+    """A search stopped by its time limit at least once, then resumed to the end (the rival's way)."""
+    from consensuslab.checkers.search.explicit import Search
+
+    search = Search(model, time_limit=seconds, progress=False)
+    first = search.run()
+    assert first.stopped_by == "time-limit" and search.resumable()
+    return first, search.resume(None)
+
+
+def test_a_resumed_search_counts_what_an_uninterrupted_one_counts():
+    from consensuslab.protocols.two_phase import TwoPhase
+
+    alone = check(TwoPhase({"rm": 5}).compile(), progress=False, engine="interpreted")
+    first, resumed = _paused_then_resumed(TwoPhase({"rm": 5}).compile(), 0.05)
+    assert 0 < first.distinct_states < alone.distinct_states == 8832
+    assert (resumed.status, resumed.distinct_states, resumed.states_generated, resumed.depth) == \
+        (alone.status, alone.distinct_states, alone.states_generated, alone.depth)
+
+
+def test_a_resumed_search_finds_the_same_counterexample():
+    from consensuslab.protocols import protocol_class
+
+    def figure8():  # Figure 8's violation: 150,963 states, 48 steps deep
+        return protocol_class("raft").configure({}, None, "figure8").compile()
+
+    alone = check(figure8(), progress=False, engine="interpreted")
+    _, resumed = _paused_then_resumed(figure8(), 0.5)
+    assert alone.status == resumed.status == "violation"
+    assert resumed.distinct_states == alone.distinct_states
+    assert [str(a) for a, _ in resumed.violation.trace.steps] == [str(a) for a, _ in alone.violation.trace.steps]

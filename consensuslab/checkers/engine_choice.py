@@ -1,0 +1,209 @@
+"""``auto``'s choice between the compiled and the interpreted search: the probe, the race, the hand-over.
+
+``checkers/run.py`` routes a check to its search; for a spec the compiled engine
+can take, this module decides which of the two answers.  ``auto`` with one
+worker gives the interpreted search ``PROBE_SECONDS`` first (a small search
+ends there, before the compiled set-up would); where fork and a second core
+allow, the probe then goes on in a forked process, racing the compiled search
+(``search/rival.py``): the first to finish answers, and a compiled search that
+hands over takes its rival's result.  Elsewhere a compiled search that hands
+over is followed by the interpreted search from the start.  Both engines give
+the same result, so which one answered shows only in ``engine``,
+``engine_reason`` and the time.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+from consensuslab.checkers.search.ending import RIVAL_FINISHED, Budget
+from consensuslab.checkers.search.limits import LimitReached
+from consensuslab.errors import UsageError
+from consensuslab.traces.result import CheckResult
+
+#: ``auto`` first gives the interpreted search this long: a search it finishes in that time costs more in the
+#: compiled search's set-up (each action traced once per key it reads: 1.5 s for paxos's 276-state
+#: ``no-promise-check`` bug, against 0.06 s interpreted).  Both engines give the same result, so which one
+#: answers never shows in it.
+PROBE_SECONDS = 0.3
+#: with ``--engine compiled`` or ``--workers 2``, the interpreted search scouts this long first, for the values
+#: its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96; LamportMutex
+#: compiled A/B 1.10, its two early restarts cost less than the scout)
+SCOUT_SECONDS = 0.15
+#: ``auto`` with one worker races the two engines where it can (``search/rival.py``); False: probe, then compile
+RACING = True
+#: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the
+#: compiled search numbers before it starts (room for them, and filters that know them: paxos traced 32,351
+#: calls, not 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no
+#: result depends on it, except which states a ``--max-states`` cut keeps (the least, packed): there no hint
+HINT_STATES = 10000
+
+
+def compiled_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
+                             time_limit) -> CheckResult:
+    """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted.
+
+    ``auto`` with one worker gives the interpreted search ``PROBE_SECONDS`` first; where fork and a second core
+    allow, it then goes on in a forked process, racing the compiled search (``search/rival.py``): the first to
+    finish answers, and a compiled search that hands over takes its rival's result.  Elsewhere a compiled
+    search that hands over is followed by the interpreted search from the start."""
+    declined = None  # why a compiled run of this model handed over (reported in the JSON)
+    budget = Budget(time_limit)
+    why = "--engine interpreted"
+    if engine != "interpreted":
+        from consensuslab.checkers.compiled.engine import unsupported_reason
+
+        not_compilable = unsupported_reason(model, search, insist=engine == "compiled",
+                                            spills=spill_after is not None)
+        if not_compilable is None:
+            result, declined = _compiled_first(model, search, progress, spill_after, engine, workers, budget,
+                                               max_states, max_depth)
+            if result is not None:
+                return result
+        if engine == "compiled":
+            raise UsageError(f"--engine compiled: {not_compilable or declined}")
+        why = f"not compiled: {not_compilable}" if declined is None else f"compiled search handed over: {declined}"
+    result = interpreted(model, search, progress, spill_after, workers, max_states=max_states,
+                          max_depth=max_depth, time_limit=budget.left())
+    result.extra["engine_reason"] = why
+    if declined is not None:
+        result.extra["compiled_declined"] = declined
+        result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
+    return result
+
+
+def _compiled_first(model, search, progress, spill_after, engine, workers, budget, max_states, max_depth) -> tuple:
+    """The probe, then the compiled search, raced by the probe going on where it can: ``(the answer, None)``,
+    or ``(None, why the compiled search handed over)`` for the interpreted search to run from the start."""
+    from consensuslab.checkers.compiled.engine import CompiledSearch
+
+    racing = _racing(engine, workers, spill_after)
+    probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
+                                     racing)
+    if probed is not None:
+        return probed, None
+    rival = _rival(paused, model, search, budget, max_states, max_depth, progress) if racing else None
+    del paused  # the rival's copy goes on; this one's states are freed here
+    try:
+        compiled = CompiledSearch(model, max_states, max_depth, budget.left(), progress, spill_after,
+                                  insist=engine == "compiled", workers=workers, reached=reached, rival=rival)
+        del reached
+        result = _raced(compiled, rival)
+        if result is not None and result.stopped_by != RIVAL_FINISHED:
+            result.extra["engine_reason"] = _compiled_reason(engine, rival)
+            result.seconds = time.monotonic() - budget.started  # the probe counts too
+            return result, None
+        declined = compiled.declined
+        del compiled, result  # the abandoned attempt's memo and levels, freed before the interpreted search
+        gc.collect()
+        answer = rival.result() if rival is not None else None
+        if answer is None:
+            return None, declined
+        answer.extra["engine"] = "interpreted"
+        answer.extra["engine_reason"] = (
+            "the interpreted search, racing the compiled search in a second process, finished first"
+            if declined is None else
+            f"compiled search handed over: {declined}; the interpreted search had been racing it in a second "
+            f"process")
+        if declined is not None:
+            answer.extra["compiled_declined"] = declined
+        answer.seconds = time.monotonic() - budget.started
+        return answer, None
+    finally:
+        if rival is not None:
+            rival.stop()
+
+
+def _raced(compiled, rival) -> CheckResult | None:
+    """``compiled.run()``; with a rival, armed to stop wherever the rival's end is raised, and None when the
+    rival finished first (its answer is the run's, whatever the compiled search made of the raise)."""
+    if rival is None:
+        return compiled.run()
+    result = None
+    try:
+        try:
+            rival.arm()
+            result = compiled.run()
+        finally:
+            rival.disarm()
+    except LimitReached as exc:
+        if exc.limit != RIVAL_FINISHED:
+            raise
+    except Exception:  # noqa: BLE001 - what the raise became in code it landed in (numpy: a TypeError)
+        if not rival.fired:
+            raise
+    if rival.fired:
+        compiled.declined = None
+        return None
+    return result
+
+
+def _racing(engine: str, workers: int, spill_after: int | None) -> bool:
+    """Whether the interpreted search is forked to race the compiled one (``auto``, one worker, no spilling)."""
+    if engine != "auto" or workers != 1 or spill_after is not None or not RACING:
+        return False
+    from consensuslab.checkers.search.rival import can_race
+
+    return can_race()
+
+
+def _rival(paused, model, search, budget, max_states, max_depth, progress):
+    """The rival: the probe's own search going on where it stopped, or (no probe to resume) a new one."""
+    from consensuslab.checkers.search.explicit import Search
+    from consensuslab.checkers.search.rival import Rival
+
+    if paused is None:
+        paused = Search(model, search, max_states, max_depth, None, False, None)
+    return Rival(paused, budget.left(), progress)
+
+
+def _compiled_reason(engine: str, rival) -> str:
+    if engine == "compiled":
+        return "--engine compiled"
+    if rival is not None:
+        return ("the model compiles and the compiled search was faster: it overtook the interpreted search "
+                "racing it in a second process" if rival.stopped else
+                "the model compiles and the compiled search was faster: it finished before the interpreted "
+                "search racing it in a second process")
+    return (f"the model compiles and the compiled search was not slower (the interpreted search had not finished "
+            f"in {PROBE_SECONDS} s)")
+
+
+def _probe(model, search, progress, engine, workers, budget, max_states, max_depth, racing: bool = False) -> tuple:
+    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker) or ``SCOUT_SECONDS``:
+    ``(its result, [], None)`` when it ends the run (a probe that finished; an interrupt or the run's limit), else
+    ``(None, the first states it reached, the probe)``: the compiled layout numbers their values first
+    (``HINT_STATES``), and when ``racing`` the probe, where it can resume, goes on as the rival (else None)."""
+    from consensuslab.checkers.search.explicit import Search
+
+    probing = engine == "auto" and workers == 1 and PROBE_SECONDS > 0
+    hint = 0 if max_states is not None else HINT_STATES
+    left = budget.left()
+    if not probing and (not hint or (left is not None and left < 2 * SCOUT_SECONDS)):
+        return None, [], None  # no scout: it would number nothing, or take a large share of a short run
+    seconds = PROBE_SECONDS if probing else SCOUT_SECONDS
+    limit = seconds if left is None else min(seconds, left)
+    probe = Search(model, search, max_states, max_depth, limit, progress and probing, None).keep_levels()
+    result = probe.run()
+    stopped = result.stopped_by
+    own_limit = stopped == "time-limit" and (left is None or left > limit)  # not the run's
+    if own_limit or (not probing and stopped not in ("interrupted", "memory-limit")):  # a scout never answers
+        return None, probe.reached_in_order(hint), probe if racing and own_limit and probe.resumable() else None
+    ended = "finished" if stopped is None else f"stopped ({stopped})"
+    result.extra["engine"] = "interpreted"
+    result.extra["engine_reason"] = (f"the interpreted search {ended} within {seconds} s, sooner than the "
+                                     f"compiled search's set-up")
+    return result, [], None
+
+
+def interpreted(model, search, progress, spill_after, workers, *, max_states, max_depth, time_limit) -> CheckResult:
+    if workers > 1:
+        from consensuslab.checkers.scale.workers import check_parallel
+        result = check_parallel(model, workers, None, progress=progress, max_states=max_states,
+                                max_depth=max_depth, time_limit=time_limit)
+    else:
+        from consensuslab.checkers.search.explicit import Search
+        result = Search(model, search, max_states, max_depth, time_limit, progress, spill_after).run()
+    result.extra["engine"] = "interpreted"
+    return result

@@ -1,0 +1,225 @@
+"""The interpreted search racing the compiled one in a forked process, so that ``auto`` keeps the faster.
+
+Why: which engine is faster on a model is known only by running both.  Run one
+after the other, ``auto`` paid for a wrong guess: a compiled attempt that hands
+over after a few thousand states, then the interpreted search from the start
+(EWD998 with ``max_counter=2``: 6.1 s under ``auto`` against 4.1 s
+interpreted; pbft 1.7 s against 1.0 s), or the compiled set-up on a search the
+interpreted engine ends in a second or two.  So once the interpreted probe
+(``engine_choice.PROBE_SECONDS``) has not finished, it goes on in a forked process from
+the state it stopped at, and the compiled search runs beside it, on the second
+core:
+
+* the first to finish answers, and the other is stopped;
+* a compiled search that hands over waits for its rival, which never stopped;
+* once the compiled search has found as many states as its rival (the
+  probe's head start and the rival's progress made up), the rival is stopped:
+  its core and memory go back to the winner.
+
+Both engines answer alike (the same verdict, counts and counterexample), so
+which one answered shows only in ``engine``, ``engine_reason`` and the time.
+The two together stay within the run's memory cap: the rival is stopped
+before their data reaches it.  The rival's result comes back over a pipe
+between our own two processes; nothing a user hands us is unpickled.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+
+from consensuslab.checkers.search.ending import RIVAL_FINISHED
+from consensuslab.checkers.search.explicit import Search
+from consensuslab.checkers.search.limits import (
+    STOP_AT, LimitReached, note_signal, process_memory_limits, statm_of, watchdog,
+)
+from consensuslab.traces.result import CheckResult
+
+#: seconds a rival gets to send its partial result after an interrupt before it is killed
+INTERRUPT_GRACE = 5.0
+
+
+def can_race() -> bool:
+    """Fork is there (Linux), and so is a second core: on one, a race halves both searches.  Not in a process of a
+    pool (``check-all``'s scenario jobs, forked workers): its siblings have the other cores."""
+    if "fork" not in mp.get_all_start_methods() or mp.parent_process() is not None:
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores >= 2
+
+
+def _publishing(search: Search, found, loud, parent: int) -> None:
+    """``search`` publishes how many states it has found at each of its checks, and prints its progress line
+    once the parent waits for it."""
+    check = search._limits
+
+    def limits(queue: int) -> bool:
+        if os.getppid() != parent:  # the parent was killed outright: nobody waits for this search
+            os._exit(0)
+        found.value = len(search.via)
+        search.budget.progress.enabled = bool(loud.value)
+        return check(queue)
+
+    search._limits = limits  # type: ignore[method-assign]
+
+
+def _race(search: Search, time_limit, found, loud, parent, signalled, conn) -> None:
+    """The rival's whole life (in the forked process): search, send the result, exit."""
+    fired: list[int] = []
+
+    def interrupt_once(signum, frame) -> None:
+        """The first SIGINT or SIGTERM stops the search (Ctrl-C reaches the rival too, and the parent passes
+        a SIGTERM on); a later one must not cut short the partial result it is building and sending."""
+        if not fired:
+            fired.append(signum)
+            note_signal(signum)
+            raise KeyboardInterrupt
+
+    for which in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(which, interrupt_once)
+    try:
+        _publishing(search, found, loud, parent)
+        with watchdog(time_limit):  # a timer does not survive fork: the rival arms its own
+            if search.resumable():
+                result = search.resume(time_limit)
+            else:
+                search.time_limit = time_limit
+                result = search.run()
+        found.value = result.distinct_states
+        conn.send(result)
+        if signalled:
+            os.kill(parent, signal.SIGUSR1)  # wherever the parent is, it stops there (``Rival.arm``)
+    except BaseException:  # noqa: BLE001 - the parent hears of it as a rival with no result
+        pass
+    finally:
+        conn.close()
+
+
+class Rival:
+    """The interpreted search, running in a forked process beside this one (see the module docstring)."""
+
+    def __init__(self, search: Search, time_limit: float | None, progress: bool = True):
+        """``search``: the interpreted probe, stopped by its own time limit (the rival goes on from there, its
+        work not repeated), or a search not run yet."""
+        ctx = mp.get_context("fork")
+        #: the rival signals its end (SIGUSR1) where this process can take a signal: a handler that raises only
+        #: while ``armed``, installed before the fork (so that the signal never finds the default, which kills)
+        self.signalled = threading.current_thread() is threading.main_thread()
+        #: ``fired``: the rival's end was raised here.  Code it lands in may turn it into another error (numpy
+        #: comparing structured arrays reports a TypeError): whatever the compiled search then raises is moot
+        self.armed = self.fired = False
+        self.handler = signal.signal(signal.SIGUSR1, self._finished) if self.signalled else None
+        self.found = ctx.RawValue("q", len(search.via))  # states the rival has found so far
+        self.loud = ctx.RawValue("b", 0)  # 1: the rival prints its progress line (the parent waits for it)
+        self.conn, theirs = ctx.Pipe(duplex=False)
+        self.cap = self._data_cap()
+        here = statm_of("self")
+        self.shared = here[2] if here is not None else 0  # data both processes hold from the fork on
+        self.process = ctx.Process(target=_race, daemon=True, name="consensuslab-rival",
+                                   args=(search, time_limit, self.found, self.loud, os.getpid(), self.signalled,
+                                         theirs))
+        self.process.start()
+        theirs.close()
+        self.stopped = False
+        self.progress = progress
+
+    @staticmethod
+    def _data_cap() -> int | None:
+        data, _space = process_memory_limits()
+        return data
+
+    # -- told when the rival has finished ------------------------------------------------------------------
+    def arm(self) -> None:
+        """From now on the rival's finishing raises ``LimitReached(RIVAL_FINISHED)`` here, as a watchdog's time
+        limit does (the compiled search's set-up reads no budget: without it, a rival that ended in 0.3 s
+        waited for the parent's first level).  Main thread only; elsewhere ``keep_up`` polls."""
+        if self.signalled:
+            self.armed = True
+            if self.conn.poll():
+                self._finished(signal.SIGUSR1, None)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def _finished(self, signum, frame) -> None:
+        if self.armed:
+            self.armed = False
+            self.fired = True
+            raise LimitReached(RIVAL_FINISHED)
+
+    # -- read from the compiled search's budget ----------------------------------------------------------
+    def keep_up(self, states: int) -> bool:
+        """Called with the compiled search's count: True when the rival has finished (take its result).
+
+        Stops the rival once the compiled search has found as many states (it is ahead), or when the two
+        processes' data nears the run's cap."""
+        if self.stopped:
+            return False
+        if self.conn.poll():
+            return True
+        found = self.found.value  # 0 until the rival's first check: it has not started yet, nothing to compare
+        if (found and states >= found) or self._crowded():
+            self.stop()
+        return False
+
+    def _crowded(self) -> bool:
+        if self.cap is None:
+            return False
+        ours, theirs = statm_of("self"), statm_of(str(self.process.pid))
+        return ours is not None and theirs is not None and \
+            ours[2] + max(theirs[2] - self.shared, 0) >= STOP_AT * self.cap
+
+    def states(self) -> int:
+        return self.found.value
+
+    # -- the rival's answer ---------------------------------------------------------------------------
+    def result(self) -> CheckResult | None:
+        """The rival's result, waiting for it with its progress line on (None: it was stopped, or died)."""
+        if self.stopped:
+            return None
+        self.loud.value = 1 if self.progress else 0
+        try:
+            return self._receive(None)
+        except KeyboardInterrupt:  # Ctrl-C reaches both of us, SIGTERM only this process: pass it on
+            if self.process.pid is not None and self.process.is_alive():
+                os.kill(self.process.pid, signal.SIGINT)
+            try:
+                return self._receive(INTERRUPT_GRACE)
+            except Exception:  # noqa: BLE001 - the interrupt tore the message being read
+                return None
+        finally:
+            self.stop()
+
+    def _receive(self, timeout: float | None) -> CheckResult | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
+            if self.conn.poll(wait):
+                try:
+                    return self.conn.recv()
+                except EOFError:  # it ended without a result
+                    return None
+            if not self.process.is_alive() and not self.conn.poll():
+                return None
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def stop(self) -> None:
+        """End the rival (a no-op once it is ended) and reap it; only then is SIGUSR1's handler put back (a signal
+        sent just before the kill must not find the default, which would end this process)."""
+        self.disarm()
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+        if self.signalled:
+            signal.signal(signal.SIGUSR1, self.handler if self.handler is not None else signal.SIG_DFL)

@@ -1,0 +1,209 @@
+"""``auto`` with one worker races the interpreted search (forked) against the compiled one.
+
+Which engine answers depends on the machine's speed at that moment, so these
+tests force the outcome where they name it (a rival slowed down, a compiled
+search that hands over) and assert the counts, which must be the same
+whichever engine answers, and that no rival process outlives the run.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from consensuslab import check
+from consensuslab.checkers import engine_choice as choice
+from consensuslab.checkers.compiled import evidence
+from consensuslab.checkers.search import explicit
+from consensuslab.checkers.search import rival as rival_module
+from consensuslab.protocols.paxos import Paxos
+from consensuslab.protocols.two_phase import TwoPhase
+
+from paths import BENCHMARKS
+
+SPECS = BENCHMARKS / "specs"
+
+pytestmark = pytest.mark.skipif(not rival_module.can_race(), reason="racing needs fork and two cores")
+
+RACED = ("the model compiles and the compiled search was faster",
+         "the interpreted search, racing the compiled search in a second process, finished first",
+         "the interpreted search finished within")
+
+
+def no_rival_left():
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not [p for p in multiprocessing.active_children() if p.name == "consensuslab-rival"]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_either_engine_answers_with_the_same_counts():
+    r = check(TwoPhase({"rm": 6}).compile(), progress=False)
+    assert (r.status, r.distinct_states, r.states_generated, r.depth) == ("ok", 50816, 402305, 19)
+    assert r.extra["engine_reason"].startswith(RACED), r.extra["engine_reason"]
+    assert no_rival_left()
+
+
+def test_a_slowed_rival_is_overtaken_and_stopped(monkeypatch):
+    slow = explicit.Search._limits
+
+    def dawdling(self, queue):
+        time.sleep(0.05)  # about 20 checks a second: the compiled search soon has more states
+        return slow(self, queue)
+
+    monkeypatch.setattr(explicit.Search, "_limits", dawdling)
+    r = check(TwoPhase({"rm": 7}).compile(), progress=False)
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", 296448)
+    assert "overtook the interpreted search" in r.extra["engine_reason"]
+    assert no_rival_left()
+
+
+def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
+    def slower(self, states, seconds, traced, warm=True):
+        self.verdict = "measured slower than the interpreted search (forced by the test)"
+        return self.verdict
+
+    monkeypatch.setattr(evidence.Evidence, "level", slower)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
+    assert r.extra["engine"] == "interpreted"
+    assert r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
+    assert "racing it in a second process" in r.extra["engine_reason"]
+    assert (r.status, r.distinct_states) == ("incomplete", 30000)
+    assert r.extra["compiled_declined"].startswith("measured slower")
+    assert no_rival_left()
+
+
+def test_a_rival_that_crowds_the_memory_cap_is_stopped():
+    model = TwoPhase({"rm": 8}).compile()
+    rival = rival_module.Rival(explicit.Search(model, progress=False), 30, progress=False)
+    try:
+        assert not rival.stopped
+        rival.cap = 1  # as if the two processes' data were at the run's cap
+        assert rival.keep_up(0) is False
+        assert rival.stopped and not rival.process.is_alive()
+        assert rival.result() is None  # a stopped rival has no answer to wait for
+    finally:
+        rival.stop()
+
+
+@pytest.mark.parametrize("probe_seconds", [None, 0.05])
+def test_the_rival_s_answer_is_the_interpreted_search_s(probe_seconds):
+    """A new search, or a probe stopped by its time limit that the rival resumes: the same counts."""
+    search = explicit.Search(Paxos({}).compile(), time_limit=probe_seconds, progress=False)
+    if probe_seconds is not None:
+        probe = search.run()
+        assert probe.stopped_by == "time-limit" and search.resumable() and 0 < probe.distinct_states < 3921
+    rival = rival_module.Rival(search, 60, progress=False)
+    try:
+        answer = rival.result()
+    finally:
+        rival.stop()
+    alone = check(Paxos({}).compile(), progress=False, engine="interpreted")
+    assert alone.distinct_states == 3921
+    assert (answer.status, answer.distinct_states, answer.states_generated, answer.depth) == \
+        (alone.status, alone.distinct_states, alone.states_generated, alone.depth)
+    assert no_rival_left()
+
+
+def test_one_core_means_no_race(monkeypatch):
+    monkeypatch.setattr(rival_module, "can_race", lambda: False)
+    r = check(TwoPhase({"rm": 3}).compile(), progress=False)
+    assert "racing" not in r.extra["engine_reason"]
+    assert r.distinct_states == 288
+
+
+
+def test_ctrl_c_while_waiting_for_the_rival_gives_its_partial_result(monkeypatch):
+    def slower(self, states, seconds, traced, warm=True):
+        self.verdict = "measured slower than the interpreted search (forced by the test)"
+        return self.verdict
+
+    monkeypatch.setattr(evidence.Evidence, "level", slower)
+    timer = threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT))  # the rival needs about 15 s
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as a fresh process has it
+    try:
+        timer.start()
+        r = check(Paxos({"ballots": 3}).compile(), progress=False)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, before)
+    assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "interrupted", "interpreted")
+    assert 0 < r.distinct_states < 185369
+    assert no_rival_left()
+
+
+def test_sigterm_to_the_command_ends_both_searches():
+    # EWD998 with max_counter=2: about 4 s interpreted, 9 s compiled, so the rival is never overtaken
+    proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", str(SPECS / "ewd998.py"), "-p",
+                             "max_counter=2", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # the race is on: the compiled search (or its hand-over) and its rival
+    children = _children(proc.pid)
+    assert children, "no rival running"
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=60)
+    out = json.loads(stdout)
+    assert proc.returncode == 143 and out["status"] == "incomplete"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_rival_s_end_turned_into_another_error_still_gives_its_answer(monkeypatch):
+    """The rival's end is raised wherever the compiled search is; code it lands in may report something else
+    (numpy comparing structured arrays reports a TypeError).  The rival's answer is the run's all the same."""
+    from consensuslab.checkers.compiled import engine
+
+    def converting(self):
+        deadline = time.monotonic() + 30
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+        except BaseException:
+            raise TypeError("Cannot compare structured arrays unless they have a common dtype") from None
+        raise AssertionError("the rival's end never reached the compiled search")
+
+    monkeypatch.setattr(engine.CompiledSearch, "run", converting)
+    r = check(TwoPhase({"rm": 6}).compile(), progress=False)  # longer than the probe, about 0.5 s interpreted
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("interpreted", "ok", 50816)
+    assert r.extra["engine_reason"] == "the interpreted search, racing the compiled search in a second process, " \
+                                      "finished first"
+    assert no_rival_left()
+
+
+def test_an_error_of_the_compiled_search_itself_is_not_hidden(monkeypatch):
+    from consensuslab.checkers.compiled import engine
+
+    def broken(self):
+        raise TypeError("a bug of the compiled search")
+
+    monkeypatch.setattr(engine.CompiledSearch, "run", broken)
+    with pytest.raises(TypeError, match="a bug of the compiled search"):
+        check(TwoPhase({"rm": 6}).compile(), progress=False)
+    assert no_rival_left()
