@@ -52,7 +52,7 @@ def compiled_or_interpreted(model, search, progress, spill_after, engine, worker
     budget = Budget(time_limit)
     why = "--engine interpreted"
     if engine != "interpreted":
-        from consensuslab.checkers.compiled.engine import unsupported_reason
+        from consensuslab.checkers.compiled.support import unsupported_reason
 
         not_compilable = unsupported_reason(model, search, insist=engine == "compiled",
                                             spills=spill_after is not None)
@@ -76,8 +76,6 @@ def compiled_or_interpreted(model, search, progress, spill_after, engine, worker
 def _compiled_first(model, search, progress, spill_after, engine, workers, budget, max_states, max_depth) -> tuple:
     """The probe, then the compiled search, raced by the probe going on where it can: ``(the answer, None)``,
     or ``(None, why the compiled search handed over)`` for the interpreted search to run from the start."""
-    from consensuslab.checkers.compiled.engine import CompiledSearch
-
     racing = _racing(engine, workers, spill_after)
     probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
                                      racing)
@@ -86,6 +84,8 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
     rival = _rival(paused, model, search, budget, max_states, max_depth, progress) if racing else None
     del paused  # the rival's copy goes on; this one's states are freed here
     try:
+        from consensuslab.checkers.compiled.engine import CompiledSearch  # after the fork: the rival needs none of it
+
         compiled = CompiledSearch(model, max_states, max_depth, budget.left(), progress, spill_after,
                                   insist=engine == "compiled", workers=workers, reached=reached, rival=rival)
         del reached

@@ -35,6 +35,7 @@ from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Un
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.checkers.compiled.steps import step_units
+from consensuslab.checkers.compiled.support import unsupported_reason
 from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier
@@ -43,26 +44,10 @@ from consensuslab.checkers.search.progress import Progress
 from consensuslab.models.model import Model
 from consensuslab.traces.result import CheckResult, Violation
 
+__all__ = ["CompiledSearch", "unsupported_reason"]
+
 #: layouts tried before giving up (each widening at least doubles a field's room)
 MAX_RESTARTS = 24
-
-
-def unsupported_reason(model: Model, search: str, insist: bool = False, spills: bool = False) -> str | None:
-    """Why this model/search cannot use the compiled search (None: it can); ``insist``: ``--engine compiled``;
-    ``spills``: levels may spill to disk."""
-    from consensuslab.models.spec import SpecModel
-
-    if search != "bfs":
-        return "the compiled search is breadth-first"
-    if type(model) is not SpecModel:  # a subclass may add successors the action table does not list
-        return "only TLA+-style specs (consensuslab.models.spec.Spec) whose steps are their action table are compiled"
-    if spills and not insist:
-        # the per-state search meets a state's successors in the order of its memo groups, not the model's, so
-        # its counterexample (and counts at it) can differ: auto's answer must not depend on the engine
-        return "a search whose levels may spill is interpreted unless --engine compiled"
-    if type(model).view is not Model.view:
-        return "a spec with a view is checked by the interpreted search"
-    return None
 
 
 class CompiledSearch(StateByState):
