@@ -19,9 +19,11 @@ memory stops with a result instead of being killed (``checkers/search/limits.py`
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -160,7 +162,24 @@ def entry() -> None:
     from consensuslab.checkers.compiled.allocator import keep_freed_memory
 
     keep_freed_memory()  # the tool owns its process: freed arrays stay in it (see checkers/compiled/allocator.py)
-    sys.exit(main())
+    _leave(main())
+
+
+def _leave(code: int) -> None:
+    """Exit without the interpreter freeing, one by one, every object the run made: the states a big search
+    holds took seconds to free, after the answer was printed (EWD998, 321,370 states: about 8 s of 59 s
+    interpreted; 0.5 s of 3.8 s with 20,870 states).  Exit handlers run first (temporary directories, child
+    processes) and the output streams are flushed; with another thread still running, the usual exit waits
+    for it."""
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said on it
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
