@@ -28,6 +28,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -43,9 +44,10 @@ INTERRUPT_GRACE = 5.0
 
 
 def can_race() -> bool:
-    """Fork is there (Linux), and so is a second core: on one, a race halves both searches.  Not in a process of a
-    pool (``check-all``'s scenario jobs, forked workers): its siblings have the other cores."""
-    if "fork" not in mp.get_all_start_methods() or mp.parent_process() is not None:
+    """Linux (fork, and /proc to watch the rival's memory), and a second core: on one, a race halves both
+    searches.  Not in a process of a pool (``check-all``'s scenario jobs, forked workers): its siblings have the
+    other cores."""
+    if not sys.platform.startswith("linux") or mp.parent_process() is not None:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
