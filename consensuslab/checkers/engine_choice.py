@@ -81,9 +81,11 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
                                      racing)
     if probed is not None:
         return probed, None
-    rival = _rival(paused, model, search, budget, max_states, max_depth, progress) if racing else None
-    del paused  # the rival's copy goes on; this one's states are freed here
+    rival = None
     try:
+        if racing:
+            rival = _rival(paused, model, search, budget, max_states, max_depth, progress)
+        del paused  # the rival's copy goes on; this one's states are freed here
         from consensuslab.checkers.compiled.engine import CompiledSearch  # after the fork: the rival needs none of it
 
         compiled = CompiledSearch(model, max_states, max_depth, budget.left(), progress, spill_after,

@@ -35,7 +35,7 @@ import time
 from consensuslab.checkers.search.ending import RIVAL_FINISHED
 from consensuslab.checkers.search.explicit import Search
 from consensuslab.checkers.search.limits import (
-    STOP_AT, LimitReached, note_signal, process_memory_limits, statm_of, watchdog,
+    STOP_AT, LimitReached, interrupted_since, note_signal, process_memory_limits, statm_of, watchdog,
 )
 from consensuslab.traces.result import CheckResult
 
@@ -123,13 +123,18 @@ class Rival:
         self.cap = self._data_cap()
         here = statm_of("self")
         self.shared = here[2] if here is not None else 0  # data both processes hold from the fork on
+        self.stopped = False
+        self.progress = progress
         self.process = ctx.Process(target=_race, daemon=True, name="consensuslab-rival",
                                    args=(search, time_limit, self.found, self.loud, os.getpid(), self.signalled,
                                          theirs))
-        self.process.start()
-        theirs.close()
-        self.stopped = False
-        self.progress = progress
+        try:
+            self.process.start()
+        except BaseException:  # Ctrl-C during the fork: no rival may outlive it unseen
+            self.stop()
+            raise
+        finally:
+            theirs.close()
 
     @staticmethod
     def _data_cap() -> int | None:
@@ -201,6 +206,8 @@ class Rival:
     def _receive(self, timeout: float | None) -> CheckResult | None:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            if deadline is None and interrupted_since():  # an interrupt this process took before it waited
+                raise KeyboardInterrupt  # (the compiled search stopped for it): the rival is told below
             wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
             if self.conn.poll(wait):
                 try:
@@ -219,9 +226,10 @@ class Rival:
         if self.stopped:
             return
         self.stopped = True
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
+        if self.process.pid is not None:  # started
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(5)
         self.conn.close()
         if self.signalled:
             signal.signal(signal.SIGUSR1, self.handler if self.handler is not None else signal.SIG_DFL)

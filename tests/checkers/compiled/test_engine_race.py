@@ -207,3 +207,25 @@ def test_an_error_of_the_compiled_search_itself_is_not_hidden(monkeypatch):
     with pytest.raises(TypeError, match="a bug of the compiled search"):
         check(TwoPhase({"rm": 6}).compile(), progress=False)
     assert no_rival_left()
+
+
+def test_an_interrupt_taken_before_waiting_is_passed_on_to_the_rival():
+    """The command took a Ctrl-C or SIGTERM while the compiled search ran; if it then waits for the rival, the
+    rival is told at once, and its partial result comes back (it would otherwise search on, minutes here)."""
+    from consensuslab.checkers.search import limits
+
+    rival = rival_module.Rival(explicit.Search(TwoPhase({"rm": 9}).compile(), progress=False), None, progress=False)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with limits.interrupts_recorded():
+            time.sleep(0.5)  # the rival is searching
+            limits.note_signal(signal.SIGTERM)  # recorded, as the command's handler records it
+            started = time.monotonic()
+            answer = rival.result()
+    finally:
+        signal.signal(signal.SIGINT, before)
+        rival.stop()
+    assert time.monotonic() - started < rival_module.INTERRUPT_GRACE + 2
+    assert answer is not None and (answer.status, answer.stopped_by) == ("incomplete", "interrupted")
+    assert 0 < answer.distinct_states < 10340352
+    assert no_rival_left()
