@@ -20,7 +20,6 @@ import time
 import pytest
 
 from consensuslab import check
-from consensuslab.checkers import engine_choice as choice
 from consensuslab.checkers.compiled import evidence
 from consensuslab.checkers.search import explicit
 from consensuslab.checkers.search import rival as rival_module
