@@ -73,6 +73,7 @@ def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
         return self.verdict
 
     monkeypatch.setattr(evidence.Evidence, "level", slower)
+    monkeypatch.setattr(rival_module.Rival, "states", lambda self: 10 ** 12)  # the rival is ahead: the race agrees
     r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
     assert r.extra["engine"] == "interpreted"
     assert r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
@@ -227,4 +228,18 @@ def test_an_interrupt_taken_before_waiting_is_passed_on_to_the_rival():
     assert time.monotonic() - started < rival_module.INTERRUPT_GRACE + 2
     assert answer is not None and (answer.status, answer.stopped_by) == ("incomplete", "interrupted")
     assert 0 < answer.distinct_states < 10340352
+    assert no_rival_left()
+
+
+def test_a_compiled_search_ahead_of_its_rival_is_not_handed_over_on_an_estimate(monkeypatch):
+    """The speed estimate is timed while the rival shares the machine; it hands over only where the race agrees
+    (under load it called two-phase rm=9 slower, and the run waited minutes for the rival)."""
+    def slower(self, states, seconds, traced, warm=True):
+        self.verdict = "measured slower than the interpreted search (forced by the test)"
+        return self.verdict
+
+    monkeypatch.setattr(evidence.Evidence, "level", slower)
+    monkeypatch.setattr(rival_module.Rival, "states", lambda self: 0)  # the compiled search is ahead
+    r = check(TwoPhase({"rm": 7}).compile(), progress=False)
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", 296448)
     assert no_rival_left()
