@@ -1,5 +1,5 @@
-"""A model that sends this process SIGINT from inside the search, as Ctrl-C would: for tests of
-interrupted runs."""
+"""For tests of interrupted runs: a model that sends this process SIGINT from inside the search, as Ctrl-C
+would, and the processes a run leaves behind."""
 
 
 def interrupting(model, at: tuple[int, ...]):
@@ -16,3 +16,21 @@ def interrupting(model, at: tuple[int, ...]):
 
     model.successors = wrapped
     return model
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still its children (Linux /proc; empty elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, waiting to be reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # after the name, which may hold spaces
+    except OSError:
+        return False

@@ -64,8 +64,16 @@ def compiled_or_interpreted(model, search, progress, spill_after, engine, worker
         if engine == "compiled":
             raise UsageError(f"--engine compiled: {not_compilable or declined}")
         why = f"not compiled: {not_compilable}" if declined is None else f"compiled search handed over: {declined}"
+    return interpreted_instead(model, search, progress, spill_after, workers, budget, why, declined,
+                               max_states=max_states, max_depth=max_depth)
+
+
+def interpreted_instead(model, search, progress, spill_after, workers, budget, why: str, declined: str | None, *,
+                        max_states, max_depth) -> CheckResult:
+    """The interpreted search where a faster one declined or handed over (``declined`` says why), within what
+    is left of ``budget``; ``seconds`` counts any abandoned attempt."""
     result = interpreted(model, search, progress, spill_after, workers, max_states=max_states,
-                          max_depth=max_depth, time_limit=budget.left())
+                         max_depth=max_depth, time_limit=budget.left())
     result.extra["engine_reason"] = why
     if declined is not None:
         result.extra["compiled_declined"] = declined

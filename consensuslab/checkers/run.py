@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from consensuslab.checkers.engine_choice import compiled_or_interpreted, interpreted
+from consensuslab.checkers.engine_choice import compiled_or_interpreted, interpreted, interpreted_instead
 from consensuslab.checkers.search.ending import Budget, finish
 from consensuslab.checkers.search.limits import (
     STOPS,
@@ -203,13 +203,8 @@ def _actors_or_interpreted(model, search, progress, spill_after, engine, workers
     why = f"not compiled: {not_packed}" if declined is None else f"the packed actor search handed over: {declined}"
     if engine == "compiled":
         raise UsageError(f"--engine compiled: {why}")
-    result = interpreted(model, search, progress, spill_after, workers, max_states=max_states,
-                          max_depth=max_depth, time_limit=budget.left())
-    result.extra["engine_reason"] = why
-    if declined is not None:
-        result.extra["compiled_declined"] = declined
-        result.seconds = time.monotonic() - budget.started  # the abandoned attempt counts too
-    return result
+    return interpreted_instead(model, search, progress, spill_after, workers, budget, why, declined,
+                               max_states=max_states, max_depth=max_depth)
 
 
 def _safety_then_liveness(model, liveness: list, time_limit: float | None, options: dict) -> CheckResult:

@@ -14,6 +14,7 @@ import sys
 import time
 
 
+from interrupting import alive, children
 from paths import ROOT
 
 
@@ -31,22 +32,6 @@ def progress_then(proc, signum):
     assert "states/s" in first, "the run ended before its first progress line: the test proves nothing"
     proc.send_signal(signum)
     return proc.communicate(timeout=60)
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
-    except OSError:
-        return []
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def test_sigterm_gives_the_partial_result_and_143():

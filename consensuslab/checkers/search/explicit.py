@@ -56,8 +56,8 @@ class Search:
         self.witnessed: set[str] = set()
         #: with ``keep_levels()``, the breadth-first levels met so far, each a list of ``(state, index)``
         self.levels: list | None = None
-        #: where a breadth-first run stopped by its time limit left off: (level, first state not expanded, next
-        #: level so far), for ``resume``; None otherwise
+        #: where a breadth-first run stopped by its time limit left off, for ``resume`` (None otherwise): the
+        #: level's states not expanded yet, the position of the first, the level's size, the next level so far
         self._paused: tuple | None = None
 
     def keep_levels(self) -> "Search":
@@ -71,7 +71,8 @@ class Search:
 
     def resume(self, time_limit: float | None) -> CheckResult:
         """Go on from where a run stopped by its time limit left off, with the same seen-set and counts: an
-        interpreted probe handed on (``search/rival.py``) repeats none of its work."""
+        interpreted probe handed on (``search/rival.py``) repeats none of its work.  A search not run yet
+        starts."""
         self.time_limit, self.stopped_by, self.levels = time_limit, None, None
         return self.run()
 

@@ -3,8 +3,8 @@
 Why: which engine is faster on a model is known only by running both.  Run one
 after the other, ``auto`` paid for a wrong guess: a compiled attempt that hands
 over after a few thousand states, then the interpreted search from the start
-(EWD998 with ``max_counter=2``: 6.1 s under ``auto`` against 4.1 s
-interpreted; pbft 1.7 s against 1.0 s), or the compiled set-up on a search the
+(EWD998 with ``max_counter=2``: 5.5 s under ``auto`` against 3.4 s
+interpreted; pbft 1.7 s against 0.7 s: README), or the compiled set-up on a search the
 interpreted engine ends in a second or two.  So once the interpreted probe
 (``engine_choice.PROBE_SECONDS``) has not finished, it goes on in a forked process from
 the state it stopped at, and the compiled search runs beside it, on the second
@@ -88,11 +88,7 @@ def _race(search: Search, time_limit, found, loud, parent, signalled, conn) -> N
     try:
         _publishing(search, found, loud, parent)
         with watchdog(time_limit):  # a timer does not survive fork: the rival arms its own
-            if search.resumable():
-                result = search.resume(time_limit)
-            else:
-                search.time_limit = time_limit
-                result = search.run()
+            result = search.resume(time_limit)
         found.value = result.distinct_states
         conn.send(result)
         if signalled:
@@ -120,7 +116,7 @@ class Rival:
         self.found = ctx.RawValue("q", len(search.via))  # states the rival has found so far
         self.loud = ctx.RawValue("b", 0)  # 1: the rival prints its progress line (the parent waits for it)
         self.conn, theirs = ctx.Pipe(duplex=False)
-        self.cap = self._data_cap()
+        self.cap, _space = process_memory_limits()  # the data cap
         here = statm_of("self")
         self.shared = here[2] if here is not None else 0  # data both processes hold from the fork on
         self.stopped = False
@@ -135,11 +131,6 @@ class Rival:
             raise
         finally:
             theirs.close()
-
-    @staticmethod
-    def _data_cap() -> int | None:
-        data, _space = process_memory_limits()
-        return data
 
     # -- told when the rival has finished ------------------------------------------------------------------
     def arm(self) -> None:

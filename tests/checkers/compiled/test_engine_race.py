@@ -26,6 +26,7 @@ from consensuslab.checkers.search import rival as rival_module
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
 
+from interrupting import alive, children
 from paths import BENCHMARKS
 
 SPECS = BENCHMARKS / "specs"
@@ -147,32 +148,17 @@ def test_sigterm_to_the_command_ends_both_searches():
     proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", str(SPECS / "ewd998.py"), "-p",
                              "max_counter=2", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)  # the race is on: the compiled search (or its hand-over) and its rival
-    children = _children(proc.pid)
-    assert children, "no rival running"
+    racing = children(proc.pid)
+    assert racing, "no rival running"
     proc.send_signal(signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=60)
     out = json.loads(stdout)
     assert proc.returncode == 143 and out["status"] == "incomplete"
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+    while time.monotonic() < deadline and any(alive(pid) for pid in racing):
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in children)
+    assert not any(alive(pid) for pid in racing)
 
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
-    except OSError:
-        return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_the_rival_s_end_turned_into_another_error_still_gives_its_answer(monkeypatch):
