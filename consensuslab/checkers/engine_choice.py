@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import time
 
-from consensuslab.checkers.search.ending import RIVAL_FINISHED, Budget
+from consensuslab.checkers.search.ending import MAKE_WAY, RIVAL_FINISHED, Budget
 from consensuslab.checkers.search.limits import LimitReached
 from consensuslab.errors import UsageError
 from consensuslab.traces.result import CheckResult
@@ -38,6 +38,8 @@ RACING = True
 #: calls, not 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no
 #: result depends on it, except which states a ``--max-states`` cut keeps (the least, packed): there no hint
 HINT_STATES = 10000
+#: why a racing compiled search ended before its rival (``search/rival.py``'s ``keep_up``)
+MADE_WAY = "the two searches neared the memory cap while the interpreted search was ahead"
 
 
 def compiled_or_interpreted(model, search, progress, spill_after, engine, workers, *, max_states, max_depth,
@@ -127,7 +129,8 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
 
 def _raced(compiled, rival) -> CheckResult | None:
     """``compiled.run()``; with a rival, armed to stop wherever the rival's end is raised, and None when the
-    rival finished first (its answer is the run's, whatever the compiled search made of the raise)."""
+    rival finished first (its answer is the run's, whatever the compiled search made of the raise) or when the
+    compiled search made way for it (``compiled.declined`` says so)."""
     if rival is None:
         return compiled.run()
     result = None
@@ -138,6 +141,9 @@ def _raced(compiled, rival) -> CheckResult | None:
         finally:
             rival.disarm()
     except LimitReached as exc:
+        if exc.limit == MAKE_WAY:
+            compiled.declined = MADE_WAY
+            return None
         if exc.limit != RIVAL_FINISHED:
             raise
     except Exception:  # noqa: BLE001 - what the raise became in code it landed in (numpy: a TypeError)
@@ -145,6 +151,9 @@ def _raced(compiled, rival) -> CheckResult | None:
             raise
     if rival.fired:
         compiled.declined = None
+        return None
+    if result is not None and result.stopped_by == MAKE_WAY:
+        compiled.declined = MADE_WAY
         return None
     return result
 

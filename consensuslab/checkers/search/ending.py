@@ -19,6 +19,8 @@ from consensuslab.traces.result import CheckResult, Violation
 CHECK_EVERY = 1024
 #: ``Budget.spent``'s answer when a search racing this one finished first (its result is the run's)
 RIVAL_FINISHED = "rival-finished"
+#: ... and when the two searches near the run's memory cap while the rival is ahead: this one makes way
+MAKE_WAY = "make-way"
 
 
 class Stop(Exception):
@@ -62,8 +64,8 @@ class Budget:
             return "memory-limit"
         if interrupted_since() or interrupted_since(self.signals):
             return "interrupted"
-        if self.rival is not None and self.rival.keep_up(states):
-            return RIVAL_FINISHED
+        if self.rival is not None:
+            return self.rival.keep_up(states)
         return None
 
     def left(self) -> float | None:

@@ -11,7 +11,11 @@ the state it stopped at, and the compiled search runs beside it, on the second
 core:
 
 * the first to finish answers, and the other is stopped;
-* a compiled search that hands over waits for its rival, which never stopped;
+* the compiled search never hands over on its speed estimate: timed while the
+  rival shares the machine, the estimate misjudged under load, and the race
+  itself tells which is faster;
+* a compiled search that cannot go on (a state it cannot pack) waits for its
+  rival, which never stopped;
 * once the compiled search has found as many states as its rival (the
   probe's head start and the rival's progress made up), the rival is stopped:
   its core and memory go back to the winner.
@@ -32,7 +36,7 @@ import sys
 import threading
 import time
 
-from consensuslab.checkers.search.ending import RIVAL_FINISHED
+from consensuslab.checkers.search.ending import MAKE_WAY, RIVAL_FINISHED
 from consensuslab.checkers.search.explicit import Search
 from consensuslab.checkers.search.limits import (
     STOP_AT, LimitReached, interrupted_since, note_signal, process_memory_limits, statm_of, watchdog,
@@ -152,19 +156,29 @@ class Rival:
             raise LimitReached(RIVAL_FINISHED)
 
     # -- read from the compiled search's budget ----------------------------------------------------------
-    def keep_up(self, states: int) -> bool:
-        """Called with the compiled search's count: True when the rival has finished (take its result).
+    def keep_up(self, states: int) -> str | None:
+        """Called with the compiled search's count: ``RIVAL_FINISHED`` when the rival has finished (take its
+        result), ``MAKE_WAY`` when the compiled search should end and wait for it, else None.
 
-        Stops the rival once the compiled search has found as many states (it is ahead), or when the two
-        processes' data nears the run's cap."""
+        Stops the rival once the compiled search has found as many states (it is ahead).  When the two
+        processes' data nears the run's cap, the one behind ends: the rival, or the compiled search (whose
+        speed estimate is not trusted while racing: this is the race's own evidence)."""
         if self.stopped:
-            return False
+            return None
         if self.conn.poll():
-            return True
-        found = self.found.value  # 0 until the rival's first check: it has not started yet, nothing to compare
-        if (found and states >= found) or self._crowded():
+            return RIVAL_FINISHED
+        found = self.states_found()  # 0 until the rival's first check: it has not started yet, nothing to compare
+        if found and states >= found:
             self.stop()
-        return False
+        elif self._crowded():
+            if found > states:
+                return MAKE_WAY
+            self.stop()
+        return None
+
+    def states_found(self) -> int:
+        """States the rival has found so far (0 until its first check)."""
+        return self.found.value
 
     def _crowded(self) -> bool:
         if self.cap is None:
@@ -172,9 +186,6 @@ class Rival:
         ours, theirs = statm_of("self"), statm_of(str(self.process.pid))
         return ours is not None and theirs is not None and \
             ours[2] + max(theirs[2] - self.shared, 0) >= STOP_AT * self.cap
-
-    def states(self) -> int:
-        return self.found.value
 
     # -- the rival's answer ---------------------------------------------------------------------------
     def result(self) -> CheckResult | None:

@@ -2,7 +2,7 @@
 
 Which engine answers depends on the machine's speed at that moment, so these
 tests force the outcome where they name it (a rival slowed down, a compiled
-search that hands over) and assert the counts, which must be the same
+search that cannot go on) and assert the counts, which must be the same
 whichever engine answers, and that no rival process outlives the run.
 """
 
@@ -20,8 +20,9 @@ import time
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers import engine_choice
 from consensuslab.checkers.compiled import evidence
-from consensuslab.checkers.search import explicit
+from consensuslab.checkers.search import ending, explicit
 from consensuslab.checkers.search import rival as rival_module
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
@@ -68,33 +69,51 @@ def test_a_slowed_rival_is_overtaken_and_stopped(monkeypatch):
     assert no_rival_left()
 
 
-def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
-    def slower(self, states, seconds, traced, warm=True):
-        self.verdict = "measured slower than the interpreted search (forced by the test)"
-        return self.verdict
+def cannot_go_on(monkeypatch):
+    """The compiled search gives up as on a state it cannot pack (the one hand-over left while racing)."""
+    from consensuslab.checkers.compiled import engine
+    from consensuslab.checkers.compiled.packing import Unsupported
 
-    monkeypatch.setattr(evidence.Evidence, "level", slower)
-    monkeypatch.setattr(rival_module.Rival, "states", lambda self: 10 ** 12)  # the rival is ahead: the race agrees
+    def unpackable(self, layout, initial, started):
+        raise Unsupported("a value it cannot pack (forced by the test)")
+
+    monkeypatch.setattr(engine.CompiledSearch, "_attempt", unpackable)
+
+
+def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
+    cannot_go_on(monkeypatch)
     r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
     assert r.extra["engine"] == "interpreted"
-    assert r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
+    assert r.extra["engine_reason"].startswith("compiled search handed over: a value it cannot pack")
     assert "racing it in a second process" in r.extra["engine_reason"]
     assert (r.status, r.distinct_states) == ("incomplete", 30000)
-    assert r.extra["compiled_declined"].startswith("measured slower")
+    assert r.extra["compiled_declined"].startswith("a value it cannot pack")
     assert no_rival_left()
 
 
-def test_a_rival_that_crowds_the_memory_cap_is_stopped():
+def test_near_the_memory_cap_the_search_behind_ends():
     model = TwoPhase({"rm": 8}).compile()
     rival = rival_module.Rival(explicit.Search(model, progress=False), 30, progress=False)
     try:
-        assert not rival.stopped
+        deadline = time.monotonic() + 10
+        while not rival.states_found() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert rival.keep_up(0) is None and not rival.stopped  # room left: both go on
         rival.cap = 1  # as if the two processes' data were at the run's cap
-        assert rival.keep_up(0) is False
+        assert rival.keep_up(0) == ending.MAKE_WAY and not rival.stopped  # the rival is ahead
+        assert rival.keep_up(10 ** 9) is None  # the compiled search is ahead: the rival is stopped
         assert rival.stopped and not rival.process.is_alive()
         assert rival.result() is None  # a stopped rival has no answer to wait for
     finally:
         rival.stop()
+
+
+def test_a_compiled_search_behind_makes_way_near_the_memory_cap(monkeypatch):
+    monkeypatch.setattr(rival_module.Rival, "_crowded", lambda self: True)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("interpreted", "incomplete", 30000)
+    assert r.extra["compiled_declined"] == engine_choice.MADE_WAY
+    assert no_rival_left()
 
 
 @pytest.mark.parametrize("probe_seconds", [None, 0.05])
@@ -125,11 +144,7 @@ def test_one_core_means_no_race(monkeypatch):
 
 
 def test_ctrl_c_while_waiting_for_the_rival_gives_its_partial_result(monkeypatch):
-    def slower(self, states, seconds, traced, warm=True):
-        self.verdict = "measured slower than the interpreted search (forced by the test)"
-        return self.verdict
-
-    monkeypatch.setattr(evidence.Evidence, "level", slower)
+    cannot_go_on(monkeypatch)
     timer = threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT))  # the rival needs about 15 s
     before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as a fresh process has it
     try:
@@ -217,15 +232,24 @@ def test_an_interrupt_taken_before_waiting_is_passed_on_to_the_rival():
     assert no_rival_left()
 
 
-def test_a_compiled_search_ahead_of_its_rival_is_not_handed_over_on_an_estimate(monkeypatch):
-    """The speed estimate is timed while the rival shares the machine; it hands over only where the race agrees
-    (under load it called two-phase rm=9 slower, and the run waited minutes for the rival)."""
-    def slower(self, states, seconds, traced, warm=True):
-        self.verdict = "measured slower than the interpreted search (forced by the test)"
-        return self.verdict
+def interpreted_looks_far_faster(monkeypatch):
+    monkeypatch.setattr(evidence.Evidence, "interpreted_per_state", lambda self: 1e-12)
 
-    monkeypatch.setattr(evidence.Evidence, "level", slower)
-    monkeypatch.setattr(rival_module.Rival, "states", lambda self: 0)  # the compiled search is ahead
+
+def test_a_racing_compiled_search_never_hands_over_on_its_estimate(monkeypatch):
+    """The speed estimate is timed while the rival shares the machine: under CI's load it called two-phase
+    rm=9 slower, and the run waited minutes for the rival.  Racing, the race alone decides."""
+    interpreted_looks_far_faster(monkeypatch)
     r = check(TwoPhase({"rm": 7}).compile(), progress=False)
     assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", 296448)
+    assert "compiled_declined" not in r.extra
     assert no_rival_left()
+
+
+def test_without_a_race_the_same_estimate_hands_over(monkeypatch):
+    """The counterpart of the test above: the forced estimate does hand over where there is no race."""
+    interpreted_looks_far_faster(monkeypatch)
+    monkeypatch.setattr(rival_module, "can_race", lambda: False)
+    r = check(TwoPhase({"rm": 6}).compile(), progress=False)
+    assert r.extra["engine"] == "interpreted" and r.distinct_states == 50816
+    assert r.extra["compiled_declined"].startswith("measured slower than the interpreted search")
