@@ -75,7 +75,7 @@ def _publishing(search: Search, found, loud, parent: int) -> None:
     search._limits = limits  # type: ignore[method-assign]
 
 
-def _race(search: Search, time_limit, found, loud, parent, signalled, conn) -> None:
+def _race(search: Search, time_limit, found, loud, timed_out, parent, signalled, conn) -> None:
     """The rival's whole life (in the forked process): search, send the result, exit."""
     fired: list[int] = []
 
@@ -94,8 +94,9 @@ def _race(search: Search, time_limit, found, loud, parent, signalled, conn) -> N
         with watchdog(time_limit):  # a timer does not survive fork: the rival arms its own
             result = search.resume(time_limit)
         found.value = result.distinct_states
+        timed_out.value = 1 if result.stopped_by == "time-limit" else 0  # the parent reaches it too: it compares
         conn.send(result)
-        if signalled:
+        if signalled and not timed_out.value:
             os.kill(parent, signal.SIGUSR1)  # wherever the parent is, it stops there (``Rival.arm``)
     except BaseException:  # noqa: BLE001 - the parent hears of it as a rival with no result
         pass
@@ -119,6 +120,9 @@ class Rival:
         self.handler = signal.signal(signal.SIGUSR1, self._finished) if self.signalled else None
         self.found = ctx.RawValue("q", len(search.via))  # states the rival has found so far
         self.loud = ctx.RawValue("b", 0)  # 1: the rival prints its progress line (the parent waits for it)
+        #: 1: the rival's result is partial, ended by the run's time limit, which the compiled search reaches too
+        #: (it then answers with whichever got further: ``engine_choice``), so the rival's end does not stop it
+        self.timed_out = ctx.RawValue("b", 0)
         self.conn, theirs = ctx.Pipe(duplex=False)
         self.cap, _space = process_memory_limits()  # the data cap
         here = statm_of("self")
@@ -126,8 +130,8 @@ class Rival:
         self.stopped = False
         self.progress = progress
         self.process = ctx.Process(target=_race, daemon=True, name="consensuslab-rival",
-                                   args=(search, time_limit, self.found, self.loud, os.getpid(), self.signalled,
-                                         theirs))
+                                   args=(search, time_limit, self.found, self.loud, self.timed_out, os.getpid(),
+                                         self.signalled, theirs))
         try:
             self.process.start()
         except BaseException:  # Ctrl-C during the fork: no rival may outlive it unseen
@@ -143,7 +147,7 @@ class Rival:
         waited for the parent's first level).  Main thread only; elsewhere ``keep_up`` polls."""
         if self.signalled:
             self.armed = True
-            if self.conn.poll():
+            if self._answered():
                 self._finished(signal.SIGUSR1, None)
 
     def disarm(self) -> None:
@@ -165,7 +169,7 @@ class Rival:
         speed estimate is not trusted while racing: this is the race's own evidence)."""
         if self.stopped:
             return None
-        if self.conn.poll():
+        if self._answered():
             return RIVAL_FINISHED
         found = self.states_found()  # 0 until the rival's first check: it has not started yet, nothing to compare
         if found and states >= found:
@@ -175,6 +179,10 @@ class Rival:
                 return MAKE_WAY
             self.stop()
         return None
+
+    def _answered(self) -> bool:
+        """The rival has sent a result that ends the run (not one cut by the time limit the parent shares)."""
+        return self.conn.poll() and not self.timed_out.value
 
     def states_found(self) -> int:
         """States the rival has found so far (0 until its first check)."""
@@ -188,13 +196,14 @@ class Rival:
             ours[2] + max(theirs[2] - self.shared, 0) >= STOP_AT * self.cap
 
     # -- the rival's answer ---------------------------------------------------------------------------
-    def result(self) -> CheckResult | None:
-        """The rival's result, waiting for it with its progress line on (None: it was stopped, or died)."""
+    def result(self, within: float | None = None) -> CheckResult | None:
+        """The rival's result, waiting for it (at most ``within`` seconds) with its progress line on (None: it
+        was stopped, died, or did not answer in time)."""
         if self.stopped:
             return None
         self.loud.value = 1 if self.progress else 0
         try:
-            return self._receive(None)
+            return self._receive(within)
         except KeyboardInterrupt:  # Ctrl-C reaches both of us, SIGTERM only this process: pass it on
             if self.process.pid is not None and self.process.is_alive():
                 os.kill(self.process.pid, signal.SIGINT)

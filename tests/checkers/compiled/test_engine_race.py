@@ -253,3 +253,42 @@ def test_without_a_race_the_same_estimate_hands_over(monkeypatch):
     r = check(TwoPhase({"rm": 6}).compile(), progress=False)
     assert r.extra["engine"] == "interpreted" and r.distinct_states == 50816
     assert r.extra["compiled_declined"].startswith("measured slower than the interpreted search")
+
+
+def test_a_time_limit_that_strikes_the_compiled_set_up_gives_the_rival_s_partial_result(monkeypatch):
+    """The compiled search's set-up reads no budget, so the watchdog ends it; the rival, at the same time limit,
+    has a count, and the run reports it (it reported 0 states when the rival's result was not waited for)."""
+    from consensuslab.checkers.compiled import engine
+
+    def setting_up(self):
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(engine.CompiledSearch, "run", setting_up)
+    r = check(TwoPhase({"rm": 9}).compile(), progress=False, time_limit=1.5)
+    assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "time-limit", "interpreted")
+    assert 0 < r.distinct_states < 10340352
+    assert r.extra["engine_reason"].startswith("the time limit ended both searches")
+    assert no_rival_left()
+
+
+class _TimedOutRival:
+    def __init__(self, answer):
+        self.answer, self.stopped = answer, False
+
+    def result(self, within=None):
+        return self.answer
+
+
+def _partial(states: int):
+    from consensuslab.traces.result import CheckResult
+
+    return CheckResult("incomplete", {}, distinct_states=states, stopped_by="time-limit")
+
+
+@pytest.mark.parametrize("ours, theirs, engine", [(500, 200, "compiled"), (200, 500, "interpreted"),
+                                                  (200, None, "compiled")])
+def test_at_the_time_limit_the_search_that_got_further_answers(ours, theirs, engine):
+    rival = _TimedOutRival(None if theirs is None else _partial(theirs))
+    answer = engine_choice._further(_partial(ours), rival, ending.Budget(1.0))
+    assert (answer.extra["engine"], answer.distinct_states) == (engine, max(ours, theirs or 0))
