@@ -246,6 +246,11 @@ class CompiledSearch(StateByState):
         constraint = [self.constraint.unit] if self.constraint is not None else []
         return sum(u.traced for u in self.actions + self.invariant_units + self.step_units + constraint)
 
+    def freed_core(self) -> bool:
+        """Whether the rival racing this search was overtaken and stopped: its core is free, and the level
+        search takes it, as ``--workers 2`` does (the same counts and traces)."""
+        return self.rival is not None and self.rival.overtaken
+
     def judge_speed(self, states: int, seconds: float) -> None:
         """Hand over to the interpreted search (engine auto, no race) once the levels show it would be faster."""
         traced = self.traced()
@@ -328,7 +333,8 @@ class CompiledSearch(StateByState):
                          "restarts": self.restarts, "action_groups": len(self.groups),
                          "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
                          "direct_pieces": self.direct.describe() + self.direct_steps.describe(),
-                         "evidence": self.evidence.describe()},
+                         "evidence": self.evidence.describe(),
+                         "took_rival_core": levels and self.workers == 1 and self.freed_core()},
         })
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,
                       distinct=self.distinct(), generated=self.generated, depth=self.depth,

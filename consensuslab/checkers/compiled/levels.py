@@ -285,11 +285,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
     first = Run([distinct_sorted(from_ints(packed_initial, words_for(search.layout.bits)))])
-    search.helper = None
-    if search.workers > 1:
-        search.helper = TraceHelper(search.actions + search.invariant_units + search.witness_units
-                                    + search.step_units + [u for g in search.domain_groups for u in g.units],
-                                    search.layout, search.model)
+    search.helper = _helper(search) if search.workers > 1 else None
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
@@ -306,6 +302,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             stop_at_first_initial(search, packed_initial, set(failing), lambda s: witnesses_in(search, s))
         mark_witnessed(search, held)
         while level.size:
+            if search.helper is None and search.freed_core():  # the overtaken rival's core: the helper's now
+                search.helper = _helper(search)
             search.sample_interpreted(to_ints(level.states()[:SAMPLED]))
             started = time.perf_counter()
             seen.add(level, workers)
@@ -355,6 +353,12 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
         if search.helper is not None:
             helper, search.helper = search.helper, None
             helper.close(drain=owed)  # an audit that fails here still hands the search over
+
+
+def _helper(search) -> TraceHelper:
+    """The process that traces properties and audits beside the level search (two workers or more)."""
+    return TraceHelper(search.actions + search.invariant_units + search.witness_units + search.step_units
+                       + [u for g in search.domain_groups for u in g.units], search.layout, search.model)
 
 
 def trace_back(search, target: int, depth: int) -> Trace:

@@ -128,6 +128,7 @@ class Rival:
         here = statm_of("self")
         self.shared = here[2] if here is not None else 0  # data both processes hold from the fork on
         self.stopped = False
+        self.overtaken = False  # stopped because the compiled search had found as many states: its core is free
         self.progress = progress
         self.process = ctx.Process(target=_race, daemon=True, name="consensuslab-rival",
                                    args=(search, time_limit, self.found, self.loud, self.timed_out, os.getpid(),
@@ -174,6 +175,7 @@ class Rival:
         found = self.states_found()  # 0 until the rival's first check: it has not started yet, nothing to compare
         if found and states >= found:
             self.stop()
+            self.overtaken = True
         elif self._crowded():
             if found > states:
                 return MAKE_WAY

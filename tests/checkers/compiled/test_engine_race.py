@@ -63,9 +63,15 @@ def test_a_slowed_rival_is_overtaken_and_stopped(monkeypatch):
         return slow(self, queue)
 
     monkeypatch.setattr(explicit.Search, "_limits", dawdling)
+    from consensuslab.checkers.compiled import levels
+
+    helpers = []
+    started = levels._helper
+    monkeypatch.setattr(levels, "_helper", lambda search: helpers.append(1) or started(search))
     r = check(TwoPhase({"rm": 7}).compile(), progress=False)
-    assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", 296448)
+    assert (r.extra["engine"], r.status, r.distinct_states, r.states_generated) == ("compiled", "ok", 296448, 2744705)
     assert "overtook the interpreted search" in r.extra["engine_reason"]
+    assert r.extra["compiled"]["took_rival_core"] and helpers  # the freed core traces beside the level search
     assert no_rival_left()
 
 
