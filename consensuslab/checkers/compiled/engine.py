@@ -67,7 +67,7 @@ class CompiledSearch(StateByState):
         self.restarts = 0
         # racing, the race decides: an estimate timed while the rival shares the machine misjudged (under CI's
         # load it called two-phase rm=9's first 1,169 states 6.6 times slower, and the run then waited minutes
-        # for 10 million states interpreted where the compiled search takes seconds); it is still measured
+        # for 10 million states interpreted where the compiled search takes seconds); its own cost is still timed
         self.evidence = Evidence(model, judging=not insist and rival is None)
         self.twin = TracedSpec(model.definition)  # the spec's methods with filtered iteration, for views
 
