@@ -356,7 +356,8 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
 
 
 def _helper(search) -> TraceHelper:
-    """The process that traces properties and audits beside the level search (two workers or more)."""
+    """The process that traces properties and audits beside the level search (two workers or more, or the core
+    of a rival the search overtook)."""
     return TraceHelper(search.actions + search.invariant_units + search.witness_units + search.step_units
                        + [u for g in search.domain_groups for u in g.units], search.layout, search.model)
 

@@ -211,11 +211,6 @@ def interrupts_recorded():
 
 # -- memory ---------------------------------------------------------------------------------
 
-def _statm() -> tuple[int, int, int] | None:
-    """(virtual size, resident set, data) of this process in bytes, from /proc (None elsewhere)."""
-    return statm_of("self")
-
-
 def statm_of(pid: str) -> tuple[int, int, int] | None:
     """(virtual size, resident set, data) of process ``pid`` (or ``self``) in bytes (None: gone, or no /proc)."""
     try:
@@ -251,7 +246,7 @@ def available_memory() -> int | None:
 
 def held_memory() -> int:
     """The data memory this process holds now (the program itself, before a run allocates anything)."""
-    held = _statm()
+    held = statm_of("self")
     return held[2] if held else 0
 
 
@@ -338,7 +333,7 @@ class MemoryCeiling:
     def reached(self) -> bool:
         if self.data is None and self.space is None:
             return False
-        m = _statm()
+        m = statm_of("self")
         if m is None:
             return False
         size, _rss, data = m

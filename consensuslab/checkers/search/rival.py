@@ -22,8 +22,8 @@ core:
 
 Both engines answer alike (the same verdict, counts and counterexample), so
 which one answered shows only in ``engine``, ``engine_reason`` and the time.
-The two together stay within the run's memory cap: the rival is stopped
-before their data reaches it.  The rival's result comes back over a pipe
+The two together stay within the run's memory cap: before their data reaches
+it, the one that has found fewer states ends.  The rival's result comes back over a pipe
 between our own two processes; nothing a user hands us is unpickled.
 """
 
