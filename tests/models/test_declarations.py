@@ -84,6 +84,29 @@ def test_a_refinement_holds():
     assert r.extra["engine"] == "interpreted"  # the step half is a transition property
 
 
+class CountedConcrete(Concrete):
+    """``Concrete`` whose mapping counts its calls."""
+
+    name = "counted-concrete"
+
+    def setup(self):
+        self.mapped = 0
+
+    @refines(Abstract, params=lambda self: {"start": 0})
+    def Counter(self, s):
+        self.mapped += 1
+        return Count(s.a + s.b)
+
+
+def test_a_state_is_mapped_once_for_all_the_steps_that_leave_it():
+    """12 steps leave 8 of the 9 states: each step maps its target, and each state left is mapped once, not once
+    a step (that would be 24 calls for the steps)."""
+    spec = CountedConcrete()
+    r = check(spec.compile(), progress=False, engine="interpreted")
+    assert (r.status, r.distinct_states, r.properties["Counter_step"]) == ("ok", 9, "holds")
+    assert spec.mapped <= 1 + 12 + 8  # the initial state's check, the steps' targets, the states left
+
+
 def test_a_step_that_is_no_abstract_step_is_found_and_replays():
     model = Concrete(variant="decrement").compile()
     r = check(model, progress=False)

@@ -58,10 +58,10 @@ def quietly(layout: Layout, computation):
     return found
 
 
-def compute_quietly(unit, packed: int):
+def compute_quietly(unit, packed: int, key: int | None = None):
     """``unit.compute(packed)``, quietly (see ``quietly``); a trace through a filter is left to the parent, which
     must subscribe the unit to the elements numbered later (``filtering.Subscriptions``)."""
-    found = quietly(unit.layout, lambda: unit.compute(packed))
+    found = quietly(unit.layout, lambda: unit.compute(packed, key))
     return None if unit.filtered else found
 
 
@@ -75,7 +75,7 @@ def compute_all(units: list, masks: list[int], states: list[int], done: list | N
             if key in done[k]:
                 continue
             done[k].add(key)
-            result = compute_quietly(u, s)
+            result = compute_quietly(u, s, masks[k])
             if result is not None:
                 found.append((k, s, result))
     return found

@@ -81,11 +81,14 @@ class Unit:
         out, reads = ahead if ahead is not None else self.compute(packed)
         return self.learn(packed, out, reads)
 
-    def compute(self, packed: int) -> tuple[Any, int]:
-        """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored."""
+    def compute(self, packed: int, key: int | None = None) -> tuple[Any, int]:
+        """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored.
+
+        ``key``: the unit's key mask where it is kept (by default ``self.mask``, in a helper the parent's); a field
+        whose bits it holds is handed to the call as its real value (``StateView``)."""
         layout = self.layout
         reads = Reads()
-        view = StateView(packed, layout, reads)
+        view = StateView(packed, layout, reads, layout.whole_fields(self.mask if key is None else key))
         try:
             out = self.view_fn(view, *self.args)
             if self.is_action:

@@ -267,6 +267,7 @@ class Layout:
         self.overflows: dict[str, int] = {}  # field name -> overflows so far (``widen``)
         self.placements = 0  # how often the fields were placed again (``widen``): packed states from before are stale
         self._initial: tuple = (-1, [])  # (placements, the initial states packed): ``encode_initial``
+        self._whole: dict[int, frozenset] = {}  # key mask -> the fields it holds whole (``whole_fields``)
 
     @classmethod
     def learn(cls, states: list) -> "Layout":
@@ -326,6 +327,17 @@ class Layout:
         self.bits = offset
         self.full = (1 << offset) - 1
         self.decoded = {}
+        self._whole = {}
+
+    def whole_fields(self, key: int) -> frozenset:
+        """The tuple and grid fields ``key`` holds whole, handed to traced calls as values (``views.StateView``)."""
+        found = self._whole.get(key)
+        if found is None:
+            if len(self._whole) >= DECODED_KEPT:
+                self._whole = {}
+            found = frozenset(f for f in self.fields if f.kind in (TUPLE, GRID) and not f.mask & ~key)
+            self._whole[key] = found
+        return found
 
     def demote(self, name: str) -> None:
         """Pack field ``name`` coarser from now on: a grid as a tuple of rows (its rows vary in length), else as

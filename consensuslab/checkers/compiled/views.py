@@ -7,8 +7,10 @@ the field (``passing``: only the elements a filter accepts); a pure function
 is then memoised under ``state & reads``.  Updates are written, not read:
 ``s.msgs | {m}`` sets one bit, ``replace_at(s.rmState, i, v)`` one slot.  What
 a view does not model reads the whole field: fewer memo hits, never a wrong
-answer (every traced call is re-run on the real state).  Tuple and grid
-fields have their views in ``tuple_views.py``.
+answer (every traced call is re-run on the real state).  A tuple or grid
+field whose bits the unit's key holds already is handed over as its real
+value: reading all of it widens nothing.  Tuple and grid fields have their
+views in ``tuple_views.py``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ class Reads:
 class StateView:
     """A packed state seen as its record type."""
 
-    __slots__ = ("_packed", "_layout", "_reads")
+    __slots__ = ("_packed", "_layout", "_reads", "_whole")
 
-    def __init__(self, packed: int, layout: Layout, reads: Reads):
-        self._packed, self._layout, self._reads = packed, layout, reads
+    def __init__(self, packed: int, layout: Layout, reads: Reads, whole: frozenset = frozenset()):
+        """``whole``: the fields the traced unit's key holds whole (``Layout.whole_fields``), handed over as values."""
+        self._packed, self._layout, self._reads, self._whole = packed, layout, reads, whole
 
     @property
     def __class__(self):  # isinstance(view, StateType) holds, as for the real record
@@ -49,11 +52,21 @@ class StateView:
         if f.kind == SCALAR:
             self._reads.mask |= f.mask
             return f.read_slot(self._packed)
+        if f in self._whole:
+            # Every bit of the field is in the unit's key already, so reading it whole widens nothing: its real
+            # value serves, and plain tuple operations cost a fraction of a view's (EWD840: 0.78 of the run).
+            # Not a set field: adding to a real set writes all of it, where an edit of a set's view writes one bit.
+            self._reads.mask |= f.mask
+            return f.decode(self._packed)
         if f.kind == TUPLE:
             return TupleView(self, f)
         if f.kind == GRID:
             return GridView(self, f)
         return SetView(self, f)
+
+    def _handed(self, f: Field):
+        """The real value this view hands over for field ``f`` (None where it hands a view or a scalar)."""
+        return f.decode(self._packed) if f in self._whole else None
 
     def __getattr__(self, name):
         f = self._layout.by_name.get(name)

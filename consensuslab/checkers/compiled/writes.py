@@ -39,6 +39,9 @@ def writes_of(result, view: StateView) -> dict[str, Any] | None:
         f = layout.by_name[name]
         if type(value) in (TupleView, GridView, SetView) and value.state is view and value.field is f:
             continue
+        handed = view._handed(f)
+        if handed is not None and value is handed:
+            continue  # the field's real value, handed over whole (``StateView._field``) and kept
         edited = type(value) in (TupleEdit, SetEdit) and type(value.base) in (TupleView, GridView, SetView)
         if edited and value.base.state is view and value.base.field is f:
             out[name] = value

@@ -260,9 +260,9 @@ def test_traces_that_number_values_are_left_to_this_process(shared_traces, tmp_p
     undone = tmp_path / "undone"
     real = trace_helper.compute_quietly
 
-    def noting(unit, packed):
+    def noting(unit, packed, key=None):
         mark = len(unit.layout.numbered)
-        found = real(unit, packed)
+        found = real(unit, packed, key)
         if found is None and len(unit.layout.numbered) == mark and os.getpid() != parent:
             with open(undone, "a") as f:
                 f.write("x\n")

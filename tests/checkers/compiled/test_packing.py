@@ -73,3 +73,47 @@ def test_a_key_that_widens_keeps_answering_from_the_narrower_table():
     assert unit.value(layout.encode(states[2])) is False  # xs[0] == 1: the narrower table knows
     assert unit.traced == 2
     assert unit.value(layout.encode(states[3])) is True and unit.traced == 3
+
+
+class Ring(NamedTuple):
+    active: tuple
+    pos: int
+
+
+def compare_rings(s):
+    """Reads every slot of ``active`` (a whole-tuple comparison) and notes what a traced call was handed."""
+    if type(s) is not Ring:  # a view, not the real state its answer is confirmed on
+        compare_rings.handed.append(type(s.active).__name__)
+    return s.active == (True, False, True) or s.pos == 0
+
+
+def bump(s):
+    """An action that rebuilds the record from the field it was handed, changing only ``pos``."""
+    if s.active[0]:
+        return Ring(s.active, (s.pos + 1) % 3)
+
+
+def test_a_tuple_field_the_key_already_holds_is_handed_over_whole():
+    states = [Ring((True, False, True), 1), Ring((False, False, True), 1), Ring((True, True, True), 2)]
+    layout = Layout.learn(states + [Ring((False, False, True), 0)])
+    field = layout.by_name["active"]
+    compare_rings.handed = []
+    unit = Unit("compare_rings", compare_rings, (), "compare_rings", False, layout)
+    assert unit.value(layout.encode(states[0])) is True
+    assert unit.mask & field.mask == field.mask  # the comparison read every slot
+    assert unit.value(layout.encode(states[1])) is False and unit.value(layout.encode(states[2])) is False
+    assert compare_rings.handed == ["TupleView", "tuple", "tuple"]  # a view first, then the real tuple
+    assert unit.traced == 3 and unit.mask & field.mask == field.mask
+    assert unit.value(layout.encode(Ring((False, False, True), 0))) is True  # ``pos`` decides: a new key
+
+
+def test_an_action_that_keeps_a_handed_tuple_writes_only_what_it_changes():
+    states = [Ring((True, False, True), 1), Ring((True, True, True), 2), Ring((False, True, True), 0)]
+    layout = Layout.learn(states)
+    active, pos = layout.by_name["active"], layout.by_name["pos"]
+    action = Unit("bump", bump, (), "bump", True, layout)
+    action.mask = active.mask | pos.mask  # a key over both fields: ``active`` is handed over whole
+    for s in states[:2]:
+        written, bits = action.value(layout.encode(s))
+        assert written == pos.mask  # ``active`` came back as it was handed: not written
+        assert layout.decode(layout.encode(s) & ~written | bits) == bump(s)
