@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from consensuslab.checkers.compiled.packing import WORD
+
 U64 = np.uint64
-WORD = 64
 _ONES = (1 << WORD) - 1
 #: odd 64-bit constants of the mix (from splitmix64 and xxHash)
 _MIX = (U64(0x9E3779B97F4A7C15), U64(0xC2B2AE3D27D4EB4F), U64(0x165667B19E3779F9), U64(0xD6E8FEB86659FD93))

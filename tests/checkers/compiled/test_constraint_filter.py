@@ -101,5 +101,6 @@ def test_a_field_that_keeps_overflowing_gets_room_for_four_times_its_values():
     for _ in range(ROOMIER_AFTER + 1):
         layout.widen("a")
         widths.append((a.width, b.width))
-    # 40 values need 6 bits, and one more for twice as many: b (never overflowed) and a until its third overflow
-    assert widths[:ROOMIER_AFTER] == [(7, 7)] * ROOMIER_AFTER and widths[-1] == (8, 7)
+    # 40 values need 6 bits, and one more for twice as many: b (never overflowed) and a until its third overflow;
+    # each has one more from the word's spare bits (``packing._widths``)
+    assert widths[:ROOMIER_AFTER] == [(8, 8)] * ROOMIER_AFTER and widths[-1] == (9, 8)

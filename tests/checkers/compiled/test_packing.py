@@ -50,7 +50,24 @@ def test_a_field_has_room_for_twice_the_values_it_has_seen():
     states = [Row((k % 8, 0, 0)) for k in range(8)]  # eight values of xs, ids 0..7
     layout = Layout.learn(states)
     layout.widen()
-    assert layout.by_name["xs"].width == 4  # sixteen ids, not thirty-two: a tighter state takes fewer words
+    # sixteen ids (4 bits), then one more bit of the word's 52 spare ones: never a word more
+    assert layout.by_name["xs"].width == 5 and layout.bits <= 64
+    assert all(layout.decode(layout.encode(s)) == s for s in states)
+
+
+class Three(NamedTuple):
+    a: tuple
+    b: int
+    c: bool
+
+
+def test_the_spare_bits_of_the_last_word_go_to_the_fullest_fields_first():
+    """a: 12 slots of 6 values (4 bits each, 37% full), b: 30 values (6 bits, 47%), c: 2 values (2 bits, 50%):
+    56 bits, 8 spare.  c and b take one more bit each; a's 12 would need a second word."""
+    states = [Three(tuple(k % 6 for _ in range(12)), k, k % 2 == 0) for k in range(30)]
+    layout = Layout.learn(states)
+    widths = {f.name: f.width for f in layout.fields}
+    assert widths == {"a": 4, "b": 7, "c": 3} and layout.bits == 58
     assert all(layout.decode(layout.encode(s)) == s for s in states)
 
 
