@@ -22,6 +22,11 @@ from consensuslab.models.action import Action
 from consensuslab.models.values import canon
 
 
+#: the runs of a branched action its rows remember (``BranchRuns``): the compiled search traces a level's keys
+#: for one row and then for the next, each on the same views
+RUNS_KEPT = 4096
+
+
 class Domain:
     """One parameter's domain: fixed values, or a function of the spec, the state and earlier arguments."""
 
@@ -71,6 +76,7 @@ class Declared:
         self.domains = [self._domain(p, domains[p], self.params[:k]) for k, p in enumerate(self.params)]
         self.per_state = (self.branched and self.branch_labels is None) or any(d.reads_state for d in self.domains)
         self._labels: dict[tuple, Action] = {}
+        self._runs: BranchRuns | None = None  # the last run, shared by the rows of the branches (``branch``)
 
     def _domain(self, param: str, domain: Any, earlier: list[str]) -> Domain:
         where = f"{self.spec.name}: action {self.name}: the domain of {param}"
@@ -177,24 +183,59 @@ class Declared:
                 for args in self.arguments() for key in self.branch_labels]
 
     def branch(self, key) -> Callable:
-        """The method that runs the action and returns the next state of branch ``key`` (None: no such step)."""
-        fn, labels, where = self.fn, self.branch_labels, f"{self.spec.name}: action {self.name}"
+        """The method that runs the action and returns the next state of branch ``key`` (None: no such step).
+
+        The rows of one action's branches share its last run (``BranchRuns``): called on the same state object
+        with the same arguments, the second branch takes the first one's items instead of running it again."""
+        if self._runs is None:
+            self._runs = BranchRuns(self.fn, self.branch_labels, f"{self.spec.name}: action {self.name}")
+        runs = self._runs
 
         def one_branch(state, *args):
             found = None
-            for item in fn(state, *args):
-                if type(item) is not tuple or len(item) != 2:
-                    raise ModelError(f"{where} declares branches, so it must yield (label, next state), not "
-                                     f"{type(item).__name__}")
-                if item[0] == key:
-                    found = item[1]
-                elif item[0] not in labels:
-                    raise ModelError(f"{where} yielded branch {item[0]!r}, which is not among its declared "
-                                     f"branches ({', '.join(map(repr, labels))})")
+            for label, nxt in runs.items(state, args):
+                if label == key:
+                    found = nxt
             return found
 
         one_branch.__name__ = f"{self.name}_{key}"
+        one_branch.branch_runs = runs  # the compiled search traces a state once for all the branches' rows
         return one_branch
+
+
+class BranchRuns:
+    """The items ``(label, next state)`` a branched action yielded, for the last states it ran on.
+
+    Why: the action table has one row per branch, and each row would run the whole action (PaxosCommit's
+    ``Decide`` decides both branches' conditions on every run: its two rows ran it twice a state).  Kept by
+    identity of the state (held, so no other object can have its ``id``), so it is right for any object the
+    rows are called on; the compiled search hands the branches' traced calls one view of a state for this.
+    """
+
+    __slots__ = ("fn", "labels", "where", "runs")
+
+    def __init__(self, fn: Callable, labels: tuple, where: str):
+        self.fn, self.labels, self.where = fn, labels, where
+        self.runs: dict[int, tuple] = {}  # id(state) -> (state, arguments, items)
+
+    def items(self, state, args: tuple) -> tuple:
+        run = self.runs.get(id(state))
+        if run is not None and run[0] is state and run[1] == args:
+            return run[2]
+        found = []
+        for item in self.fn(state, *args):
+            if type(item) is not tuple or len(item) != 2:
+                raise ModelError(f"{self.where} declares branches, so it must yield (label, next state), not "
+                                 f"{type(item).__name__}")
+            if item[0] not in self.labels:
+                raise ModelError(f"{self.where} yielded branch {item[0]!r}, which is not among its declared "
+                                 f"branches ({', '.join(map(repr, self.labels))})")
+            found.append(item)
+        found = tuple(found)
+        if len(self.runs) >= RUNS_KEPT:
+            self.runs = {}
+        self.runs[id(state)] = (state, args, found)
+        return found
 
 
 def _listed(where: str, value: Any) -> list:

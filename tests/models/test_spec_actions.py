@@ -180,6 +180,50 @@ def test_declared_branches_are_rows_of_the_action_table_and_compile():
         DeclaredBranches(variant="broken").compile().successors(Votes("none", 0))
 
 
+@record
+class Walk(NamedTuple):
+    x: int
+    y: int
+
+
+class CountedWalk(Spec):
+    """``Step`` moves ``x`` up or down (two branches) and counts its runs on real states and on views."""
+
+    name = "counted-walk"
+
+    def setup(self):
+        self.runs = {"real": 0, "view": 0}
+
+    def init(self):
+        yield Walk(0, 0)
+
+    @action(branches=("up", "down"))
+    def Step(self, s):
+        self.runs["real" if type(s) is Walk else "view"] += 1
+        if s.x < 20:
+            yield "up", s._replace(x=s.x + 1)
+        if s.x > 0:
+            yield "down", s._replace(x=s.x - 1)
+
+    @action
+    def Flip(self, s):
+        return s._replace(y=1 - s.y)
+
+
+@pytest.mark.parametrize("engine", ["interpreted", "compiled"])
+def test_the_rows_of_an_action_s_branches_share_one_run_of_it(engine):
+    """42 states, each left by one or two of ``Step``'s branches: run once a state for both rows, not once a row;
+    traced once a key (21 values of ``x``) for both rows, not once a row."""
+    spec = CountedWalk()
+    r = check(spec.compile(), progress=False, engine=engine)
+    assert (r.extra["engine"], r.status, r.distinct_states, r.states_generated) == (engine, "ok", 42, 122)
+    if engine == "interpreted":
+        assert spec.runs == {"real": 42, "view": 0}
+    else:
+        assert r.extra["compiled"]["traced_calls"] >= 2 * 21  # each row's key: the 21 values of x
+        assert 21 <= spec.runs["view"] <= 22  # one run a key serves both rows (each traced them all)
+
+
 def test_branches_need_a_generator():
     class NoYield(Decide):
         name = "no-yield"

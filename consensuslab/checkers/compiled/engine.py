@@ -30,7 +30,7 @@ from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
 from consensuslab.checkers.compiled.levels import level_search, trace_back
 from consensuslab.checkers.compiled.grouping import plan_groups
-from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit
+from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, share_branch_traces
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
@@ -84,6 +84,7 @@ class CompiledSearch(StateByState):
         self.domains.constrained = not filtering
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in (model._raw_table if filtering else model._table)]
+        share_branch_traces(self.actions)
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:

@@ -94,6 +94,8 @@ def _serve(conn, units: list, layout: Layout, model) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     gc.disable()
+    for u in units:
+        u.shared = None  # a trace that numbers values is undone here (``quietly``): its view must not serve again
     try:
         while True:
             message = conn.recv()
