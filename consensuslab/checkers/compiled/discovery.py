@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from consensuslab.checkers.compiled.kernels import with_origin
+from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.words import empty, from_ints, member, order_key, sort_states, to_ints, words_for
 from consensuslab.checkers.search.ending import Stop
 from consensuslab.traces.result import Trace, Violation
@@ -92,7 +93,7 @@ def stop_at_first_event(search, events: Events, fill, judge_witnesses) -> None:
         if packed in events.failing:
             broken = search.model.first_broken_invariant(nxt)
             if broken is None:
-                raise AssertionError("an invariant's conjuncts disagree with the invariant")
+                raise Unsupported("an invariant's memoised pieces fail on a state where the invariant holds")
             _set_found(search, levels, d, found_before, judge_witnesses, extra=1)
             trace.steps.append((act, nxt))
             raise Stop(Violation(broken.name, "invariant", trace))

@@ -204,7 +204,7 @@ class Splitter(Checks):
             return True, ctx
         if not then_falls and not else_falls:
             return False, ctx
-        return True, ctx.plus("guard", guard(st.test, not then_falls))
+        return True, ctx.plus("guard", guard(st.test, then_falls))  # what follows runs where the branch that falls ran
 
     def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
         if st.orelse or not only_checks(st.body):

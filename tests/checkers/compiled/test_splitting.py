@@ -14,9 +14,11 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers.compiled import splitting
 from consensuslab.checkers.compiled.filtering import TracedSpec
 from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.errors import UsageError
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always
 from consensuslab.models.records import record, replace_at
@@ -81,6 +83,17 @@ class Shapes(Spec):
     def alternatives(self, s):  # a disjunction whose second part raises where the first holds
         return s.b[0] == () or s.b[0][len(s.b[0]) - 1] < 2 and (self.bug != 3 or s.a[1] < 2)
 
+    @always
+    def early_returns(self, s):  # a ``continue`` before checks in a loop; ``return True`` before more checks
+        for i in range(self.n):
+            if not s.done[i]:
+                continue  # the check below applies to finished cells only
+            if s.a[i] != 2:
+                return False
+        if s.a[0] == 0:
+            return True  # what follows applies where a[0] != 0 only
+        return len(s.b[0]) == s.a[0] and (self.bug != 4 or s.a[0] < 2)
+
 
 def combined(pieces, state) -> bool:
     """The pieces' answer as the compiled search combines them."""
@@ -112,7 +125,7 @@ def reachable(model, limit: int = 5000) -> list:
     return states
 
 
-@pytest.mark.parametrize("bug", [0, 1, 2, 3])
+@pytest.mark.parametrize("bug", [0, 1, 2, 3, 4])
 def test_pieces_combine_to_the_invariant_on_every_reachable_state(bug):
     spec = Shapes({"n": 3, "bug": bug})
     model = spec.compile()
@@ -138,7 +151,7 @@ def test_clauses_inside_a_loop_are_one_per_element():
     assert len(clauses) == 3  # all(A or B for x in a 3-tuple): three clauses of two alternatives
 
 
-@pytest.mark.parametrize("bug", [0, 1, 2, 3])
+@pytest.mark.parametrize("bug", [0, 1, 2, 3, 4])
 def test_both_engines_agree_on_the_cut_invariants(bug):
     model = Shapes({"n": 3, "bug": bug}).compile()
     plain = check(model, progress=False, engine="interpreted")
@@ -157,3 +170,55 @@ def test_paxos_inv_is_cut_per_acceptor_and_check():
     pieces = invariant_pieces(inv, spec, TracedSpec(spec), Layout.learn(model.initial_states()))
     names = [name for name, *_ in pieces]
     assert len(names) > 12 and any(name.endswith("[(0, 'a1')]") for name in names)
+
+
+@record
+class Pair(NamedTuple):
+    x: int
+    y: int
+
+
+class LateCheck(Spec):
+    """An invariant whose only failing states lie past its early ``return True`` (``x == 0``): y moves once x has."""
+
+    name = "late-check"
+    check_deadlock = False
+
+    def init(self):
+        yield Pair(0, 0)
+
+    @action
+    def MoveX(self, s):
+        if s.x < 3:
+            return s._replace(x=s.x + 1)
+
+    @action
+    def MoveY(self, s):
+        if s.y < 3 and s.x > 0:
+            return s._replace(y=s.y + 1)
+
+    @always
+    def Bounded(self, s):
+        if s.x == 0:
+            return True
+        return s.y < 2 and s.x >= 0
+
+
+def test_a_check_after_an_early_return_is_not_lost():
+    """The checks after ``if C: return True`` apply where C does not hold (they were guarded by C: wrongly ok)."""
+    model = LateCheck().compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = check(model, progress=False, engine="compiled")
+    assert plain.status == compiled.status == "violation"
+    assert compiled.extra["engine"] == "compiled"
+    assert compiled.violation.trace.states == plain.violation.trace.states
+    assert compiled.violation.trace.states[-1] == Pair(1, 2)
+
+
+def test_a_wrong_cut_is_caught_by_the_audit_of_the_invariants(monkeypatch):
+    """Each piece is confirmed only against itself: the audited states' invariants are evaluated whole, and a
+    cut with its guards reversed no longer hides the violation (with ``--engine compiled``: a clear error)."""
+    real_guard = splitting.guard
+    monkeypatch.setattr(splitting, "guard", lambda test, holds: real_guard(test, not holds))
+    with pytest.raises(UsageError, match="an invariant does not hold on a state where its memoised pieces hold"):
+        check(LateCheck().compile(), progress=False, engine="compiled")
