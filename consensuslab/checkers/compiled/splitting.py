@@ -65,6 +65,15 @@ MAX_PIECES = 256
 #: values a loop over constants may have to be cut per value
 MAX_VALUES = 64
 
+def path_condition(ctx: Context, after: Context) -> list[ast.expr]:
+    """The conditions under which a branch that began at ``ctx`` falls off its end with ``after``: where each guard
+    it added lets a piece apply (its own test first)."""
+    added = after.entries[len(ctx.entries):]
+    if any(kind != "guard" for kind, _ in added):
+        raise Cannot("a branch that binds names")
+    return [negated(stmt.test) for _, stmt in added]
+
+
 class Piece:
     """One conjunct: a function ``(self, s, *params)`` and, per parameter, the values it takes.
 
@@ -152,8 +161,9 @@ class Splitter(Checks):
         return Piece(module, [p[1] for p in ctx.params], clause[0] if clause else None)
 
     # -- statements -----------------------------------------------------------------------------------
-    def _block(self, stmts: list, ctx: Context, out: list, top: bool = False, loop: bool = False) -> bool:
-        """Cut ``stmts`` under ``ctx`` into ``out``; whether control can fall off their end."""
+    def _block(self, stmts: list, ctx: Context, out: list, top: bool = False, loop: bool = False) -> tuple:
+        """Cut ``stmts`` under ``ctx`` into ``out``: whether control can fall off their end, and the context it
+        falls with (``ctx`` and the guards of the branches on the way that leave: ``return True``, ``continue``)."""
         for i, st in enumerate(stmts):
             mark = len(out)
             try:
@@ -163,10 +173,10 @@ class Splitter(Checks):
                     raise
                 del out[mark:]
                 out.append((ctx, list(stmts[i:])))  # the rest of the function, as it is: one piece
-                return False
+                return False, ctx
             if not falls:
-                return False
-        return True
+                return False, ctx
+        return True, ctx
 
     def _statement(self, st: ast.stmt, ctx: Context, out: list, top: bool, loop: bool):
         if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)):
@@ -198,13 +208,18 @@ class Splitter(Checks):
                 and not st.orelse:
             self._expression(negated(st.test), ctx, out)  # ``if C: return False`` is the check ``not C``
             return True, ctx
-        then_falls = self._block(st.body, ctx.plus("guard", guard(st.test, True)), out, loop=loop)
-        else_falls = self._block(st.orelse, ctx.plus("guard", guard(st.test, False)), out, loop=loop)
-        if then_falls and else_falls:
-            return True, ctx
-        if not then_falls and not else_falls:
+        branches = [self._block(st.body, ctx.plus("guard", guard(st.test, True)), out, loop=loop),
+                    self._block(st.orelse, ctx.plus("guard", guard(st.test, False)), out, loop=loop)]
+        paths = [path_condition(ctx, after) for falls, after in branches if falls]
+        if not paths:
             return False, ctx
-        return True, ctx.plus("guard", guard(st.test, then_falls))  # what follows runs where the branch that falls ran
+        if len(paths) == 2 and all(len(p) == 1 for p in paths):
+            return True, ctx  # both branches fall whole: what follows runs wherever the ``if`` ran
+        # What follows runs where a branch that falls ran, and past the branches inside it that leave (``return
+        # True``, ``continue``): guarded by the test alone, it ran where those had left, a check too many.
+        either = [p[0] if len(p) == 1 else ast.BoolOp(op=ast.And(), values=p) for p in paths]
+        return True, ctx.plus("guard", guard(either[0] if len(either) == 1 else
+                                             ast.BoolOp(op=ast.Or(), values=either), True))
 
     def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
         if st.orelse or not only_checks(st.body):
