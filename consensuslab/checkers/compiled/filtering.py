@@ -40,6 +40,8 @@ import textwrap
 import types
 from typing import Any, Callable
 
+from consensuslab.checkers.compiled.view_values import holds_view
+
 HOOKS = "__consensuslab_passing", "__consensuslab_any", "__consensuslab_all"
 
 
@@ -334,8 +336,14 @@ def _accepts(keeps: list, element) -> bool:
 
 def frozen(fn: Callable, depth: int = 4):
     """``fn`` with its closure's current values, so that asking it later means what it meant now (a filter
-    written inside ``for Q in quorums`` closes over the variable ``Q``, which moves on); None when it cannot be."""
+    written inside ``for Q in quorums`` closes over the variable ``Q``, which moves on); None when it cannot be.
+
+    Not a filter that holds a view (``for i in s.b: if any(x != 1 for x in s.b): ...`` closes over the state):
+    asked later about a new element, it would read the state of its trace, and those reads would widen no key
+    (an entry learnt where ``s.b`` was empty answered for every state, and a violation went unseen)."""
     closure = getattr(fn, "__closure__", None)
+    if holds_view(getattr(fn, "__defaults__", None) or ()):
+        return None
     if not closure:
         return fn
     if depth == 0 or not isinstance(fn, types.FunctionType):
@@ -345,6 +353,8 @@ def frozen(fn: Callable, depth: int = 4):
         try:
             value = cell.cell_contents
         except ValueError:  # not bound yet
+            return None
+        if holds_view(value):
             return None
         if isinstance(value, types.FunctionType):
             value = frozen(value, depth - 1)

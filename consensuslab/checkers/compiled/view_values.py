@@ -47,3 +47,12 @@ def is_view(x) -> bool:
 def real(x):
     """``x`` as a real value (reading what it needs from the state)."""
     return x._real() if type(x) in _VIEW_TYPES else x
+
+
+def holds_view(x, depth: int = 0) -> bool:
+    """Does a value built during a traced call still contain a view inside it?"""
+    if is_view(x):
+        return True
+    t = type(x)
+    if depth > 8:
+        return False

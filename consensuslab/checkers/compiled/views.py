@@ -18,7 +18,7 @@ from __future__ import annotations
 from consensuslab.checkers.compiled.filtering import frozen
 from consensuslab.checkers.compiled.packing import GRID, SCALAR, TUPLE, Field, Layout, Unsupported
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleView
-from consensuslab.checkers.compiled.view_values import OPAQUE, is_view, opaque, real, view_type, whole
+from consensuslab.checkers.compiled.view_values import OPAQUE, holds_view, is_view, opaque, real, view_type, whole
 
 
 class Reads:
@@ -270,13 +270,6 @@ def _elements(x):
     return items
 
 
-def holds_view(x, depth: int = 0) -> bool:
-    """Does a value built during a traced call still contain a view inside it?"""
-    if is_view(x):
-        return True
-    t = type(x)
-    if depth > 8:
-        return False
     if t in (tuple, list, frozenset, set) or isinstance(x, tuple):
         return any(holds_view(e, depth + 1) for e in x)
     if t is dict:

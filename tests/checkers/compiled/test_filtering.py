@@ -91,3 +91,43 @@ def test_elements_numbered_after_a_trace_are_not_missed(n):
     assert compiled.extra["engine"] == "compiled"
     assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
         (plain.status, plain.distinct_states, plain.states_generated)
+
+
+@record
+class Bag(NamedTuple):
+    b: frozenset
+    c: int
+
+
+class StateFilter(Spec):
+    """An invariant whose loop filter reads the state: ``for i in s.b: if any(x != 1 for x in s.b)``."""
+
+    name = "state-filter"
+    check_deadlock = False
+
+    def init(self):
+        yield Bag(frozenset(), 0)
+
+    @action(v=lambda self: (1, 0))
+    def Add(self, s, v):
+        if s.c < 2:
+            return Bag(s.b | {v}, s.c + 1)
+
+    @always
+    def only_ones(self, s):
+        for i in s.b:
+            if any(x != 1 for x in s.b):
+                return False
+        return True
+
+
+def test_a_filter_that_reads_the_state_counts_every_element_numbered_later():
+    """Traced on the initial state (``b`` empty, no element numbered), the filter read nothing; asked later about
+    element 0 on that state it said no, the entry answered for every state, and the check said ok."""
+    model = StateFilter().compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = check(model, progress=False, engine="compiled")
+    assert plain.status == "violation" and plain.violation.trace.states[-1] == Bag(frozenset({0}), 1)
+    assert compiled.extra["engine"] == "compiled"
+    assert compiled.status == "violation"
+    assert compiled.violation.trace.states == plain.violation.trace.states
