@@ -165,7 +165,20 @@ def _least_path(search, events: Events, leading: list, levels: list, steps_of, k
     nxt_found = empty(k)
     if len(levels) > events.depth + 1 and len(succ):
         nxt_found = sort_states(succ[_in(levels[events.depth + 1], succ, k)])
-    return path, (nxt_found, len(succ))
+    return path, (nxt_found, len(succ) + _self_loops(search, found))
+
+
+def _self_loops(search, states: np.ndarray) -> int:
+    """The steps of ``states`` back to themselves: the search counts them as generated, as the interpreted one
+    does, but a memo entry leaves them out of its steps (``memo.Group.miss``)."""
+    total = 0
+    for s in to_ints(states):
+        for g in search.groups:
+            entry = g.table.get(s & g.mask)
+            if entry is None:
+                entry = g.miss(s)
+            total += entry[0] - len(entry[1])
+    return total
 
 
 def _set_found(search, levels: list, d: int, next_found: np.ndarray, judge_witnesses, extra: int = 0) -> None:
