@@ -21,6 +21,8 @@ SMALL = [
     ("ewd840", {"n": 6}, 36990),
     ("ewd998", {"n": 2}, 2360),
     ("simple_regular", {"n": 5}, 2524),
+    ("key_value_store", {"txs": 1}, 153),
+    ("key_value_store", {"txs": 2}, 28305),
 ]
 
 # (file, variant, parameters, property the checker must find broken)
@@ -30,4 +32,5 @@ BROKEN = [
     ("ewd840", "no-stain", {"n": 3}, "Inv"),
     ("ewd998", "no-counter", {"n": 2}, "EWD998Spec_step"),
     ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
+    ("key_value_store", "no-missed", {"txs": 2}, "TxLifecycle"),
 ]

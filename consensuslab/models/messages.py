@@ -201,13 +201,15 @@ class Wiring:
         self._infer_channels(encoded)
         attributes = {k: v for klass in reversed(type(self.spec).__mro__) for k, v in vars(klass).items()}
         attributes.update(vars(self.spec))
-        groups = [v for k, v in sorted(attributes.items()) if k[:1].isupper() and isinstance(v, tuple)
-                  and v and all(isinstance(x, str) for x in v)]
+        # Every constant tuple is a candidate, named or not: a variable is labelled by the one group of its length
+        # only (KeyValueStore's Key, TxId and Val all have two elements, and only Val's are names: its store and
+        # snapshots were shown indexed by values).
+        groups = [v for k, v in sorted(attributes.items()) if k[:1].isupper() and isinstance(v, tuple) and v]
         for name, value in encoded.items():
             if type(value) is tuple and value:
-                fits = [g for g in groups if len(g) == len(value)]
-                if len(fits) == 1:
-                    self.indexed[name] = fits[0]
+                fits = {g for g in groups if len(g) == len(value)}  # two names for one group are one group
+                if len(fits) == 1 and all(isinstance(x, str) for x in next(iter(fits))):
+                    self.indexed[name] = next(iter(fits))
 
     def _infer_channels(self, encoded: dict) -> None:
         """Channels from the first state in which a set holds messages."""

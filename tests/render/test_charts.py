@@ -207,3 +207,33 @@ def test_declared_channels_route_by_type_and_name_non_string_nodes():
     ch = w.channels[0]
     assert w.sender(ch, Order(2)) == 0 and w.receivers(ch, Order(2)) == (0, 1, 2)
     assert w.index_nodes("x", 0) == (0, 1, 2) and w.index_nodes("x", 1) is None
+
+
+def test_positions_are_named_by_a_group_only_when_no_other_constant_has_their_length():
+    """KeyValueStore: ``Key`` and ``TxId`` number their positions, ``Val`` names values; its two-slot store was
+    shown indexed by values (``store = {v1: NoVal, v2: NoVal}``)."""
+    from consensuslab.models.messages import Wiring
+
+    @record
+    class Slots(NamedTuple):
+        store: tuple
+        acks: tuple
+
+    def wiring(**constants):
+        class Undeclared(Spec):
+            name = "undeclared"
+            locals().update(constants)
+
+        class FakeModel:
+            definition = Undeclared.configure()
+
+            def encode_state(self, s):
+                return dict(s._asdict())
+
+        return Wiring(FakeModel(), Slots(("NoVal", "NoVal"), (0, 0, 0)))
+
+    alone = wiring(Val=("v1", "v2"), Node=("n1", "n2", "n3"))
+    assert alone.index_nodes("store", 0) == ("v1", "v2") and alone.index_nodes("acks", 0) == ("n1", "n2", "n3")
+    shared = wiring(Val=("v1", "v2"), Key=(0, 1), Node=("n1", "n2", "n3"), Proc=("n1", "n2", "n3"))
+    assert shared.index_nodes("store", 0) is None  # Key has two elements too: positions stay numbers
+    assert shared.index_nodes("acks", 0) == ("n1", "n2", "n3")  # two names for one group are one group
