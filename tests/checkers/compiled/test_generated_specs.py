@@ -6,8 +6,10 @@ seeded generator writes small specs as a user might (a tuple, a set and a
 counter; guards over them with ``and``/``or``/``not``, ``all``/``any``,
 ``len``, membership; updates by ``replace_at``, set union and difference;
 invariants with early returns, ``continue``, loops over constants, over the
-tuple and over the set), and each is checked by the interpreted search and the
-compiled one.  A spec the compiled engine declines is fine (it says so), unless
+tuple and over the set; in about one spec of four each, an action with declared
+branches, a domain that reads the state, a state constraint, a transition
+property and a ``sometimes`` witness), and each is checked by the interpreted
+search and the compiled one.  A spec the compiled engine declines is fine (it says so), unless
 an audit made it decline (the engine answered differently from the model); most
 must compile, or the comparison would prove nothing.
 
@@ -38,7 +40,7 @@ AUDIT_FAULTS = ("differ", "disagree", "differently", "does not hold on a state",
 
 HEADER = '''
 from typing import NamedTuple
-from consensuslab import Spec, action, always, record, replace_at
+from consensuslab import Spec, action, always, always_step, constraint, record, replace_at, sometimes
 
 
 @record
@@ -163,7 +165,36 @@ class Writer:
         body += [MOVERS] if r.random() < 0.8 else []  # most specs reach most of their 864 states
         body += [self.action(k) for k in range(r.randint(2, 4))]
         body += [self.invariant(k) for k in range(r.randint(1, 2))]
+        body += [extra() for extra in (self.branched, self.reading_domain, self.state_constraint, self.step_property,
+                                       self.witness) if r.random() < 0.25]
         return "\n".join(body) + "\n\n"
+
+    # -- the constructs a spec may add (each in about one spec of four) ------------------------------------------
+    def branched(self) -> str:
+        """An action with declared branches: each a row of the action table."""
+        return "\n".join([
+            '    @action(i="Three", branches=("Up", "Down"))', "    def Split(self, s, i):",
+            f"        if {self.cond(['i'])}:", f'            yield "Up", {self.update(["i"])}',
+            f"        if {self.cond(['i'])}:", f'            yield "Down", {self.update(["i"])}']) + "\n"
+
+    def reading_domain(self) -> str:
+        """An action whose argument ranges over what the state holds (``\\E v \\in b``)."""
+        return "\n".join([
+            "    @action(v=lambda self, s: sorted(s.b))", "    def Take(self, s, v):",
+            f"        if {self.cond(['v'])}:", f"            return {self.update(['v'])}"]) + "\n"
+
+    def state_constraint(self) -> str:
+        return "\n".join(["    @constraint", "    def Bound(self, s):",
+                          f"        return not {self.rare([])}"]) + "\n"
+
+    def step_property(self) -> str:
+        """A transition property: ``c`` never drops but to 0, or a random relation of the two states."""
+        relation = self.rng.choice(["t.c >= s.c or t.c == 0", f"not ({self.rare([])} and t.b == s.b)",
+                                    "len(t.b) <= len(s.b) + 1"])
+        return "\n".join(["    @always_step", "    def Steady(self, s, act, t):", f"        return {relation}"]) + "\n"
+
+    def witness(self) -> str:
+        return "\n".join(["    @sometimes", "    def Seen(self, s):", f"        return {self.cond([])}"]) + "\n"
 
 
 def generated_module(tmp_path, seed: int):
@@ -181,8 +212,9 @@ def generated_module(tmp_path, seed: int):
 
 def outcome(result) -> tuple:
     v = result.violation
-    return (result.status, result.distinct_states, result.states_generated,
-            v and v.property, v and list(v.trace.states), v and [str(a) for a, _ in v.trace.steps])
+    return (result.status, result.distinct_states, result.states_generated, result.properties,
+            v and v.property, v and v.trace and list(v.trace.states),
+            v and v.trace and [str(a) for a, _ in v.trace.steps])
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
