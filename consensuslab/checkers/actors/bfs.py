@@ -108,6 +108,8 @@ def expand_level(search, level: list, first: int, nxt: list) -> bool:
                         ok = verdicts.get(s & step_mask)
                         steps_ok = search.group_steps_ok(mask, verdicts, s, entry) if ok is None else ok
             if counts:
+                if version != search.version:
+                    guard = search.guard  # envelopes numbered while this state's steps were traced
                 for entry in found:
                     for rank, moves, _ in entry[1]:
                         for act, x, y, j in moves:

@@ -80,6 +80,11 @@ class ActorSearch:
             unit.add_env(e)
         for unit in self.env_units[i]:
             unit.add_env(e)
+        if self.layout.kind == "counts":
+            # Its count's guard bit: a step that fills the count widens the counts.  Without it a count numbered
+            # after the guard was made carried into the next envelope's (15 copies and one more: 0, and one copy of
+            # another message), and the states found on were wrong.
+            self.guard |= (1 << (self.layout.count_width - 1)) << self.layout.env_shift(e)
         self.version += 1
 
     def _new_timer(self, i: int, timer: str) -> None:
