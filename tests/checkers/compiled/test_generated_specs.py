@@ -3,7 +3,7 @@
 The bundled protocols and the transcribed TLA+ Examples are compared engine
 against engine elsewhere; they are the shapes someone here thought of.  Here a
 seeded generator writes small specs as a user might (a tuple, a set and a
-counter; guards over them with ``and``/``or``/``not``, ``all``/``any``,
+counter; or a grid, a tuple of sets and a set of message tuples; guards over them with ``and``/``or``/``not``, ``all``/``any``,
 ``len``, membership; updates by ``replace_at``, set union and difference;
 invariants with early returns, ``continue``, loops over constants, over the
 tuple and over the set; in about one spec of four each, an action with declared
@@ -48,6 +48,13 @@ class Gen(NamedTuple):
     a: tuple
     b: frozenset
     c: int
+
+
+@record
+class Nest(NamedTuple):
+    g: tuple  # a 2 x 2 grid of 0..1
+    w: tuple  # two sets of 0..1
+    m: frozenset  # messages ("p" | "q", 0..1)
 '''
 
 
@@ -115,7 +122,7 @@ class Writer:
     def action(self, k: int) -> str:
         r = self.rng
         params = r.choice([[], ["i"], ["i", "v"]])
-        decorator = "@action(" + ", ".join(f'{p}="Three"' for p in params) + ")" if params else "@action"
+        decorator = "@action(" + ", ".join(f'{p}="{self.DOMAIN}"' for p in params) + ")" if params else "@action"
         args = "".join(f", {p}" for p in params)
         lines = [f"    {decorator}", f"    def Act{k}(self, s{args}):"]
         if r.random() < 0.3:
@@ -141,17 +148,19 @@ class Writer:
             return [f"{pad}if {self.rare(names)}:", f"{pad}    return {self.cond(names)}"]
         return [f"{pad}if {self.rare(names)}:", f"{pad}    return False"]
 
+    #: the loops an invariant may hold: (head, the names it binds to values of the domain)
+    LOOPS = (("for i in self.Three:", ["i"]), ("for i, x in enumerate(s.a):", ["i", "x"]), ("for i in s.b:", ["i"]))
+    DOMAIN, MOVERS = "Three", MOVERS
+    INITS = ("Gen((0, 0, 0), frozenset(), 0)", "Gen((0, 1, 2), frozenset({1}), 0)")
+
     def invariant(self, k: int) -> str:
         r = self.rng
         lines = ["    @always", f"    def Inv{k}(self, s):"]
         for _ in range(r.randint(1, 3)):
-            kind = r.randrange(4)
-            if kind == 0:
-                lines += ["        for i in self.Three:"] + self.check_block(" " * 12, ["i"], True)
-            elif kind == 1:
-                lines += ["        for i, x in enumerate(s.a):"] + self.check_block(" " * 12, ["i", "x"], True)
-            elif kind == 2:
-                lines += ["        for i in s.b:"] + self.check_block(" " * 12, ["i"], True)
+            kind = r.randrange(len(self.LOOPS) + 1)
+            if kind < len(self.LOOPS):
+                head, names = self.LOOPS[kind]
+                lines += [f"        {head}"] + self.check_block(" " * 12, names, True)
             else:
                 lines += self.check_block(" " * 8, [], False)
         lines.append(f"        return {r.choice(['True', 'True', 'not ' + self.rare([]), self.cond([]) + ' or ' + self.cond([])])}")
@@ -159,10 +168,10 @@ class Writer:
 
     def spec(self, n: int) -> str:
         r = self.rng
-        init = r.choice(["Gen((0, 0, 0), frozenset(), 0)", "Gen((0, 1, 2), frozenset({1}), 0)"])
+        init = r.choice(self.INITS)
         body = [f"class Spec{n}(Spec):", f'    name = "generated-{n}"', f"    check_deadlock = {r.random() < 0.3}",
-                "    Three = (0, 1, 2)", "", "    def init(self):", f"        yield {init}", ""]
-        body += [MOVERS] if r.random() < 0.8 else []  # most specs reach most of their 864 states
+                "    Three = (0, 1, 2)", "    Two = (0, 1)", "", "    def init(self):", f"        yield {init}", ""]
+        body += [self.MOVERS] if r.random() < 0.8 else []  # most specs reach most of their states
         body += [self.action(k) for k in range(r.randint(2, 4))]
         body += [self.invariant(k) for k in range(r.randint(1, 2))]
         body += [extra() for extra in (self.branched, self.reading_domain, self.state_constraint, self.step_property,
@@ -173,32 +182,97 @@ class Writer:
     def branched(self) -> str:
         """An action with declared branches: each a row of the action table."""
         return "\n".join([
-            '    @action(i="Three", branches=("Up", "Down"))', "    def Split(self, s, i):",
+            f'    @action(i="{self.DOMAIN}", branches=("Up", "Down"))', "    def Split(self, s, i):",
             f"        if {self.cond(['i'])}:", f'            yield "Up", {self.update(["i"])}',
             f"        if {self.cond(['i'])}:", f'            yield "Down", {self.update(["i"])}']) + "\n"
+
+    READ_DOMAIN = "sorted(s.b)"
 
     def reading_domain(self) -> str:
         """An action whose argument ranges over what the state holds (``\\E v \\in b``)."""
         return "\n".join([
-            "    @action(v=lambda self, s: sorted(s.b))", "    def Take(self, s, v):",
+            f"    @action(v=lambda self, s: {self.READ_DOMAIN})", "    def Take(self, s, v):",
             f"        if {self.cond(['v'])}:", f"            return {self.update(['v'])}"]) + "\n"
 
     def state_constraint(self) -> str:
         return "\n".join(["    @constraint", "    def Bound(self, s):",
                           f"        return not {self.rare([])}"]) + "\n"
 
+    RELATIONS = ("t.c >= s.c or t.c == 0", "len(t.b) <= len(s.b) + 1")
+
     def step_property(self) -> str:
         """A transition property: ``c`` never drops but to 0, or a random relation of the two states."""
-        relation = self.rng.choice(["t.c >= s.c or t.c == 0", f"not ({self.rare([])} and t.b == s.b)",
-                                    "len(t.b) <= len(s.b) + 1"])
+        relation = self.rng.choice(self.RELATIONS + (f"not ({self.rare([])} and t == s)",))
         return "\n".join(["    @always_step", "    def Steady(self, s, act, t):", f"        return {relation}"]) + "\n"
 
     def witness(self) -> str:
         return "\n".join(["    @sometimes", "    def Seen(self, s):", f"        return {self.cond([])}"]) + "\n"
 
 
+NESTED_MOVERS = '''    @action(i="Two", j="Two")
+    def Toggle(self, s, i, j):
+        return s._replace(g=replace_at(s.g, i, replace_at(s.g[i], j, 1 - s.g[i][j])))
+
+    @action(i="Two", v="Two")
+    def Mark(self, s, i, v):
+        return s._replace(w=replace_at(s.w, i, s.w[i] - {v} if v in s.w[i] else s.w[i] | {v}))
+
+    @action(v="Two")
+    def Post(self, s, v):
+        if ("p", v) not in s.m:
+            return s._replace(m=s.m | {("p", v)})
+'''
+
+
+class NestedWriter(Writer):
+    """Random specs over a grid ``s.g``, a tuple of sets ``s.w`` and a set of message tuples ``s.m``."""
+
+    LOOPS = (("for i in self.Two:", ["i"]), ("for i, row in enumerate(s.g):", ["i"]),
+             ("for i, keys in enumerate(s.w):", ["i"]), ("for kind, x in s.m:", ["x"]),
+             ("for msg in s.m:", ["msg[1]"]))
+    DOMAIN, MOVERS = "Two", NESTED_MOVERS
+    INITS = ("Nest(((0, 0), (0, 0)), (frozenset(), frozenset()), frozenset())",
+             "Nest(((0, 1), (1, 0)), (frozenset({0}), frozenset()), frozenset({('q', 1)}))")
+    READ_DOMAIN = "sorted({x for _, x in s.m})"
+    RELATIONS = ("len(t.m) >= len(s.m) - 1", "t.g[0] == s.g[0] or t.w == s.w")
+
+    def atom(self, names: list[str]) -> str:
+        r = self.rng
+        i, j, v = (r.choice(names) if names and r.random() < 0.6 else str(r.randrange(2)) for _ in range(3))
+        return r.choice([
+            f"s.g[{i}][{j}] == {r.randrange(2)}",
+            f"s.g[{i}] == s.g[{1 if i == '0' else 0}]",
+            f"sum(s.g[{i}]) {r.choice(['<', '>=', '=='])} {r.randrange(3)}",
+            f"{v} {r.choice(['in', 'not in'])} s.w[{i}]",
+            f"len(s.w[{i}]) {r.choice(['<', '>=', '=='])} {r.randrange(3)}",
+            f"s.w[0] {r.choice(['<=', '==', '!='])} s.w[1]",
+            f"('{r.choice('pq')}', {v}) {r.choice(['in', 'not in'])} s.m",
+            f"{r.choice(['any', 'all'])}(kind == '{r.choice('pq')}' for kind, _ in s.m)",
+            f"{r.choice(['any', 'all'])}(msg[1] {r.choice(['==', '!='])} {v} for msg in s.m)",
+            f"len([msg for msg in s.m if msg[0] == 'p']) {r.choice(['<', '>='])} {r.randrange(3)}",
+        ])
+
+    def update(self, names: list[str]) -> str:
+        r = self.rng
+        parts = {}
+        for _ in range(r.randint(1, 2)):
+            field = r.choice("gwm")
+            i, j, v = (r.choice(names) if names else str(r.randrange(2)) for _ in range(3))
+            if field == "g":
+                parts["g"] = r.choice([f"replace_at(s.g, {i}, replace_at(s.g[{i}], {j}, {v}))",
+                                       f"replace_at(s.g, {i}, (s.g[{i}][1], s.g[{i}][0]))"])
+            elif field == "w":
+                parts["w"] = r.choice([f"replace_at(s.w, {i}, s.w[{i}] | {{{v}}})",
+                                       f"replace_at(s.w, {i}, frozenset())", f"(s.w[1], s.w[0])"])
+            else:
+                parts["m"] = r.choice([f"s.m | {{('q', {v})}}", f"s.m - {{('p', {v})}}",
+                                       "frozenset(msg for msg in s.m if msg[0] == 'p')"])
+        return "s._replace(" + ", ".join(f"{k}={v}" for k, v in parts.items()) + ")"
+
+
 def generated_module(tmp_path, seed: int):
-    writer = Writer(random.Random(seed))
+    rng = random.Random(seed)
+    writer = (NestedWriter if rng.random() < 0.35 else Writer)(rng)
     source = HEADER + "\n\n" + "".join(writer.spec(n) for n in range(PER_SEED))
     path = tmp_path / f"generated_specs_{seed}.py"
     path.write_text(source)
