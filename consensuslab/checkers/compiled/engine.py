@@ -89,7 +89,8 @@ class CompiledSearch(StateByState):
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
             self.invariant_units += [
-                Unit(name, fn, args, prop.name, False, layout, view_fn, None if clause is None else (prop.name, clause))
+                Unit(name, fn, args, prop.name, False, layout, view_fn, None if clause is None else (prop.name, clause),
+                     piece=True)
                 for name, fn, view_fn, args, clause in invariant_pieces(prop, model.spec, twin, layout, alternatives)]
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
@@ -200,6 +201,7 @@ class CompiledSearch(StateByState):
         self.seen_count = 0  # the level search's count (an interrupt may come before its first level)
         self.generated = 0
         self.depth = 0
+        self.judged_depth = 0  # the depth of the states whose properties are judged now (``levels.py``)
         self.stopped_by = None
         self.pending_witnesses = list(self.model.witnesses)
         self.witnessed: set[str] = set()
@@ -318,7 +320,7 @@ class CompiledSearch(StateByState):
             broken = self.model.first_broken_invariant(state)
             if broken is not None:
                 if idx is None:
-                    self.invariant_failed_at(s, self.depth)
+                    self.invariant_failed_at(s, self.judged_depth)
                 raise Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
             for unit in group.units:  # a witness raised
                 self.model.holds(self.model.property_named(unit.label), state)

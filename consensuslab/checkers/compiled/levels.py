@@ -142,6 +142,7 @@ def escaping(search, outside: np.ndarray, workers) -> np.ndarray:
 def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[int], list[bool]]:
     """Pending witnesses and invariants over a new level, in one pass: the states where an invariant fails, and
     whether each pending witness holds somewhere (marked by the caller once no event stops the search)."""
+    search.judged_depth = len(search.levels) - 1  # the level judged is the last found
     cover_arguments(search, parts, workers)
     witnesses, invariants = list(search.witness_groups), search.inv_groups
     direct = search.direct
@@ -221,6 +222,7 @@ def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     failing step.  A unit whose memo misses on nearly every state is called on the decoded state instead, as
     invariant pieces are (``direct.py``: EWD998's refinement mapping reads the whole state)."""
     groups, direct = search.step_groups, search.direct_steps
+    search.judged_depth = search.depth
     watched = direct.before(groups)  # after the warm-up too: rows a domain adds later have groups of their own
     failing = failing_in(search, groups, parts, workers)
     search.step_groups = direct.learn(groups, watched, _size(parts))

@@ -43,13 +43,17 @@ class Unit:
     """One memoised function of the state."""
 
     __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
-                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared")
+                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
-                 view_fn: Callable | None = None, clause: Any = None):
+                 view_fn: Callable | None = None, clause: Any = None, piece: bool = False):
         self.name, self.fn, self.args, self.label, self.is_action = name, fn, args, label, is_action
         #: invariant pieces with one clause (not None) are alternatives: the invariant needs one of them to hold
         self.clause = clause
+        #: a piece of an invariant: where it raises (on the view and on the state) the invariant fails, since the
+        #: cut runs a check apart from the ones before it (``bool(s.q) and s.q[0] != 0``: the second raises only
+        #: where the first is False), so its answer there is ``RAISED``, a failing one (``Group.miss``)
+        self.piece = piece
         #: what runs on views: ``fn`` recompiled with filtered iteration (``filtering.py``), or ``fn``
         self.view_fn = view_fn if view_fn is not None else fn
         self.group = None  # the group that answers for it (``Group``)
@@ -110,7 +114,7 @@ class Unit:
         except (Overflow, Reshape, Unsupported):
             raise
         except Exception as exc:
-            if self.clause is not None and self._raises(packed):
+            if (self.clause is not None or self.piece) and self._raises(packed):
                 return RAISED, reads.mask
             self.fn(layout.decode(packed), *self.args)  # the real call raises what the user should see
             raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
@@ -249,7 +253,7 @@ class Group:
         elif self.clause is not None:
             entry = outs[0]  # an alternative is grouped alone, its answer kept as it is (it may be RAISED)
         else:
-            entry = all(outs)
+            entry = all(out is True for out in outs)  # a piece that raised (RAISED) fails
         self.table[packed & mask] = entry
         return entry
 

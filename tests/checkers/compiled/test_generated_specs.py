@@ -3,7 +3,8 @@
 The bundled protocols and the transcribed TLA+ Examples are compared engine
 against engine elsewhere; they are the shapes someone here thought of.  Here a
 seeded generator writes small specs as a user might (a tuple, a set and a
-counter; or a grid, a tuple of sets and a set of message tuples; guards over them with ``and``/``or``/``not``, ``all``/``any``,
+counter; or a grid, a tuple of sets and a set of message tuples; or a queue
+whose length changes, an optional value and a string; guards over them with ``and``/``or``/``not``, ``all``/``any``,
 ``len``, membership; updates by ``replace_at``, set union and difference;
 invariants with early returns, ``continue``, loops over constants, over the
 tuple and over the set; in about one spec of four each, an action with declared
@@ -48,6 +49,13 @@ class Gen(NamedTuple):
     a: tuple
     b: frozenset
     c: int
+
+
+@record
+class Line(NamedTuple):
+    q: tuple  # a queue of 0..2, at most three long
+    head: object  # None, or the value last taken off the queue
+    tag: str  # "idle" | "busy"
 
 
 @record
@@ -270,9 +278,66 @@ class NestedWriter(Writer):
         return "s._replace(" + ", ".join(f"{k}={v}" for k, v in parts.items()) + ")"
 
 
+QUEUE_MOVERS = '''    @action(v="Three")
+    def Push(self, s, v):
+        if len(s.q) < 3:
+            return s._replace(q=s.q + (v,))
+
+    @action
+    def Pop(self, s):
+        if s.q:
+            return s._replace(q=s.q[1:], head=s.q[0])
+
+    @action
+    def Swap(self, s):
+        return s._replace(tag="busy" if s.tag == "idle" else "idle")
+'''
+
+
+class QueueWriter(Writer):
+    """Random specs over a queue ``s.q`` (a tuple whose length changes), ``s.head`` (None or 0..2), ``s.tag``."""
+
+    LOOPS = (("for i in self.Three:", ["i"]), ("for x in s.q:", ["x"]), ("for i, x in enumerate(s.q):", ["x"]))
+    DOMAIN, MOVERS = "Three", QUEUE_MOVERS
+    INITS = ('Line((), None, "idle")', 'Line((1,), 2, "busy")')
+    READ_DOMAIN = "sorted(set(s.q))"
+    RELATIONS = ("len(t.q) <= len(s.q) + 1", "t.head is not None or s.head is None")
+
+    def atom(self, names: list[str]) -> str:
+        r = self.rng
+        v = r.choice(names) if names and r.random() < 0.6 else str(r.randrange(3))
+        return r.choice([
+            f"len(s.q) {r.choice(['<', '>=', '=='])} {r.randrange(4)}",
+            f"bool(s.q) and s.q[0] {r.choice(['==', '!=', '<'])} {v}",
+            f"bool(s.q) and s.q[-1] == {v}",
+            f"{v} {r.choice(['in', 'not in'])} s.q",
+            f"s.head is {r.choice(['None', 'not None'])}",
+            f"s.head == {v}",
+            f"s.tag == '{r.choice(['idle', 'busy'])}'",
+            f"s.q.count({v}) {r.choice(['<', '>='])} {r.randrange(1, 3)}",
+            f"sum(s.q) {r.choice(['<', '>='])} {r.randrange(5)}",
+        ])
+
+    def update(self, names: list[str]) -> str:
+        r = self.rng
+        parts = {}
+        for _ in range(r.randint(1, 2)):
+            field = r.choice(["q", "q", "head", "tag"])
+            v = r.choice(names) if names else str(r.randrange(3))
+            if field == "q":
+                parts["q"] = r.choice([f"(s.q + ({v},))[-3:]", "s.q[1:]", "tuple(sorted(s.q))",
+                                       f"tuple(x for x in s.q if x != {v})", "()"])
+            elif field == "head":
+                parts["head"] = r.choice(["None", f"{v}", "s.q[0] if s.q else None"])
+            else:
+                parts["tag"] = r.choice(['"idle"', '"busy"'])
+        return "s._replace(" + ", ".join(f"{k}={v}" for k, v in parts.items()) + ")"
+
+
 def generated_module(tmp_path, seed: int):
     rng = random.Random(seed)
-    writer = (NestedWriter if rng.random() < 0.35 else Writer)(rng)
+    shape = rng.random()
+    writer = (NestedWriter if shape < 0.3 else QueueWriter if shape < 0.55 else Writer)(rng)
     source = HEADER + "\n\n" + "".join(writer.spec(n) for n in range(PER_SEED))
     path = tmp_path / f"generated_specs_{seed}.py"
     path.write_text(source)

@@ -374,3 +374,54 @@ def test_generated_invariants_cut_into_pieces_that_combine_to_them(tmp_path, see
         assert cut >= PER_SEED // 2  # most generated shapes are cut: the comparison is not vacuous
     finally:
         sys.modules.pop(module.__name__, None)
+
+
+@record
+class Queue(NamedTuple):
+    q: tuple
+    armed: bool
+
+
+class Armed(Spec):
+    """``bool(s.q) and s.q[0] != 0`` is cut in two, and the second raises where the first is False."""
+
+    name = "armed"
+    check_deadlock = False
+
+    def init(self):
+        yield Queue((1,), False)
+
+    @action
+    def Arm(self, s):
+        if not s.armed:
+            return s._replace(armed=True)
+
+    @action
+    def Pop(self, s):
+        if s.q:
+            return s._replace(q=s.q[1:])
+
+    @action
+    def Push(self, s):
+        if len(s.q) < 2:
+            return s._replace(q=s.q + (1,))
+
+    @always
+    def HeadSet(self, s):
+        if s.armed:
+            return bool(s.q) and s.q[0] != 0
+        return True
+
+
+def test_a_piece_that_raises_where_the_check_before_it_fails_fails_its_state():
+    """It was an internal error past the first level (the stop looked for the state one level too early), and
+    the stop it made was not the interpreted search's: now the state fails, and the search stops where the
+    interpreted one does, counts and counterexample alike."""
+    model = Armed().compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = check(model, progress=False, engine="compiled")
+    assert plain.status == "violation" and plain.violation.trace.states[-1] == Queue((), True)
+    assert compiled.extra["engine"] == "compiled"
+    assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
+        (plain.status, plain.distinct_states, plain.states_generated)
+    assert compiled.violation.trace.states == plain.violation.trace.states
