@@ -31,8 +31,9 @@ functions ``(self, s, *args)`` whose conjunction is the invariant:
 Why the conjunction is exact: when the invariant holds, every check on its
 path holds and every piece runs the code the invariant ran; when it fails,
 the check that failed is one of the pieces.  A piece may raise on a state
-where an earlier check would have returned False first; the search then
-evaluates the whole invariant on the real state (``engine._property_miss``).
+where an earlier check would have returned False first (``bool(s.q) and
+s.q[0] != 0``); it answers ``RAISED`` there, and the state fails
+(``memo.Unit.piece``), as the invariant does.
 """
 
 from __future__ import annotations
