@@ -356,25 +356,41 @@ def outcome(result) -> tuple:
             v and v.trace and [str(a) for a, _ in v.trace.steps])
 
 
-@pytest.mark.parametrize("seed", range(SEEDS))
-def test_generated_specs_get_the_same_answer_from_both_engines(tmp_path, seed):
+def compare(tmp_path, seed: int, **options) -> int:
+    """Check each spec of ``seed`` on both engines with ``options``; how many the compiled engine ran."""
     module, source = generated_module(tmp_path, seed)
     compiled_runs = 0
     try:
         for n in range(PER_SEED):
             model = getattr(module, f"Spec{n}")().compile()
-            plain = check(model, progress=False, engine="interpreted", max_states=5000)
+            plain = check(model, progress=False, engine="interpreted", max_states=5000, **options)
             try:
-                fast = check(model, progress=False, engine="compiled", max_states=5000)
+                fast = check(model, progress=False, engine="compiled", max_states=5000, **options)
             except UsageError as declined:  # said, not silently wrong; but never an audit that caught a fault
                 assert "--engine compiled" in str(declined)
                 assert not any(fault in str(declined) for fault in AUDIT_FAULTS), (n, str(declined), source)
                 continue
             compiled_runs += 1
-            assert outcome(fast) == outcome(plain), (n, source)
+            assert outcome(fast) == outcome(plain), (n, options, source)
     finally:
         sys.modules.pop(module.__name__, None)
-    assert compiled_runs >= 1, source
+    return compiled_runs
+
+
+@pytest.mark.parametrize("seed", range(SEEDS))
+def test_generated_specs_get_the_same_answer_from_both_engines(tmp_path, seed):
+    assert compare(tmp_path, seed) >= 1
+
+
+#: the other ways a search runs: a helper process beside the level search, the per-state search (levels that
+#: spill to disk), a depth bound
+MODES = {"two-workers": {"workers": 2}, "spilling": {"spill_after": 50}, "depth-4": {"max_depth": 4}}
+
+
+@pytest.mark.parametrize("seed", range(SEEDS, SEEDS + 4))
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_generated_specs_agree_in_every_search_mode(tmp_path, mode, seed):
+    compare(tmp_path, seed, **MODES[mode])
 
 
 def test_most_generated_specs_compile(tmp_path):
