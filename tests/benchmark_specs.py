@@ -23,6 +23,8 @@ SMALL = [
     ("simple_regular", {"n": 5}, 2524),
     ("key_value_store", {"txs": 1}, 153),
     ("key_value_store", {"txs": 2}, 28305),
+    ("readers_writers", {"n": 2}, 390),
+    ("readers_writers", {"n": 3}, 21527),
 ]
 
 # (file, variant, parameters, property the checker must find broken)
@@ -33,4 +35,5 @@ BROKEN = [
     ("ewd998", "no-counter", {"n": 2}, "EWD998Spec_step"),
     ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
     ("key_value_store", "no-missed", {"txs": 2}, "TxLifecycle"),
+    ("readers_writers", "no-reader-check", {"n": 2}, "Safety"),
 ]

@@ -178,3 +178,18 @@ def test_ewd998_refinement_steps_called_directly_count_as_tlc():
     assert broken[0].extra["engine"] == "compiled"
     assert [(r.violation.property, r.violation.trace.states) for r in broken][0] == \
         [(r.violation.property, r.violation.trace.states) for r in broken][1]
+
+
+def test_readers_writers_liveness_holds_under_its_fairness_and_fails_without_stop_s():
+    """TLC 2.20 checks MC.cfg's Liveness with NumActors = 2 and finds no error; without weak fairness of Stop a
+    reader may read forever, and no actor writes again."""
+    cls = spec_class("readers_writers")
+    fair = check(cls.configure(scenario="live").compile(), progress=False)
+    assert fair.status == "ok" and set(fair.properties.values()) == {"holds"} and len(fair.properties) == 6
+
+    class StopUnfair(cls):
+        fairness = tuple(f for f in cls.fairness if f.name != "Stop")
+
+    unfair = check(StopUnfair.configure(scenario="live").compile(), progress=False)
+    assert unfair.status == "violation" and unfair.violation.kind == "liveness"
+    assert unfair.violation.trace.loop is not None  # a lasso: the reader that never stops
