@@ -25,6 +25,7 @@ from array import array
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.constraint import StateConstraint
 from consensuslab.checkers.compiled.direct import DirectPieces
+from consensuslab.checkers.compiled.wholesale import WholeStateActions
 from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
@@ -211,6 +212,7 @@ class CompiledSearch(StateByState):
         self.warmup = WARMUP
         self.direct = DirectPieces()
         self.direct_steps = DirectPieces()  # transition property units called directly (``levels.judge_steps``)
+        self.wholesale = WholeStateActions()  # action units keyed by the whole state (``wholesale.py``)
         packed = layout.encode_initial(initial)
         self._units(layout)
         self.mode = "levels" if self._levels_possible() else "states"
@@ -336,6 +338,7 @@ class CompiledSearch(StateByState):
                          "restarts": self.restarts, "action_groups": len(self.groups),
                          "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
                          "direct_pieces": self.direct.describe() + self.direct_steps.describe(),
+                         "whole_state_actions": self.wholesale.describe(),
                          "evidence": self.evidence.describe(),
                          "took_rival_core": levels and self.workers == 1 and self.freed_core()},
         })

@@ -100,6 +100,7 @@ class Workers:
 def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool, seen: Seen):
     """The successors of a level not seen before (sorted runs), steps counted, and the dead states (sorted)."""
     groups, constraint = search.groups, search.constraint
+    before = search.wholesale.before(search.actions)
     steps = Steps(tables_for(search, groups), constraint_table(search))
     runs = seen.runs()
     found = workers.map(lambda part: expand_part(part, steps, want_dead, seen, runs), parts)
@@ -118,6 +119,7 @@ def expand_level(search, parts: list[list[np.ndarray]], workers, want_dead: bool
         kept = escaping(search, distinct_sorted(np.concatenate(outside)), workers)
         if len(kept):
             fresh.append(seen.unseen(kept, runs))
+    search.wholesale.learn(search.actions, before, _size(parts))  # the next levels' keys (``wholesale.py``)
     return fresh, generated, (sort_states(np.concatenate(dead)) if dead else None)
 
 

@@ -43,7 +43,7 @@ class Unit:
     """One memoised function of the state."""
 
     __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
-                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece")
+                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece", "whole")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
                  view_fn: Callable | None = None, clause: Any = None, piece: bool = False):
@@ -54,6 +54,8 @@ class Unit:
         #: cut runs a check apart from the ones before it (``bool(s.q) and s.q[0] != 0``: the second raises only
         #: where the first is False), so its answer there is ``RAISED``, a failing one (``Group.miss``)
         self.piece = piece
+        #: keyed by the whole state and answered by the real call (``wholesale.py``): its memo missed on nearly all
+        self.whole = False
         #: what runs on views: ``fn`` recompiled with filtered iteration (``filtering.py``), or ``fn``
         self.view_fn = view_fn if view_fn is not None else fn
         self.group = None  # the group that answers for it (``Group``)
@@ -95,6 +97,8 @@ class Unit:
         ``key``: the unit's key mask where it is kept (by default ``self.mask``, in a helper the parent's); a field
         whose bits it holds is handed to the call as its real value (``StateView``)."""
         layout = self.layout
+        if self.whole:
+            return self._on_the_state(packed)
         whole = layout.whole_fields(self.mask if key is None else key)
         shared = self.shared
         sibling = shared.get(packed) if shared is not None else None
@@ -129,6 +133,30 @@ class Unit:
             self.layout.subscriptions.subscribe(self, reads.filters)
             self.subscribed, self.older = True, []
         return out, reads.mask
+
+    def _on_the_state(self, packed: int) -> tuple[Any, int]:
+        """The real call's answer, keyed by every bit of the state: nothing to record, nothing to confirm."""
+        layout = self.layout
+        real = self.fn(layout.decode(packed), *self.args)
+        if not self.is_action:
+            return bool(real), layout.full
+        if real is None:
+            return None, layout.full
+        after = layout.encode(real)
+        written = packed ^ after
+        return (written, after & written), layout.full
+
+    def key_by_whole_state(self) -> None:
+        """From now on answer on the decoded state, keyed by all of it (``wholesale.py``); what was learnt stays."""
+        self.whole = True
+        if self.table:
+            self.older = [(self.mask, self.table)] + self.older[:OLDER_KEPT - 1]
+        self.mask, self.table = self.layout.full, {}
+        group = self.group
+        if group is not None and group.mask != group.mask | self.mask:
+            group.mask |= self.mask
+            group.table = {}
+            group.grown[0] = True
 
     def learn(self, packed: int, out, reads: int):
         """Store a trace's answer under the bits read (widening the key when it read more).

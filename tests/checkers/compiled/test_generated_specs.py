@@ -29,6 +29,7 @@ import sys
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers.compiled import wholesale
 from consensuslab.errors import UsageError
 
 #: specs per seed, and seeds
@@ -408,3 +409,13 @@ def test_most_generated_specs_compile(tmp_path):
         finally:
             sys.modules.pop(module.__name__, None)
     assert ran >= 3 * declined
+
+
+@pytest.mark.parametrize("seed", range(SEEDS, SEEDS + 8))
+def test_generated_specs_agree_with_every_action_keyed_by_the_whole_state(tmp_path, monkeypatch, seed):
+    """``wholesale.py`` moves an action whose memo misses on nearly every state; here every action moves after
+    the first level, whatever its misses, so the moved units' answers and keys are checked on every spec."""
+    monkeypatch.setattr(wholesale, "MISS_SHARE", -1.0)
+    monkeypatch.setattr(wholesale, "JUDGED_FIRST", 0)
+    monkeypatch.setattr(wholesale, "LEVEL_EXPANDED", 0)
+    compare(tmp_path, seed)
