@@ -5,9 +5,10 @@ shapes someone here wrote.  Here a seeded generator writes small protocols as
 a user might (two or three nodes with a counter and a set; a local step and
 handlers for two message kinds that evolve the node on random conditions of
 its state and the message, and send to the next node, to every node or to
-nobody; invariants, a transition property and a witness over the nodes'
-states), under every network and fault policy of ``actor_fixtures``, and each
-is checked by the interpreted search and the packed actor search, within a
+nobody; a timer; invariants, a transition property and a witness over the
+nodes' states), under every network of ``actor_fixtures`` and crash, recovery,
+omission and Byzantine faults (n2 forging from a small universe), and each is
+checked by the interpreted search and the packed actor search, within a
 state budget (both stop at the same state: the packed search expands states in
 the interpreted search's order).
 """
@@ -20,7 +21,7 @@ import sys
 
 import pytest
 
-from consensuslab import CrashRecover, CrashStop, Omission, Scenario, check
+from consensuslab import Byzantine, CrashRecover, CrashStop, Omission, Scenario, check
 
 from actor_fixtures import NETWORKS, outcome
 
@@ -28,8 +29,8 @@ from actor_fixtures import NETWORKS, outcome
 PER_SEED, SEEDS, BUDGET = 2, 16, 1500
 
 HEADER = '''
-from consensuslab import (Protocol, always, always_step, evolve, handles, initial, just, local, message, on_timer, send,
-                          set_timer, sometimes, state)
+from consensuslab import (Protocol, always, always_step, evolve, forgeable, handles, initial, just, local, message,
+                          on_timer, send, set_timer, sometimes, state)
 
 
 @message
@@ -109,6 +110,12 @@ class Writer:
             f"        if {self.cond(False)}:", f"            return {self.change(False)}, {self.sends(False)}",
             "        return just(s)"]) + "\n"
 
+    def forgeries(self) -> str:
+        """What a Byzantine node may send (used under the ``byzantine`` fault policy only)."""
+        r = self.rng
+        return "\n".join(['    @forgeable("node")', "    def forged(self, ctx):",
+                          f"        return (Ping({r.randrange(3)}), Ack({r.randrange(3)}))"]) + "\n"
+
     def local_step(self) -> str:
         guard = self.cond(False) if self.rng.random() < 0.5 else \
             f"s.v != 2 or not ({self.cond(False)} and {self.cond(False)})"  # most often enabled
@@ -141,7 +148,7 @@ class Writer:
                 f"        return Cell(v={r.randrange(3)} if ctx.me == 'n1' else 0)", ""]
         timed = r.random() < 0.3  # a Ping sets a timer instead
         body += [self.local_step(), self.timer() if timed else self.handler("Ping", 0), self.handler("Ack", 1),
-                 self.properties()]
+                 self.properties(), self.forgeries()]
         return "\n".join(body) + "\n\n"
 
 
@@ -160,7 +167,8 @@ def generated_module(tmp_path, seed: int):
 
 #: fault policies that apply to any role
 GENERAL_FAULTS = {"none": (), "crash-stop": (CrashStop(1),), "crash-recover": (CrashRecover(1),),
-                  "omission": (Omission(1),), "crash-and-omission": (CrashStop(1), Omission(1))}
+                  "omission": (Omission(1),), "crash-and-omission": (CrashStop(1), Omission(1)),
+                  "byzantine": (Byzantine(("n2",), 1),)}
 
 
 def configured(module, n: int, rng: random.Random):
