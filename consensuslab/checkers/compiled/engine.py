@@ -25,7 +25,6 @@ from array import array
 from consensuslab.checkers.compiled.audit import audited, expected_steps
 from consensuslab.checkers.compiled.constraint import StateConstraint
 from consensuslab.checkers.compiled.direct import DirectPieces
-from consensuslab.checkers.compiled.wholesale import WholeStateActions
 from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
 from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
@@ -37,6 +36,7 @@ from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.compiled.support import unsupported_reason
+from consensuslab.checkers.compiled.wholesale import WholeStateActions
 from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import Budget, Stop, finish
 from consensuslab.checkers.search.frontier import SpillingFrontier

@@ -149,7 +149,7 @@ class Unit:
     def key_by_whole_state(self) -> None:
         """From now on answer on the decoded state, keyed by all of it (``wholesale.py``); what was learnt stays."""
         self.whole = True
-        if self.table:
+        if self.table and not self.subscribed:  # as ``learn``: a filtered unit's old table would miss later elements
             self.older = [(self.mask, self.table)] + self.older[:OLDER_KEPT - 1]
         self.mask, self.table = self.layout.full, {}
         group = self.group

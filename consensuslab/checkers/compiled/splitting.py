@@ -66,6 +66,7 @@ MAX_PIECES = 256
 #: values a loop over constants may have to be cut per value
 MAX_VALUES = 64
 
+
 def path_condition(ctx: Context, after: Context) -> list[ast.expr]:
     """The conditions under which a branch that began at ``ctx`` falls off its end with ``after``: where each guard
     it added lets a piece apply (its own test first)."""
