@@ -47,6 +47,7 @@ TLC_MODELS = {
     "ewd840": ("e840", "EWD840.tla", "n7.cfg"),
     "simple-regular": ("sr", "SimpleRegular.tla", "n8.cfg"),
     "key-value-store": ("kvs", "MCKVS.tla", "MCKVSSafetySmall.cfg"),
+    "readers-writers": ("rw", "MC4.tla", "safety.cfg"),
 }
 
 PERMUTE_ONLY = """
@@ -163,6 +164,7 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         + [("plain Python BFS", plain("ewd840_plain_bfs.py", "--n", "7"))],
         "simple-regular": engines("simple-regular", str(SPECS / "simple_regular.py"), "--scenario", "cfg"),
         "key-value-store": engines("key-value-store", str(SPECS / "key_value_store.py"), "--scenario", "small"),
+        "readers-writers": engines("readers-writers", str(SPECS / "readers_writers.py"), "-p", "n=4"),
         # mid-sized runs, where which engine is faster is not known in advance: what ``auto`` (racing) costs
         "ewd998-small": engines("ewd998-small", str(SPECS / "ewd998.py"), "-p", "max_counter=2", workers=False),
         "pbft-small": engines("pbft-small", "pbft", workers=False),
