@@ -47,6 +47,7 @@ TLC_MODELS = {
     "ewd840": ("e840", "EWD840.tla", "n7.cfg"),
     "simple-regular": ("sr", "SimpleRegular.tla", "n8.cfg"),
     "key-value-store": ("kvs", "MCKVS.tla", "MCKVSSafetySmall.cfg"),
+    # MC4.tla: MC.tla with n == 4; safety.cfg: MC.cfg without its PROPERTY (the engines check safety here)
     "readers-writers": ("rw", "MC4.tla", "safety.cfg"),
 }
 
