@@ -29,6 +29,17 @@ JUDGED_FIRST = 500
 LEVEL_JUDGED = 256
 
 
+def missing_nearly_always(seen: dict, key, judged: int, now: int) -> bool:
+    """Count ``now`` memo misses over a level of ``judged`` states under ``key`` in ``seen``; whether the memo
+    missed on more than ``MISS_SHARE`` of every state so far (at least ``JUDGED_FIRST``) and of this level (at
+    least ``LEVEL_JUDGED``).  The one rule for moving a unit out of the memo (here, and ``wholesale.py``)."""
+    states, traced = seen.get(key, (0, 0))
+    states, traced = states + judged, traced + now
+    seen[key] = (states, traced)
+    return (judged >= LEVEL_JUDGED and now > MISS_SHARE * judged
+            and states >= JUDGED_FIRST and traced > MISS_SHARE * states)
+
+
 class DirectPieces:
     """The invariant pieces moved out of the memo, and what the warm-up saw of the others."""
 
@@ -53,11 +64,7 @@ class DirectPieces:
                 key, now = id(g.units[0]), g.units[0].traced - traced_before
             else:  # a key that widened empties the table: what it holds then are all new
                 key, now = id(g), len(g.table) - size_before if len(g.table) >= size_before else len(g.table)
-            states, traced = self.seen.get(key, (0, 0))
-            states, traced = states + judged, traced + now
-            self.seen[key] = (states, traced)
-            still = judged >= LEVEL_JUDGED and now > MISS_SHARE * judged
-            if still and states >= JUDGED_FIRST and traced > MISS_SHARE * states:
+            if missing_nearly_always(self.seen, key, judged, now):
                 moving.append(id(g))
                 self.units += g.units
         return [g for g in groups if id(g) not in moving] if moving else groups

@@ -152,11 +152,8 @@ class Unit:
         if self.table and not self.subscribed:  # as ``learn``: a filtered unit's old table would miss later elements
             self.older = [(self.mask, self.table)] + self.older[:OLDER_KEPT - 1]
         self.mask, self.table = self.layout.full, {}
-        group = self.group
-        if group is not None and group.mask != group.mask | self.mask:
-            group.mask |= self.mask
-            group.table = {}
-            group.grown[0] = True
+        if self.group is not None:
+            self.group.rekey(self.group.mask | self.mask)
 
     def learn(self, packed: int, out, reads: int):
         """Store a trace's answer under the bits read (widening the key when it read more).
@@ -246,6 +243,13 @@ class Group:
             self.mask |= bit
             self.grown[0] = True
 
+    def rekey(self, mask: int) -> None:
+        """Key the entries by ``mask`` from now on: a wider key starts a new table (the search's arrays follow)."""
+        if mask != self.mask:
+            self.mask = mask
+            self.table = {}
+            self.grown[0] = True
+
     def miss(self, packed: int):
         """The entry for ``packed`` (computed from the units and stored).
 
@@ -261,10 +265,7 @@ class Group:
                 out = u._trace(packed)
             outs.append(out)
             mask |= u.mask
-        if mask != self.mask:
-            self.mask = mask
-            self.table = {}
-            self.grown[0] = True
+        self.rekey(mask)
         if self.is_action:
             full = self.full
             enabled = 0

@@ -9,22 +9,15 @@ the interpreted one's time).  Keyed by the whole state, the real call's answer
 is the answer, with nothing to record and nothing to confirm: such a unit costs
 what the interpreted search pays for it, and every other unit keeps its memo.
 
-Which units: an action unit whose traced calls, once it has been judged on
-``JUDGED_FIRST`` states, exceed ``MISS_SHARE`` of the states expanded, and did
-on the last level too (at least ``LEVEL_EXPANDED`` states), as
-``direct.DirectPieces`` moves invariant pieces.  Its tables learnt so far stay
-readable (``memo.Unit.older``): each entry is right for every state its key
-matches.
+Which units: an action unit whose traced calls exceed nearly every state
+expanded, by the rule that moves invariant pieces out of the memo
+(``direct.missing_nearly_always``).  Its tables learnt so far stay readable
+(``memo.Unit.older``): each entry is right for every state its key matches.
 """
 
 from __future__ import annotations
 
-#: an action whose memo missed on more than this share of the states expanded is keyed by the whole state
-MISS_SHARE = 0.9
-#: ... once this many states were expanded (the first levels are small and all misses)
-JUDGED_FIRST = 500
-#: ... and on the last level, of at least this many states, as often
-LEVEL_EXPANDED = 256
+from consensuslab.checkers.compiled import direct
 
 
 class WholeStateActions:
@@ -42,12 +35,7 @@ class WholeStateActions:
         for u in units:
             if u.whole or id(u) not in before:
                 continue
-            now = u.traced - before[id(u)]
-            states, traced = self.seen.get(id(u), (0, 0))
-            states, traced = states + expanded, traced + now
-            self.seen[id(u)] = (states, traced)
-            if expanded >= LEVEL_EXPANDED and now > MISS_SHARE * expanded and states >= JUDGED_FIRST \
-                    and traced > MISS_SHARE * states:
+            if direct.missing_nearly_always(self.seen, id(u), expanded, u.traced - before[id(u)]):
                 u.key_by_whole_state()
                 self.moved.append(u)
 

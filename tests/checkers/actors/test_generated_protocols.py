@@ -15,13 +15,12 @@ the interpreted search's order).
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 
 import pytest
 
 from consensuslab import Byzantine, CrashRecover, CrashStop, Omission, Scenario, check
+from consensuslab.loader import import_file
 
 from actor_fixtures import NETWORKS, outcome
 
@@ -157,12 +156,7 @@ def generated_module(tmp_path, seed: int):
     source = HEADER + "\n\n" + "".join(writer.protocol(n) for n in range(PER_SEED))
     path = tmp_path / f"generated_protocols_{seed}.py"
     path.write_text(source)
-    name = f"_generated_protocols_{seed}"
-    found = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(found)
-    sys.modules[name] = module  # removed by the caller
-    found.loader.exec_module(module)
-    return module, source
+    return import_file(str(path)), source
 
 
 #: fault policies that apply to any role
@@ -182,15 +176,12 @@ def configured(module, n: int, rng: random.Random):
 def test_generated_protocols_get_the_same_answer_from_both_engines(tmp_path, seed):
     module, source = generated_module(tmp_path, seed)
     rng = random.Random(seed)
-    try:
-        for n in range(PER_SEED):
-            make, setting = configured(module, n, rng)
-            slow = check(make(), engine="interpreted", progress=False, max_states=BUDGET)
-            fast = check(make(), engine="compiled", progress=False, max_states=BUDGET)
-            assert fast.extra["engine"] == "compiled", (fast.extra.get("engine_reason"), setting, source)
-            assert outcome(fast) == outcome(slow), (n, setting, source)
-    finally:
-        sys.modules.pop(module.__name__, None)
+    for n in range(PER_SEED):
+        make, setting = configured(module, n, rng)
+        slow = check(make(), engine="interpreted", progress=False, max_states=BUDGET)
+        fast = check(make(), engine="compiled", progress=False, max_states=BUDGET)
+        assert fast.extra["engine"] == "compiled", (fast.extra.get("engine_reason"), setting, source)
+        assert outcome(fast) == outcome(slow), (n, setting, source)
 
 
 COUNTER = '''
@@ -243,9 +234,7 @@ def test_a_count_of_an_envelope_numbered_during_the_search_widens_when_it_fills(
     carried into the next field at 16 copies, and the packed search explored states the protocol never reaches."""
     path = tmp_path / "piles.py"
     path.write_text(COUNTER)
-    found = importlib.util.spec_from_file_location("_piles", path)
-    module = importlib.util.module_from_spec(found)
-    found.loader.exec_module(module)
+    module = import_file(str(path))
     slow = check(module.Piles().compile(), engine="interpreted", progress=False)
     fast = check(module.Piles().compile(), engine="compiled", progress=False)
     assert fast.extra["engine"] == "compiled"

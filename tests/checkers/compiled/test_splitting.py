@@ -9,10 +9,8 @@ variants where a piece fails.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
-import sys
 from typing import NamedTuple
 
 import pytest
@@ -23,6 +21,7 @@ from consensuslab.checkers.compiled.filtering import TracedSpec
 from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.compiled.splitting import invariant_pieces
 from consensuslab.errors import UsageError
+from consensuslab.loader import import_file
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always
 from consensuslab.models.records import record, replace_at
@@ -343,37 +342,29 @@ def generated_spec(tmp_path, seed: int):
     source = HEADER + "".join(writer.invariant(k) for k in range(PER_SEED))
     path = tmp_path / f"generated_{seed}.py"
     path.write_text(source)
-    name = f"_generated_invariants_{seed}"
-    spec_of = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec_of)
-    sys.modules[name] = module  # inspect.getsource finds the module's file through it (the test removes it)
-    spec_of.loader.exec_module(module)
-    return module, source
+    return import_file(str(path)), source  # registered: inspect.getsource finds the file through it
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_generated_invariants_cut_into_pieces_that_combine_to_them(tmp_path, seed):
     module, source = generated_spec(tmp_path, seed)
-    try:
-        spec = module.Generated({})
-        model = spec.compile()
-        layout = Layout.learn(model.initial_states())
-        twin = TracedSpec(spec)
-        states = [module.Two(a, b) for a in itertools.product(range(3), repeat=2)
-                  for b in itertools.product(range(3), repeat=2)]
-        cut = 0
-        for prop in model.invariants:
-            pieces = invariant_pieces(prop, spec, twin, layout)
-            cut += len(pieces) > 1
-            for s in states:
-                try:
-                    expected = bool(prop.fn(s))
-                except Exception:
-                    expected = False
-                assert combined(pieces, s) == expected, (prop.name, s, source)
-        assert cut >= PER_SEED // 2  # most generated shapes are cut: the comparison is not vacuous
-    finally:
-        sys.modules.pop(module.__name__, None)
+    spec = module.Generated({})
+    model = spec.compile()
+    layout = Layout.learn(model.initial_states())
+    twin = TracedSpec(spec)
+    states = [module.Two(a, b) for a in itertools.product(range(3), repeat=2)
+              for b in itertools.product(range(3), repeat=2)]
+    cut = 0
+    for prop in model.invariants:
+        pieces = invariant_pieces(prop, spec, twin, layout)
+        cut += len(pieces) > 1
+        for s in states:
+            try:
+                expected = bool(prop.fn(s))
+            except Exception:
+                expected = False
+            assert combined(pieces, s) == expected, (prop.name, s, source)
+    assert cut >= PER_SEED // 2  # most generated shapes are cut: the comparison is not vacuous
 
 
 @record

@@ -11,14 +11,13 @@ its counterexample must replay.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
-import sys
 
 import pytest
 
 from consensuslab import check
+from consensuslab.loader import import_file
 
 from replaying import replay_states
 
@@ -108,12 +107,7 @@ def generated_module(tmp_path, seed: int):
     source = HEADER + "\n\n" + "".join(writer.spec(n) for n in range(PER_SEED))
     path = tmp_path / f"symmetric_{seed}.py"
     path.write_text(source)
-    name = f"_symmetric_{seed}"
-    found = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(found)
-    sys.modules[name] = module  # removed by the caller
-    found.loader.exec_module(module)
-    return module, source
+    return import_file(str(path)), source
 
 
 def orbits(spec, model) -> int:
@@ -133,19 +127,16 @@ def orbits(spec, model) -> int:
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_symmetry_finds_one_state_per_orbit_and_the_same_violations(tmp_path, seed):
     module, source = generated_module(tmp_path, seed)
-    try:
-        for n in range(PER_SEED):
-            cls = getattr(module, f"Spec{n}")
-            plain = check(cls().compile(), progress=False, engine="interpreted")
-            reduced = check(cls().compile(), progress=False, symmetry=True)
-            assert reduced.status == plain.status, (n, source)
-            if plain.status == "ok":
-                spec = cls()
-                assert reduced.distinct_states == orbits(spec, spec.compile()), (n, source)
-                assert reduced.distinct_states <= plain.distinct_states
-            else:
-                assert len(reduced.violation.trace.steps) == len(plain.violation.trace.steps), (n, source)
-                states = replay_states(cls().compile(), reduced.violation.trace)
-                assert not cls().Inv(states[-1]), (n, source)
-    finally:
-        sys.modules.pop(module.__name__, None)
+    for n in range(PER_SEED):
+        cls = getattr(module, f"Spec{n}")
+        plain = check(cls().compile(), progress=False, engine="interpreted")
+        reduced = check(cls().compile(), progress=False, symmetry=True)
+        assert reduced.status == plain.status, (n, source)
+        if plain.status == "ok":
+            spec = cls()
+            assert reduced.distinct_states == orbits(spec, spec.compile()), (n, source)
+            assert reduced.distinct_states <= plain.distinct_states
+        else:
+            assert len(reduced.violation.trace.steps) == len(plain.violation.trace.steps), (n, source)
+            states = replay_states(cls().compile(), reduced.violation.trace)
+            assert not cls().Inv(states[-1]), (n, source)
