@@ -209,6 +209,7 @@ class CompiledSearch(StateByState):
         self.grouped = False
         self.count = 0
         self.traced_judged = 0
+        self.moved_judged = 0  # units moved out of the memo when the speed was last judged
         self.warmup = WARMUP
         self.direct = DirectPieces()
         self.direct_steps = DirectPieces()  # transition property units called directly (``levels.judge_steps``)
@@ -256,11 +257,14 @@ class CompiledSearch(StateByState):
         search takes it, as ``--workers 2`` does (the same counts and traces)."""
         return self.rival is not None and self.rival.overtaken
 
-    def judge_speed(self, states: int, seconds: float) -> None:
-        """Hand over to the interpreted search (engine auto, no race) once the levels show it would be faster."""
+    def judge_speed(self, states: int, seconds: float, grouped: bool) -> None:
+        """Hand over to the interpreted search (engine auto, no race) once the levels show it would be faster;
+        ``grouped``: whether these states were expanded past the memo's warm-up."""
         traced = self.traced()
-        slower = self.evidence.level(states, seconds, traced - self.traced_judged, warm=self.grouped)
-        self.traced_judged = traced
+        moved = len(self.wholesale.moved) + len(self.direct.units) + len(self.direct_steps.units)
+        slower = self.evidence.level(states, seconds, traced - self.traced_judged, warm=grouped,
+                                     reshaped=moved != self.moved_judged)
+        self.traced_judged, self.moved_judged = traced, moved
         if slower is not None:
             raise Unsupported(slower)
 

@@ -319,6 +319,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             started += time.perf_counter() - audited_from  # a fixed cost of the first levels, not a rate
             at_limit = max_depth is not None and search.depth >= max_depth
             stepping = [] if at_limit else judge_steps(search, parts, workers)
+            grouped = search.grouped  # whether this level's cost is the memo's warm-up (regrouped below)
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
             if at_limit:
                 if dead is None or len(dead) < level.size:
@@ -343,7 +344,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             mark_witnessed(search, held)
             search.depth += 1
             search.seen_count += level.size
-            search.judge_speed(expanded, time.perf_counter() - started)
+            search.judge_speed(expanded, time.perf_counter() - started, grouped)
             if search.stopped_by:
                 return
     except (Stop, Unsupported):

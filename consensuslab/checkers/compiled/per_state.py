@@ -76,7 +76,7 @@ class StateByState:
                     if count % WARMUP == 0:
                         self.count = count
                         self.sample_interpreted(nxt[-SAMPLED:])
-                        self.judge_speed(WARMUP, time.perf_counter() - judged_at)
+                        self.judge_speed(WARMUP, time.perf_counter() - judged_at, self.grouped)
                         judged_at = time.perf_counter()
                         if not self.grouped:
                             self._regroup()
