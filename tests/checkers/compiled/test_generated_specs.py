@@ -9,7 +9,8 @@ whose length changes, an optional value and a string; guards over them with ``an
 invariants with early returns, ``continue``, loops over constants, over the
 tuple and over the set; in about one spec of four each, an action with declared
 branches, a domain that reads the state, a state constraint, a transition
-property and a ``sometimes`` witness), and each is checked by the interpreted
+property, a ``sometimes`` witness and a refinement mapping to a generated
+abstract spec), and each is checked by the interpreted
 search and the compiled one.  A spec the compiled engine declines is fine (it says so), unless
 an audit made it decline (the engine answered differently from the model); most
 must compile, or the comparison would prove nothing.
@@ -41,7 +42,7 @@ AUDIT_FAULTS = ("differ", "disagree", "differently", "does not hold on a state",
 
 HEADER = '''
 from typing import NamedTuple
-from consensuslab import Spec, action, always, always_step, constraint, record, replace_at, sometimes
+from consensuslab import Spec, action, always, always_step, constraint, record, refines, replace_at, sometimes
 
 
 @record
@@ -49,6 +50,12 @@ class Gen(NamedTuple):
     a: tuple
     b: frozenset
     c: int
+
+
+@record
+class Abs(NamedTuple):
+    v: int
+    w: int
 
 
 @record
@@ -177,14 +184,44 @@ class Writer:
     def spec(self, n: int) -> str:
         r = self.rng
         init = r.choice(self.INITS)
-        body = [f"class Spec{n}(Spec):", f'    name = "generated-{n}"', f"    check_deadlock = {r.random() < 0.3}",
+        abstract = self.abstract_spec(n) if r.random() < 0.25 else ""
+        body = [abstract, f"class Spec{n}(Spec):", f'    name = "generated-{n}"', f"    check_deadlock = {r.random() < 0.3}",
                 "    Three = (0, 1, 2)", "    Two = (0, 1)", "", "    def init(self):", f"        yield {init}", ""]
         body += [self.MOVERS] if r.random() < 0.8 else []  # most specs reach most of their states
         body += [self.action(k) for k in range(r.randint(2, 4))]
         body += [self.invariant(k) for k in range(r.randint(1, 2))]
         body += [extra() for extra in (self.branched, self.reading_domain, self.state_constraint, self.step_property,
                                        self.witness) if r.random() < 0.25]
+        if abstract:
+            body.append(self.mapping(n))
         return "\n".join(body) + "\n\n"
+
+    # -- a refinement mapping to a generated abstract spec (in about one spec of four) --------------------------
+    #: the abstract moves of one component (``x`` is ``v`` or ``w``, 0..3): some subset is the abstract spec's
+    ABSTRACT_MOVES = ("x < 3 and y == x + 1", "x > 0 and y == x - 1", "y == 0", "y == 3 - x", "y != x")
+    #: what a component maps from: small integers of the concrete state
+    MAPPED = ("len(s.b)", "s.c", "sum(s.a) % 4", "s.a[0]", "min(s.c, len(s.b))", "0")
+
+    def abstract_spec(self, n: int) -> str:
+        """An abstract spec over ``Abs(v, w)`` whose steps each change one component by a few allowed moves."""
+        r = self.rng
+        lines = [f"class Abstract{n}(Spec):", f'    name = "abstract-{n}"', "    Four = (0, 1, 2, 3)", "",
+                 "    def init(self):", f"        for v in {r.choice(['self.Four', 'self.Four', '(0, 1)'])}:",
+                 f"            for w in {r.choice(['self.Four', 'self.Four', '(0, 2)'])}:", "                yield Abs(v, w)",
+                 ""]
+        for field in "vw":  # most abstract specs allow most steps, so that most refinements hold for a while
+            moves = ["y != x"] if r.random() < 0.4 else r.sample(self.ABSTRACT_MOVES, r.randint(2, 4))
+            lines += ['    @action(y="Four")', f"    def Move_{field}(self, s, y):",
+                      f"        x = s.{field}",
+                      f"        if {' or '.join(f'({m})' for m in moves)}:",
+                      f"            return Abs({'y' if field == 'v' else 's.v'}, {'y' if field == 'w' else 's.w'})", ""]
+        return "\n".join(lines) + "\n\n"
+
+    def mapping(self, n: int) -> str:
+        r = self.rng
+        v, w = (f"min(3, {r.choice(self.MAPPED)})" for _ in range(2))
+        return "\n".join([f"    @refines(Abstract{n})", "    def Refined(self, s):",
+                          f"        return Abs({v}, {w})"]) + "\n"
 
     # -- the constructs a spec may add (each in about one spec of four) ------------------------------------------
     def branched(self) -> str:
@@ -243,6 +280,8 @@ class NestedWriter(Writer):
              "Nest(((0, 1), (1, 0)), (frozenset({0}), frozenset()), frozenset({('q', 1)}))")
     READ_DOMAIN = "sorted({x for _, x in s.m})"
     RELATIONS = ("len(t.m) >= len(s.m) - 1", "t.g[0] == s.g[0] or t.w == s.w")
+    MAPPED = ("len(s.m)", "sum(s.g[0])", "s.g[1][0] + 2 * s.g[1][1]", "len(s.w[0] | s.w[1])",
+              "len([msg for msg in s.m if msg[0] == 'p'])")
 
     def atom(self, names: list[str]) -> str:
         r = self.rng
@@ -302,6 +341,8 @@ class QueueWriter(Writer):
     INITS = ('Line((), None, "idle")', 'Line((1,), 2, "busy")')
     READ_DOMAIN = "sorted(set(s.q))"
     RELATIONS = ("len(t.q) <= len(s.q) + 1", "t.head is not None or s.head is None")
+    MAPPED = ("len(s.q)", "0 if s.head is None else s.head + 1", "sum(s.q)", "s.q.count(1)",
+              "len(s.q) if s.tag == 'busy' else 0")
 
     def atom(self, names: list[str]) -> str:
         r = self.rng
@@ -397,6 +438,22 @@ def test_most_generated_specs_compile(tmp_path):
             except UsageError:
                 declined += 1
     assert ran >= 3 * declined
+
+
+def test_generated_refinements_compile_and_are_judged_both_ways(tmp_path):
+    """Not vacuous: refinement mappings (``@refines``) that the compiled engine checks, some holding to the end of
+    the search and some broken, each with the interpreted search's verdict, counts and counterexample."""
+    verdicts = []
+    for seed in range(40):
+        module, source = generated_module(tmp_path, seed)
+        for n in range(PER_SEED):
+            if not hasattr(module, f"Abstract{n}"):
+                continue
+            model = getattr(module, f"Spec{n}")().compile()
+            fast = check(model, progress=False, engine="compiled", max_states=5000)
+            assert outcome(fast) == outcome(check(model, progress=False, engine="interpreted", max_states=5000))
+            verdicts.append(fast.properties["Refined_step"])
+    assert "holds" in verdicts and "violated" in verdicts, verdicts
 
 
 @pytest.mark.parametrize("seed", range(SEEDS, SEEDS + 8))
