@@ -59,13 +59,6 @@ def test_a_window_in_which_units_moved_out_of_the_memo_is_not_judged():
     assert e.level(1000, 1000 * 200e-6, 40 * 1000) is not None
 
 
-def test_a_warm_up_window_five_times_slower_waits():
-    """ReadersWriters NumActors = 4 with two workers: 5.4x slower at 10.8 traced calls a state in the memo's
-    warm-up, then faster than the interpreted search; pbft max_seq=2: 9.2x at 9.7 calls, and stays slower."""
-    assert evidence(20).level(2607, 2607 * 109e-6, int(2607 * 10.8), warm=False) is None
-    assert evidence(98).level(1036, 1036 * 900e-6, int(1036 * 9.7), warm=False) is not None
-
-
 def test_the_level_expanded_before_the_regrouping_is_judged_as_the_warm_up():
     """The levels search regroups after a level's expansion: that level's cost is still the warm-up's."""
     seen = []  # (judged as past the warm-up, regrouped when judged)
