@@ -60,6 +60,7 @@ from consensuslab.checkers.compiled.checks import (
     store,
     targets,
 )
+from consensuslab.checkers.compiled.packing import SET
 
 #: pieces one invariant may be cut into before it is left whole (each is a memo table and a look-up a state)
 MAX_PIECES = 256
@@ -100,6 +101,7 @@ class Splitter(Checks):
         self.inlined = 0
         self.clauses = 0
         self.globals: dict = {}
+        self.per_element = True  # may a loop over a set field be cut per element? (``_each_element``)
 
     # -- whole functions ------------------------------------------------------------------------------
     def pieces(self, fn: Callable) -> list[Piece] | None:
@@ -115,10 +117,11 @@ class Splitter(Checks):
             self._block(body, Context(state), checks, top=True)
         except Cannot:
             return None
-        if len(checks) > MAX_PIECES:
-            return None
         pieces = [self._piece(fdef, state, ctx, stmts, k, clause) for k, (ctx, stmts, *clause) in enumerate(checks)]
         units = sum(len(p.arguments()) for p in pieces)
+        if units > MAX_PIECES and self.per_element:  # too many cut per element: those loops stay whole
+            self.per_element, self.clauses = False, 0
+            return self.pieces(fn)
         return pieces if 2 <= units <= MAX_PIECES else None
 
     @staticmethod
@@ -226,6 +229,10 @@ class Splitter(Checks):
     def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
         if st.orelse or not only_checks(st.body):
             raise Cannot("a loop that is not a list of checks")
+        known = self._set_elements(st.iter, ctx)
+        if known is not None:
+            self._each_element(st, ctx, out, known)
+            return True
         inner = self._each(st.target, st.iter, ctx)
         if inner is None:
             out.append((ctx, [st, ast.Return(value=ast.Constant(value=True))]))
@@ -251,6 +258,43 @@ class Splitter(Checks):
             return None
         bind = ast.Assign(targets=[store(target)], value=ast.Name(id=param, ctx=ast.Load()))
         return ctx.plus("bind", bind, (param, values))
+
+    def _set_elements(self, node: ast.expr, ctx: Context) -> list | None:
+        """The elements numbered so far of the set field ``node`` (``s.f``), or None (not one, or too many)."""
+        if not (self.per_element and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in {ctx.state} | ctx.states):
+            return None
+        field = self.layout.by_name.get(node.attr)
+        if field is None or field.kind != SET or not 0 < len(field.interner) <= MAX_VALUES:
+            return None
+        return list(field.interner.values)
+
+    def _each_element(self, st: ast.For, ctx: Context, out: list, known: list) -> None:
+        """``for x in s.f`` (a set field) as one piece per element numbered so far, applying where the set holds
+        it, and one piece for the elements numbered later: the loop, skipping the known ones.
+
+        Why: the loop reads every element's check, so as one piece its key is nearly the whole state and it
+        misses on every state (KeyValueStore's ``for t in s.tx``); per element, each key holds one bit of the set
+        and what that element's checks read.  The elements are numbered as the search meets them, so the
+        pieces are cut from those numbered when the search (re)starts, and the last piece keeps the
+        conjunction exact for the others."""
+        n = len(ctx.params)
+        element, rest = f"_piece{n}", f"_piece{n + 1}"
+        bound = ctx.plus("bind", ast.Assign(targets=[store(st.target)], value=ast.Name(id=element, ctx=ast.Load())),
+                         (element, known))
+        held = ast.Compare(left=ast.Name(id=element, ctx=ast.Load()), ops=[ast.In()],
+                           comparators=[copy.deepcopy(st.iter)])
+        self._block(st.body, bound.plus("guard", guard(held, True)), out, loop=True)
+        each, skip = f"_element{n}", f"_known{n}"
+        later = ctx.plus("bind", ast.Assign(targets=[ast.Name(id=skip, ctx=ast.Store())],
+                                            value=ast.Name(id=rest, ctx=ast.Load())), (rest, [frozenset(known)]))
+        seen = ast.If(test=ast.Compare(left=ast.Name(id=each, ctx=ast.Load()), ops=[ast.In()],
+                                       comparators=[ast.Name(id=skip, ctx=ast.Load())]),
+                      body=[ast.Continue()], orelse=[])
+        bind = ast.Assign(targets=[store(st.target)], value=ast.Name(id=each, ctx=ast.Load()))
+        loop = ast.For(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(st.iter),
+                       body=[seen, bind] + copy.deepcopy(st.body), orelse=[])
+        out.append((later, [loop, ast.Return(value=ast.Constant(value=True))]))
 
     def _tuple_field(self, node: ast.expr, ctx: Context):
         """``(field, length, enumerated)`` when ``node`` is ``s.f`` or ``enumerate(s.f)`` of a tuple field."""

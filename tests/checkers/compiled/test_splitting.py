@@ -17,6 +17,7 @@ import pytest
 
 from consensuslab import check
 from consensuslab.checkers.compiled import splitting
+from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.filtering import TracedSpec
 from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.compiled.splitting import invariant_pieces
@@ -226,6 +227,90 @@ def test_a_wrong_cut_is_caught_by_the_audit_of_the_invariants(monkeypatch):
                         lambda ctx, after: [splitting.negated(c) for c in real_path(ctx, after)])
     with pytest.raises(UsageError, match="an invariant does not hold on a state where its memoised pieces hold"):
         check(LateCheck().compile(), progress=False, engine="compiled")
+
+
+# -- loops over a set field, cut per element -------------------------------------------------------------
+@record
+class Ledger(NamedTuple):
+    open: frozenset  # transactions open, of 0..3 (numbered as the search meets them)
+    paid: tuple  # paid[t] for t in 0..3
+    owed: tuple
+
+
+class Ledgers(Spec):
+    """``for t in s.open`` checks each open transaction; ``bug`` lets transaction 3, opened last, break it."""
+
+    name = "ledgers"
+    params = {"bug": Param(0, "1: transaction 3 may be paid past what it owes", min=0, max=1)}
+    check_deadlock = False
+    T = (0, 1, 2, 3)
+
+    def init(self):
+        yield Ledger(frozenset({0}), (0, 0, 0, 0), (1, 1, 2, 1))
+
+    @action(t="T")
+    def Open(self, s, t):
+        if t not in s.open and (t == 0 or t - 1 in s.open):
+            return s._replace(open=s.open | {t})
+
+    @action(t="T")
+    def Pay(self, s, t):
+        limit = s.owed[t] + (1 if self.bug and t == 3 else 0)
+        if t in s.open and s.paid[t] < limit:
+            return s._replace(paid=replace_at(s.paid, t, s.paid[t] + 1))
+
+    @always
+    def NeverOverpaid(self, s):
+        for t in s.open:
+            if s.owed[t] < 1:
+                return False
+            if s.paid[t] > s.owed[t]:
+                return False
+        return True
+
+
+def ledger_pieces(numbered: list) -> list:
+    spec = Ledgers()
+    model = spec.compile()
+    layout = Layout.learn(model.initial_states())
+    for t in numbered:
+        layout.by_name["open"].element_bit(t)
+    prop = next(p for p in model.invariants if p.name == "NeverOverpaid")
+    return invariant_pieces(prop, spec, TracedSpec(spec), layout)
+
+
+def test_a_loop_over_a_set_field_is_one_piece_per_element_numbered_and_one_for_the_rest():
+    names = [name for name, *_ in ledger_pieces([0, 1])]
+    assert names == ["NeverOverpaid[1][0]", "NeverOverpaid[1][1]", "NeverOverpaid[2][0]", "NeverOverpaid[2][1]",
+                     "NeverOverpaid[3][frozenset({0, 1})]"]
+    assert [name for name, *_ in ledger_pieces([])] == ["NeverOverpaid[1][0]", "NeverOverpaid[2][0]",
+                                                        "NeverOverpaid[3][frozenset({0})]"]
+
+
+def test_the_pieces_of_a_set_loop_agree_with_the_invariant_on_elements_numbered_later():
+    """Cut with 0 and 1 numbered: on every state of every ``open`` and ``paid``, the pieces' conjunction is the
+    invariant, 2 and 3 being answered by the piece for the rest."""
+    spec = Ledgers({"bug": 1})
+    pieces = ledger_pieces([0, 1])
+    for k in range(5):
+        for opened in itertools.combinations(Ledgers.T, k):
+            for paid in itertools.product(range(3), repeat=4):
+                s = Ledger(frozenset(opened), paid, (1, 1, 2, 1))
+                assert all(fn(s, *args) for _, fn, _, args, _ in pieces) == spec.NeverOverpaid(s)
+
+
+@pytest.mark.parametrize("bug", [0, 1])
+def test_a_set_loop_s_violation_on_an_element_numbered_during_the_search_is_found(bug):
+    """No probe numbers the elements first: the cut knows transaction 0 alone (the initial state's), the piece
+    for the rest answers for 1 to 3, and transaction 3's overpayment is found as the interpreted search finds it."""
+    model = Ledgers({"bug": bug}).compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = CompiledSearch(model, progress=False, insist=True).run()
+    assert (compiled.status, compiled.distinct_states) == (plain.status, plain.distinct_states)
+    assert compiled.status == ("violation" if bug else "ok")
+    if bug:
+        assert compiled.violation.trace.states == plain.violation.trace.states
+        assert compiled.violation.trace.states[-1].paid[3] == 2
 
 
 # -- generated shapes ---------------------------------------------------------------------------------
