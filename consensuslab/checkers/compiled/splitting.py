@@ -278,23 +278,46 @@ class Splitter(Checks):
         and what that element's checks read.  The elements are numbered as the search meets them, so the
         pieces are cut from those numbered when the search (re)starts, and the last piece keeps the
         conjunction exact for the others."""
+        inner, later, each, unknown = self._elements(st.target, st.iter, ctx, known)
+        self._block(st.body, inner, out, loop=True)
+        skip = ast.If(test=negated(unknown), body=[ast.Continue()], orelse=[])
+        bind = ast.Assign(targets=[store(st.target)], value=ast.Name(id=each, ctx=ast.Load()))
+        loop = ast.For(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(st.iter),
+                       body=[skip, bind] + copy.deepcopy(st.body), orelse=[])
+        out.append((later, [loop, ast.Return(value=ast.Constant(value=True))]))
+
+    def _quantified_elements(self, gen: ast.comprehension, check: ast.expr, ctx: Context, out: list,
+                             known: list) -> None:
+        """``all(E for x in s.f if C)`` over a set field, cut as ``_each_element`` cuts a loop."""
+        inner, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known)
+        for cond in gen.ifs:
+            inner = inner.plus("guard", guard(cond, True))
+        self._expression(check, inner, out)
+        rest = ast.GeneratorExp(elt=copy.deepcopy(check), generators=[
+            ast.comprehension(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(gen.iter),
+                              ifs=[unknown], is_async=0),
+            ast.comprehension(target=store(gen.target), iter=ast.Tuple(elts=[ast.Name(id=each, ctx=ast.Load())],
+                                                                        ctx=ast.Load()),
+                              ifs=copy.deepcopy(gen.ifs), is_async=0)])
+        out.append((later, [ast.Return(value=ast.Call(func=ast.Name(id="all", ctx=ast.Load()), args=[rest],
+                                                      keywords=[]))]))
+
+    @staticmethod
+    def _elements(target: ast.expr, field: ast.expr, ctx: Context, known: list) -> tuple:
+        """The contexts of a set field's pieces: ``target`` bound to each known element where the set holds it;
+        and for the rest, the name an element is read into and the test that it is not a known one."""
         n = len(ctx.params)
         element, rest = f"_piece{n}", f"_piece{n + 1}"
-        bound = ctx.plus("bind", ast.Assign(targets=[store(st.target)], value=ast.Name(id=element, ctx=ast.Load())),
+        bound = ctx.plus("bind", ast.Assign(targets=[store(target)], value=ast.Name(id=element, ctx=ast.Load())),
                          (element, known))
         held = ast.Compare(left=ast.Name(id=element, ctx=ast.Load()), ops=[ast.In()],
-                           comparators=[copy.deepcopy(st.iter)])
-        self._block(st.body, bound.plus("guard", guard(held, True)), out, loop=True)
+                           comparators=[copy.deepcopy(field)])
         each, skip = f"_element{n}", f"_known{n}"
         later = ctx.plus("bind", ast.Assign(targets=[ast.Name(id=skip, ctx=ast.Store())],
                                             value=ast.Name(id=rest, ctx=ast.Load())), (rest, [frozenset(known)]))
-        seen = ast.If(test=ast.Compare(left=ast.Name(id=each, ctx=ast.Load()), ops=[ast.In()],
-                                       comparators=[ast.Name(id=skip, ctx=ast.Load())]),
-                      body=[ast.Continue()], orelse=[])
-        bind = ast.Assign(targets=[store(st.target)], value=ast.Name(id=each, ctx=ast.Load()))
-        loop = ast.For(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(st.iter),
-                       body=[seen, bind] + copy.deepcopy(st.body), orelse=[])
-        out.append((later, [loop, ast.Return(value=ast.Constant(value=True))]))
+        unknown = ast.Compare(left=ast.Name(id=each, ctx=ast.Load()), ops=[ast.NotIn()],
+                              comparators=[ast.Name(id=skip, ctx=ast.Load())])
+        return bound.plus("guard", guard(held, True)), later, each, unknown
 
     def _tuple_field(self, node: ast.expr, ctx: Context):
         """``(field, length, enumerated)`` when ``node`` is ``s.f`` or ``enumerate(s.f)`` of a tuple field."""
