@@ -58,7 +58,10 @@ def who(ev, receives: bool = True) -> str | None:
     for s in ev.sends:
         to.setdefault((s.src, s.label), []).extend([s.dst] if s.dst else [])
     for (src, label), dsts in to.items():
-        parts.append(mine.format(src) + f"sends {label}" + (f" to {', '.join(dsts)}" if dsts else ""))
+        if src is None and not dsts:  # neither end known (a spec without ``participants``): the diff says it
+            continue
+        parts.append((mine.format(src) if src is not None else "") + f"sends {label}"
+                     + (f" to {', '.join(dsts)}" if dsts else ""))
     if not parts:
         return None
     return (f"{ev.lane}: " if ev.lane else "") + "; ".join(parts)

@@ -3,7 +3,9 @@
 import os
 import re
 import xml.etree.ElementTree as ET
+from typing import NamedTuple
 
+from consensuslab import check
 from consensuslab.commands.replay import replay_file
 from consensuslab.models.action import Action
 from consensuslab.models.effects import just
@@ -12,6 +14,7 @@ from consensuslab.models.network import Unordered
 from consensuslab.models.properties import always
 from consensuslab.models.protocol import Protocol, forgeable, handles, initial
 from consensuslab.models.records import evolve, message, state
+from consensuslab.models.spec import Spec, action
 from consensuslab.render import render
 from consensuslab.render.changes import diff
 from consensuslab.render.explain import explain
@@ -218,3 +221,33 @@ def test_minimize_deadlock_and_transition_traces():
     assert shrunk.summary == "needs 1 crashed node (3 steps)"
     done = saved("paxos-actors-minority-quorum-dfs.itf.json")
     assert len(shrink(done.model, done.trace, done.violation).trace) == 10 < len(done.trace)
+
+
+# -- a spec with a message set and no ``participants``: nobody to name as the sender -----------------
+class Posts(NamedTuple):
+    box: frozenset
+
+
+class Poster(Spec):
+    name = "poster"
+
+    def init(self):
+        yield Posts(frozenset())
+
+    @action(x="X")
+    def Post(self, s, x):
+        return s._replace(box=s.box | {Value(x)})
+
+    X = (1, 2)
+
+    @always
+    def AtMostOne(self, s):
+        return len(s.box) < 2
+
+
+def test_a_message_whose_sender_the_spec_does_not_name_is_not_said_to_come_from_none():
+    model = Poster().compile()
+    trace = check(model, progress=False).violation.trace
+    text = render("text", model, trace, None)
+    assert "box: +Value(x=1)" in text and "box: +Value(x=2)" in text
+    assert "None" not in text
