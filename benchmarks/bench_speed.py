@@ -166,6 +166,9 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "simple-regular": engines("simple-regular", str(SPECS / "simple_regular.py"), "--scenario", "cfg"),
         "key-value-store": engines("key-value-store", str(SPECS / "key_value_store.py"), "--scenario", "small"),
         "readers-writers": engines("readers-writers", str(SPECS / "readers_writers.py"), "-p", "n=4"),
+        "fast-paxos": engines("fast-paxos", str(SPECS / "fast_paxos.py"), "-p", "ballots=4"),
+        "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",
+                                 ours([str(SPECS / "fast_paxos.py"), "--scenario", "cfg", "--symmetry"], limit))],
         # mid-sized runs, where which engine is faster is not known in advance: what ``auto`` (racing) costs
         "ewd998-small": engines("ewd998-small", str(SPECS / "ewd998.py"), "-p", "max_counter=2", workers=False),
         "pbft-small": engines("pbft-small", "pbft", workers=False),

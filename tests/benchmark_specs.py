@@ -36,4 +36,5 @@ BROKEN = [
     ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
     ("key_value_store", "no-missed", {"txs": 2}, "TxLifecycle"),
     ("readers_writers", "no-reader-check", {"n": 2}, "Safety"),
+    ("fast_paxos", "no-majority-rule", {"replicas": 4, "values": 2, "ballots": 3, "fast": 1}, "PaxosConsistency"),
 ]

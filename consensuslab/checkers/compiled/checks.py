@@ -176,6 +176,10 @@ class Checks:
         gen, elt = self._generator(expr, name)
         if gen is None:
             return False
+        known = self._set_elements(gen.iter, ctx)
+        if known is not None:  # a set field: per element numbered so far, and one for the rest
+            self._some_elements(gen, negated(elt) if flip else elt, ctx, out, known)
+            return True
         inner = self._each(gen.target, gen.iter, ctx)
         if inner is None:
             return False

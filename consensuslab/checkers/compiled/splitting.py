@@ -293,17 +293,33 @@ class Splitter(Checks):
         for cond in gen.ifs:
             inner = inner.plus("guard", guard(cond, True))
         self._expression(check, inner, out)
-        rest = ast.GeneratorExp(elt=copy.deepcopy(check), generators=[
+        out.append((later, [ast.Return(value=ast.Call(func=ast.Name(id="all", ctx=ast.Load()),
+                                                      args=[self._rest(gen, check, each, unknown)], keywords=[]))]))
+
+    def _some_elements(self, gen: ast.comprehension, check: ast.expr, ctx: Context, out: list,
+                       known: list) -> None:
+        """``any(E for x in s.f if C)`` among alternatives over a set field: ``x in s.f and C and E`` per element
+        numbered so far, and ``any(...)`` over the rest (as ``_each_element``, alternatives of one clause)."""
+        inner, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known, guarded=False)
+        held = ast.Compare(left=ast.Name(id=f"_piece{len(ctx.params)}", ctx=ast.Load()), ops=[ast.In()],
+                           comparators=[copy.deepcopy(gen.iter)])
+        out.append((inner, [ast.Return(value=ast.BoolOp(op=ast.And(), values=[held, *copy.deepcopy(gen.ifs),
+                                                                               copy.deepcopy(check)]))]))
+        out.append((later, [ast.Return(value=ast.Call(func=ast.Name(id="any", ctx=ast.Load()),
+                                                      args=[self._rest(gen, check, each, unknown)], keywords=[]))]))
+
+    @staticmethod
+    def _rest(gen: ast.comprehension, check: ast.expr, each: str, unknown: ast.expr) -> ast.GeneratorExp:
+        """``E for x in s.f if C``, over the elements not numbered when the search started."""
+        return ast.GeneratorExp(elt=copy.deepcopy(check), generators=[
             ast.comprehension(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(gen.iter),
                               ifs=[unknown], is_async=0),
             ast.comprehension(target=store(gen.target), iter=ast.Tuple(elts=[ast.Name(id=each, ctx=ast.Load())],
                                                                         ctx=ast.Load()),
                               ifs=copy.deepcopy(gen.ifs), is_async=0)])
-        out.append((later, [ast.Return(value=ast.Call(func=ast.Name(id="all", ctx=ast.Load()), args=[rest],
-                                                      keywords=[]))]))
 
     @staticmethod
-    def _elements(target: ast.expr, field: ast.expr, ctx: Context, known: list) -> tuple:
+    def _elements(target: ast.expr, field: ast.expr, ctx: Context, known: list, guarded: bool = True) -> tuple:
         """The contexts of a set field's pieces: ``target`` bound to each known element where the set holds it;
         and for the rest, the name an element is read into and the test that it is not a known one."""
         n = len(ctx.params)
@@ -317,7 +333,7 @@ class Splitter(Checks):
                                             value=ast.Name(id=rest, ctx=ast.Load())), (rest, [frozenset(known)]))
         unknown = ast.Compare(left=ast.Name(id=each, ctx=ast.Load()), ops=[ast.NotIn()],
                               comparators=[ast.Name(id=skip, ctx=ast.Load())])
-        return bound.plus("guard", guard(held, True)), later, each, unknown
+        return (bound.plus("guard", guard(held, True)) if guarded else bound), later, each, unknown
 
     def _tuple_field(self, node: ast.expr, ctx: Context):
         """``(field, length, enumerated)`` when ``node`` is ``s.f`` or ``enumerate(s.f)`` of a tuple field."""

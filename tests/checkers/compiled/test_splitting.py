@@ -275,6 +275,11 @@ class Ledgers(Spec):
                 and not any(s.owed[t] < 1 or s.paid[t] > 2 for t in s.open)
                 and all(s.paid[t] >= 0 for t, _ in ((t, 1) for t in s.open)))
 
+    @always
+    def SomeoneOwes(self, s):
+        """Alternatives: ``or any(...)`` over the set, with a condition."""
+        return len(s.open) < 4 or any(s.paid[t] < s.owed[t] + 1 for t in s.open if t != 2)
+
 
 def ledger_pieces(numbered: list, name: str = "NeverOverpaid") -> list:
     spec = Ledgers()
@@ -298,14 +303,22 @@ def test_the_pieces_of_a_set_loop_agree_with_the_invariant_on_elements_numbered_
     """Cut with 0 and 1 numbered: on every state of every ``open`` and ``paid``, the pieces' conjunction is the
     invariant, 2 and 3 being answered by the piece for the rest."""
     spec = Ledgers({"bug": 1})
-    for name in ("NeverOverpaid", "Quantified"):
+    for name in ("NeverOverpaid", "Quantified", "SomeoneOwes"):
         pieces = ledger_pieces([0, 1], name)
-        assert len(pieces) >= 5, name
+        assert len(pieces) >= 4, name
         for k in range(5):
             for opened in itertools.combinations(Ledgers.T, k):
                 for paid in itertools.product(range(4), repeat=4):
                     s = Ledger(frozenset(opened), paid, (1, 1, 2, 1))
-                    assert all(fn(s, *args) for _, fn, _, args, _ in pieces) == getattr(spec, name)(s), (name, s)
+                    assert holds(pieces, s) == getattr(spec, name)(s), (name, s)
+
+
+def holds(pieces: list, s) -> bool:
+    """The conjunction of the pieces, a clause of alternatives holding where one of them does."""
+    clauses: dict = {}
+    for _, fn, _, args, clause in pieces:
+        clauses.setdefault(clause if clause is not None else id(fn) + hash(args), []).append(fn(s, *args))
+    return all(any(answers) for answers in clauses.values())
 
 
 @pytest.mark.parametrize("bug", [0, 1])
