@@ -25,6 +25,7 @@ SMALL = [
     ("key_value_store", {"txs": 2}, 28305),
     ("readers_writers", {"n": 2}, 390),
     ("readers_writers", {"n": 3}, 21527),
+    ("nbacc", {"n": 2}, 3016),
 ]
 
 # (file, variant, parameters, property the checker must find broken)
@@ -36,5 +37,6 @@ BROKEN = [
     ("simple_regular", "skip-a2", {"n": 2}, "Inv"),
     ("key_value_store", "no-missed", {"txs": 2}, "TxLifecycle"),
     ("readers_writers", "no-reader-check", {"n": 2}, "Safety"),
+    ("nbacc", "commit-without-votes", {"n": 2}, "CommitValidity"),
     ("fast_paxos", "no-majority-rule", {"replicas": 4, "values": 2, "ballots": 3, "fast": 1}, "PaxosConsistency"),
 ]
