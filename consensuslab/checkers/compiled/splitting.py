@@ -120,7 +120,7 @@ class Splitter(Checks):
         pieces = [self._piece(fdef, state, ctx, stmts, k, clause) for k, (ctx, stmts, *clause) in enumerate(checks)]
         units = sum(len(p.arguments()) for p in pieces)
         if units > MAX_PIECES and self.per_element:  # too many cut per element: those loops stay whole
-            self.per_element, self.clauses = False, 0
+            self.per_element, self.clauses, self.inlined = False, 0, 0
             return self.pieces(fn)
         return pieces if 2 <= units <= MAX_PIECES else None
 
@@ -278,8 +278,8 @@ class Splitter(Checks):
         and what that element's checks read.  The elements are numbered as the search meets them, so the
         pieces are cut from those numbered when the search (re)starts, and the last piece keeps the
         conjunction exact for the others."""
-        inner, later, each, unknown = self._elements(st.target, st.iter, ctx, known)
-        self._block(st.body, inner, out, loop=True)
+        bound, held, later, each, unknown = self._elements(st.target, st.iter, ctx, known)
+        self._block(st.body, bound.plus("guard", guard(held, True)), out, loop=True)
         skip = ast.If(test=negated(unknown), body=[ast.Continue()], orelse=[])
         bind = ast.Assign(targets=[store(st.target)], value=ast.Name(id=each, ctx=ast.Load()))
         loop = ast.For(target=ast.Name(id=each, ctx=ast.Store()), iter=copy.deepcopy(st.iter),
@@ -289,7 +289,8 @@ class Splitter(Checks):
     def _quantified_elements(self, gen: ast.comprehension, check: ast.expr, ctx: Context, out: list,
                              known: list) -> None:
         """``all(E for x in s.f if C)`` over a set field, cut as ``_each_element`` cuts a loop."""
-        inner, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known)
+        bound, held, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known)
+        inner = bound.plus("guard", guard(held, True))
         for cond in gen.ifs:
             inner = inner.plus("guard", guard(cond, True))
         self._expression(check, inner, out)
@@ -300,10 +301,8 @@ class Splitter(Checks):
                        known: list) -> None:
         """``any(E for x in s.f if C)`` among alternatives over a set field: ``x in s.f and C and E`` per element
         numbered so far, and ``any(...)`` over the rest (as ``_each_element``, alternatives of one clause)."""
-        inner, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known, guarded=False)
-        held = ast.Compare(left=ast.Name(id=f"_piece{len(ctx.params)}", ctx=ast.Load()), ops=[ast.In()],
-                           comparators=[copy.deepcopy(gen.iter)])
-        out.append((inner, [ast.Return(value=ast.BoolOp(op=ast.And(), values=[held, *copy.deepcopy(gen.ifs),
+        bound, held, later, each, unknown = self._elements(gen.target, gen.iter, ctx, known)
+        out.append((bound, [ast.Return(value=ast.BoolOp(op=ast.And(), values=[held, *copy.deepcopy(gen.ifs),
                                                                                copy.deepcopy(check)]))]))
         out.append((later, [ast.Return(value=ast.Call(func=ast.Name(id="any", ctx=ast.Load()),
                                                       args=[self._rest(gen, check, each, unknown)], keywords=[]))]))
@@ -319,9 +318,10 @@ class Splitter(Checks):
                               ifs=copy.deepcopy(gen.ifs), is_async=0)])
 
     @staticmethod
-    def _elements(target: ast.expr, field: ast.expr, ctx: Context, known: list, guarded: bool = True) -> tuple:
-        """The contexts of a set field's pieces: ``target`` bound to each known element where the set holds it;
-        and for the rest, the name an element is read into and the test that it is not a known one."""
+    def _elements(target: ast.expr, field: ast.expr, ctx: Context, known: list) -> tuple:
+        """What a set field's pieces are cut from: the context binding ``target`` to each known element and the
+        test that the set holds it; and for the rest, its context, the name an element is read into and the
+        test that it is not a known one."""
         n = len(ctx.params)
         element, rest = f"_piece{n}", f"_piece{n + 1}"
         bound = ctx.plus("bind", ast.Assign(targets=[store(target)], value=ast.Name(id=element, ctx=ast.Load())),
@@ -333,7 +333,7 @@ class Splitter(Checks):
                                             value=ast.Name(id=rest, ctx=ast.Load())), (rest, [frozenset(known)]))
         unknown = ast.Compare(left=ast.Name(id=each, ctx=ast.Load()), ops=[ast.NotIn()],
                               comparators=[ast.Name(id=skip, ctx=ast.Load())])
-        return (bound.plus("guard", guard(held, True)) if guarded else bound), later, each, unknown
+        return bound, held, later, each, unknown
 
     def _tuple_field(self, node: ast.expr, ctx: Context):
         """``(field, length, enumerated)`` when ``node`` is ``s.f`` or ``enumerate(s.f)`` of a tuple field."""

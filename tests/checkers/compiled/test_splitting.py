@@ -316,8 +316,8 @@ def test_the_pieces_of_a_set_loop_agree_with_the_invariant_on_elements_numbered_
 def holds(pieces: list, s) -> bool:
     """The conjunction of the pieces, a clause of alternatives holding where one of them does."""
     clauses: dict = {}
-    for _, fn, _, args, clause in pieces:
-        clauses.setdefault(clause if clause is not None else id(fn) + hash(args), []).append(fn(s, *args))
+    for k, (_, fn, _, args, clause) in enumerate(pieces):
+        clauses.setdefault(("clause", clause) if clause is not None else ("piece", k), []).append(fn(s, *args))
     return all(any(answers) for answers in clauses.values())
 
 
