@@ -171,7 +171,7 @@ def _scaled(model, search, progress, spill_after, engine, workers, symmetry, red
     why = "--symmetry: the partitioned search over orbit representatives (canonicalising runs on real states)"
     if workers > 1:
         return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits), why
-    return check_local(model, canon, reduction=label, **limits), why
+    return check_local(model, canon, reduction=label, progress=progress, **limits), why
 
 
 def _is_actor_model(model) -> bool:

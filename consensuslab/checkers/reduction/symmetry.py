@@ -10,8 +10,9 @@ interchangeable names, e.g. ``symmetry = ("RM",)`` (TLC's
   invariant of its role in the state, as in two-phase commit); or
 - ``permute(state, mapping)``: the state with names renamed by ``mapping``;
   the framework then takes the least image under every permutation
-  (``canon`` order, so the choice is the same in every process), which costs
-  n! per state and is refused above ``MAX_PERMUTATIONS``.
+  (``orbit_order``: the same choice in every process), learning how
+  ``permute`` renames each part of a state so that a state costs one pass
+  rather than n! calls (``LeastImage``); refused above ``MAX_PERMUTATIONS``.
 
 Either way the seen-set holds one state per orbit, so distinct-state counts
 equal TLC's with the same SYMMETRY.  Properties must be symmetric.  Traces are
@@ -26,6 +27,10 @@ import itertools
 import math
 from typing import Any, Callable
 
+import numpy as np
+
+from consensuslab.checkers.reduction.orbit_order import least
+from consensuslab.checkers.reduction.structural import UNKNOWN, Shape
 from consensuslab.errors import ConsensuslabError, ModelError, UsageError
 from consensuslab.models.blame import call_hook
 from consensuslab.models.values import canon as canon_key
@@ -59,59 +64,40 @@ def group_size(definition) -> int:
     return math.prod(math.factorial(len(tuple(getattr(definition, a)))) for a in declared(definition))
 
 
-#: images of canonicalised orbits remembered (each maps to its orbit's representative); cleared when full
+#: states canonicalised remembered (each maps to its orbit's representative); cleared when full
 IMAGES_KEPT = 1 << 21
 #: a protocol's own ``canonical`` is checked against every permutation on this many first states ...
 CHECKED_STATES = 300
 #: ... or until this many calls of it were spent on the check
 CHECK_CALLS = 30000
+#: representatives the learnt shape chose that are checked against every renaming ``permute`` makes; after
+#: these, each new one is checked against ``permute`` at its own renaming, and every ``SPOT``-th at one other too
+FULLY_CHECKED = 20
+SPOT = 4
+#: renamings of a state ``permute`` made that teach the shape (spread over the group)
+TAUGHT = 16
 
 
 class LeastImage:
-    """The least image of a state under every declared permutation (``canon`` order): exact, from ``permute`` alone.
+    """The least image of a state under every declared permutation (``orbit_order``): exact, from ``permute`` alone.
 
-    Why it is fast enough to be the default: every image of an orbit has the
-    same least image, so once an orbit is canonicalised all its images are
-    remembered, and a state of a known orbit (most generated states: a search
-    revisits far more often than it finds) costs one dictionary probe, not n!
-    calls of ``permute``.  Field values repeat across states, so their ``canon``
-    keys are remembered too.  The dictionaries hold the states themselves
-    (exact), and are emptied when full, which costs only time.
+    Why it is fast enough to be the default.  ``structural.Shape`` learns from
+    ``permute``'s answers how each place of a state is renamed, and then gives
+    the fingerprints of every image at once: a state costs one pass over it,
+    and a new orbit one call of ``permute`` more, the check of the image
+    chosen (``_confirmed``).  Where the shape cannot answer, ``permute`` makes
+    every image and teaches the shape; all those images are remembered, so a
+    state of that orbit then costs one dictionary probe.  The representative
+    is the same either way: the least fingerprint, ties broken by ``canon``.
     """
 
     def __init__(self, definition):
         self.maps = mappings(definition)
         self.permute = guarded(definition.name, "permute", definition.permute)
+        self.shape = Shape([tuple(getattr(definition, a)) for a in declared(definition)])
+        self.fingerprint = self.shape.group.fingerprint
         self.images: dict = {}
-        self.field_keys: dict = {}
-
-    def value_key(self, value) -> tuple:
-        """``canon(value)``, remembered; a set's elements' keys are remembered one by one (images share them)."""
-        keys = self.field_keys
-        k = keys.get(value)
-        if k is None:
-            if len(keys) > IMAGES_KEPT:
-                keys.clear()
-            if type(value) is frozenset:
-                k = (6, tuple(sorted(self.value_key(e) for e in value)))
-            else:
-                k = canon_key(value)
-            keys[value] = k
-        return k
-
-    def least(self, images: list):
-        """``min(images, key=canon)``, comparing field by field and only among the images still tied."""
-        first = images[0]
-        if not (isinstance(first, tuple) and hasattr(first, "_fields")):
-            return min(images, key=canon_key)
-        tied = images
-        for i in range(len(first)):
-            if len(tied) == 1:
-                break
-            keys = [self.value_key(image[i]) for image in tied]
-            best = min(keys)
-            tied = [image for image, k in zip(tied, keys) if k == best]
-        return tied[0]  # equal in every field: the same state
+        self.reps: dict = {}  # representatives the shape chose, each checked against permute once
 
     def orbit(self, state) -> list:
         return [self.permute(state, m) for m in self.maps]
@@ -120,13 +106,60 @@ class LeastImage:
         found = self.images.get(state)
         if found is not None:
             return found
+        rep = self._by_shape(state)
+        if rep is None:
+            return self._by_permute(state)
+        if len(self.images) >= IMAGES_KEPT:
+            self.images.clear()
+        self.images[state] = rep
+        return rep
+
+    def _by_shape(self, state):
+        """The representative from the shape's fingerprints, or None where it cannot tell (or was wrong)."""
+        vec = self.shape.vector(state)
+        if vec is None:
+            return None
+        ks = np.flatnonzero(vec == vec.min())
+        tied: dict = {}
+        for k in ks.tolist():
+            image = self.shape.image(state, k)
+            if image is UNKNOWN:
+                return None
+            tied.setdefault(image, k)
+        rep = next(iter(tied)) if len(tied) == 1 else min(tied, key=canon_key)
+        known = self.reps.get(rep)
+        if known is not None:
+            return known
+        if not self._confirmed(state, rep, tied[rep]):
+            return None
+        if len(self.reps) >= IMAGES_KEPT:
+            self.reps.clear()
+        self.reps[rep] = rep
+        return rep
+
+    def _confirmed(self, state, rep, k: int) -> bool:
+        """``permute`` makes the images the shape says it makes: every one on the first representatives, then
+        the chosen one, and one other in turn.  A difference retires the shape (``permute`` answers alone)."""
+        n, size = len(self.reps), len(self.maps)
+        for j in (range(size) if n < FULLY_CHECKED else (k, (n * 7919) % size) if n % SPOT == 0 else (k,)):
+            expected = rep if j == k else self.shape.image(state, j)
+            if expected is UNKNOWN or self.permute(state, self.maps[j]) != expected:
+                self.shape.alive = False
+                return False
+        return True
+
+    def _by_permute(self, state):
         images = self.orbit(state)
-        least = self.least(images)
+        rep = least(images, self.fingerprint)
+        if self.shape.alive:
+            step = max(1, len(images) // TAUGHT)
+            for k in range(0, len(images), step):
+                self.shape.observe(state, images[k], k)
         if len(self.images) + len(images) > IMAGES_KEPT:
             self.images.clear()
         for image in images:
-            self.images[image] = least
-        return least
+            self.images[image] = rep
+        return rep
 
 
 class CheckedCanonical:

@@ -81,14 +81,12 @@ class _Slices(Partition):
     """A partition that expands its frontier in slices and stops between them on Ctrl-C or the deadline.
 
     Between slices every structure is consistent, so the partition can be saved
-    there and resumed with nothing lost or counted twice.  Also reports progress
-    (levels are counted here: ``check_local`` does not say which one it is on).
+    there and resumed with nothing lost or counted twice.
     """
 
-    def __init__(self, *args, interrupt: Interrupt | None = None, progress: Progress | None = None,
-                 depth: int = 0, **kwargs):
+    def __init__(self, *args, interrupt: Interrupt | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.interrupt, self.progress, self.depth = interrupt, progress, depth
+        self.interrupt = interrupt
 
     def expand(self, deadline=None):
         frontier, pos = self.frontier, 0
@@ -99,24 +97,14 @@ class _Slices(Partition):
                 if pos and deadline is not None and time.monotonic() >= deadline:
                     return None, "time-limit"
                 chunk = frontier[pos:pos + SLICE]
-                self.frontier = chunk
+                self.frontier, self.held_back = chunk, len(frontier) - pos - len(chunk)
                 finding, stopped = super().expand(deadline)
                 pos += len(chunk) - len(self.frontier)
                 if finding is not None or stopped:
                     return finding, stopped
-                if self.progress is not None:
-                    now = time.monotonic()
-                    if self.progress.due(now):
-                        self.progress.report(now, len(self.store), self.depth, len(frontier) - pos + len(self.next))
             return None, None
         finally:
-            self.frontier = frontier[pos:]
-
-    def advance(self) -> int:
-        size = super().advance()
-        if size:
-            self.depth += 1
-        return size
+            self.frontier, self.held_back = frontier[pos:], 0
 
 
 def _identity(model, reduction: str | None) -> dict:
@@ -159,7 +147,7 @@ def load(directory: str, model, canon, reduction: str | None) -> tuple[Partition
     known = {p.name for p in model.witnesses}
     if not set(doc["witnessed"]) <= known:
         raise UsageError(f"{where}: records a witness this model does not have")
-    part = _Slices(model, canon, stable_fingerprint, depth=doc["depth"])
+    part = _Slices(model, canon, stable_fingerprint)
     store = part.store
     store.seen = set(arrays["seen"])
     store.parents = arrays["parents"]
@@ -243,7 +231,6 @@ def check_checkpointed(model, directory: str, canon=None, max_states: int | None
             part = _Slices(model, canon, stable_fingerprint)
             finding = part.seed()
             part.advance()
-            part.depth = 0
             if finding:  # an initial state is already bad: the plain search reports it
                 return check_local(model, canon, reduction=reduction)
         part.interrupt, part.progress = interrupt, Progress(enabled=progress)
@@ -264,7 +251,6 @@ def check_checkpointed(model, directory: str, canon=None, max_states: int | None
         with watchdog(time_limit):
             result = check_local(model, canon, max_states, max_depth, time_limit, reduction=reduction, part=part,
                                  depth=depth, started=started, on_stop=on_stop)
-        part.progress.close()
     if result.status != "incomplete" or result.stopped_by == "max-depth":
         files.remove_generations(directory)  # finished: the next run starts afresh
     result.extra.update({"checkpoint": directory, "resumed": loaded is not None, "checkpoint_saved": bool(saved),

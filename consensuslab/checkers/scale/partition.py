@@ -30,7 +30,8 @@ from typing import Any, Callable
 from consensuslab.checkers.search import ending
 from consensuslab.checkers.search.collector import resume_collection
 from consensuslab.checkers.search.ending import CHECK_EVERY
-from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by
+from consensuslab.checkers.search.limits import STOPS, MemoryCeiling, interrupted_by, stand_down
+from consensuslab.checkers.search.progress import Progress
 from consensuslab.models.values import canon as canon_key
 from consensuslab.traces.result import CheckResult, Trace, Violation
 
@@ -236,9 +237,11 @@ class Partition:
     """A level-synchronous search in this process: its store, its frontier, and the expansion of one level.
 
     Used for ``--symmetry`` and ``--checkpoint`` runs and for the first levels of ``--workers``.
+    Counts its levels (``depth``) and, given a ``progress`` meter, reports on it between two states.
     """
 
-    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] | None = None):
+    def __init__(self, model, canon: Callable | None = None, fingerprint: Callable[[Any], int] | None = None,
+                 progress: Progress | None = None):
         """``fingerprint``: what the seen-set keys on (None: the state itself, exact)."""
         self.model = model
         self.canon, self.fp = canon, fingerprint
@@ -248,6 +251,9 @@ class Partition:
         self.next: list = []  # states of the next level found so far
         self.generated = 0
         self.memory = MemoryCeiling()
+        self.progress = progress
+        self.depth = 0  # levels advanced past
+        self.held_back = 0  # frontier states a caller keeps out of ``frontier`` (counted in the queue shown)
 
     def seed(self) -> tuple | None:
         """Take the initial states."""
@@ -277,12 +283,16 @@ class Partition:
         stopped = None
         pos = 0
         clock = time.monotonic
+        meter = self.progress if self.progress is not None and self.progress.enabled else None
         for pos, (state, gid) in enumerate(frontier):
             # the clock at every state (60 ns against tens of microseconds of expansion): a slow model
             # must stop here, between two states, before the watchdog has to cut a step short
             if pos and deadline is not None and clock() >= deadline:
                 stopped = "time-limit"
+                stand_down()  # ending by itself: the watchdog must not cut building the result short
                 break
+            if meter is not None and meter.due(now := clock()):
+                meter.report(now, len(parents), self.depth, len(frontier) - pos + self.held_back + len(self.next))
             if pos and pos % CHECK_EVERY == 0 and self.memory.reached():
                 stopped = "memory-limit"
                 break
@@ -320,6 +330,8 @@ class Partition:
     def advance(self) -> int:
         """Make the next level current; returns its size."""
         self.frontier, self.next = self.next, []
+        if self.frontier:
+            self.depth += 1
         return len(self.frontier)
 
     def has_successors(self) -> bool:
@@ -328,7 +340,8 @@ class Partition:
 
 def check_local(model, canon: Callable | None = None, max_states: int | None = None, max_depth: int | None = None,
                 time_limit: float | None = None, reduction: str | None = None, part: Partition | None = None,
-                depth: int = 0, started: float | None = None, on_stop: Callable | None = None):
+                depth: int = 0, started: float | None = None, on_stop: Callable | None = None,
+                progress: bool = False):
     """The same level-synchronous search in this process (one partition); used for symmetry and checkpoints.
 
     ``part``/``depth`` resume a saved search; ``on_stop(part, depth)`` is called when a limit stops it
@@ -338,10 +351,11 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
     deadline = started + time_limit if time_limit is not None else None
     findings = []
     if part is None:
-        part = Partition(model, canon)
+        part = Partition(model, canon, progress=Progress(enabled=progress))
         f = part.seed()
         findings = [f] if f else []
         part.advance()
+    part.depth = depth
     stopped_by, consistent = None, True
     collecting = gc.isenabled()
     gc.disable()  # acyclic states: see _worker
@@ -368,6 +382,8 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
     finally:
         if collecting:
             resume_collection()  # without walking every state the search made (``collector.py``)
+        if part.progress is not None:
+            part.progress.close()
     if stopped_by not in (None, "max-depth") and consistent and on_stop is not None:
         on_stop(part, depth)
     violation = None

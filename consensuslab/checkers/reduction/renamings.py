@@ -1,0 +1,66 @@
+"""The declared renamings of ``--symmetry``, numbered, and the numpy arithmetic of fingerprints over all of them.
+
+Renaming ``k`` is the ``k``-th of ``symmetry.mappings`` (the product of each
+declared set's permutations, the first set slowest).  A vector holds one
+fingerprint per renaming (``orbit_order``); the operations here are the
+orbit order's, entry by entry, modulo 2**64.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from consensuslab.checkers.reduction.orbit_order import C1, C2, Fingerprints, position
+
+#: vectors remembered per place: about 8 MB of them whatever the group's size
+VECTORS_KEPT = 1 << 20
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_C1, _C2 = np.uint64(C1), np.uint64(C2)
+
+
+def mix_vector(z: np.ndarray) -> np.ndarray:
+    """``orbit_order.mix`` of every entry."""
+    z = (z ^ (z >> _S30)) * _C1
+    z = (z ^ (z >> _S27)) * _C2
+    return z ^ (z >> _S31)
+
+
+class Group:
+    """The declared renamings, numbered as ``symmetry.mappings`` numbers them (the product, first set slowest)."""
+
+    def __init__(self, sets: list[tuple]):
+        self.sets = sets
+        per_set = [list(itertools.permutations(names)) for names in sets]
+        combos = list(itertools.product(*per_set))
+        self.size = len(combos)
+        #: renamed[j][k]: set j's names under renaming k
+        self.renamed = [[dict(zip(names, combo[j])) for combo in combos] for j, names in enumerate(sets)]
+        #: moved[j][k][i]: where entry i of a tuple indexed by set j goes under renaming k
+        self.moved = [[[names.index(combo[j][i]) for i in range(len(names))] for combo in combos]
+                      for j, names in enumerate(sets)]
+        #: multipliers[j][i, k]: the position multiplier entry i of a tuple indexed by set j gets under k
+        self.multipliers = [np.array([[position(dest[i]) for dest in self.moved[j]] for i in range(len(names))],
+                                     dtype=np.uint64) for j, names in enumerate(sets)]
+        self.names = frozenset(itertools.chain.from_iterable(sets))
+        self.fingerprint = Fingerprints()
+        self.kept = max(256, VECTORS_KEPT // self.size)
+        self._positions: dict = {}
+
+    def positions(self, n: int) -> np.ndarray:
+        """The multipliers of the first ``n`` positions."""
+        found = self._positions.get(n)
+        if found is None:
+            found = self._positions[n] = np.array([position(i) for i in range(n)], dtype=np.uint64)
+        return found
+
+    def constant(self, value: int) -> np.ndarray:
+        return np.full(self.size, value, dtype=np.uint64)
+
+
+def weighted_sum(group: Group, base: int, vecs: list) -> np.ndarray:
+    """``base + sum(position(i) * vecs[i])`` modulo 2**64, entry by entry (a record's or tuple's fingerprints)."""
+    if not vecs:
+        return group.constant(base)
+    return np.dot(group.positions(len(vecs)), np.array(vecs)) + np.uint64(base)
