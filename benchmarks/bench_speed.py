@@ -169,6 +169,9 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "fast-paxos": engines("fast-paxos", str(SPECS / "fast_paxos.py"), "-p", "ballots=4"),
         "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",
                                  ours([str(SPECS / "fast_paxos.py"), "--scenario", "cfg", "--symmetry"], limit))],
+        "classic-paxos-symmetry": [("classic-paxos Paxos.cfg --symmetry (TLC: 1,207, 5 s in the manifest)",
+                                    ours([str(SPECS / "classic_paxos.py"), "--scenario", "cfg", "--symmetry"],
+                                         limit))],
         # mid-sized runs, where which engine is faster is not known in advance: what ``auto`` (racing) costs
         "ewd998-small": engines("ewd998-small", str(SPECS / "ewd998.py"), "-p", "max_counter=2", workers=False),
         "pbft-small": engines("pbft-small", "pbft", workers=False),

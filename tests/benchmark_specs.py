@@ -38,5 +38,6 @@ BROKEN = [
     ("key_value_store", "no-missed", {"txs": 2}, "TxLifecycle"),
     ("readers_writers", "no-reader-check", {"n": 2}, "Safety"),
     ("nbacc", "commit-without-votes", {"n": 2}, "CommitValidity"),
+    ("classic_paxos", "no-forced-value", {"replicas": 3, "values": 2, "ballots": 3}, "PaxosConsistency"),
     ("fast_paxos", "no-majority-rule", {"replicas": 4, "values": 2, "ballots": 3, "fast": 1}, "PaxosConsistency"),
 ]
