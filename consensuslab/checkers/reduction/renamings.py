@@ -14,6 +14,8 @@ import numpy as np
 
 from consensuslab.checkers.reduction.orbit_order import C1, C2, Fingerprints, position
 
+#: a value's possible images are listed (to match a set's elements to their images) up to this many
+OPTIONS = 64
 #: vectors remembered per place: about 8 MB of them whatever the group's size
 VECTORS_KEPT = 1 << 20
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
@@ -64,3 +66,25 @@ def weighted_sum(group: Group, base: int, vecs: list) -> np.ndarray:
     if not vecs:
         return group.constant(base)
     return np.dot(group.positions(len(vecs)), np.array(vecs)) + np.uint64(base)
+
+
+def placed(moved: list):
+    """Entries in a tuple indexed by a set, each moved to its node's new index."""
+    def build(entries: list) -> tuple:
+        out = [None] * len(entries)
+        for i, dest in enumerate(moved):
+            out[dest] = entries[i]
+        return tuple(out)
+    return build
+
+
+def combinations(choices: list, build):
+    """Every value ``build`` makes from one choice per part; None when a part is unlisted or there are too many."""
+    total = 1
+    for c in choices:
+        if c is None:
+            return None
+        total *= len(c)
+        if total > OPTIONS:
+            return None
+    return {build(list(combo)) for combo in itertools.product(*choices)}

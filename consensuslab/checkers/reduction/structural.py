@@ -18,16 +18,12 @@ from the parts' vectors, no image built), and the image a renaming makes.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from consensuslab.checkers.reduction.orbit_order import SET, TUPLE, class_constant, kind, record_fields
-from consensuslab.checkers.reduction.renamings import Group, mix_vector, weighted_sum
+from consensuslab.checkers.reduction.renamings import OPTIONS, Group, combinations, mix_vector, placed, weighted_sum
 
 UNKNOWN = object()  # "the rules still possible here disagree on this value"
-#: a value's possible images are listed (to match a set's elements to their images) up to this many
-OPTIONS = 64
 
 
 class Place:
@@ -203,7 +199,7 @@ class Record(Remembered):
 
     def options(self, value, k: int):
         parts = self.fields_of(value)
-        return _combinations([place.options(p, k) for place, p in zip(self._places(len(parts)), parts)],
+        return combinations([place.options(p, k) for place, p in zip(self._places(len(parts)), parts)],
                              self.build)
 
 
@@ -275,10 +271,17 @@ class Tuple(Remembered):
         return self.by_position is not None or bool(self.indexed)
 
     def options(self, value, k: int):
-        images = self._images(value, k)
-        if not images or any(x is UNKNOWN for x in images):
-            return None  # an entry's own options are not listed: rare enough to leave to permute
-        return set(images)
+        self._fit(value)
+        found: set = set()
+        modes = ([(self.by_position, None)] if self.by_position is not None else []) + [
+            ([place] * len(value), self.group.moved[j][k]) for j, place in self.indexed.items()]
+        for places, moved in modes:
+            got = combinations([place.options(part, k) for place, part in zip(places, value)],
+                                tuple if moved is None else placed(moved))
+            if got is None:
+                return None
+            found |= got
+        return found if len(found) <= OPTIONS else None
 
 
 class Set(Remembered):
@@ -358,19 +361,7 @@ class Set(Remembered):
         return True
 
     def options(self, value, k: int):
-        return _combinations([self.elements.options(e, k) for e in value], frozenset)
-
-
-def _combinations(choices: list, build):
-    """Every value ``build`` makes from one choice per part; None when a part is unlisted or there are too many."""
-    total = 1
-    for c in choices:
-        if c is None:
-            return None
-        total *= len(c)
-        if total > OPTIONS:
-            return None
-    return {build(list(combo)) for combo in itertools.product(*choices)}
+        return combinations([self.elements.options(e, k) for e in value], frozenset)
 
 
 class Shape:
