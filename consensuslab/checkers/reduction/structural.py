@@ -43,17 +43,9 @@ class Place:
     def _node(self, k):
         found = self.nodes.get(k)
         if found is None:
-            if k == "atom":
-                found = Atom(self.group)
-            elif k == "tuple":
-                found = Tuple(self.group)
-            elif k == "set":
-                found = Set(self.group)
-            elif k == "other":
-                found = Other()
-            else:
-                found = Record(self.group, k)
-            self.nodes[k] = found
+            made = {"atom": Atom, "tuple": Tuple, "set": Set}.get(k) if isinstance(k, str) else None
+            found = self.nodes[k] = (Other() if k == "other" else made(self.group) if made
+                                     else Record(self.group, k))
         return found
 
     def vector(self, value):
@@ -164,13 +156,25 @@ class Record(Remembered):
         self.fields_of, self.build = record_fields(cls)
         self.base = class_constant(cls)
         self.places: list[Place] = []
+        self.buildable: bool | None = None  # can the class be rebuilt from its fields in order? (first value)
 
     def _places(self, n: int) -> list[Place]:
         while len(self.places) < n:
             self.places.append(Place(self.group))
         return self.places
 
+    def _rebuilds(self, value) -> bool:
+        """An attrs class with keyword-only or derived fields is not rebuilt from its fields: never answered."""
+        if self.buildable is None:
+            try:
+                self.buildable = self.build(list(self.fields_of(value))) == value
+            except Exception:  # noqa: BLE001 - any failure means: leave this class to permute
+                self.buildable = False
+        return self.buildable
+
     def compute(self, value):
+        if not self._rebuilds(value):
+            return None
         parts = self.fields_of(value)
         vecs = []
         for place, part in zip(self._places(len(parts)), parts):
@@ -181,6 +185,8 @@ class Record(Remembered):
         return weighted_sum(self.group, self.base, vecs)
 
     def make_image(self, value, k: int):
+        if not self._rebuilds(value):
+            return UNKNOWN
         parts = self.fields_of(value)
         out = []
         for place, part in zip(self._places(len(parts)), parts):

@@ -15,6 +15,7 @@ import itertools
 import time
 from typing import NamedTuple
 
+import attrs
 import pytest
 
 from consensuslab import Spec, action, always, check, record
@@ -156,3 +157,49 @@ def test_a_retired_shape_answers_nothing():
     canonical(state)
     assert canonical.shape.alive is False and canonical.shape.vector(state) is None
     assert all(canonical.shape.image(state, k) is UNKNOWN for k in range(len(canonical.maps)))
+
+
+@attrs.frozen
+class Token:
+    """An attrs value that cannot be rebuilt from its fields in order (keyword-only): the shape leaves it be."""
+
+    holder: str = attrs.field(kw_only=True)
+
+
+@record
+class Ring(NamedTuple):
+    token: Token
+    passes: int
+
+
+class KeywordOnly(Spec):
+    name = "keyword-only"
+    Node = ("a", "b", "c")
+    symmetry = ("Node",)
+    check_deadlock = False
+
+    def init(self):
+        yield Ring(Token(holder="a"), 0)
+
+    @action(n="Node")
+    def Pass(self, s, n):
+        if s.passes < 4 and n != s.token.holder:
+            yield Ring(Token(holder=n), s.passes + 1)
+
+    @always
+    def Bounded(self, s):
+        return s.passes <= 4
+
+    def permute(self, s, mapping):
+        return Ring(Token(holder=mapping[s.token.holder]), s.passes)
+
+
+def test_a_record_that_cannot_be_rebuilt_positionally_is_left_to_permute():
+    spec = KeywordOnly()
+    model = spec.compile()
+    states = reachable(model)
+    maps = [dict(zip(spec.Node, p)) for p in itertools.permutations(spec.Node)]
+    orbits = {frozenset(spec.permute(s, m) for m in maps) for s in states}
+    canonical = LeastImage(spec)
+    assert len({canonical(s) for s in states}) == len(orbits) == 5 < len(states)
+    assert canonical.shape.vector(states[-1]) is None  # never answered, never a crash
