@@ -162,7 +162,8 @@ def _scaled(model, search, progress, spill_after, engine, workers, symmetry, red
         canon, label = canonicaliser(model)
     if checkpoint:
         from consensuslab.checkers.scale.checkpoint import check_checkpointed
-        return (check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits),
+        return (_told(check_checkpointed(model, checkpoint, canon, reduction=label, progress=progress, **limits),
+                      canon),
                 "--checkpoint: the partitioned search, which saves fingerprints and successor positions")
     if canon is None:
         return None
@@ -171,7 +172,14 @@ def _scaled(model, search, progress, spill_after, engine, workers, symmetry, red
     why = "--symmetry: the partitioned search over orbit representatives (canonicalising runs on real states)"
     if workers > 1:
         return check_parallel(model, workers, canon, progress=progress, reduction=label, **limits), why
-    return check_local(model, canon, reduction=label, progress=progress, **limits), why
+    return _told(check_local(model, canon, reduction=label, progress=progress, **limits), canon), why
+
+
+def _told(result: CheckResult, canon) -> CheckResult:
+    """The result, with what the canonicaliser has to tell the user (why a ``permute`` was not learnt)."""
+    if canon is not None:
+        result.extra.setdefault("warnings", []).extend(getattr(canon, "warnings", list)())
+    return result
 
 
 def _is_actor_model(model) -> bool:

@@ -72,6 +72,10 @@ def kind(value: Any) -> Any:
     return "other"
 
 
+def field_names(cls: type) -> tuple[str, ...]:
+    return tuple(cls._fields) if issubclass(cls, tuple) else tuple(f.name for f in attrs.fields(cls))
+
+
 def record_fields(cls: type) -> tuple[Callable[[Any], tuple], Callable[[list], Any]]:
     """(value -> its fields in order, fields -> a new value) for a named tuple or an attrs class."""
     if issubclass(cls, tuple):

@@ -6,7 +6,7 @@ orbit for four replicas and three values.  But a renaming is structural.  An
 atom is kept or renamed by one declared set; a record keeps its class and is
 renamed field by field; a frozenset element by element; a tuple entry by
 entry, or, when it is indexed by a declared set (one entry per node), also
-with each entry moved to its node's new index.  ``Shape`` keeps, for every
+with each entry moved to its node's new index.  ``Shape`` (``shape.py``) keeps, for every
 place of the state (a path through records, tuples and sets), the rules of
 those kinds still consistent with every image ``permute`` was seen to make,
 and answers for a value only where all of them agree.  Elsewhere it answers
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from consensuslab.checkers.reduction.orbit_order import SET, TUPLE, class_constant, kind, record_fields
+from consensuslab.checkers.reduction.orbit_order import SET, TUPLE, class_constant, field_names, kind, record_fields
 from consensuslab.checkers.reduction.renamings import OPTIONS, Group, combinations, mix_vector, placed, weighted_sum
 
 UNKNOWN = object()  # "the rules still possible here disagree on this value"
@@ -157,6 +157,8 @@ class Record(Remembered):
         self.base = class_constant(cls)
         self.places: list[Place] = []
         self.buildable: bool | None = None  # can the class be rebuilt from its fields in order? (first value)
+        self.names = field_names(cls)
+        self.failed: str | None = None  # the field whose renaming no rule described
 
     def _places(self, n: int) -> list[Place]:
         while len(self.places) < n:
@@ -200,8 +202,11 @@ class Record(Remembered):
         if type(image) is not self.cls:
             return False
         parts, theirs = self.fields_of(value), self.fields_of(image)
-        return len(parts) == len(theirs) and all(
-            place.observe(a, b, k) for place, a, b in zip(self._places(len(parts)), parts, theirs))
+        for i, (place, a, b) in enumerate(zip(self._places(len(parts)), parts, theirs)):
+            if not place.observe(a, b, k):
+                self.failed = self.names[i] if i < len(self.names) else str(i)
+                return False
+        return len(parts) == len(theirs)
 
     def options(self, value, k: int):
         parts = self.fields_of(value)
@@ -368,30 +373,3 @@ class Set(Remembered):
 
     def options(self, value, k: int):
         return combinations([self.elements.options(e, k) for e in value], frozenset)
-
-
-class Shape:
-    """The whole state's place, and whether the rules still explain every image ``permute`` made."""
-
-    def __init__(self, sets: list[tuple]):
-        self.group = Group(sets)
-        self.root = Place(self.group)
-        self.alive = True
-
-    def vector(self, state):
-        """Every image's fingerprint (numpy uint64, by renaming number), or None where the rules disagree.
-        (Not remembered per state: the caller remembers each state's representative.)"""
-        if not self.alive:
-            return None
-        node = self.root.node(state)
-        return node.compute(state) if isinstance(node, Remembered) else node.vector(state)
-
-    def image(self, state, k: int):
-        if not self.alive:
-            return UNKNOWN
-        node = self.root.node(state)
-        return node.make_image(state, k) if isinstance(node, Remembered) else node.image(state, k)
-
-    def observe(self, state, image, k: int) -> None:
-        if self.alive and not self.root.observe(state, image, k):
-            self.alive = False

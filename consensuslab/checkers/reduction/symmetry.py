@@ -30,7 +30,8 @@ from typing import Any, Callable
 import numpy as np
 
 from consensuslab.checkers.reduction.orbit_order import least
-from consensuslab.checkers.reduction.structural import UNKNOWN, Shape
+from consensuslab.checkers.reduction.shape import Shape
+from consensuslab.checkers.reduction.structural import UNKNOWN
 from consensuslab.errors import ConsensuslabError, ModelError, UsageError
 from consensuslab.models.blame import call_hook
 from consensuslab.models.values import canon as canon_key
@@ -144,9 +145,16 @@ class LeastImage:
         for j in (range(size) if n < FULLY_CHECKED else (k, (n * 7919) % size) if n % SPOT == 0 else (k,)):
             expected = rep if j == k else self.shape.image(state, j)
             if expected is UNKNOWN or self.permute(state, self.maps[j]) != expected:
-                self.shape.alive = False
+                self.shape.retire("permute made an image other than the one its first answers implied")
                 return False
         return True
+
+    def warnings(self) -> list[str]:
+        """What a user who wrote ``permute`` should know about the run: why it was slow, if it was."""
+        if self.shape.why is None:
+            return []
+        return [f"--symmetry: {self.shape.why}, so permute made all {len(self.maps)} renamings of each new "
+                f"state: exact, slower (docs/how-to/scale.md, Symmetry)"]
 
     def _by_permute(self, state):
         images = self.orbit(state)

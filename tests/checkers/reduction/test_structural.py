@@ -91,6 +91,7 @@ def test_raft_with_permute_alone_counts_what_its_own_canonical_counts():
     own = check(Raft({"servers": 3}).compile(), symmetry=True, progress=False)
     alone = check(RaftPermuteOnly({"servers": 3}).compile(), symmetry=True, progress=False)
     assert alone.distinct_states == own.distinct_states == 7889
+    assert alone.extra["warnings"] == []  # learnt: nothing to tell
     assert "least of 6 permutations" in alone.extra["reduction"]
 
 
@@ -138,7 +139,9 @@ def test_a_permute_outside_the_rules_retires_the_shape_and_the_count_stays_exact
     canonical = LeastImage(spec)
     assert len({canonical(s) for s in states}) == len(orbits)
     assert canonical.shape.alive is False
-    assert check(SortedPairs().compile(), symmetry=True, progress=False).distinct_states == len(orbits) < len(states)
+    result = check(SortedPairs().compile(), symmetry=True, progress=False)
+    assert result.distinct_states == len(orbits) < len(states)
+    assert any("permute renames field owners" in w for w in result.extra["warnings"])  # the user is told why
 
 
 def test_a_symmetric_search_stopped_by_its_time_limit_keeps_what_it_counted():
