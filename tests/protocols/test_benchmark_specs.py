@@ -15,6 +15,7 @@ from consensuslab.checkers.replay import replay_document
 from consensuslab.traces.itf import trace_document
 
 from benchmark_specs import BROKEN, SMALL, spec_class
+from orbits import count_orbits, reachable
 from replaying import replay_states
 
 
@@ -199,20 +200,11 @@ def test_fast_paxos_symmetry_counts_the_orbits_of_every_reachable_state():
     """FastPaxos.cfg's count (25,617) is under its SYMMETRY, the orbits TLC explores; here a smaller model's
     ``--symmetry`` count equals the orbits of every reachable state, counted with the spec's own ``permute``
     under every renaming of the replicas and the values, and the engines agree without symmetry."""
-    from itertools import permutations
-
     cls = spec_class("fast_paxos")
     params = {"replicas": 3, "values": 2, "ballots": 4, "fast": 2}
-    spec = cls(params)
-    model = spec.compile()
-    seen, frontier = set(model.initial_states()), list(model.initial_states())
-    while frontier:
-        frontier = [t for s in frontier for _, t in model.successors(s) if t not in seen and not seen.add(t)]
-    renamings = [dict(zip(spec.Replicas, rs)) | dict(zip(spec.Values, vs))
-                 for rs in permutations(spec.Replicas) for vs in permutations(spec.Values)]
-    orbits = {frozenset(spec.permute(s, m) for m in renamings) for s in seen}
+    seen = reachable(cls(params).compile())
     reduced = check(cls(params).compile(), progress=False, symmetry=True)
-    assert reduced.status == "ok" and reduced.distinct_states == len(orbits) < len(seen)
+    assert reduced.status == "ok" and reduced.distinct_states == count_orbits(cls(params), seen) < len(seen)
     for engine in ("interpreted", "compiled"):
         assert check(cls(params).compile(), progress=False, engine=engine).distinct_states == len(seen)
 
@@ -220,19 +212,10 @@ def test_fast_paxos_symmetry_counts_the_orbits_of_every_reachable_state():
 def test_classic_paxos_symmetry_gives_tlcs_count_and_the_orbits_of_every_reachable_state():
     """Paxos.cfg's count (1,207, TLC's manifest) is under its SYMMETRY; on a smaller model the ``--symmetry``
     count equals the orbits of every reachable state under the spec's own ``permute`` (every renaming)."""
-    from itertools import permutations
-
     cls = spec_class("classic_paxos")
     cfg = check(cls.configure({}, None, "cfg").compile(), progress=False, symmetry=True)
     assert cfg.status == "ok" and cfg.distinct_states == 1207
     params = {"replicas": 3, "values": 2, "ballots": 3}
-    spec = cls(params)
-    model = spec.compile()
-    seen, frontier = set(model.initial_states()), list(model.initial_states())
-    while frontier:
-        frontier = [t for s in frontier for _, t in model.successors(s) if t not in seen and not seen.add(t)]
-    renamings = [dict(zip(spec.Replicas, rs)) | dict(zip(spec.Values, vs))
-                 for rs in permutations(spec.Replicas) for vs in permutations(spec.Values)]
-    orbits = {frozenset(spec.permute(s, m) for m in renamings) for s in seen}
+    seen = reachable(cls(params).compile())
     reduced = check(cls(params).compile(), progress=False, symmetry=True)
-    assert reduced.status == "ok" and reduced.distinct_states == len(orbits) < len(seen)
+    assert reduced.status == "ok" and reduced.distinct_states == count_orbits(cls(params), seen) < len(seen)

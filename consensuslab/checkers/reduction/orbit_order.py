@@ -80,7 +80,7 @@ def record_fields(cls: type) -> tuple[Callable[[Any], tuple], Callable[[list], A
     """(value -> its fields in order, fields -> a new value) for a named tuple or an attrs class."""
     if issubclass(cls, tuple):
         return tuple, cls._make
-    names = [f.name for f in attrs.fields(cls)]
+    names = field_names(cls)
     return (lambda v: tuple(getattr(v, n) for n in names)), (lambda values: cls(*values))
 
 

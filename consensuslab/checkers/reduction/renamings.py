@@ -29,13 +29,19 @@ def mix_vector(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> _S31)
 
 
+def numbered(sets: list[tuple]) -> list[tuple]:
+    """Every renaming of the declared sets, numbered: renaming ``k`` gives set ``j``'s names the order
+    ``numbered(sets)[k][j]`` (the product of each set's permutations, the first set slowest).  The one
+    numbering ``symmetry.mappings`` and ``Group`` share."""
+    return list(itertools.product(*(itertools.permutations(names) for names in sets)))
+
+
 class Group:
-    """The declared renamings, numbered as ``symmetry.mappings`` numbers them (the product, first set slowest)."""
+    """The declared renamings (``numbered``) and what the learnt shape needs of each."""
 
     def __init__(self, sets: list[tuple]):
         self.sets = sets
-        per_set = [list(itertools.permutations(names)) for names in sets]
-        combos = list(itertools.product(*per_set))
+        combos = numbered(sets)
         self.size = len(combos)
         #: renamed[j][k]: set j's names under renaming k
         self.renamed = [[dict(zip(names, combo[j])) for combo in combos] for j, names in enumerate(sets)]
@@ -61,10 +67,13 @@ class Group:
         return np.full(self.size, value, dtype=np.uint64)
 
 
-def weighted_sum(group: Group, base: int, vecs: list) -> np.ndarray:
-    """``base + sum(position(i) * vecs[i])`` modulo 2**64, entry by entry (a record's or tuple's fingerprints)."""
+def weighted_sum(group: Group, base: int, vecs: list, moved: np.ndarray | None = None) -> np.ndarray:
+    """``base + sum(position(i) * vecs[i])`` modulo 2**64, entry by entry (a record's or tuple's fingerprints);
+    ``moved``: entry i's multiplier per renaming (``Group.multipliers``), for a tuple indexed by a set."""
     if not vecs:
         return group.constant(base)
+    if moved is not None:
+        return (moved * np.array(vecs)).sum(axis=0, dtype=np.uint64) + np.uint64(base)
     return np.dot(group.positions(len(vecs)), np.array(vecs)) + np.uint64(base)
 
 

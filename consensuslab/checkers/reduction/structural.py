@@ -43,9 +43,13 @@ class Place:
     def _node(self, k):
         found = self.nodes.get(k)
         if found is None:
-            made = {"atom": Atom, "tuple": Tuple, "set": Set}.get(k) if isinstance(k, str) else None
-            found = self.nodes[k] = (Other() if k == "other" else made(self.group) if made
-                                     else Record(self.group, k))
+            if k == "other":
+                found = Other()
+            elif isinstance(k, str):
+                found = {"atom": Atom, "tuple": Tuple, "set": Set}[k](self.group)
+            else:
+                found = Record(self.group, k)  # k: the record's class
+            self.nodes[k] = found
         return found
 
     def vector(self, value):
@@ -202,11 +206,13 @@ class Record(Remembered):
         if type(image) is not self.cls:
             return False
         parts, theirs = self.fields_of(value), self.fields_of(image)
+        if len(parts) != len(theirs):
+            return False
         for i, (place, a, b) in enumerate(zip(self._places(len(parts)), parts, theirs)):
             if not place.observe(a, b, k):
                 self.failed = self.names[i] if i < len(self.names) else str(i)
                 return False
-        return len(parts) == len(theirs)
+        return True
 
     def options(self, value, k: int):
         parts = self.fields_of(value)
@@ -239,13 +245,10 @@ class Tuple(Remembered):
                 return None
             found.append(weighted_sum(g, TUPLE, vecs))
         for j, place in self.indexed.items():
-            acc = g.constant(TUPLE)
-            for i, part in enumerate(value):
-                vec = place.vector(part)
-                if vec is None:
-                    return None
-                acc = acc + g.multipliers[j][i] * vec
-            found.append(acc)
+            vecs = [place.vector(part) for part in value]
+            if any(vec is None for vec in vecs):
+                return None
+            found.append(weighted_sum(g, TUPLE, vecs, g.multipliers[j]))
         if not found or any(not np.array_equal(found[0], other) for other in found[1:]):
             return None
         return found[0]
@@ -300,7 +303,6 @@ class Set(Remembered):
         super().__init__(group)
         self.elements = Place(group)
         self.mixed: dict = {}  # element -> mix of its vector
-        self.rows: dict = {}  # element -> its image under each renaming (None: not made yet)
 
     def compute(self, value):
         g = self.group
@@ -322,19 +324,11 @@ class Set(Remembered):
         return np.add.reduce(vecs) + np.uint64(SET) if len(vecs) > 1 else vecs[0] + np.uint64(SET)
 
     def make_image(self, value, k: int):
-        rows, out = self.rows, []
+        out = []
         for e in value:
-            row = rows.get(e)
-            if row is None:
-                if len(rows) >= self.group.kept:
-                    rows.clear()
-                row = rows[e] = [None] * self.group.size
-            x = row[k]
-            if x is None:
-                x = row[k] = self.elements.image(e, k)
-                if x is UNKNOWN:
-                    row[k] = None
-                    return x
+            x = self.elements.image(e, k)  # remembered by the element's node
+            if x is UNKNOWN:
+                return x
             out.append(x)
         return frozenset(out)
 

@@ -23,13 +23,13 @@ unsound there too.
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any, Callable
 
 import numpy as np
 
 from consensuslab.checkers.reduction.orbit_order import least
+from consensuslab.checkers.reduction.renamings import numbered
 from consensuslab.checkers.reduction.shape import Shape
 from consensuslab.checkers.reduction.structural import UNKNOWN
 from consensuslab.errors import ConsensuslabError, ModelError, UsageError
@@ -47,16 +47,13 @@ def declared(definition) -> tuple[str, ...]:
 
 
 def mappings(definition) -> list[dict[str, Any]]:
-    """Every renaming in the declared group (product of the per-attribute permutation groups)."""
-    groups = []
-    for attr in declared(definition):
-        names = tuple(getattr(definition, attr))
-        groups.append([dict(zip(names, perm)) for perm in itertools.permutations(names)])
+    """Every renaming in the declared group (product of the per-attribute permutation groups), numbered."""
+    sets = [tuple(getattr(definition, attr)) for attr in declared(definition)]
     out = []
-    for combo in itertools.product(*groups):
+    for combo in numbered(sets):
         merged: dict[str, Any] = {}
-        for m in combo:
-            merged.update(m)
+        for names, order in zip(sets, combo):
+            merged.update(zip(names, order))
         out.append(merged)
     return out
 
@@ -95,7 +92,7 @@ class LeastImage:
     def __init__(self, definition):
         self.maps = mappings(definition)
         self.permute = guarded(definition.name, "permute", definition.permute)
-        self.shape = Shape([tuple(getattr(definition, a)) for a in declared(definition)])
+        self.shape = Shape([tuple(getattr(definition, a)) for a in declared(definition)])  # numbered as maps
         self.fingerprint = self.shape.group.fingerprint
         self.images: dict = {}
         self.reps: dict = {}  # representatives the shape chose, each checked against permute once
@@ -141,13 +138,19 @@ class LeastImage:
     def _confirmed(self, state, rep, k: int) -> bool:
         """``permute`` makes the images the shape says it makes: every one on the first representatives, then
         the chosen one, and one other in turn.  A difference retires the shape (``permute`` answers alone)."""
-        n, size = len(self.reps), len(self.maps)
-        for j in (range(size) if n < FULLY_CHECKED else (k, (n * 7919) % size) if n % SPOT == 0 else (k,)):
+        for j in self._to_check(k):
             expected = rep if j == k else self.shape.image(state, j)
             if expected is UNKNOWN or self.permute(state, self.maps[j]) != expected:
                 self.shape.retire("permute made an image other than the one its first answers implied")
                 return False
         return True
+
+    def _to_check(self, k: int):
+        """The renamings a new representative (made by renaming ``k``) is checked at."""
+        n, size = len(self.reps), len(self.maps)
+        if n < FULLY_CHECKED:
+            return range(size)
+        return (k, (n * 7919) % size) if n % SPOT == 0 else (k,)
 
     def warnings(self) -> list[str]:
         """What a user who wrote ``permute`` should know about the run: why it was slow, if it was."""

@@ -287,12 +287,15 @@ class Partition:
         for pos, (state, gid) in enumerate(frontier):
             # the clock at every state (60 ns against tens of microseconds of expansion): a slow model
             # must stop here, between two states, before the watchdog has to cut a step short
-            if pos and deadline is not None and clock() >= deadline:
-                stopped = "time-limit"
-                stand_down()  # ending by itself: the watchdog must not cut building the result short
-                break
-            if meter is not None and meter.due(now := clock()):
-                meter.report(now, len(parents), self.depth, len(frontier) - pos + self.held_back + len(self.next))
+            if deadline is not None or meter is not None:
+                now = clock()
+                if pos and deadline is not None and now >= deadline:
+                    stopped = "time-limit"
+                    stand_down()  # ending by itself: the watchdog must not cut building the result short
+                    break
+                if meter is not None and meter.due(now):
+                    meter.report(now, len(parents), self.depth,
+                                 len(frontier) - pos + self.held_back + len(self.next))
             if pos and pos % CHECK_EVERY == 0 and self.memory.reached():
                 stopped = "memory-limit"
                 break
@@ -355,13 +358,13 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
         f = part.seed()
         findings = [f] if f else []
         part.advance()
-    part.depth = depth
+    part.depth = depth  # from here the partition counts the levels
     stopped_by, consistent = None, True
     collecting = gc.isenabled()
     gc.disable()  # acyclic states: see _worker
     try:
         while not findings and (part.frontier or part.next):
-            if max_depth is not None and depth >= max_depth:
+            if max_depth is not None and part.depth >= max_depth:
                 stopped_by = "max-depth" if part.has_successors() else None
                 break
             finding, stopped = part.expand(deadline)
@@ -371,8 +374,7 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
             if stopped:
                 stopped_by = stopped
                 break
-            if part.advance():
-                depth += 1
+            part.advance()
             if max_states is not None and part.frontier and len(part.store) >= max_states:
                 stopped_by = "max-states"
                 break
@@ -385,7 +387,8 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
         if part.progress is not None:
             part.progress.close()
     if stopped_by not in (None, "max-depth") and consistent and on_stop is not None:
-        on_stop(part, depth)
+        on_stop(part, part.depth)
+    depth = part.depth
     violation = None
     if findings:
         violation = violation_for(model, pick(findings), part.store.link, canon)

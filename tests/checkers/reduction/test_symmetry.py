@@ -13,25 +13,9 @@ from consensuslab.models.values import canon as canon_key
 from consensuslab.protocols.paxos import Paxos
 from consensuslab.protocols.two_phase import TwoPhase
 
+from orbits import count_orbits, reachable
 from replaying import replays
 from tiny_models import Ring
-
-
-def reachable(model):
-    seen, todo = set(model.initial_states()), list(model.initial_states())
-    while todo:
-        for _, nxt in model.successors(todo.pop()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
-def orbits(model, states):
-    """Orbit count by brute force over the unreduced state space (no use of the checker's canonicaliser)."""
-    d = model.definition
-    maps = mappings(d)
-    return len({frozenset(d.permute(s, m) for m in maps) for s in states})  # an orbit names itself
 
 
 def two_phase_orbits(n):
@@ -48,7 +32,7 @@ def test_two_phase_orbit_count_is_exact(rm):
     assert r.distinct_states == two_phase_orbits(rm)
     assert r.distinct_states < check(model, progress=False).distinct_states
     if rm < 5:  # n! permutations per state: keep it small
-        assert r.distinct_states == orbits(model, reachable(model))
+        assert r.distinct_states == count_orbits(model.definition, reachable(model))
         assert check_local(model, brute_force(model.definition)).distinct_states == r.distinct_states
 
 
@@ -69,7 +53,7 @@ def test_paxos_acceptors_and_values():
     model = Paxos.configure(scenario="default").compile()
     r = check(model, symmetry=True, workers=2, progress=False)
     assert r.status == "ok"
-    assert r.distinct_states == orbits(model, reachable(model)) == 443
+    assert r.distinct_states == count_orbits(model.definition, reachable(model)) == 443
 
 
 def test_violation_trace_in_original_names_replays():
@@ -119,7 +103,7 @@ RAFT_CASES = [
 def test_raft_orbit_count_is_exact(model, group, orbit_count):
     states = reachable(model)
     assert len(mappings(model.definition)) == group
-    assert orbits(model, states) == orbit_count < len(states)
+    assert count_orbits(model.definition, states) == orbit_count < len(states)
     r = check(model, symmetry=True, progress=False)
     assert r.status == "ok" and r.distinct_states == orbit_count
     assert "by signature sort" in r.extra["reduction"] and "checked against permute" in r.extra["reduction"]
@@ -228,7 +212,7 @@ def test_the_default_least_image_matches_orbits_counted_by_brute_force():
     states = list(reachable(model))
     assert len(least.maps) == 36
     reps = {least(s) for s in states}
-    assert len(reps) == orbits(model, states)
+    assert len(reps) == count_orbits(model.definition, states)
     fingerprint = Fingerprints()  # the representative is the image with the least fingerprint, ties by canon
     for s in states[:200]:
         assert least(s) == min((d.permute(s, m) for m in least.maps), key=lambda i: (fingerprint(i), canon_key(i)))
