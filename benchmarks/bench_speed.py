@@ -167,6 +167,7 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "key-value-store": engines("key-value-store", str(SPECS / "key_value_store.py"), "--scenario", "small"),
         "readers-writers": engines("readers-writers", str(SPECS / "readers_writers.py"), "-p", "n=4"),
         "fast-paxos": engines("fast-paxos", str(SPECS / "fast_paxos.py"), "-p", "ballots=4"),
+        "classic-paxos": engines("classic-paxos", str(SPECS / "classic_paxos.py"), "--scenario", "cfg"),
         "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",
                                  ours([str(SPECS / "fast_paxos.py"), "--scenario", "cfg", "--symmetry"], limit))],
         "classic-paxos-symmetry": [("classic-paxos Paxos.cfg --symmetry (TLC: 1,207, 5 s in the manifest)",

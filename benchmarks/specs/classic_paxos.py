@@ -6,15 +6,15 @@ without explicit leaders or learners, every message ever sent kept in
 ``messages``.  Variables, actions and their parameters are those of the spec:
 
 - ``PaxosPrepare``: ``\\E b \\in Ballots \\ {0}``, the argument ``b``;
-- ``PaxosPromise(a, b)``: the spec's ``m \\in p1aMessages`` is ``P1a(b)`` for
-  ``b`` in ``Ballots \\ {0}``, with the guard that it was sent;
+- ``PaxosPromise(a, m)``: ``\\E a \\in Replicas, m \\in p1aMessages``, the
+  domain of ``m`` read from the state as the spec's set is;
 - ``PaxosAccept(b, q, v)``: as the spec's ``\\E``; ``ForcedValue(M)`` is the
   ``maxValue`` of a promise with the highest ``maxVBallot`` in ``M``.  The spec
   takes it with ``CHOOSE``; promises that tie on the highest ``maxVBallot``
   report the same value (a ballot has one P2a, its guard), or all report
   ``none``, where the first disjunct already allows any value;
-- ``PaxosAccepted(a, m)``: ``m`` ranges over every ``P2a(b, v)``, guarded by
-  ``m in messages``;
+- ``PaxosAccepted(a, m)``: ``\\E a \\in Replicas, m \\in p2aMessages``, the same
+  way;
 - ``PaxosDecide(b, q, w)``: the spec's ``\\E m \\in M : decision' = m.value`` is
   the argument ``w``, one next state per value voted.
 
@@ -105,7 +105,6 @@ class ClassicPaxos(Spec):
         self.Prepared = self.Ballots[1:]  # Ballots \ {0}
         self.Quorums = tuple(frozenset(q) for q in combinations(self.Replicas, self.replicas // 2 + 1))
         self.index = {r: i for i, r in enumerate(self.Replicas)}
-        self.p2a_messages = tuple(P2a(b, v) for b in self.Ballots for v in self.Values)
 
     def init(self):
         n = self.replicas
@@ -122,12 +121,12 @@ class ClassicPaxos(Spec):
     def PaxosPrepare(self, s, b):
         return s._replace(messages=s.messages | {P1a(b)})
 
-    @action(a="Replicas", b="Prepared")
-    def PaxosPromise(self, s, a, b):
+    @action(a="Replicas", m=lambda self, s: [m for m in s.messages if type(m) is P1a])  # m \in p1aMessages
+    def PaxosPromise(self, s, a, m):
         i = self.index[a]
-        if P1a(b) in s.messages and s.maxBallot[i] < b:
-            return s._replace(maxBallot=replace_at(s.maxBallot, i, b),
-                              messages=s.messages | {P1b(b, a, s.maxVBallot[i], s.maxValue[i])})
+        if s.maxBallot[i] < m.ballot:
+            return s._replace(maxBallot=replace_at(s.maxBallot, i, m.ballot),
+                              messages=s.messages | {P1b(m.ballot, a, s.maxVBallot[i], s.maxValue[i])})
 
     @action(b="Ballots", q="Quorums", v="Values")
     def PaxosAccept(self, s, b, q, v):
@@ -142,10 +141,10 @@ class ClassicPaxos(Spec):
                 return None
         return s._replace(messages=s.messages | {P2a(b, v)})
 
-    @action(a="Replicas", m="p2a_messages")
+    @action(a="Replicas", m=lambda self, s: [m for m in s.messages if type(m) is P2a])  # m \in p2aMessages
     def PaxosAccepted(self, s, a, m):
         i = self.index[a]
-        if m in s.messages and s.maxBallot[i] <= m.ballot:
+        if m.value in self.Values and s.maxBallot[i] <= m.ballot:
             return s._replace(maxBallot=replace_at(s.maxBallot, i, m.ballot),
                               maxVBallot=replace_at(s.maxVBallot, i, m.ballot),
                               maxValue=replace_at(s.maxValue, i, m.value),

@@ -16,12 +16,11 @@ parameters are those of the spec:
 
 - ``FastAny``: ``\\E f \\in FastBallots``, the argument ``f``; sending a message
   already sent changes nothing (a step back to the same state, as in TLC);
-- ``FastPropose(a, f, v)``: the spec's ``m \\in p2aMessages`` with
-  ``m.value = any`` is ``P2a(f, any)`` for ``f`` in ``FastBallots``, with the
-  guard that it was sent;
+- ``FastPropose(a, m, v)``: ``\\E a \\in Replicas, m \\in p2aMessages, v \\in
+  Values``, the domain of ``m`` read from the state as the spec's set is;
 - ``FastDecide(b, q)``, ``ClassicAccept(b, f, q, v)``, as the spec's ``\\E``;
-- ``ClassicAccepted(a, m)``: ``m`` ranges over every ``P2a(b, v)`` with ``v`` a
-  value, guarded by ``m in messages``;
+- ``ClassicAccepted(a, m)``: ``\\E a \\in Replicas, m \\in p2aMessages``, the
+  same way;
 - ``ClassicDecide(b, q, w)``: the spec's ``\\E m \\in M : decision' =
   m.value`` is the argument ``w``, one next state per value voted.
 
@@ -112,8 +111,6 @@ class FastPaxos(Spec):
         size = -(-3 * self.replicas // 4)  # FastAssume: (3 * |Replicas|) \div 4 <= |q|
         self.FastQuorums = tuple(frozenset(q) for q in combinations(self.Replicas, max(size, self.replicas // 2 + 1)))
         self.index = {r: i for i, r in enumerate(self.Replicas)}
-        self.any_messages = tuple(P2a(f, ANY) for f in self.FastBallots)
-        self.value_messages = tuple(P2a(b, v) for b in self.Ballots for v in self.Values)
 
     def init(self):
         n = self.replicas
@@ -136,10 +133,10 @@ class FastPaxos(Spec):
     def FastAny(self, s, f):
         return s._replace(messages=s.messages | {P2a(f, ANY)})
 
-    @action(a="Replicas", m="any_messages", v="Values")
+    @action(a="Replicas", m=lambda self, s: [m for m in s.messages if type(m) is P2a], v="Values")
     def FastPropose(self, s, a, m, v):
         i = self.index[a]
-        if m not in s.messages or s.maxBallot[i] > m.ballot:
+        if m.value != ANY or s.maxBallot[i] > m.ballot:
             return None
         if s.maxValue[i] != NONE and s.maxValue[i] != v:
             return None
@@ -174,10 +171,10 @@ class FastPaxos(Spec):
         if allowed:
             return s._replace(cValue=v, messages=s.messages | {P2a(b, v)})
 
-    @action(a="Replicas", m="value_messages")
+    @action(a="Replicas", m=lambda self, s: [m for m in s.messages if type(m) is P2a])
     def ClassicAccepted(self, s, a, m):
         i = self.index[a]
-        if m in s.messages and s.maxBallot[i] <= m.ballot:
+        if m.value in self.Values and s.maxBallot[i] <= m.ballot:
             return s._replace(maxBallot=replace_at(s.maxBallot, i, m.ballot),
                               maxVBallot=replace_at(s.maxVBallot, i, m.ballot),
                               maxValue=replace_at(s.maxValue, i, m.value),

@@ -219,3 +219,18 @@ def test_classic_paxos_symmetry_gives_tlcs_count_and_the_orbits_of_every_reachab
     seen = reachable(cls(params).compile())
     reduced = check(cls(params).compile(), progress=False, symmetry=True)
     assert reduced.status == "ok" and reduced.distinct_states == count_orbits(cls(params), seen) < len(seen)
+
+
+def test_classic_paxos_as_the_spec_writes_it_compiles_with_narrow_reads():
+    """``\\E a \\in Replicas, m \\in p2aMessages`` is a domain read from the state, and ``M == {m \\in
+    p1bMessages : ...}`` a static helper: each row reads its message's bit and each helper only the messages its
+    filter keeps, so the memo misses on fewer calls than there are states (268,018 traced calls for these 6,353
+    when every row's domain and every helper read the whole message set)."""
+    cls = spec_class("classic_paxos")
+    params = {"replicas": 3, "values": 2, "ballots": 3}
+    compiled = check(cls(params).compile(), progress=False, engine="compiled")
+    interpreted = check(cls(params).compile(), progress=False, engine="interpreted")
+    assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
+        (interpreted.status, interpreted.distinct_states, interpreted.states_generated)
+    assert compiled.status == "ok" and compiled.distinct_states == 6353
+    assert compiled.extra["compiled"]["traced_calls"] < compiled.distinct_states

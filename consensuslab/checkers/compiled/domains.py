@@ -19,13 +19,24 @@ before.  The initial states seed the rows.  Counts and counterexamples are the
 interpreted search's: the rows are ordered as its successors are (by action
 label), and every audit compares the rows' steps with the model's own
 ``successors``.
+
+A domain over a set field (``s.msgs``, or the elements of ``s.msgs`` that pass
+conditions) is tested by membership instead (``membership.py``): its rows are
+made for every element the field has numbered, before each level, so no
+coverage check reads the whole set, and each row's guard reads one element's
+bit.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from consensuslab.checkers.compiled.packing import Unsupported
+from consensuslab.checkers.compiled.membership import member_domain
+from consensuslab.checkers.compiled.packing import SET, Unsupported
+from consensuslab.checkers.compiled.views import Reads, StateView
+
+#: states on which a membership test is compared with the listed domain before the search trusts it
+CONFIRMED_STATES = 50
 
 
 class StateDomains:
@@ -41,20 +52,86 @@ class StateDomains:
         self.known: dict[str, dict[tuple, None]] = {d.name: {} for d in self.declared}  # ordered sets
         #: rows keep only steps within the state constraint (False: the search filters steps itself)
         self.constrained = True
+        #: per action whose every state-reading domain is a set field's elements: each parameter's ``Member``
+        self.members = {d.name: m for d in self.declared if (m := _members(d)) is not None}
+        self.eager: dict[str, list] = {}  # those whose fields the layout packs as sets: their fields
         self.guards = {d.name: _guarded(d) for d in self.declared}  # one per action, shared by its rows
+        self.view_guards: dict[str, Callable] = {}  # the same on views (``bind``)
+        #: per eager action, the argument tuples its conditions rule out on every state (no row for them)
+        self.ruled_out: dict[str, set] = {}
+        self.layout = None
+        self.by_name = {d.name: d for d in self.declared}
+        self._sizes: dict[str, tuple] = {}
 
     def __bool__(self) -> bool:
         return bool(self.declared)
 
+    def bind(self, layout, twin=None) -> None:
+        """Which actions get rows for every numbered element of their fields under ``layout`` (set fields only;
+        the others list their domains per state, as before); ``twin``: the spec's methods with filtered iteration
+        (``filtering.TracedSpec``), which the rows run on views."""
+        self.eager, self.layout = {}, layout
+        for d in self.declared:
+            members = self.members.get(d.name)
+            if members is None:
+                continue
+            fields = [None if m is None else layout.by_name.get(m.field) for m in members]
+            if all(m is None or (f is not None and f.kind == SET) for m, f in zip(members, fields)):
+                self.eager[d.name] = fields
+        self.guards, self.view_guards = {}, {}
+        for d in self.declared:
+            on_views = twin.method(d.fn) if twin is not None else d.fn
+            if d.name in self.eager:
+                members = self.members[d.name]
+                self.guards[d.name] = _member_guarded(d, members)
+                self.view_guards[d.name] = _member_guarded(d, members, on_views)
+            else:
+                self.guards[d.name] = _guarded(d)
+                self.view_guards[d.name] = _guarded(d, on_views)
+        self._sizes = {}
+
+    def view_fn(self, label) -> Callable | None:
+        """What the row ``label`` runs on views: its action as the spec's twin has it (filtered iteration)."""
+        d = self.by_name.get(label.name)
+        if d is None or d.name not in self.view_guards:
+            return None
+        fn = self.view_guards[d.name]
+        if self.model._constraints and self.constrained:
+            fn = self.model._constrained(label, fn)
+        return fn
+
     def seed(self, states: list) -> None:
-        """The arguments of the initial states."""
+        """The arguments of the initial states (and the membership tests confirmed on them)."""
+        self.confirm(states)
         for state in states:
             self.add(state)
+
+    def confirm(self, states: list) -> None:
+        """Drop the membership test of an action where it disagrees with the listed domain on one of the first
+        ``CONFIRMED_STATES`` of ``states`` (a spec the recognised forms misread keeps the listing)."""
+        for d in self.declared:
+            members = self.members.get(d.name)
+            if members is None:
+                continue
+            test = _member_guarded(d, members, lambda state, *args: True)
+            first = states[:CONFIRMED_STATES]
+            # every element these states hold, so that a test accepting an element absent from a state is caught
+            elements = [None if m is None else list(dict.fromkeys(e for state in first
+                                                                  for e in getattr(state, m.field, None) or ()))
+                        for m in members]
+            for state in first:
+                listed = d.arguments(state)
+                if (any(test(state, *args) is None for args in listed)
+                        or not _closed(test, state, listed, _candidates(d, elements))):
+                    del self.members[d.name]
+                    break
 
     def add(self, state) -> list[tuple[Any, Callable, tuple]]:
         """Rows for the arguments ``state``'s domains yield that have none yet (see ``rows``)."""
         new = []
         for d in self.declared:
+            if d.name in self.eager:
+                continue
             known = self.known[d.name]
             args = d.arguments(state)
             if len(set(args)) != len(args):
@@ -69,7 +146,31 @@ class StateDomains:
     def rows(self) -> list[tuple[Any, Callable, tuple]]:
         """``(label, function, arguments)`` per known argument tuple: the function is the action guarded by its
         domain (and the state constraint, as the model's rows are)."""
+        self.grow()
         return [self._row(d, args) for d in self.declared for args in self.known[d.name]]
+
+    def grow(self) -> list[tuple[Any, Callable, tuple]]:
+        """Rows for the elements the eager actions' set fields numbered since the last call."""
+        new = []
+        for d in self.declared:
+            fields = self.eager.get(d.name)
+            if fields is None:
+                continue
+            sizes = tuple(0 if f is None else len(f.interner) for f in fields)
+            if self._sizes.get(d.name) == sizes:
+                continue
+            self._sizes[d.name] = sizes
+            known, ruled_out = self.known[d.name], self.ruled_out.setdefault(d.name, set())
+            test = _member_guarded(d, self.members[d.name], lambda state, *args: True)
+            for args in _candidates(d, [None if f is None else list(f.interner.values) for f in fields]):
+                if args in known or args in ruled_out:
+                    continue
+                if _never(test, self.layout, args):
+                    ruled_out.add(args)
+                else:
+                    known[args] = None
+                    new.append(self._row(d, args))
+        return new
 
     def _row(self, d, args: tuple) -> tuple[Any, Callable, tuple]:
         label = d.label(args)
@@ -80,10 +181,11 @@ class StateDomains:
 
     def coverage(self) -> list[tuple[str, Callable]]:
         """``(name, property)`` per action: every argument its domain yields at the state has a row."""
-        return [(f"arguments of {d.name}", _covered(d, self.known[d.name])) for d in self.declared]
+        return [(f"arguments of {d.name}", _covered(d, self.known[d.name])) for d in self.declared
+                if d.name not in self.eager]
 
 
-def _guarded(d) -> Callable:
+def _guarded(d, on_views: Callable | None = None) -> Callable:
     """The action, disabled where its arguments are not in its domain at the state.
 
     A real state's domain is computed once for all the action's rows: pieces called directly (``direct.py``)
@@ -91,11 +193,12 @@ def _guarded(d) -> Callable:
     row, about 1 ms a state).  A view's is computed each time, so that each trace records the domain's reads.
     """
     fn, arguments = d.fn, d.arguments
+    viewed = on_views or fn
     last: list = [None, frozenset()]  # the last real state (held, so ``is`` cannot match another) and its domain
 
     def step(state, *args):
         if not isinstance(state, tuple):  # a view (``views.StateView``)
-            return fn(state, *args) if args in arguments(state) else None
+            return viewed(state, *args) if args in arguments(state) else None
         if state is not last[0]:
             last[1] = frozenset(arguments(state))
             last[0] = state
@@ -113,3 +216,61 @@ def _covered(d, known: dict) -> Callable:
 
     covered.__name__ = f"{d.name}_arguments"
     return covered
+
+
+def _members(d) -> list | None:
+    """Each parameter's ``Member`` (None for a parameter whose domain does not read the state), or None when a
+    state-reading domain of ``d`` is not a set field's elements."""
+    members = []
+    for domain in d.domains:
+        if not domain.reads_state:
+            members.append(None)
+            continue
+        member = member_domain(d, domain.param, domain)
+        if member is None:
+            return None
+        members.append(member)
+    return members
+
+
+def _candidates(d, elements: list) -> list[tuple]:
+    """Every argument tuple of ``d`` whose state-reading parameters range over ``elements`` (a list per such
+    parameter: its field's numbered elements; None for the others, which range over their domains)."""
+    return d.arguments(None, {k: values for k, values in enumerate(elements) if values is not None})
+
+
+def _member_guarded(d, members: list, then: Callable | None = None) -> Callable:
+    """The action (or ``then``), disabled where an argument is not in its domain, each state-reading domain
+    tested by membership (``membership.py``)."""
+    fn, spec = then or d.fn, d.spec
+    params = [domain.param for domain in d.domains]
+    # per tested parameter: its position, its test, and the positions of the earlier arguments its domain takes
+    tests = [(k, m.test, [params.index(n) for n in domain.needs])
+             for k, (m, domain) in enumerate(zip(members, d.domains)) if m is not None]
+
+    def step(state, *args):
+        for k, test, needs in tests:
+            if not test(spec, state, *[args[i] for i in needs], args[k]):
+                return None
+        return fn(state, *args)
+
+    step.__name__ = d.name
+    return step
+
+
+def _never(test: Callable, layout, args: tuple) -> bool:
+    """Whether ``test`` rules ``args`` out without reading the state: a condition on the argument alone (``type(m)
+    is P2a`` for a P2b message), so a row for it would be disabled on every state.  Asked on a view of the packed
+    state 0: an answer that read no bit and filtered no set is the answer on every state."""
+    reads = Reads()
+    try:
+        answer = test(StateView(0, layout, reads), *args)
+    except Exception:  # noqa: BLE001 - a condition that raises here is kept as a row, where the search judges it
+        return False
+    return answer is None and not reads.mask and not reads.filters
+
+
+def _closed(test: Callable, state, listed: list, candidates: list[tuple]) -> bool:
+    """Whether ``test`` accepts no argument tuple among ``candidates`` beyond ``listed`` at ``state``."""
+    listed = set(listed)
+    return all(args in listed for args in candidates if test(state, *args) is not None)

@@ -105,6 +105,7 @@ class CompiledSearch(StateByState):
         self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
         self._coverage_groups()
         if self.domains:  # rows per argument met so far; the model then orders every step by its label
+            self.domains.bind(layout, self.twin)
             self.add_rows(self.domains.rows())
 
     def _coverage_groups(self) -> None:
@@ -115,7 +116,8 @@ class CompiledSearch(StateByState):
     def add_rows(self, rows: list) -> None:
         """Rows for arguments a domain yields for the first time, joining the table now (``domains.py``)."""
         layout, full = self.layout, self.layout.full
-        units = [Unit(str(label), fn, args, label, True, layout) for label, fn, args in rows]
+        units = [Unit(str(label), fn, args, label, True, layout, self.domains.view_fn(label))
+                 for label, fn, args in rows]
         self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
         self.groups += [Group([u], full, self.grown) for u in units]
         steps = step_units(self.model, units, self.twin, layout)
@@ -165,10 +167,11 @@ class CompiledSearch(StateByState):
             self.progress = Progress(enabled=self.show_progress)
             try:
                 layout = Layout.learn(initial)
+                self.domains = StateDomains(model)
                 if self.reached:  # their values numbered now, in the order they were found: no restart for them
                     layout.encode_all(self.reached)
+                    self.domains.confirm(self.reached)
                     self.reached = ()
-                self.domains = StateDomains(model)
                 self.domains.seed(initial)
             except Unsupported as exc:
                 self.declined = str(exc)

@@ -237,10 +237,13 @@ class TracedSpec:
             if klass.__module__.startswith("consensuslab.models") or klass is object:
                 continue
             for name, member in vars(klass).items():
-                if isinstance(member, types.FunctionType):
-                    twin = rewritten_function(member)
+                # a helper may be a static or class method (``self.of(s, P1b, b, q)``): its function is rewritten
+                wrap = type(member) if isinstance(member, (staticmethod, classmethod)) else None
+                fn = member.__func__ if wrap is not None else member
+                if isinstance(fn, types.FunctionType):
+                    twin = rewritten_function(fn)
                     if twin is not None:
-                        methods[name] = twin
+                        methods[name] = twin if wrap is None else wrap(twin)
                     else:
                         methods.pop(name, None)
         self.twin = None

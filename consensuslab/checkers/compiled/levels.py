@@ -191,13 +191,16 @@ def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> 
 def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
     """Every argument a state-reading domain yields on this level has its row: rows for new ones join the table
     before the level is expanded (``domains.py``)."""
+    rows = search.domains.grow() if search.domains else []  # a set field's elements numbered since the last level
     uncovered = failing_in(search, search.domain_groups, parts, workers)
-    if not uncovered:
-        return
-    decode = search.layout.decode
-    rows = [row for s in uncovered for row in search.domains.add(decode(s))]
+    if uncovered:
+        decode = search.layout.decode
+        listed = [row for s in uncovered for row in search.domains.add(decode(s))]
+        if not listed:
+            raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
+        rows += listed
     if not rows:
-        raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
+        return
     search.add_rows(rows)
     search.tables = {}  # the rows' numbers changed: every table is rebuilt
     search.label_ids = {u.label: i for i, u in enumerate(search.actions)}

@@ -231,12 +231,14 @@ class Writer:
             f"        if {self.cond(['i'])}:", f'            yield "Up", {self.update(["i"])}',
             f"        if {self.cond(['i'])}:", f'            yield "Down", {self.update(["i"])}']) + "\n"
 
-    READ_DOMAIN = "sorted(s.b)"
+    #: the forms of ``\\E v \\in b``: listed per state, or tested by membership (the set field, or its elements
+    #: that pass conditions, one of which reads the state: ``compiled/membership.py``)
+    READ_DOMAINS = ("sorted(s.b)", "s.b", "[x for x in s.b if x != 1]", "sorted(x for x in s.b if x in s.a)")
 
     def reading_domain(self) -> str:
         """An action whose argument ranges over what the state holds (``\\E v \\in b``)."""
         return "\n".join([
-            f"    @action(v=lambda self, s: {self.READ_DOMAIN})", "    def Take(self, s, v):",
+            f"    @action(v=lambda self, s: {self.rng.choice(self.READ_DOMAINS)})", "    def Take(self, s, v):",
             f"        if {self.cond(['v'])}:", f"            return {self.update(['v'])}"]) + "\n"
 
     def state_constraint(self) -> str:
@@ -278,7 +280,7 @@ class NestedWriter(Writer):
     DOMAIN, MOVERS = "Two", NESTED_MOVERS
     INITS = ("Nest(((0, 0), (0, 0)), (frozenset(), frozenset()), frozenset())",
              "Nest(((0, 1), (1, 0)), (frozenset({0}), frozenset()), frozenset({('q', 1)}))")
-    READ_DOMAIN = "sorted({x for _, x in s.m})"
+    READ_DOMAINS = ("sorted({x for _, x in s.m})",)
     RELATIONS = ("len(t.m) >= len(s.m) - 1", "t.g[0] == s.g[0] or t.w == s.w")
     MAPPED = ("len(s.m)", "sum(s.g[0])", "s.g[1][0] + 2 * s.g[1][1]", "len(s.w[0] | s.w[1])",
               "len([msg for msg in s.m if msg[0] == 'p'])")
@@ -339,7 +341,7 @@ class QueueWriter(Writer):
     LOOPS = (("for i in self.Three:", ["i"]), ("for x in s.q:", ["x"]), ("for i, x in enumerate(s.q):", ["x"]))
     DOMAIN, MOVERS = "Three", QUEUE_MOVERS
     INITS = ('Line((), None, "idle")', 'Line((1,), 2, "busy")')
-    READ_DOMAIN = "sorted(set(s.q))"
+    READ_DOMAINS = ("sorted(set(s.q))",)
     RELATIONS = ("len(t.q) <= len(s.q) + 1", "t.head is not None or s.head is None")
     MAPPED = ("len(s.q)", "0 if s.head is None else s.head + 1", "sum(s.q)", "s.q.count(1)",
               "len(s.q) if s.tag == 'busy' else 0")

@@ -1,0 +1,155 @@
+"""A state-reading domain over a set field, tested by membership: ``m=lambda self, s: s.msgs``.
+
+Why: TLA+'s ``\\E m \\in msgs : Receive(m)`` is written, as the tutorial
+shows, with a domain that reads the state.  The compiled search gives each
+argument a row; its guard "``m`` is in the domain here" computed by listing the
+domain iterates the whole set, so every row's memo key held every message and
+missed on nearly every state (the classic Paxos with ``PaxosAccepted`` written
+so: 222 s and 17 GB, against 7.5 s interpreted).  When the domain is the set
+field itself, or a comprehension that keeps its elements (``[m for m in
+s.msgs if type(m) is P2a]``, also inside ``sorted``, ``list``, ``tuple``, ``set``
+or ``frozenset``), then ``x`` is in the domain exactly where ``x in s.msgs``
+and the comprehension's conditions hold for ``x``: one element's bit and what
+the conditions read.  And every element of the field the search will ever see
+is numbered when a state holding it is packed, so the rows can be made for
+every numbered element before a level is expanded, with no per-state coverage
+check (``domains.py``).
+
+Only the forms above are recognised, from the source of the ``@action``
+decorator; anything else (a method call, a filter over another value, a lambda
+with a closure) keeps the listing.  The test is confirmed against the listing
+on the first states (``StateDomains.confirm``), and the audits compare the
+rows' steps with the model's successors as for every other row.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+from typing import Callable
+
+#: wrappers of a domain that keep its elements as they are (membership means the same inside them)
+KEEPING = ("sorted", "list", "tuple", "set", "frozenset")
+
+
+class Member:
+    """One parameter's domain as a membership test: ``test(spec, state, *earlier arguments it needs, x)``."""
+
+    __slots__ = ("field", "test")
+
+    def __init__(self, field: str, test: Callable):
+        self.field, self.test = field, test
+
+
+def member_domain(declared, param: str, domain) -> Member | None:
+    """The membership form of ``domain`` (a ``spec_table.Domain`` of action ``declared``), or None."""
+    fn = domain.fn
+    if fn is None or not domain.reads_state or getattr(fn, "__code__", None) is None or fn.__code__.co_freevars:
+        return None
+    node = _decorator_lambda(type(declared.spec), declared.name, param, fn)
+    if node is None:
+        return None
+    names = [a.arg for a in node.args.args]
+    if (node.args.vararg or node.args.kwarg or node.args.kwonlyargs or node.args.posonlyargs
+            or node.args.defaults or len(names) < 2):
+        return None
+    state = names[1]
+    found = _over_field(_unwrapped(node.body, fn.__globals__), state, set(names))
+    if found is None:
+        return None
+    field, target, conditions = found
+    if not conditions:
+        return Member(field, _within(field))
+    body = ast.BoolOp(ast.And(), conditions) if len(conditions) > 1 else conditions[0]
+    tree = ast.Expression(ast.Lambda(_arguments(names + [target]), body))
+    ast.fix_missing_locations(tree)
+    try:
+        code = compile(tree, inspect.getsourcefile(fn) or "<domain>", "eval")
+    except (SyntaxError, ValueError):
+        return None
+    return Member(field, _passing(field, eval(code, fn.__globals__)))  # noqa: S307 - the spec's own expression
+
+
+def _within(field: str) -> Callable:
+    def test(spec, state, *arguments):
+        return arguments[-1] in getattr(state, field)
+
+    return test
+
+
+def _passing(field: str, condition: Callable) -> Callable:
+    """The test ``x in state.field and condition(x)``, the condition asked first: one that reads no state (``type(m)
+    is P2a``) then rules a row out on every state with an empty key, not one keyed on its message's bit.  Where the
+    condition raises, the listing raises only if ``x`` is in the set (it asks nothing of other elements)."""
+    def test(spec, state, *arguments):
+        try:
+            ok = condition(spec, state, *arguments)
+        except Exception:
+            if arguments[-1] in getattr(state, field):
+                raise
+            return False
+        return bool(ok) and arguments[-1] in getattr(state, field)
+
+    return test
+
+
+def _decorator_lambda(cls, name: str, param: str, fn) -> ast.Lambda | None:
+    """The lambda given for ``param`` in the ``@action`` decorating ``cls.name``, if the source shows it."""
+    member = next((klass.__dict__[name] for klass in cls.__mro__ if name in klass.__dict__), None)
+    if member is None:
+        return None
+    try:
+        lines, first = inspect.getsourcelines(member)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if len(defs) != 1:
+        return None
+    found = [kw.value for dec in defs[0].decorator_list if isinstance(dec, ast.Call)
+             for kw in dec.keywords if kw.arg == param]
+    if len(found) != 1 or not isinstance(found[0], ast.Lambda):
+        return None
+    if first + found[0].lineno - 1 != fn.__code__.co_firstlineno:
+        return None  # the decorator's source is not the function that was given
+    return found[0]
+
+
+def _unwrapped(expr: ast.expr, names: dict) -> ast.expr:
+    """``expr`` without wrappers that keep its elements (``sorted(...)``, ``tuple(...)``, ...)."""
+    while (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in KEEPING
+           and len(expr.args) == 1 and not expr.keywords and not isinstance(expr.args[0], ast.Starred)
+           and names.get(expr.func.id, getattr(builtins, expr.func.id)) is getattr(builtins, expr.func.id)):
+        expr = expr.args[0]
+    return expr
+
+
+def _over_field(expr: ast.expr, state: str, params: set) -> tuple[str, str | None, list] | None:
+    """``(field, element name, conditions)`` where ``expr`` is ``state.field`` (no name, no conditions) or keeps
+    the elements of ``state.field`` that pass its conditions."""
+    if _field_of(expr, state) is not None:
+        return _field_of(expr, state), None, []
+    if not isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) or len(expr.generators) != 1:
+        return None
+    gen = expr.generators[0]
+    field = _field_of(gen.iter, state)
+    if (field is None or gen.is_async or not isinstance(gen.target, ast.Name) or gen.target.id in params
+            or not isinstance(expr.elt, ast.Name) or expr.elt.id != gen.target.id):
+        return None
+    if any(isinstance(n, ast.NamedExpr) for cond in gen.ifs for n in ast.walk(cond)):
+        return None  # an assignment inside the condition would leak out of the rewritten test
+    return field, gen.target.id, list(gen.ifs)
+
+
+def _field_of(expr: ast.expr, state: str) -> str | None:
+    if (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == state
+            and isinstance(expr.ctx, ast.Load)):
+        return expr.attr
+    return None
+
+
+def _arguments(names: list[str]) -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in names], vararg=None, kwonlyargs=[],
+                         kw_defaults=[], kwarg=None, defaults=[])

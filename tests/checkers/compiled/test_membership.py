@@ -1,0 +1,183 @@
+"""A domain over a set field (``m=lambda self, s: s.msgs``) tested by membership, and static helpers traced too."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from consensuslab import check
+from consensuslab.checkers.compiled import domains as domains_module
+from consensuslab.checkers.compiled.domains import StateDomains
+from consensuslab.checkers.compiled.filtering import TracedSpec
+from consensuslab.checkers.compiled.membership import Member
+from consensuslab.checkers.compiled.packing import Layout
+from consensuslab.models.properties import always
+from consensuslab.models.records import record, replace_at
+from consensuslab.models.spec import Spec, action
+
+
+@record
+class Tell(NamedTuple):
+    src: int
+    dst: int
+    val: str
+
+
+@record
+class Gossip(NamedTuple):
+    known: tuple  # per node: the values it has heard of
+    msgs: frozenset  # every message sent, kept (as Paxos.tla keeps its messages)
+
+
+class Gossiping(Spec):
+    """Each node tells the others what it knows; a node learns from any message sent to it.
+
+    ``Learn`` is written as the tutorial writes ``\\E m \\in msgs``: a domain that reads the state."""
+
+    name = "gossiping"
+    Nodes = (0, 1, 2)
+
+    def init(self):
+        yield Gossip(tuple(frozenset({v}) for v in "abc"), frozenset())
+
+    @action(i="Nodes", j="Nodes", v=("a", "b", "c"))
+    def Send(self, s, i, j, v):
+        if i != j and v in s.known[i] and Tell(i, j, v) not in s.msgs:
+            return s._replace(msgs=s.msgs | {Tell(i, j, v)})
+
+    @action(m=lambda self, s: s.msgs)
+    def Learn(self, s, m):
+        if m.val not in s.known[m.dst]:
+            return s._replace(known=replace_at(s.known, m.dst, s.known[m.dst] | {m.val}))
+
+    @always
+    def KnowsOnlyValues(self, s):
+        return all(k <= {"a", "b", "c"} for k in s.known)
+
+    def done(self, s):
+        return True
+
+
+class FilteredGossiping(Gossiping):
+    """The same, with the receiver a parameter and its messages filtered by a condition that reads the state."""
+
+    name = "filtered-gossiping"
+
+    @action(i="Nodes", m=lambda self, s, i: sorted(m for m in s.msgs if m.dst == i and m.val not in s.known[i]))
+    def Learn(self, s, i, m):
+        return s._replace(known=replace_at(s.known, i, s.known[i] | {m.val}))
+
+
+class Forms(Gossiping):
+    """Domains in forms the membership test takes, and in forms it leaves to the listing."""
+
+    name = "forms"
+
+    @action(m=lambda self, s: [m for m in s.msgs if m.val == "a"])
+    def Kept(self, s, m):
+        return None
+
+    @action(m=lambda self, s: self.pending(s))
+    def Called(self, s, m):
+        return None
+
+    @action(m=lambda self, s: [m.val for m in s.msgs])
+    def Mapped(self, s, m):
+        return None
+
+    def pending(self, s):
+        return list(s.msgs)
+
+
+def outcome(result) -> tuple:
+    return result.status, result.distinct_states, result.states_generated, result.properties
+
+
+@pytest.mark.parametrize("spec", [Gossiping, FilteredGossiping])
+def test_a_domain_over_a_set_field_compiles_with_the_interpreted_counts(spec):
+    model = spec().compile()
+    compiled = check(model, progress=False, engine="compiled")
+    assert compiled.extra["engine"] == "compiled"
+    assert outcome(compiled) == outcome(check(model, progress=False, engine="interpreted"))
+    assert compiled.distinct_states > 1000
+
+
+def test_membership_spares_the_traced_calls_a_listed_domain_costs(monkeypatch):
+    """Listed, each row's guard iterates the whole set, so every row misses on every new set of messages."""
+    by_membership = check(Gossiping().compile(), progress=False, engine="compiled", workers=1)
+    monkeypatch.setattr(domains_module, "member_domain", lambda *args: None)
+    listed = check(Gossiping().compile(), progress=False, engine="compiled", workers=1)
+    assert outcome(by_membership) == outcome(listed)
+    assert by_membership.extra["compiled"]["traced_calls"] * 4 < listed.extra["compiled"]["traced_calls"]
+
+
+def test_the_recognised_forms_become_membership_tests_and_the_others_stay_listed():
+    model = Forms().compile()
+    domains = StateDomains(model)
+    assert set(domains.members) == {"Learn", "Kept"}
+    state = Gossip((frozenset("a"),) * 3, frozenset({Tell(0, 1, "a"), Tell(1, 0, "b")}))
+    [kept] = domains.members["Kept"]
+    assert isinstance(kept, Member) and kept.field == "msgs"
+    spec = model.spec
+    assert kept.test(spec, state, Tell(0, 1, "a")) and not kept.test(spec, state, Tell(1, 0, "b"))
+    assert not kept.test(spec, state, Tell(2, 0, "a"))  # passes the condition, but was never sent
+
+
+def test_a_membership_test_that_disagrees_with_the_listing_is_dropped():
+    model = Gossiping().compile()
+    domains = StateDomains(model)
+    first = model.initial_states()[0]
+    sent = first._replace(msgs=frozenset({Tell(0, 1, "a")}))
+    domains.confirm([first, sent])
+    assert "Learn" in domains.members
+    domains.members["Learn"] = [Member("msgs", lambda self, s, m: m.val == "a")]  # not "m in s.msgs"
+    domains.confirm([first, sent])
+    assert "Learn" not in domains.members
+
+
+class Helpers(Spec):
+    name = "helpers"
+
+    def init(self):
+        yield Gossip((frozenset(),), frozenset())
+
+    @staticmethod
+    def to(s, dst) -> list:
+        return [m for m in s.msgs if m.dst == dst]
+
+    @classmethod
+    def values(cls, s, dst) -> set:
+        return {m.val for m in s.msgs if m.dst == dst}
+
+    @action(i=(0,))
+    def Noop(self, s, i):
+        return None
+
+
+def test_static_and_class_methods_are_traced_with_filtered_iteration():
+    """A helper such as ``self.of(s, P1b, b, q)`` (a static method) iterated the whole message set on a view."""
+    spec = Helpers()
+    twin = TracedSpec(spec).twin
+    assert twin is not None
+    for name in ("to", "values"):
+        assert getattr(type(twin), name) is not getattr(Helpers, name)
+    state = Gossip((frozenset(),), frozenset({Tell(0, 1, "a"), Tell(1, 0, "b")}))
+    assert twin.to(state, 1) == Helpers.to(state, 1) == [Tell(0, 1, "a")]
+    assert twin.values(state, 0) == Helpers.values(state, 0) == {"b"}
+
+
+def test_no_row_is_made_for_an_element_the_conditions_rule_out_on_every_state():
+    """``[m for m in s.msgs if m.val == "a"]``: a message of another value is never in the domain, whatever the
+    state, so it gets no row (Fast Paxos's ``type(m) is P2a`` over every message kind: 924 rows, most disabled)."""
+    model = Forms().compile()
+    initial = model.initial_states()
+    layout = Layout.learn(initial)
+    sent = [Tell(0, 1, "a"), Tell(1, 0, "b"), Tell(2, 0, "a")]
+    layout.encode_all([initial[0]._replace(msgs=frozenset(sent))])  # numbers the three messages
+    domains = StateDomains(model)
+    domains.seed(initial)
+    domains.bind(layout)
+    rows = domains.rows()
+    assert sorted(args for label, _, args in rows if label.name == "Kept") == [(Tell(0, 1, "a"),), (Tell(2, 0, "a"),)]
+    assert sorted(args for label, _, args in rows if label.name == "Learn") == sorted((m,) for m in sent)
