@@ -184,8 +184,9 @@ def _names_in_orelse(node: ast.If) -> set[str]:
 
 
 # -- whole functions and spec objects ---------------------------------------------------------------------
-def rewritten_function(fn: Callable, namespace: dict | None = None) -> Callable | None:
-    """A copy of plain function ``fn`` with filtered iteration, or None where nothing changed or it cannot be."""
+def rewritten_function(fn: Callable, namespace: dict | None = None, force: bool = False) -> Callable | None:
+    """A copy of plain function ``fn`` with filtered iteration, or None where nothing changed (unless ``force``: it
+    calls a rewritten helper of ``namespace``) or it cannot be."""
     code = getattr(fn, "__code__", None)
     if code is None or code.co_freevars:
         return None
@@ -195,10 +196,12 @@ def rewritten_function(fn: Callable, namespace: dict | None = None) -> Callable 
         return None
     if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.FunctionDef,)):
         return None
+    if any(isinstance(node, (ast.Global, ast.Nonlocal)) for node in ast.walk(tree)):
+        return None  # the twin's globals are a copy: what it assigned would not reach the module
     tree.body[0].decorator_list = []
     rewrite = Rewrite()
     tree = rewrite.visit(tree)
-    if not rewrite.changed:
+    if not rewrite.changed and not force:
         return None
     return compiled_function(tree, fn, namespace)
 
@@ -223,6 +226,40 @@ def rewrite_tree(tree: ast.Module) -> bool:
     return rewrite.changed
 
 
+def helper_twins(module_globals: dict, module: str) -> tuple[dict, set]:
+    """``(namespace, names)``: the globals of ``module`` with the hooks, in which its own plain functions that
+    iterate a set through a filter, or call one that does, are their twins with filtered iteration; and the
+    names so replaced.
+
+    Why: a spec's helper written beside the class (``def votes_in(s, b, q): return [m for m in s.msgs if
+    ...]``) is called by the methods' twins through their globals, and as the original it read every message."""
+    namespace = {**module_globals, **RUNTIME}
+    own = {name: fn for name, fn in module_globals.items()
+           if isinstance(fn, types.FunctionType) and fn.__module__ == module and not fn.__code__.co_freevars}
+    twins: set[str] = set()
+    changed = True
+    while changed:  # a helper that calls a rewritten one is recompiled too, until none is left
+        changed = False
+        for name, fn in own.items():
+            if name in twins:
+                continue
+            twin = rewritten_function(fn, namespace, force=bool(twins & _names_used(fn.__code__)))
+            if twin is not None:
+                namespace[name] = twin
+                twins.add(name)
+                changed = True
+    return namespace, twins
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    """The global names ``code`` (and the functions and comprehensions inside it) may look up."""
+    out = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out |= _names_used(const)
+    return out
+
+
 class TracedSpec:
     """The spec object's twin for tracing: the same attributes, its own methods with filtered iteration.
 
@@ -233,6 +270,7 @@ class TracedSpec:
     def __init__(self, spec: Any):
         cls = type(spec)
         methods: dict[str, Any] = {}
+        helpers: dict[str, dict] = {}  # per module: its namespace with its own functions' twins (``helper_twins``)
         for klass in reversed(cls.__mro__):
             if klass.__module__.startswith("consensuslab.models") or klass is object:
                 continue
@@ -241,7 +279,11 @@ class TracedSpec:
                 wrap = type(member) if isinstance(member, (staticmethod, classmethod)) else None
                 fn = member.__func__ if wrap is not None else member
                 if isinstance(fn, types.FunctionType):
-                    twin = rewritten_function(fn)
+                    module = fn.__module__
+                    if module not in helpers:
+                        helpers[module] = helper_twins(fn.__globals__, module)
+                    namespace, twins = helpers[module]
+                    twin = rewritten_function(fn, namespace, force=bool(twins & _names_used(fn.__code__)))
                     if twin is not None:
                         methods[name] = twin if wrap is None else wrap(twin)
                     else:
