@@ -27,7 +27,8 @@ from consensuslab.checkers.compiled.constraint import StateConstraint
 from consensuslab.checkers.compiled.direct import DirectPieces
 from consensuslab.checkers.compiled.domains import StateDomains
 from consensuslab.checkers.compiled.evidence import Evidence
-from consensuslab.checkers.compiled.filtering import Subscriptions, TracedSpec
+from consensuslab.checkers.compiled.filtering import TracedSpec
+from consensuslab.checkers.compiled.subscriptions import Subscriptions
 from consensuslab.checkers.compiled.levels import level_search, trace_back
 from consensuslab.checkers.compiled.grouping import plan_groups
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, share_branch_traces

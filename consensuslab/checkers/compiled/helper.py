@@ -60,7 +60,7 @@ def quietly(layout: Layout, computation):
 
 def compute_quietly(unit, packed: int, key: int | None = None):
     """``unit.compute(packed)``, quietly (see ``quietly``); a trace through a filter is left to the parent, which
-    must subscribe the unit to the elements numbered later (``filtering.Subscriptions``)."""
+    must subscribe the unit to the elements numbered later (``subscriptions.Subscriptions``)."""
     found = quietly(unit.layout, lambda: unit.compute(packed, key))
     return None if unit.filtered else found
 

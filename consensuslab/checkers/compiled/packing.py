@@ -258,7 +258,7 @@ class Layout:
         self.bits = offset
         self.full = (1 << offset) - 1
         self.decoded: dict[int, Any] = {}
-        #: units to tell of elements numbered after they traced a filter (``filtering.Subscriptions``)
+        #: units to tell of elements numbered after they traced a filter (``subscriptions.Subscriptions``)
         self.subscriptions = _Silent()
         self.overflows: dict[str, int] = {}  # field name -> overflows so far (``widen``)
         self.placements = 0  # how often the fields were placed again (``widen``): packed states from before are stale

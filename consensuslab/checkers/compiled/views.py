@@ -15,7 +15,7 @@ views in ``tuple_views.py``.
 
 from __future__ import annotations
 
-from consensuslab.checkers.compiled.filtering import frozen
+from consensuslab.checkers.compiled.subscriptions import frozen
 from consensuslab.checkers.compiled.packing import GRID, SCALAR, TUPLE, Field, Layout, Unsupported
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleView
 from consensuslab.checkers.compiled.view_values import OPAQUE, holds_view, is_view, opaque, real, view_type, whole
