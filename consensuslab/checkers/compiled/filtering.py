@@ -286,6 +286,7 @@ class TracedSpec:
                         methods[name] = twin if wrap is None else wrap(twin)
                     else:
                         methods.pop(name, None)
+        self._namespaces = helpers
         self.twin = None
         if methods:
             shadow = type(cls.__name__, (cls,), methods)
@@ -295,6 +296,14 @@ class TracedSpec:
             except (TypeError, AttributeError):
                 return
             self.twin = obj
+
+    def namespace(self, fn: Callable) -> dict:
+        """The globals a traced copy of ``fn`` (an invariant's piece) runs in: its module's, with the hooks and
+        the module's own helpers as their twins (``helper_twins``)."""
+        module = getattr(fn, "__module__", None)
+        if module not in self._namespaces:
+            self._namespaces[module] = helper_twins(fn.__globals__, module)
+        return self._namespaces[module][0]
 
     def method(self, bound: Callable) -> Callable:
         """The twin's version of a bound method of the spec (the method itself when there is no twin)."""

@@ -387,8 +387,8 @@ def invariant_pieces(prop, spec: Any, twin: Any, layout, alternatives: bool = Tr
         traced = real
         if twin.twin is not None:
             tree = copy.deepcopy(piece.tree)
-            traced = compiled_function(tree, target) if rewrite_tree(tree) else \
-                compiled_function(tree, target, target.__globals__)
+            rewrite_tree(tree)
+            traced = compiled_function(tree, target, twin.namespace(target))  # the module's helpers traced too
             traced.__defaults__ = None
         bound = types.MethodType(real, spec)
         view = types.MethodType(traced, twin.twin) if twin.twin is not None else bound

@@ -234,3 +234,24 @@ def test_a_helper_function_of_the_spec_s_module_is_traced_with_filtered_iteratio
     original = check(QuietWithAHelper().compile(), progress=False, engine="compiled", max_states=LIMIT)
     assert outcome(original) == outcome(twin)
     assert twin.extra["compiled"]["traced_calls"] * 10 < original.extra["compiled"]["traced_calls"]  # 2,499: 44,103
+
+
+class SilentZero(Gossiping):
+    """An invariant piece that calls the module's helper directly: node 0 never tells itself anything."""
+
+    name = "silent-zero"
+
+    @always
+    def ZeroNeverTellsItself(self, s):
+        if any(m.dst == 0 for m in told_by(s, 0)):
+            return False
+        return all(k <= {"a", "b", "c"} for k in s.known)
+
+
+def test_an_invariant_piece_calls_the_module_s_helpers_as_their_twins(monkeypatch):
+    traced = check(SilentZero().compile(), progress=False, engine="compiled", max_states=LIMIT)
+    monkeypatch.setattr(filtering, "helper_twins", lambda module_globals, module: ({**module_globals,
+                                                                                     **filtering.RUNTIME}, set()))
+    original = check(SilentZero().compile(), progress=False, engine="compiled", max_states=LIMIT)
+    assert outcome(original) == outcome(traced)
+    assert traced.extra["compiled"]["traced_calls"] * 10 < original.extra["compiled"]["traced_calls"]
