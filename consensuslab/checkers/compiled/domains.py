@@ -95,10 +95,7 @@ class StateDomains:
         d = self.by_name.get(label.name)
         if d is None or d.name not in self.view_guards:
             return None
-        fn = self.view_guards[d.name]
-        if self.model._constraints and self.constrained:
-            fn = self.model._constrained(label, fn)
-        return fn
+        return self._within_constraint(label, self.view_guards[d.name])
 
     def seed(self, states: list) -> None:
         """The arguments of the initial states (and the membership tests confirmed on them)."""
@@ -113,7 +110,7 @@ class StateDomains:
             members = self.members.get(d.name)
             if members is None:
                 continue
-            test = _member_guarded(d, members, lambda state, *args: True)
+            test = _member_guarded(d, members, _enabled)
             first = states[:CONFIRMED_STATES]
             # every element these states hold, so that a test accepting an element absent from a state is caught
             elements = [None if m is None else list(dict.fromkeys(e for state in first
@@ -161,7 +158,7 @@ class StateDomains:
                 continue
             self._sizes[d.name] = sizes
             known, ruled_out = self.known[d.name], self.ruled_out.setdefault(d.name, set())
-            test = _member_guarded(d, self.members[d.name], lambda state, *args: True)
+            test = _member_guarded(d, self.members[d.name], _enabled)
             for args in _candidates(d, [None if f is None else list(f.interner.values) for f in fields]):
                 if args in known or args in ruled_out:
                     continue
@@ -174,10 +171,12 @@ class StateDomains:
 
     def _row(self, d, args: tuple) -> tuple[Any, Callable, tuple]:
         label = d.label(args)
-        fn = self.guards[d.name]
-        if self.model._constraints and self.constrained:
-            fn = self.model._constrained(label, fn)
-        return label, fn, args
+        return label, self._within_constraint(label, self.guards[d.name]), args
+
+    def _within_constraint(self, label, fn: Callable) -> Callable:
+        """``fn`` keeping only the steps within the state constraint, as the model's rows do (unless the search
+        filters steps itself)."""
+        return self.model._constrained(label, fn) if self.model._constraints and self.constrained else fn
 
     def coverage(self) -> list[tuple[str, Callable]]:
         """``(name, property)`` per action: every argument its domain yields at the state has a row."""
@@ -256,6 +255,11 @@ def _member_guarded(d, members: list, then: Callable | None = None) -> Callable:
 
     step.__name__ = d.name
     return step
+
+
+def _enabled(state, *args) -> bool:
+    """What ``_member_guarded`` runs past the membership tests when only they are asked."""
+    return True
 
 
 def _never(test: Callable, layout, args: tuple) -> bool:

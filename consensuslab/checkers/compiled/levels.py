@@ -191,7 +191,7 @@ def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> 
 def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
     """Every argument a state-reading domain yields on this level has its row: rows for new ones join the table
     before the level is expanded (``domains.py``)."""
-    rows = search.domains.grow() if search.domains else []  # a set field's elements numbered since the last level
+    rows = search.domains.grow()  # rows for the elements a set field numbered since the last level
     uncovered = failing_in(search, search.domain_groups, parts, workers)
     if uncovered:
         decode = search.layout.decode
