@@ -15,6 +15,7 @@ import copy
 import inspect
 import textwrap
 
+
 class Cannot(Exception):
     """This statement or expression is not cut; the caller keeps it whole."""
 
@@ -212,9 +213,13 @@ class Checks:
         gen, elt = self._generator(expr, name)
         if gen is None:
             return False
+        check = negated(elt) if flip else elt
+        if self._element_piece(self._element_quantifier(gen, check, ctx), ctx,
+                               ast.Return(value=negated(expr) if flip else expr), out):
+            return True
         known = self._set_elements(gen.iter, ctx)
         if known is not None:  # a set field: per element numbered so far, and one for the rest
-            self._quantified_elements(gen, negated(elt) if flip else elt, ctx, out, known)
+            self._quantified_elements(gen, check, ctx, out, known)
             return True
         inner = self._each(gen.target, gen.iter, ctx)
         if inner is None:
@@ -265,6 +270,7 @@ class Checks:
         if body and isinstance(body[0], ast.Expr) and isinstance(const(body[0].value), str):
             body = body[1:]
         inner = Context(inner.state, inner.entries, inner.params, frozenset(states))
+        self.scopes.append(ast.Module(body=body, type_ignores=[]))
         mark = len(out)
         try:
             self._block(body, inner, out, top=True)

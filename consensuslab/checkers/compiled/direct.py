@@ -21,6 +21,8 @@ the model's own, on the real state.
 
 from __future__ import annotations
 
+from consensuslab.checkers.compiled.elementwise import ElementVerdicts
+
 #: a piece whose memo missed on more than this share of the states it judged is called directly
 MISS_SHARE = 0.9
 #: ... once it has judged this many states (the first levels are small and all misses)
@@ -46,6 +48,18 @@ class DirectPieces:
     def __init__(self):
         self.units: list = []
         self.seen: dict[int, tuple[int, int]] = {}  # id(unit) -> (states judged, traced calls)
+        self.elements: list[ElementVerdicts] = []  # pieces judged per element of a set field (``elementwise.py``)
+
+    def __bool__(self) -> bool:
+        return bool(self.units or self.elements)
+
+    def judge_per_element(self, unit, field: str, verdict) -> None:
+        """Judge ``unit`` (a piece over a set field that reads the element alone) by its elements' verdicts."""
+        self.elements.append(ElementVerdicts(unit, field, verdict))
+
+    def handled(self) -> set[int]:
+        """The units judged here, not by a memo group."""
+        return {id(u) for u in self.units} | {id(e.unit) for e in self.elements}
 
     def before(self, groups: list) -> dict[int, tuple[int, int]]:
         """Each group's misses so far, before a level is judged: its piece's traced calls (a group of one), or
@@ -69,15 +83,24 @@ class DirectPieces:
                 self.units += g.units
         return [g for g in groups if id(g) not in moving] if moving else groups
 
-    def failing(self, decode, states: list[int], helper=None) -> list[int]:
+    def failing(self, layout, states: list[int], helper=None) -> list[int]:
         """The packed ``states`` where a direct piece does not hold (or raises: the search reports that); with a
         ``helper`` (``--workers``), it takes the later part of a large level."""
+        out = []
+        for judged in list(self.elements):
+            out += judged.failing(layout, states)
+            if judged.broken:  # its verdicts disagreed with the real piece: called on the state from now on
+                self.elements.remove(judged)
+                self.units.append(judged.unit)
+        if not self.units:
+            return out
+        decode = layout.decode
         if helper is not None:
-            return helper.direct(self.units, states, lambda part: failing_states(self.units, decode, part))
-        return failing_states(self.units, decode, states)
+            return out + helper.direct(self.units, states, lambda part: failing_states(self.units, decode, part))
+        return out + failing_states(self.units, decode, states)
 
     def describe(self) -> list[str]:
-        return [u.name for u in self.units]
+        return [u.name for u in self.units] + [f"{e.unit.name} (per element of {e.field})" for e in self.elements]
 
 
 def failing_states(units: list, decode, states: list[int]) -> list[int]:

@@ -34,7 +34,7 @@ from consensuslab.checkers.compiled.grouping import plan_groups
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, share_branch_traces
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
-from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.checkers.compiled.piece_functions import invariant_pieces
 from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.compiled.support import unsupported_reason
 from consensuslab.checkers.compiled.wholesale import WholeStateActions
@@ -90,10 +90,13 @@ class CompiledSearch(StateByState):
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
-            self.invariant_units += [
-                Unit(name, fn, args, prop.name, False, layout, view_fn, None if clause is None else (prop.name, clause),
-                     piece=True)
-                for name, fn, view_fn, args, clause in invariant_pieces(prop, model.spec, twin, layout, alternatives)]
+            for name, fn, view_fn, args, clause, element in invariant_pieces(prop, model.spec, twin, layout,
+                                                                              alternatives):
+                unit = Unit(name, fn, args, prop.name, False, layout, view_fn,
+                            None if clause is None else (prop.name, clause), piece=True)
+                self.invariant_units.append(unit)
+                if element is not None and alternatives:  # the level search judges it per element
+                    self.direct.judge_per_element(unit, *element)
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
         self.step_units = step_units(model, self.actions, twin, layout)
@@ -102,7 +105,8 @@ class CompiledSearch(StateByState):
         # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
         # whole state, a miss for every state)
         self.groups = [Group([u], full, self.grown) for u in self.actions]
-        self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units]
+        judged_apart = self.direct.handled()
+        self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units if id(u) not in judged_apart]
         self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
         self._coverage_groups()
         if self.domains:  # rows per argument met so far; the model then orders every step by its label
@@ -132,7 +136,7 @@ class CompiledSearch(StateByState):
         full = self.layout.full
         self.groups = plan_groups(self.actions, full, self.grown)
         # a conjunct that reads nothing is constant, and it held: no need to look it up again
-        direct = {id(u) for u in self.direct.units}  # called on the decoded state (``direct.py``)
+        direct = self.direct.handled()  # called on the decoded state, or judged per element (``direct.py``)
         varying = [u for u in self.invariant_units
                    if (u.mask or not u.traced) and u.clause is None and id(u) not in direct]
         self.inv_groups = plan_groups(varying, full, self.grown, sample=sample) + self._alternative_groups()

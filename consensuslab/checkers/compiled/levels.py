@@ -171,10 +171,10 @@ def _size(parts: list[list[np.ndarray]]) -> int:
 
 def _with_direct(search, direct, failing: list[int], parts: list[list[np.ndarray]]) -> list[int]:
     """``failing`` and the states of ``parts`` where one of the pieces ``direct`` calls directly fails."""
-    if not direct.units:
+    if not direct:
         return failing
     states = to_ints(np.concatenate([p for part in parts for p in part]))
-    return sorted(set(failing).union(direct.failing(search.layout.decode, states, search.helper)))
+    return sorted(set(failing).union(direct.failing(search.layout, states, search.helper)))
 
 
 def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> list[int]:

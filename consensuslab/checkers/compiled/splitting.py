@@ -25,6 +25,8 @@ functions ``(self, s, *args)`` whose conjunction is the invariant:
   are cut the same way; ``self.M(s, ...)`` of a method of the spec, where its
   truth is required (a returned value, ``if not self.M(s): return False``), is
   cut as ``M``'s own pieces;
+* a loop or ``all(...)`` at the top over a set field whose checks read the
+  element alone is one piece, judged per element (``elementwise.py``);
 * plain assignments at the top of a function come before the pieces that use
   them; anything else ends the cutting, and the rest of the function is one piece.
 
@@ -43,7 +45,6 @@ import copy
 import inspect
 import itertools
 import textwrap
-import types
 from typing import Any, Callable
 
 from consensuslab.checkers.compiled.checks import (
@@ -60,6 +61,7 @@ from consensuslab.checkers.compiled.checks import (
     store,
     targets,
 )
+from consensuslab.checkers.compiled.elementwise import loop_verdict, quantifier_verdict
 from consensuslab.checkers.compiled.packing import SET
 
 #: pieces one invariant may be cut into before it is left whole (each is a memo table and a look-up a state)
@@ -87,6 +89,7 @@ class Piece:
 
     def __init__(self, tree: ast.Module, domains: list[list[Any]], clause: tuple | None = None):
         self.tree, self.domains, self.clause = tree, domains, clause
+        self.element: tuple | None = None  # (set field, verdict function tree): judged per element
 
     def arguments(self) -> list[tuple]:
         return list(itertools.product(*self.domains))
@@ -112,17 +115,32 @@ class Splitter(Checks):
         fdef, body, state = found
         self.globals = getattr(fn, "__func__", fn).__globals__
         self.name = fdef.name
+        self.scopes, self.elements = [fdef], []  # the code being cut; checks judged per element (``elementwise``)
         checks: list = []
         try:
             self._block(body, Context(state), checks, top=True)
         except Cannot:
             return None
         pieces = [self._piece(fdef, state, ctx, stmts, k, clause) for k, (ctx, stmts, *clause) in enumerate(checks)]
+        for piece, (_, stmts, *_) in zip(pieces, checks):
+            piece.element = next((found for cut, found in self.elements if cut is stmts), None)
         units = sum(len(p.arguments()) for p in pieces)
         if units > MAX_PIECES and self.per_element:  # too many cut per element: those loops stay whole
             self.per_element, self.clauses, self.inlined = False, 0, 0
             return self.pieces(fn)
-        return pieces if 2 <= units <= MAX_PIECES else None
+        return pieces if 2 <= units <= MAX_PIECES or (units == 1 and pieces[0].element) else None
+
+    def _element_piece(self, found: tuple | None, ctx: Context, check: ast.stmt, out: list) -> bool:
+        """Cut ``check`` as a piece judged per element of a set field, where ``found`` says it can be."""
+        if found is None:
+            return False
+        stmts = [check] if isinstance(check, ast.Return) else [check, ast.Return(value=ast.Constant(value=True))]
+        out.append((ctx, stmts))
+        self.elements.append((stmts, found))
+        return True
+
+    def _element_quantifier(self, gen: ast.comprehension, check: ast.expr, ctx: Context) -> tuple | None:
+        return quantifier_verdict(gen, check, ctx, self.layout)
 
     @staticmethod
     def _function(fn: Callable):
@@ -227,6 +245,8 @@ class Splitter(Checks):
                                              ast.BoolOp(op=ast.Or(), values=either), True))
 
     def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
+        if self._element_piece(loop_verdict(st, ctx, self.layout, self.scopes), ctx, st, out):
+            return True
         if st.orelse or not only_checks(st.body):
             raise Cannot("a loop that is not a list of checks")
         known = self._set_elements(st.iter, ctx)
@@ -364,35 +384,3 @@ class Splitter(Checks):
         return values if len(values) <= MAX_VALUES else None
 
     # -- expressions that must hold -------------------------------------------------------------------
-
-
-def invariant_pieces(prop, spec: Any, twin: Any, layout, alternatives: bool = True) -> list[tuple]:
-    """``(name, function, its tracing twin, arguments, clause)`` per piece of the invariant ``prop`` (itself when
-    not cut); ``clause`` is None, or tells alternatives apart (``Piece``), numbered per invariant.
-
-    The tracing twin is the piece recompiled with filtered iteration
-    (``filtering.py``) and bound to the spec's tracing twin ``twin``.
-    """
-    from consensuslab.checkers.compiled.filtering import compiled_function, rewrite_tree
-
-    fn = prop.fn
-    found = Splitter(spec, layout, alternatives).pieces(fn)
-    target = getattr(fn, "__func__", fn)
-    if found is None:
-        return [(prop.name, fn, twin.method(fn), (), None)]
-    out = []
-    for k, piece in enumerate(found):
-        real = compiled_function(copy.deepcopy(piece.tree), target, target.__globals__)
-        real.__defaults__ = None
-        traced = real
-        if twin.twin is not None:
-            tree = copy.deepcopy(piece.tree)
-            rewrite_tree(tree)
-            traced = compiled_function(tree, target, twin.namespace(target))  # the module's helpers traced too
-            traced.__defaults__ = None
-        bound = types.MethodType(real, spec)
-        view = types.MethodType(traced, twin.twin) if twin.twin is not None else bound
-        for args in piece.arguments():
-            clause = None if piece.clause is None else (piece.clause[0], args[:piece.clause[1]])
-            out.append((f"{prop.name}[{k + 1}]" + (f"{list(args)}" if args else ""), bound, view, args, clause))
-    return out

@@ -83,7 +83,7 @@ def test_a_piece_that_misses_on_every_state_is_called_directly_with_the_same_ans
     search = CompiledSearch(model, progress=False, insist=True)
     compiled = search.run()
     interpreted = check(Paxos({"ballots": 2}).compile(), progress=False, engine="interpreted")
-    assert search.direct.describe() == ["Inv[8]"]  # the loop over every message
+    assert [u.name for u in search.direct.units] == ["Inv[8]"]  # the loop over every message
     assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
         (interpreted.status, interpreted.distinct_states, interpreted.states_generated)
     assert (compiled.status, compiled.distinct_states) == ("ok", 3921)

@@ -166,20 +166,38 @@ class Writer:
     #: the loops an invariant may hold: (head, the names it binds to values of the domain)
     LOOPS = (("for i in self.Three:", ["i"]), ("for i, x in enumerate(s.a):", ["i", "x"]), ("for i in s.b:", ["i"]))
     DOMAIN, MOVERS = "Three", MOVERS
+    ELEMENTS: tuple | None = ("e", "s.b")  # the loop target and set field of a check of each element alone
     INITS = ("Gen((0, 0, 0), frozenset(), 0)", "Gen((0, 1, 2), frozenset({1}), 0)")
 
     def invariant(self, k: int) -> str:
         r = self.rng
         lines = ["    @always", f"    def Inv{k}(self, s):"]
         for _ in range(r.randint(1, 3)):
-            kind = r.randrange(len(self.LOOPS) + 1)
+            kind = r.randrange(len(self.LOOPS) + 2)
             if kind < len(self.LOOPS):
                 head, names = self.LOOPS[kind]
                 lines += [f"        {head}"] + self.check_block(" " * 12, names, True)
+            elif kind == len(self.LOOPS):
+                lines += self.element_check()
             else:
                 lines += self.check_block(" " * 8, [], False)
         lines.append(f"        return {r.choice(['True', 'True', 'not ' + self.rare([]), self.cond([]) + ' or ' + self.cond([])])}")
         return "\n".join(lines) + "\n"
+
+    def element_check(self) -> list[str]:
+        """A check of each element of the set alone (``compiled/elementwise.py``): ``all``, or a loop whose body
+        assigns names and branches."""
+        r = self.rng
+        if self.ELEMENTS is None:
+            return self.check_block(" " * 8, [], False)
+        target, field = self.ELEMENTS
+        a, b, c = (r.randrange(3) for _ in range(3))
+        if r.random() < 0.4:
+            return [f"        if not all(e != {a} or {b} > {c} for {target} in {field}):", "            return False"]
+        return [f"        for {target} in {field}:", f"            d = (e + {a}) % 3", f"            if d == {b}:",
+                f"                ok = e != {c}", f"            elif d == {c}:", "                ok = True",
+                "            else:", f"                ok = e {r.choice(['<', '>=', '!='])} {a}",
+                "            if not ok:", "                return False"]
 
     def spec(self, n: int) -> str:
         r = self.rng
@@ -278,6 +296,7 @@ class NestedWriter(Writer):
              ("for i, keys in enumerate(s.w):", ["i"]), ("for kind, x in s.m:", ["x"]),
              ("for msg in s.m:", ["msg[1]"]))
     DOMAIN, MOVERS = "Two", NESTED_MOVERS
+    ELEMENTS = ("kind, e", "s.m")
     INITS = ("Nest(((0, 0), (0, 0)), (frozenset(), frozenset()), frozenset())",
              "Nest(((0, 1), (1, 0)), (frozenset({0}), frozenset()), frozenset({('q', 1)}))")
     READ_DOMAINS = ("sorted({x for _, x in s.m})",)
@@ -340,6 +359,7 @@ class QueueWriter(Writer):
 
     LOOPS = (("for i in self.Three:", ["i"]), ("for x in s.q:", ["x"]), ("for i, x in enumerate(s.q):", ["x"]))
     DOMAIN, MOVERS = "Three", QUEUE_MOVERS
+    ELEMENTS = None  # no set field
     INITS = ('Line((), None, "idle")', 'Line((1,), 2, "busy")')
     READ_DOMAINS = ("sorted(set(s.q))",)
     RELATIONS = ("len(t.q) <= len(s.q) + 1", "t.head is not None or s.head is None")

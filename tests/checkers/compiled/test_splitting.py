@@ -20,7 +20,7 @@ from consensuslab.checkers.compiled import splitting
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.filtering import TracedSpec
 from consensuslab.checkers.compiled.packing import Layout
-from consensuslab.checkers.compiled.splitting import invariant_pieces
+from consensuslab.checkers.compiled.piece_functions import invariant_pieces
 from consensuslab.errors import UsageError
 from consensuslab.loader import import_file
 from consensuslab.models.params import Param
@@ -102,7 +102,7 @@ class Shapes(Spec):
 def combined(pieces, state) -> bool:
     """The pieces' answer as the compiled search combines them."""
     decided: dict = {}  # clause -> None (no alternative decided yet), True or False
-    for _, fn, _, args, clause in pieces:
+    for _, fn, _, args, clause, _ in pieces:
         try:
             value = bool(fn(state, *args))
         except Exception:
@@ -151,7 +151,7 @@ def test_clauses_inside_a_loop_are_one_per_element():
     spec = Shapes({"n": 3})
     pieces = invariant_pieces(spec.compile().invariants[0], spec, TracedSpec(spec),
                               Layout.learn(list(spec.init())))
-    clauses = {c for *_, c in pieces if c is not None}
+    clauses = {c for *_, c, _ in pieces if c is not None}
     assert len(clauses) == 3  # all(A or B for x in a 3-tuple): three clauses of two alternatives
 
 
@@ -316,7 +316,7 @@ def test_the_pieces_of_a_set_loop_agree_with_the_invariant_on_elements_numbered_
 def holds(pieces: list, s) -> bool:
     """The conjunction of the pieces, a clause of alternatives holding where one of them does."""
     clauses: dict = {}
-    for k, (_, fn, _, args, clause) in enumerate(pieces):
+    for k, (_, fn, _, args, clause, _) in enumerate(pieces):
         clauses.setdefault(("clause", clause) if clause is not None else ("piece", k), []).append(fn(s, *args))
     return all(any(answers) for answers in clauses.values())
 
