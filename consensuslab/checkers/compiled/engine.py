@@ -99,7 +99,8 @@ class CompiledSearch(StateByState):
                     self.direct.judge_per_element(unit, *element)
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
-        self.step_units = step_units(model, self.actions, twin, layout)
+        self.step_verdicts: dict = {}  # each transition property's verdicts, shared by its rows
+        self.step_units = step_units(model, self.actions, twin, layout, self.step_verdicts)
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
         # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
         # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
@@ -125,7 +126,7 @@ class CompiledSearch(StateByState):
                  for label, fn, args in rows]
         self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
         self.groups += [Group([u], full, self.grown) for u in units]
-        steps = step_units(self.model, units, self.twin, layout)
+        steps = step_units(self.model, units, self.twin, layout, self.step_verdicts)
         self.step_units += steps
         self.step_groups += [Group([u], full, self.grown) for u in steps]
         self._coverage_groups()  # the known arguments grew: answers learnt before may be stale
