@@ -30,6 +30,8 @@ from consensuslab.checkers.compiled.writes import encode_writes, writes_of
 WARMUP = 2000
 #: tables of narrower keys a unit keeps reading after its key widened (``Unit.learn``)
 OLDER_KEPT = 4
+#: keys narrower than its own a unit keeps traces under (``Unit._keep_narrow``)
+NARROW_KEPT = 4
 #: views a branch's row keeps for its siblings (``share_branch_traces``): a level's traces, one row after another
 SHARED_KEPT = 4096
 
@@ -43,7 +45,7 @@ class Unit:
     """One memoised function of the state."""
 
     __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
-                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece", "whole")
+                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece", "whole", "narrow")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
                  view_fn: Callable | None = None, clause: Any = None, piece: bool = False):
@@ -68,6 +70,8 @@ class Unit:
         self.prepared: dict[int, tuple] = {}
         #: the tables of narrower keys, newest first (``learn``), and whether a trace ever filtered a set
         self.older: list[tuple[int, dict]] = []
+        #: tables of traces that read fewer bits than the key and filtered no set (``_keep_narrow``)
+        self.narrow: list[tuple[int, dict]] = []
         self.subscribed = False
         #: packed state -> (the fields handed whole, the view) of the traces of its sibling branches' rows
         self.shared: dict[int, tuple] | None = None
@@ -80,7 +84,7 @@ class Unit:
         return r
 
     def _trace(self, packed: int):
-        for mask, table in self.older:  # learnt under a narrower key: right for every state it matches
+        for mask, table in self.narrow + self.older:  # learnt under a narrower key: right for every state it matches
             out = table.get(packed & mask, _MISSING)
             if out is not _MISSING:
                 self.table[packed & self.mask] = out
@@ -88,8 +92,26 @@ class Unit:
                     self.prepared.pop(packed, None)
                 return out
         ahead = self.prepared.pop(packed, None) if self.prepared else None
-        out, reads = ahead if ahead is not None else self.compute(packed)
+        if ahead is not None:
+            return self.learn(packed, *ahead)
+        out, reads = self.compute(packed)
+        if not self.filtered and reads & ~self.mask == 0 and reads != self.mask:
+            self._keep_narrow(packed, out, reads)
         return self.learn(packed, out, reads)
+
+    def _keep_narrow(self, packed: int, out, reads: int) -> None:
+        """Keep a trace that read less than the key under the bits it read, as well.
+
+        Why: a guard that fails on the first bits it reads (PBFT's ``SendNewView`` outside a view change reads
+        two bits of 190) answers every state with those bits, but the key holds every bit the traces that got
+        past it read, so each new state missed (three traces in four of 42,000 read four bits or fewer).  Only
+        a trace that filtered no set: its answer holds whatever elements are numbered later."""
+        for mask, table in self.narrow:
+            if not reads & ~mask:
+                table[packed & mask] = out
+                return
+        if len(self.narrow) < NARROW_KEPT:
+            self.narrow.append((reads, {packed & reads: out}))
 
     def compute(self, packed: int, key: int | None = None) -> tuple[Any, int]:
         """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored.

@@ -76,8 +76,11 @@ class StepUnit(Unit):
         found = _peek(action, packed)
         if found is _MISSING:
             out, action_reads = action.compute(packed)  # traced and confirmed, stored nowhere (as in a helper)
+            if action.filtered:  # its key grows with the elements numbered later: the step traced whole follows
+                return super().compute(packed, key)
         else:
             out, action_reads = found, action.mask
+        self.filtered = False
         if out is None:
             return True, action_reads
         written, bits = out

@@ -201,13 +201,14 @@ class Quiet(Gossiping):
 
 def test_the_rows_of_a_state_reading_domain_run_the_spec_s_filtered_iteration_on_views(monkeypatch):
     """On views a row runs the spec's twin (``filtering.TracedSpec``), as the action table's rows do: the original
-    body's ``any(... for t in s.msgs if ...)`` read every message (537,423 traced calls on the whole search, against 423)."""
+    body's ``any(... for t in s.msgs if ...)`` read every message (15,789 traced calls on the whole search, against
+    243; 537,423 before a trace that exits early was kept under the bits it read, ``memo.Unit._keep_narrow``)."""
     model = Quiet().compile()
     twin = check(model, progress=False, engine="compiled", max_states=LIMIT)
     monkeypatch.setattr(StateDomains, "view_fn", lambda self, label: None)
     original = check(Quiet().compile(), progress=False, engine="compiled", max_states=LIMIT)
     assert outcome(original) == outcome(twin)
-    assert twin.extra["compiled"]["traced_calls"] * 100 < original.extra["compiled"]["traced_calls"]
+    assert twin.extra["compiled"]["traced_calls"] * 20 < original.extra["compiled"]["traced_calls"]
 
 
 def told_by(s, src) -> list:
