@@ -60,12 +60,14 @@ class Abstract:
             self._initial = set(self.model.initial_states())
         return self._initial
 
-    def next_states(self, state) -> set:
+    def next_states(self, state, plain: bool = False) -> set:
+        """``plain``: the caller says ``state`` holds no view (it was mapped from a decoded state)."""
         got = self._next.get(state)
         if got is None:
             if len(self._next) >= CACHE_LIMIT:
                 self._next.clear()
-            state = _plain(state)  # key and next states alike: none may hold a view (see ``_plain``)
+            if not plain:
+                state = _plain(state)  # key and next states alike: none may hold a view (see ``_plain``)
             got = self._next[state] = {nxt for _, nxt in self.model.successors(state)}
         return got
 
@@ -114,5 +116,6 @@ def refinement_properties(instance, attr: str, abstract: type, params) -> list[P
         a, b = mapped_before(before), mapping(after)
         return b == a or b in target.next_states(a)
 
+    step.__consensuslab_refinement__ = (mapping, target)  # the compiled search maps each state once
     return [Property(f"{attr}_init", INITIALLY, init, f"the mapped initial state is an initial state of {what}"),
             Property(f"{attr}_step", ALWAYS_STEP, step, f"every step maps to a step of {what} or a stutter")]

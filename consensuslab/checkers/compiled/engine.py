@@ -35,6 +35,7 @@ from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, share_branc
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.piece_functions import invariant_pieces
+from consensuslab.checkers.compiled.refinement_steps import RefinementSteps, refinement_of
 from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.compiled.support import unsupported_reason
 from consensuslab.checkers.compiled.wholesale import WholeStateActions
@@ -100,7 +101,10 @@ class CompiledSearch(StateByState):
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
         self.step_verdicts: dict = {}  # each transition property's verdicts, shared by its rows
-        self.step_units = step_units(model, self.actions, twin, layout, self.step_verdicts)
+        self.refinement_steps = RefinementSteps(  # the level search maps each state once (``refinement_steps``)
+            model, [p for p in model.step_properties if refinement_of(p)] if alternatives else [], layout)
+        self.step_units = step_units(model, self.actions, twin, layout, self.step_verdicts,
+                                     frozenset(self.refinement_steps.names()))
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
         # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
         # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
@@ -126,7 +130,8 @@ class CompiledSearch(StateByState):
                  for label, fn, args in rows]
         self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
         self.groups += [Group([u], full, self.grown) for u in units]
-        steps = step_units(self.model, units, self.twin, layout, self.step_verdicts)
+        steps = step_units(self.model, units, self.twin, layout, self.step_verdicts,
+                           frozenset(self.refinement_steps.names()))
         self.step_units += steps
         self.step_groups += [Group([u], full, self.grown) for u in steps]
         self._coverage_groups()  # the known arguments grew: answers learnt before may be stale
@@ -350,7 +355,8 @@ class CompiledSearch(StateByState):
             "compiled": {"state_bits": self.layout.bits, "search": "levels" if levels else "states",
                          "restarts": self.restarts, "action_groups": len(self.groups),
                          "invariant_groups": len(self.inv_groups), "traced_calls": self.traced(),
-                         "direct_pieces": self.direct.describe() + self.direct_steps.describe(),
+                         "direct_pieces": self.direct.describe() + self.direct_steps.describe()
+                         + [f"{name} (mapped once per state)" for name in self.refinement_steps.names()],
                          "whole_state_actions": self.wholesale.describe(),
                          "evidence": self.evidence.describe(),
                          "took_rival_core": levels and self.workers == 1 and self.freed_core()},

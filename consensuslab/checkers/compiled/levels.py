@@ -62,7 +62,6 @@ from consensuslab.checkers.search.ending import Stop
 from consensuslab.traces.result import Trace
 
 
-
 class Workers:
     """``--workers N``: N threads over the numpy kernels, which release the GIL (or none, for N = 1)."""
 
@@ -225,13 +224,16 @@ def mark_witnessed(search, held: list[bool]) -> None:
 def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     """Transition properties over the steps of a level about to be expanded (``steps.py``): the states with a
     failing step.  A unit whose memo misses on nearly every state is called on the decoded state instead, as
-    invariant pieces are (``direct.py``: EWD998's refinement mapping reads the whole state)."""
+    invariant pieces are (``direct.py``); a refinement maps each state once (``refinement_steps.py``)."""
     groups, direct = search.step_groups, search.direct_steps
     search.judged_depth = search.depth
     watched = direct.before(groups)  # after the warm-up too: rows a domain adds later have groups of their own
-    failing = failing_in(search, groups, parts, workers)
+    failing = _with_direct(search, direct, failing_in(search, groups, parts, workers), parts)
     search.step_groups = direct.learn(groups, watched, _size(parts))
-    return _with_direct(search, direct, failing, parts)
+    if search.refinement_steps:
+        states = to_ints(np.concatenate([p for part in parts for p in part]))
+        failing = sorted(set(failing).union(search.refinement_steps.failing(search.groups, states)))
+    return failing
 
 
 def audit(search, level: Run) -> None:

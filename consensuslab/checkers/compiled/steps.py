@@ -33,11 +33,14 @@ KEEP_JUDGED = 2000
 MISS_SHARE = 0.9
 
 
-def step_units(model, actions: list[Unit], twin, layout, verdicts: dict) -> list[Unit]:
+def step_units(model, actions: list[Unit], twin, layout, verdicts: dict, skip: frozenset = frozenset()) -> list[Unit]:
     """One unit per (transition property, action), in declaration and action-table order; ``verdicts``: each
-    property's ``StepVerdicts``, shared by its units (made here the first time)."""
+    property's ``StepVerdicts``, shared by its units (made here the first time); ``skip``: properties judged
+    otherwise (``refinement_steps.py``)."""
     units = []
     for prop in model.step_properties:
+        if prop.name in skip:
+            continue
         traced_prop = twin.method(prop.fn)
         shared = verdicts.get(prop.name)
         if shared is None:
