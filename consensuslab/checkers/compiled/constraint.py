@@ -57,9 +57,12 @@ class StateConstraint:
 
     def keeps(self, s: int, label, nxt: int) -> bool:
         """Whether the step from ``s`` to ``nxt`` is one of ``model.successors`` (for the audits)."""
-        if self.unit.table.get(nxt & self.unit.mask) is None:
+        group = self.group
+        inside = group.table.get(nxt & group.mask)
+        if inside is None:
             self.evaluate(nxt)
-        if self.unit.table[nxt & self.unit.mask]:
+            inside = group.table[nxt & group.mask]
+        if inside:
             return True
         decode = self.layout.decode
         return self.model._escapes(decode(s), label, decode(nxt))

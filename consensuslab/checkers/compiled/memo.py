@@ -10,18 +10,18 @@ A ``Group`` serves several units with one look-up under the union of their
 masks: the search makes one probe per group per state instead of one call per
 action.  Groups are formed from the masks the units showed during a warm-up
 (``grouping.py``).
+
+A key is the union of every bit a unit's traces read, so a guard that fails
+on two bits of most states, and reads every message on the others, would
+miss on each new state.  A trace that read fewer bits (and filtered no set)
+is kept under those bits as well, in the unit and in its group
+(``Unit._keep_narrow``, ``Group._keep_narrow``).
 """
 
 from __future__ import annotations
 
-import ast
-import copy
-import inspect
-import textwrap
-import types
 from typing import Any, Callable
 
-from consensuslab.checkers.compiled.filtering import compiled_function, rewrite_tree
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.checkers.compiled.writes import encode_writes, writes_of
@@ -45,7 +45,8 @@ class Unit:
     """One memoised function of the state."""
 
     __slots__ = ("name", "fn", "args", "label", "is_action", "layout", "mask", "table", "traced", "prepared",
-                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece", "whole", "narrow")
+                 "view_fn", "group", "filtered", "clause", "older", "subscribed", "shared", "piece", "whole", "narrow",
+                 "answered_by")
 
     def __init__(self, name: str, fn: Callable, args: tuple, label: Any, is_action: bool, layout: Layout,
                  view_fn: Callable | None = None, clause: Any = None, piece: bool = False):
@@ -72,6 +73,8 @@ class Unit:
         self.older: list[tuple[int, dict]] = []
         #: tables of traces that read fewer bits than the key and filtered no set (``_keep_narrow``)
         self.narrow: list[tuple[int, dict]] = []
+        #: the bits the last ``_trace``'s answer depends on, for good (None: a key that may still widen in place)
+        self.answered_by: int | None = None
         self.subscribed = False
         #: packed state -> (the fields handed whole, the view) of the traces of its sibling branches' rows
         self.shared: dict[int, tuple] | None = None
@@ -90,14 +93,19 @@ class Unit:
                 self.table[packed & self.mask] = out
                 if self.prepared:  # a helper's trace of it is not taken in, as with one worker
                     self.prepared.pop(packed, None)
+                self.answered_by = mask
                 return out
         ahead = self.prepared.pop(packed, None) if self.prepared else None
+        self.answered_by = None
         if ahead is not None:
             return self.learn(packed, *ahead)
         out, reads = self.compute(packed)
         if not self.filtered and reads & ~self.mask == 0 and reads != self.mask:
             self._keep_narrow(packed, out, reads)
-        return self.learn(packed, out, reads)
+        out = self.learn(packed, out, reads)
+        if not (self.filtered or self.subscribed):
+            self.answered_by = reads
+        return out
 
     def _keep_narrow(self, packed: int, out, reads: int) -> None:
         """Keep a trace that read less than the key under the bits it read, as well.
@@ -245,7 +253,7 @@ def share_branch_traces(units: list[Unit]) -> None:
 class Group:
     """Units answered together under one key: the union of their masks."""
 
-    __slots__ = ("units", "mask", "table", "full", "is_action", "grown", "clause")
+    __slots__ = ("units", "mask", "table", "full", "is_action", "grown", "clause", "narrow")
 
     def __init__(self, units: list[Unit], full: int, grown: list):
         self.units = units
@@ -258,6 +266,8 @@ class Group:
             u.group = self
         self.table: dict[int, Any] = {}
         self.grown = grown  # shared with the search: [True] after any group's key widened
+        #: entries under keys narrower than the group's, where every unit's answer held for good (``miss``)
+        self.narrow: list[tuple[int, dict]] = []
 
     def widen_fresh(self, bit: int) -> None:
         """As ``Unit.widen_fresh``: the entries stay."""
@@ -279,15 +289,43 @@ class Group:
         ``packed & keep | bits`` and steps known to lead back to ``packed`` are
         counted but left out.  Properties: whether every unit holds.
         """
+        for narrow, table in self.narrow:
+            entry = table.get(packed & narrow, _MISSING)
+            if entry is not _MISSING:
+                self.table[packed & self.mask] = entry
+                return entry
         outs = []
         mask = self.mask
+        held = 0  # the bits every unit's answer depends on for good (-1: one's key may still widen in place)
         for u in self.units:  # ``u.value`` inlined: most units of a group already know this key
             out = u.table.get(packed & u.mask, _MISSING)
             if out is _MISSING:
                 out = u._trace(packed)
+                by = u.answered_by
+            else:
+                by = None if u.subscribed else u.mask
+            held = -1 if by is None or held < 0 else held | by
             outs.append(out)
             mask |= u.mask
         self.rekey(mask)
+        entry = self._entry(packed, outs, mask)
+        self.table[packed & mask] = entry
+        if held >= 0 and held & ~mask == 0 and held != mask:
+            self._keep_narrow(packed, held, outs)
+        return entry
+
+    def _keep_narrow(self, packed: int, held: int, outs: list) -> None:
+        """Keep the entry under the bits its units' answers depend on, when fewer than the group's key: a guard's
+        early exit (``Unit._keep_narrow``) then serves the group too, one look-up for all its units."""
+        for narrow, table in self.narrow:
+            if not held & ~narrow:
+                table[packed & narrow] = self._entry(packed, outs, narrow)
+                return
+        if len(self.narrow) < NARROW_KEPT:
+            self.narrow.append((held, {packed & held: self._entry(packed, outs, held)}))
+
+    def _entry(self, packed: int, outs: list, mask: int):
+        """The group's entry from its units' answers, for states that agree with ``packed`` on ``mask``."""
         if self.is_action:
             full = self.full
             enabled = 0
@@ -305,62 +343,4 @@ class Group:
             entry = outs[0]  # an alternative is grouped alone, its answer kept as it is (it may be RAISED)
         else:
             entry = all(out is True for out in outs)  # a piece that raised (RAISED) fails
-        self.table[packed & mask] = entry
         return entry
-
-
-def conjuncts(fn: Callable, twin: Any = None) -> list[Callable] | None:
-    """``a and b and c`` in a property's ``return`` as three functions (None when it is not that shape).
-
-    Each conjunct is memoised on its own, far smaller, set of bits: a type
-    invariant over every field becomes a few small tables instead of one
-    entry per state.  Split only when the source is a lone ``return`` of an
-    ``and`` with no closure, so the pieces mean exactly the original.  With
-    ``twin`` (the spec's tracing twin, ``filtering.TracedSpec``) the pieces are
-    recompiled with filtered iteration and bound to it: the versions run on views.
-    """
-    found = _conjunct_trees(fn)
-    if found is None:
-        return None
-    target, owner, trees = found
-    pieces = []
-    for tree in trees:
-        if twin is not None:
-            traced = compiled_function(tree, target) if rewrite_tree(tree) else \
-                compiled_function(tree, target, target.__globals__)
-            pieces.append(types.MethodType(traced, twin) if owner is not None else traced)
-        else:
-            f = compiled_function(tree, target, target.__globals__)
-            pieces.append(types.MethodType(f, owner) if owner is not None else f)
-    return pieces
-
-
-def _conjunct_trees(fn: Callable):
-    """``(function, bound object, [one module per conjunct])`` of a property that is one ``return a and b``."""
-    target = getattr(fn, "__func__", fn)
-    owner = getattr(fn, "__self__", None)
-    code = getattr(target, "__code__", None)
-    if code is None or code.co_freevars:
-        return None
-    try:
-        source = textwrap.dedent(inspect.getsource(target))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        return None
-    fdef = tree.body[0]
-    body = fdef.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        body = body[1:]
-    if len(body) != 1 or not isinstance(body[0], ast.Return):
-        return None
-    expr = body[0].value
-    if not (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And)):
-        return None
-    trees = []
-    for k, value in enumerate(expr.values):
-        piece = copy.copy(fdef)  # keeps every field of this Python's FunctionDef
-        piece.name, piece.body, piece.decorator_list = f"{fdef.name}_{k + 1}", [ast.Return(value=value)], []
-        trees.append(ast.Module(body=[copy.deepcopy(piece)], type_ignores=[]))
-    return target, owner, trees

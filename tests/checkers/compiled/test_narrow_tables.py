@@ -1,4 +1,5 @@
-"""A trace that read less than its unit's key is kept under the bits it read: a guard's early exits hit."""
+"""A trace that read less than its unit's key is kept under the bits it read: a guard's early exits hit, in the
+unit's memo and in its group's."""
 
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ def test_the_early_exits_of_a_guard_hit_and_the_answer_is_the_interpreted_search
         assert list(compiled.violation.trace.states) == list(interpreted.violation.trace.states)
         return
     assert any(u.narrow for u in search.actions if u.name.startswith("File"))
+    # the groups the rows were planned into keep the exits too: one look-up answers all their rows
+    assert any(g.narrow for g in search.groups if any(u.name.startswith("File") for u in g.units))
     monkeypatch.setattr(memo, "NARROW_KEPT", 0)
     without = CompiledSearch(Office({"bug": bug}).compile(), progress=False, insist=True)
     assert without.run().distinct_states == compiled.distinct_states
