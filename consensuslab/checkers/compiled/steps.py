@@ -76,13 +76,10 @@ class StepUnit(Unit):
         action, verdicts = self.action, self.verdicts
         if verdicts.off or self.whole or action.whole or action.subscribed:
             return super().compute(packed, key)
-        found = _peek(action, packed)
-        if found is _MISSING:
-            out, action_reads = action.compute(packed)  # traced and confirmed, stored nowhere (as in a helper)
-            if action.filtered:  # its key grows with the elements numbered later: the step traced whole follows
-                return super().compute(packed, key)
-        else:
-            out, action_reads = found, action.mask
+        out = _peek(action, packed)
+        if out is _MISSING:  # a key the action has not met: the step is traced whole, as one call on a view
+            return super().compute(packed, key)  # (its writes are not encoded: a helper would undo new numbers)
+        action_reads = action.mask
         self.filtered = False
         if out is None:
             return True, action_reads
@@ -98,7 +95,7 @@ def _peek(unit: Unit, packed: int):
     """``unit``'s memoised answer for ``packed`` (its table, or a narrower one it kept), or ``_MISSING``."""
     out = unit.table.get(packed & unit.mask, _MISSING)
     if out is _MISSING:
-        for mask, table in unit.older:
+        for mask, table in unit.narrow + unit.older:
             out = table.get(packed & mask, _MISSING)
             if out is not _MISSING:
                 break
