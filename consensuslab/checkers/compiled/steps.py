@@ -14,9 +14,11 @@ the pair of packed states, kept per property for every action
 (``StepVerdicts``): ``[][decision = none]_decision`` reads one field of each
 state whichever action took the step, so after the first few steps the rows
 of every action find its verdict without running the property (EWD840's
-``TDSpec_step``, 49 rows of ``SendMsg``).  Where the action's trace filtered a
-set, or the property's did, the unit runs the action and the property on a
-view of ``s``, as one traced call.
+``TDSpec_step``, 49 rows of ``SendMsg``).  Where the action's memo does not
+know the key yet, where its trace filtered a set, or where the property's did,
+the unit runs the action and the property on a view of ``s``, as one traced
+call (the action's writes are then not encoded: in the ``--workers`` helper,
+numbering a new value undoes the trace).
 """
 
 from __future__ import annotations
