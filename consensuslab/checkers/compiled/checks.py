@@ -94,19 +94,45 @@ class Renamed(ast.NodeTransformer):
         return node
 
 
-def only_checks(stmts: list) -> bool:
-    """Statements that can only return False, continue, or fall through: a loop body that is a list of checks."""
+def only_checks(stmts: list, binds: bool = False) -> bool:
+    """Statements that can only return False, continue, or fall through: a loop body that is a list of checks.
+
+    ``binds``: assignments to plain names count too, and a nested loop does not (``elementwise.py`` reads
+    every ``continue`` as this loop's); nothing that yields, awaits or declares a scope either."""
     for st in stmts:
         if isinstance(st, (ast.Pass, ast.Continue)) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)):
             continue
         if isinstance(st, ast.Return) and (st.value is None or is_false(st.value)):
             continue
-        if isinstance(st, ast.If) and only_checks(st.body) and only_checks(st.orelse):
+        if isinstance(st, ast.If) and only_checks(st.body, binds) and only_checks(st.orelse, binds):
             continue
-        if isinstance(st, ast.For) and not st.orelse and only_checks(st.body):
+        if not binds and isinstance(st, ast.For) and not st.orelse and only_checks(st.body):
+            continue
+        if binds and isinstance(st, ast.Assign) and all(plain_target(t) for t in st.targets):
             continue
         return False
-    return not any(isinstance(n, (ast.NamedExpr, ast.Break)) for st in stmts for n in ast.walk(st))
+    refused = BINDING_REFUSED if binds else (ast.NamedExpr, ast.Break)
+    return not any(isinstance(n, refused) for st in stmts for n in ast.walk(st))
+
+
+#: what a check body that assigns names may not hold
+BINDING_REFUSED = (ast.NamedExpr, ast.Break, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal,
+                   ast.Lambda)
+
+
+def plain_target(target: ast.expr) -> bool:
+    """A name, or a flat tuple of names."""
+    return isinstance(target, ast.Name) or (isinstance(target, ast.Tuple)
+                                            and all(isinstance(e, ast.Name) for e in target.elts))
+
+
+def state_field(node: ast.expr, ctx: Context, layout):
+    """The packed field ``node`` reads when it is ``s.f`` of the state (or a state an inlined method names), or
+    None."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in {ctx.state} | ctx.states):
+        return None
+    return layout.by_name.get(node.attr)
 
 
 def store(target: ast.expr) -> ast.expr:

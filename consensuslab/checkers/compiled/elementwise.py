@@ -28,14 +28,22 @@ import ast
 import copy
 from typing import Any, Callable
 
-from consensuslab.checkers.compiled.checks import Context, is_false, names, store, targets
+from consensuslab.checkers.compiled.checks import (
+    BINDING_REFUSED,
+    Context,
+    names,
+    only_checks,
+    plain_target,
+    state_field,
+    store,
+    targets,
+)
 from consensuslab.checkers.compiled.packing import SET
 
 #: the element's parameter in a verdict function
 ELEMENT = "_element"
 #: states whose verdict is also asked of the real piece, on the decoded state
 CONFIRMED = 64
-_NEVER = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal, ast.Lambda)
 
 
 class NotElementwise(Exception):
@@ -48,7 +56,7 @@ def loop_verdict(loop: ast.For, ctx: Context, layout, scopes: list) -> tuple[str
     if field is None or loop.orelse or not _at_top(ctx):
         return None
     bound = _bound(loop.target)
-    if bound is None or not _plain_body(loop.body):
+    if bound is None or not only_checks(loop.body, binds=True):
         return None
     assigned = bound | {n.id for st in loop.body for n in ast.walk(st)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -70,7 +78,7 @@ def quantifier_verdict(gen: ast.comprehension, check: ast.expr, ctx: Context, la
     if field is None or bound is None or gen.is_async or not _at_top(ctx):
         return None
     parts = [check, *gen.ifs]
-    if any(isinstance(n, _NEVER) for p in parts for n in ast.walk(p)):
+    if any(isinstance(n, BINDING_REFUSED) for p in parts for n in ast.walk(p)):
         return None
     body: list[ast.stmt] = [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=copy.deepcopy(c)),
                                    body=[ast.Return(value=ast.Constant(value=True))], orelse=[]) for c in gen.ifs]
@@ -97,11 +105,8 @@ def _verdict(field: str, target: ast.expr, body: list, free: set[str], ctx: Cont
 
 
 def _set_field(node: ast.expr, ctx: Context, layout) -> str | None:
-    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-            and node.value.id in {ctx.state} | ctx.states):
-        return None
-    field = layout.by_name.get(node.attr)
-    return node.attr if field is not None and field.kind == SET else None
+    field = state_field(node, ctx, layout)
+    return field.name if field is not None and field.kind == SET else None
 
 
 def _at_top(ctx: Context) -> bool:
@@ -110,27 +115,7 @@ def _at_top(ctx: Context) -> bool:
 
 
 def _bound(target: ast.expr) -> set[str] | None:
-    if isinstance(target, ast.Name):
-        return {target.id}
-    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-        return {e.id for e in target.elts}
-    return None
-
-
-def _plain_body(stmts: list) -> bool:
-    """Assignments to names, ``if``, ``continue``, ``return False``: nothing carried, nothing else returned."""
-    for st in stmts:
-        if isinstance(st, (ast.Pass, ast.Continue)) or (isinstance(st, ast.Expr) and isinstance(st.value,
-                                                                                                ast.Constant)):
-            continue
-        if isinstance(st, ast.Return) and (st.value is None or is_false(st.value)):
-            continue
-        if isinstance(st, ast.Assign) and all(_bound(t) is not None for t in st.targets):
-            continue
-        if isinstance(st, ast.If) and _plain_body(st.body) and _plain_body(st.orelse):
-            continue
-        return False
-    return not any(isinstance(n, _NEVER) for st in stmts for n in ast.walk(st))
+    return names(target) if plain_target(target) else None
 
 
 def _flow(stmts: list, defined: set[str], assigned: set[str]) -> set[str] | None:

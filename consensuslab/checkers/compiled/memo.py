@@ -41,6 +41,18 @@ _MISSING = object()
 RAISED = 2
 
 
+def narrow_table(tables: list[tuple[int, dict]], reads: int) -> tuple[int, dict] | None:
+    """The first of ``tables`` whose key holds every bit of ``reads``, else a new one keyed by ``reads`` (while
+    there are fewer than ``NARROW_KEPT``), else None."""
+    for found in tables:
+        if not reads & ~found[0]:
+            return found
+    if len(tables) >= NARROW_KEPT:
+        return None
+    tables.append((reads, {}))
+    return tables[-1]
+
+
 class Unit:
     """One memoised function of the state."""
 
@@ -86,15 +98,32 @@ class Unit:
             r = self._trace(packed)
         return r
 
+    def known(self, packed: int) -> tuple[bool, Any]:
+        """``(True, answer)`` where a table already holds ``packed``'s answer, else ``(False, None)``; nothing
+        traced, nothing stored."""
+        out = self.table.get(packed & self.mask, _MISSING)
+        if out is _MISSING:
+            out, _ = self._narrower(packed)
+        return (False, None) if out is _MISSING else (True, out)
+
+    def _narrower(self, packed: int) -> tuple[Any, int]:
+        """The answer a table of a narrower key holds for ``packed``, and that key; ``(_MISSING, 0)`` where none
+        does.  Learnt under a narrower key, an answer is right for every state the key matches."""
+        for tables in (self.narrow, self.older):
+            for mask, table in tables:
+                out = table.get(packed & mask, _MISSING)
+                if out is not _MISSING:
+                    return out, mask
+        return _MISSING, 0
+
     def _trace(self, packed: int):
-        for mask, table in self.narrow + self.older:  # learnt under a narrower key: right for every state it matches
-            out = table.get(packed & mask, _MISSING)
-            if out is not _MISSING:
-                self.table[packed & self.mask] = out
-                if self.prepared:  # a helper's trace of it is not taken in, as with one worker
-                    self.prepared.pop(packed, None)
-                self.answered_by = mask
-                return out
+        out, mask = self._narrower(packed)
+        if out is not _MISSING:
+            self.table[packed & self.mask] = out
+            if self.prepared:  # a helper's trace of it is not taken in, as with one worker
+                self.prepared.pop(packed, None)
+            self.answered_by = mask
+            return out
         ahead = self.prepared.pop(packed, None) if self.prepared else None
         self.answered_by = None
         if ahead is not None:
@@ -114,12 +143,9 @@ class Unit:
         two bits of 190) answers every state with those bits, but the key holds every bit the traces that got
         past it read, so each new state missed (three traces in four of 42,000 read four bits or fewer).  Only
         a trace that filtered no set: its answer holds whatever elements are numbered later."""
-        for mask, table in self.narrow:
-            if not reads & ~mask:
-                table[packed & mask] = out
-                return
-        if len(self.narrow) < NARROW_KEPT:
-            self.narrow.append((reads, {packed & reads: out}))
+        found = narrow_table(self.narrow, reads)
+        if found is not None:
+            found[1][packed & found[0]] = out
 
     def compute(self, packed: int, key: int | None = None) -> tuple[Any, int]:
         """``(answer, bits read)`` of a traced call on ``packed``, confirmed on the real state; nothing stored.
@@ -317,12 +343,10 @@ class Group:
     def _keep_narrow(self, packed: int, held: int, outs: list) -> None:
         """Keep the entry under the bits its units' answers depend on, when fewer than the group's key: a guard's
         early exit (``Unit._keep_narrow``) then serves the group too, one look-up for all its units."""
-        for narrow, table in self.narrow:
-            if not held & ~narrow:
-                table[packed & narrow] = self._entry(packed, outs, narrow)
-                return
-        if len(self.narrow) < NARROW_KEPT:
-            self.narrow.append((held, {packed & held: self._entry(packed, outs, held)}))
+        found = narrow_table(self.narrow, held)
+        if found is not None:
+            narrow, table = found
+            table[packed & narrow] = self._entry(packed, outs, narrow)
 
     def _entry(self, packed: int, outs: list, mask: int):
         """The group's entry from its units' answers, for states that agree with ``packed`` on ``mask``."""

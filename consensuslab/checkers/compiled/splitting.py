@@ -58,6 +58,7 @@ from consensuslab.checkers.compiled.checks import (
     names,
     negated,
     only_checks,
+    state_field,
     store,
     targets,
 )
@@ -281,10 +282,7 @@ class Splitter(Checks):
 
     def _set_elements(self, node: ast.expr, ctx: Context) -> list | None:
         """The elements numbered so far of the set field ``node`` (``s.f``), or None (not one, or too many)."""
-        if not (self.per_element and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in {ctx.state} | ctx.states):
-            return None
-        field = self.layout.by_name.get(node.attr)
+        field = state_field(node, ctx, self.layout) if self.per_element else None
         if field is None or field.kind != SET or not 0 < len(field.interner) <= MAX_VALUES:
             return None
         return list(field.interner.values)
@@ -361,13 +359,10 @@ class Splitter(Checks):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "enumerate"
                 and len(node.args) == 1 and not node.keywords and "enumerate" not in self.globals):
             node, numbered = node.args[0], True
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in {ctx.state} | ctx.states):
-            return None
-        field = self.layout.by_name.get(node.attr)
+        field = state_field(node, ctx, self.layout)
         if field is None or field.kind not in ("tuple", "grid"):
             return None
-        return node.attr, field.rows, numbered
+        return field.name, field.rows, numbered
 
     def _constant(self, node: ast.expr, ctx: Context) -> list | None:
         """The values of an iterable that does not depend on the state, computed now (None: it cannot be)."""

@@ -29,7 +29,6 @@ from consensuslab.checkers.compiled.memo import Unit
 from consensuslab.checkers.compiled.packing import Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.views import Reads, StateView
 
-_MISSING = object()
 #: a property's verdicts stop being kept once they missed on more than ``MISS_SHARE`` of ``KEEP_JUDGED`` steps
 KEEP_JUDGED = 2000
 MISS_SHARE = 0.9
@@ -78,8 +77,8 @@ class StepUnit(Unit):
         action, verdicts = self.action, self.verdicts
         if verdicts.off or self.whole or action.whole or action.subscribed:
             return super().compute(packed, key)
-        out = _peek(action, packed)
-        if out is _MISSING:  # a key the action has not met: the step is traced whole, as one call on a view
+        known, out = action.known(packed)
+        if not known:  # a key the action has not met: the step is traced whole, as one call on a view
             return super().compute(packed, key)  # (its writes are not encoded: a helper would undo new numbers)
         action_reads = action.mask
         self.filtered = False
@@ -91,17 +90,6 @@ class StepUnit(Unit):
         if verdict is None:  # the property's trace filtered a set: the whole step is traced from now on
             return super().compute(packed, key)
         return verdict, action_reads | verdicts.before_mask | (verdicts.after_mask & ~written)
-
-
-def _peek(unit: Unit, packed: int):
-    """``unit``'s memoised answer for ``packed`` (its table, or a narrower one it kept), or ``_MISSING``."""
-    out = unit.table.get(packed & unit.mask, _MISSING)
-    if out is _MISSING:
-        for mask, table in unit.narrow + unit.older:
-            out = table.get(packed & mask, _MISSING)
-            if out is not _MISSING:
-                break
-    return out
 
 
 class StepVerdicts:
@@ -169,4 +157,4 @@ def reads_its_action(prop) -> bool:
     name = params[1]
     if name in code.co_cellvars or "locals" in code.co_names or "vars" in code.co_names:
         return True
-    return any(ins.argval == name for ins in dis.get_instructions(code) if ins.opname != "RESUME")
+    return any(ins.argval == name for ins in dis.get_instructions(code))
