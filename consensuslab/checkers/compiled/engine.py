@@ -36,6 +36,7 @@ from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Un
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.piece_functions import invariant_pieces
 from consensuslab.checkers.compiled.refinement_steps import RefinementSteps, refinement_of
+from consensuslab.checkers.compiled.step_pairs import StepPairs
 from consensuslab.checkers.compiled.steps import step_units
 from consensuslab.checkers.compiled.support import unsupported_reason
 from consensuslab.checkers.compiled.wholesale import WholeStateActions
@@ -100,11 +101,11 @@ class CompiledSearch(StateByState):
                     self.direct.judge_per_element(unit, *element)
         self.witness_units = [Unit(p.name, p.fn, (), p.name, False, layout, twin.method(p.fn))
                               for p in self.pending_witnesses]
-        self.step_verdicts: dict = {}  # each transition property's verdicts, shared by its rows
         self.refinement_steps = RefinementSteps(  # the level search maps each state once (``refinement_steps``)
             model, [p for p in model.step_properties if refinement_of(p)] if alternatives else [], layout)
-        self.step_units = step_units(model, self.actions, twin, layout, self.step_verdicts,
-                                     frozenset(self.refinement_steps.names()))
+        refinements = frozenset(self.refinement_steps.names())
+        self.step_units = step_units(model, self.actions, twin, layout, refinements)
+        self.step_pairs = StepPairs(model, twin, layout, refinements)  # judged over whole levels, not by rows
         self.witness_groups = [Group([u], full, self.grown) for u in self.witness_units]  # set by any group whose key widens: the hot loop's tuples are then stale
         # one group per unit until the warm-up has shown the units' masks (merging "equal" masks now would
         # merge them all: none has been traced, every mask is 0, and the one group's key would soon be the
@@ -112,7 +113,7 @@ class CompiledSearch(StateByState):
         self.groups = [Group([u], full, self.grown) for u in self.actions]
         judged_apart = self.direct.handled()
         self.inv_groups = [Group([u], full, self.grown) for u in self.invariant_units if id(u) not in judged_apart]
-        self.step_groups = [Group([u], full, self.grown) for u in self.step_units]
+        self.step_groups = [Group([u], full, self.grown) for u in self.step_units if not self.step_pairs.takes(u)]
         self._coverage_groups()
         if self.domains:  # rows per argument met so far; the model then orders every step by its label
             self.domains.bind(layout, self.twin)
@@ -130,10 +131,9 @@ class CompiledSearch(StateByState):
                  for label, fn, args in rows]
         self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
         self.groups += [Group([u], full, self.grown) for u in units]
-        steps = step_units(self.model, units, self.twin, layout, self.step_verdicts,
-                           frozenset(self.refinement_steps.names()))
+        steps = step_units(self.model, units, self.twin, layout, frozenset(self.refinement_steps.names()))
         self.step_units += steps
-        self.step_groups += [Group([u], full, self.grown) for u in steps]
+        self.step_groups += [Group([u], full, self.grown) for u in steps if not self.step_pairs.takes(u)]
         self._coverage_groups()  # the known arguments grew: answers learnt before may be stale
 
     def _regroup(self, sample: list[int] | None = None) -> None:
@@ -148,7 +148,8 @@ class CompiledSearch(StateByState):
         self.inv_groups = plan_groups(varying, full, self.grown, sample=sample) + self._alternative_groups()
         direct_steps = {id(u) for u in self.direct_steps.units}
         self.step_groups = plan_groups([u for u in self.step_units if (u.mask or not u.traced)
-                                        and id(u) not in direct_steps], full, self.grown, sample=sample)
+                                        and id(u) not in direct_steps and not self.step_pairs.takes(u)],
+                                       full, self.grown, sample=sample)
         self.grouped = True
 
     def _alternative_groups(self) -> list:
@@ -264,7 +265,8 @@ class CompiledSearch(StateByState):
 
     def traced(self) -> int:
         constraint = [self.constraint.unit] if self.constraint is not None else []
-        return sum(u.traced for u in self.actions + self.invariant_units + self.step_units + constraint)
+        units = self.actions + self.invariant_units + self.step_units + constraint
+        return sum(u.traced for u in units) + self.step_pairs.traced()
 
     def freed_core(self) -> bool:
         """Whether the rival racing this search was overtaken and stopped: its core is free, and the level
@@ -342,8 +344,13 @@ class CompiledSearch(StateByState):
                 if idx is None:
                     self.invariant_failed_at(s, self.judged_depth)
                 raise Stop(Violation(broken.name, "invariant", self.trace_to(idx)))
-            for unit in group.units:  # a witness raised
-                self.model.holds(self.model.property_named(unit.label), state)
+            for unit in group.units:  # a witness raised, or a transition property on one of the state's steps
+                prop = self.model.property_named(unit.label)
+                if prop in self.model.step_properties:
+                    for act, nxt in self.model.successors(state):
+                        self.model.step_holds(prop, state, act, nxt)
+                else:
+                    self.model.holds(prop, state)
             raise
 
     # -- the result ------------------------------------------------------------------------

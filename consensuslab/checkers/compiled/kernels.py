@@ -256,20 +256,32 @@ def _emit(block: np.ndarray, owner: np.ndarray, count: np.ndarray, first: np.nda
 
 
 def with_origin(level: np.ndarray, tables: list[Tables]):
-    """``(successor, parent, label id)`` arrays per group, for rebuilding a counterexample (every key known)."""
+    """``(successor, parent, label id)`` arrays, for rebuilding a counterexample (every key known)."""
+    parent, succ, label, _ = steps_by_parent(level, tables)
+    return [(succ, level[parent], label)] if len(parent) else []
+
+
+def steps_by_parent(level: np.ndarray, tables: list[Tables]):
+    """Every step of ``level`` (each group's table knows every key): ``(index of its state in level, successor,
+    label id)`` arrays, group after group, and whether each state has a step back to itself (an entry counts
+    those, but does not list them)."""
     found = []
+    looping = np.zeros(len(level), dtype=bool)
     for t in tables:
         rows = t.index.rows(level)
-        assert len(rows) == 0 or rows.min() >= 0, "a counterexample's level has a key the memo lacks"
+        assert len(rows) == 0 or rows.min() >= 0, "a level's steps asked of a table that lacks a key"
         counts = t.nsteps[rows]
+        looping |= t.enabled[rows] > counts
         total = int(counts.sum())
         if not total:
             continue
-        parents = np.repeat(level, counts, axis=0)
+        parent = np.repeat(np.arange(len(level), dtype=I64), counts)
         first = np.cumsum(counts) - counts
         flat = np.repeat(t.start[rows] - first, counts) + np.arange(total, dtype=I64)
-        found.append((parents & t.keep[flat] | t.bits[flat], parents, t.label[flat]))
-    return found
+        found.append((parent, level[parent] & t.keep[flat] | t.bits[flat], t.label[flat]))
+    if not found:
+        return np.zeros(0, dtype=I64), level[:0], np.zeros(0, dtype=np.int32), looping
+    return (*(np.concatenate(column) for column in zip(*found)), looping)
 
 
 class Judgement:

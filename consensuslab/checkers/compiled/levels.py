@@ -222,18 +222,18 @@ def mark_witnessed(search, held: list[bool]) -> None:
 
 
 def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
-    """Transition properties over the steps of a level about to be expanded (``steps.py``): the states with a
-    failing step.  A unit whose memo misses on nearly every state is called on the decoded state instead, as
-    invariant pieces are (``direct.py``); a refinement maps each state once (``refinement_steps.py``)."""
+    """Transition properties over the steps of a level just expanded: the states with a failing step.  Each is
+    judged over all the steps at once (``step_pairs.py``), or by rows (``steps.py``; one missing nearly always is
+    called on the decoded state: ``direct.py``); a refinement maps each state once (``refinement_steps.py``)."""
+    search.judged_depth, states = search.depth, [p for part in parts for p in part]
+    failing = set(search.step_pairs.failing(search, states))  # a property handed back joins the step groups
     groups, direct = search.step_groups, search.direct_steps
-    search.judged_depth = search.depth
     watched = direct.before(groups)  # after the warm-up too: rows a domain adds later have groups of their own
-    failing = _with_direct(search, direct, failing_in(search, groups, parts, workers), parts)
+    failing.update(_with_direct(search, direct, failing_in(search, groups, parts, workers), parts))
     search.step_groups = direct.learn(groups, watched, _size(parts))
     if search.refinement_steps:
-        states = to_ints(np.concatenate([p for part in parts for p in part]))
-        failing = sorted(set(failing).union(search.refinement_steps.failing(search.groups, states)))
-    return failing
+        failing.update(search.refinement_steps.failing(search.groups, to_ints(np.concatenate(states))))
+    return sorted(failing)
 
 
 def audit(search, level: Run) -> None:
@@ -323,9 +323,9 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
             audit(search, level)
             started += time.perf_counter() - audited_from  # a fixed cost of the first levels, not a rate
             at_limit = max_depth is not None and search.depth >= max_depth
-            stepping = [] if at_limit else judge_steps(search, parts, workers)
             grouped = search.grouped  # whether this level's cost is the memo's warm-up (regrouped below)
             fresh, steps, dead = expand_level(search, parts, workers, model.check_deadlock or at_limit, seen)
+            stepping = [] if at_limit else judge_steps(search, parts, workers)  # after: its actions' memos know
             if at_limit:
                 if dead is None or len(dead) < level.size:
                     search.stopped_by = "max-depth"
