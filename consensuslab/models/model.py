@@ -50,6 +50,9 @@ class Model:
         self.check_deadlock: bool = bool(getattr(definition, "check_deadlock", True)) if said is None else said
         done = getattr(definition, "done", None)
         self._done = done if callable(done) else None
+        #: the first states the lint reached, in breadth-first order (``checkers/search/lint.py``): the compiled
+        #: search numbers their values before it starts, instead of scouting for them
+        self.first_reached: tuple = ()
 
     def _keep(self, props: list[Property]) -> None:
         self.properties: list[Property] = props
@@ -96,6 +99,10 @@ class Model:
     # -- the semantic core, supplied by subclasses ---------------------------------
     def initial_states(self) -> list:
         raise NotImplementedError
+
+    def fresh_initial_states(self) -> list:
+        """The initial states, computed again where ``initial_states`` keeps them (``lint`` compares the two)."""
+        return self.initial_states()
 
     def initial_candidates(self) -> list:
         """The initial states before any state constraint (``@initially`` properties are checked on these)."""

@@ -92,3 +92,12 @@ def test_a_property_answering_a_string_is_refused_by_every_engine():
                                                  "search": "dfs"}):
         with pytest.raises(ModelError, match=re.escape("property not_bad returned 'False' (a str)")):
             check(Stringly().compile(), progress=False, **options)
+
+
+def test_an_init_drawing_random_numbers_is_reported_as_not_deterministic(tmp_path):
+    """The initial states are computed once for the whole run; the lint still computes them twice to compare."""
+    path = spec(tmp_path, "        yield S(0)\n", "        yield S(random.randint(0, 10 ** 9))\n")
+    proc, _ = run("check", path)
+    assert proc.returncode == 2
+    line = one_line(proc)
+    assert "hostile: not deterministic: two calls gave different initial states" in line

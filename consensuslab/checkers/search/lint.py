@@ -65,7 +65,7 @@ def _explore(model, limit: int, deadline: float | None) -> list[str]:
     initial = _call(model, where, "computing the initial states", model.initial_states)
     if not initial:
         raise ModelError(f"{model.protocol}: no initial state")
-    again = _call(model, where, "computing the initial states", model.initial_states)
+    again = _call(model, where, "computing the initial states", model.fresh_initial_states)
     if again != initial:
         raise ModelError(f"{model.protocol}: not deterministic: two calls gave different initial states; "
                          f"init must not draw random numbers, read clocks or depend on set order")
@@ -80,10 +80,11 @@ def _explore(model, limit: int, deadline: float | None) -> list[str]:
         _properties(model, s)
     seen = set(first)
     queue = deque(first)
+    reached = list(first)
     expanded = 0
     while queue and len(seen) < len(first) + limit:
         if deadline is not None and time.monotonic() >= deadline:
-            return declarations.warnings(len(seen))
+            return declarations.warnings(len(seen))  # cut short: the compiled search scouts for itself
         state = queue.popleft()
         out = _call(model, where, "computing successors", model.successors, state)
         if expanded < REPEAT_STATES or expanded % REPEAT_EVERY == 0:
@@ -99,6 +100,8 @@ def _explore(model, limit: int, deadline: float | None) -> list[str]:
                 _properties(model, nxt)
                 seen.add(nxt)
                 queue.append(nxt)
+                reached.append(nxt)
+    model.first_reached = tuple(reached)
     return declarations.warnings(len(seen))
 
 

@@ -9,6 +9,7 @@ from consensuslab import Spec, action, always, check, record
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.packing import Layout
 from consensuslab.checkers.search.explicit import Search
+from consensuslab.checkers.search.lint import lint
 from consensuslab.protocols.two_phase import TwoPhase
 
 
@@ -62,6 +63,21 @@ def test_engine_compiled_scouts_first():
     assert r.extra["compiled"]["restarts"] == 0
     assert r.extra["engine"] == "compiled" and r.extra["engine_reason"] == "--engine compiled"
     assert (r.status, r.distinct_states) == ("ok", 41)
+
+
+def test_the_lint_s_first_states_spare_the_scout(monkeypatch):
+    """A user's spec is linted first (``checkers/search/lint.py``): the states it reached are the hint, and no
+    interpreted scout runs."""
+    model = Growing({}).compile()
+    lint(model)
+    assert [s.count for s in model.first_reached] == list(range(41))
+
+    def no_scout(self):
+        raise AssertionError("the interpreted search ran")
+
+    monkeypatch.setattr(Search, "run", no_scout)
+    r = check(model, progress=False, engine="compiled")
+    assert r.extra["compiled"]["restarts"] == 0 and (r.status, r.distinct_states) == ("ok", 41)
 
 
 def test_no_hint_under_max_states():
