@@ -3,7 +3,8 @@
 ``checkers/run.py`` routes a check to its search; for a spec the compiled engine
 can take, this module decides which of the two answers.  ``auto`` with one
 worker gives the interpreted search ``PROBE_SECONDS`` first (a small search
-ends there, before the compiled set-up would); where fork and a second core
+ends there, before the compiled set-up would; a user's spec whose lint reached
+``RACE_AT`` states is not small, and skips it); where fork and a second core
 allow, the probe then goes on in a forked process, racing the compiled search
 (``search/rival.py``): the first to finish answers, and a compiled search that
 hands over takes its rival's result.  Elsewhere a compiled search that hands
@@ -34,6 +35,11 @@ PROBE_SECONDS = 0.3
 SCOUT_SECONDS = 0.15
 #: ``auto`` with one worker races the two engines where it can (``search/rival.py``); False: probe, then compile
 RACING = True
+#: a spec whose lint reached this many states (``Model.first_reached``) is larger than a probe finishes: ``auto``
+#: races the two engines at once, the lint's states the compiled search's hint (classic Paxos: 1.10 s against
+#: 1.48, SimpleRegular 0.86 against 1.19; ReadersWriters' 21,527 states, which the probe finished, 0.52 against
+#: 0.45)
+RACE_AT = 2000
 #: the first states of the probe's (or scout's) whole levels, in the order it found them, whose values the
 #: compiled search numbers before it starts (room for them, and filters that know them: paxos traced 32,351
 #: calls, not 41,243 over six layout restarts).  How far the probe got varies, so the numbering may too; no
@@ -92,8 +98,11 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
     """The probe, then the compiled search, raced by the probe going on where it can: ``(the answer, None)``,
     or ``(None, why the compiled search handed over)`` for the interpreted search to run from the start."""
     racing = _racing(engine, workers, spill_after)
-    probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
-                                     racing)
+    if racing and max_states is None and len(model.first_reached) >= RACE_AT:  # no probe: the race starts now
+        probed, reached, paused = None, list(model.first_reached[:HINT_STATES]), None
+    else:
+        probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
+                                         racing)
     if probed is not None:
         return probed, None
     rival = None

@@ -298,3 +298,26 @@ def test_at_the_time_limit_the_search_that_got_further_answers(ours, theirs, eng
     rival = _TimedOutRival(None if theirs is None else _partial(theirs))
     answer = engine_choice._further(_partial(ours), rival, ending.Budget(1.0))
     assert (answer.extra["engine"], answer.distinct_states) == (engine, max(ours, theirs or 0))
+
+
+def test_a_spec_the_lint_found_large_races_at_once(monkeypatch):
+    """A user's spec whose lint reached ``RACE_AT`` states skips the probe: the rival starts from the first state,
+    the compiled search from the lint's states, and the counts are the interpreted search's."""
+    from consensuslab.checkers.search.lint import lint
+
+    model = TwoPhase({"rm": 6}).compile()
+    lint(model)
+    assert len(model.first_reached) >= engine_choice.RACE_AT
+    probes = []
+    real_probe = engine_choice._probe
+    monkeypatch.setattr(engine_choice, "_probe", lambda *a, **k: probes.append(1) or real_probe(*a, **k))
+    r = check(model, progress=False)
+    assert not probes
+    assert (r.status, r.distinct_states, r.states_generated, r.depth) == ("ok", 50816, 402305, 19)
+    assert r.extra["engine_reason"].startswith(RACED[:2]), r.extra["engine_reason"]
+    assert no_rival_left()
+    small = TwoPhase({"rm": 2}).compile()  # its lint reached every state: the probe answers
+    lint(small)
+    assert len(small.first_reached) < engine_choice.RACE_AT
+    r = check(small, progress=False)
+    assert probes and r.extra["engine_reason"].startswith("the interpreted search finished within")
