@@ -123,6 +123,8 @@ class StepPairs:
     def failing(self, search, states: list[np.ndarray]) -> list[int]:
         """The packed states of a level (sorted runs) with a step some property forbids.  A property handed
         back has its rows' groups join ``search.step_groups``, which the caller then judges on the whole level."""
+        if not self.tables:
+            return []
         failing: set[int] = set()
         handed = []
         for block in blocks(states, BLOCK):

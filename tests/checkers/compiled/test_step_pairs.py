@@ -187,3 +187,14 @@ def test_whether_a_property_reads_its_action_is_read_from_its_code():
     assert not reads_its_action(lambda before, action, after: before == after)
     assert reads_its_action(lambda before, action, after: action is None)
     assert reads_its_action(lambda before, action, after: (lambda: action)())  # used by a nested function
+
+
+def test_a_spec_without_transition_properties_makes_no_steps_to_judge(monkeypatch):
+    def made(*args):
+        raise AssertionError("a level's steps were made for no property")
+
+    monkeypatch.setattr(step_pairs, "steps_by_parent", made)
+    plain = Panel().compile()
+    plain.step_properties = []
+    assert check(plain, progress=False, engine="compiled").distinct_states == \
+        check(Panel().compile(), progress=False, engine="interpreted").distinct_states
