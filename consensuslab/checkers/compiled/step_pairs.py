@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from consensuslab.checkers.compiled.filling import TRACES_BETWEEN_CHECKS, fill
-from consensuslab.checkers.compiled.kernels import BLOCK, blocks, steps_by_parent
+from consensuslab.checkers.compiled.kernels import BLOCK, steps_by_parent
 from consensuslab.checkers.compiled.keyindex import Extractor, KeyIndex, digits_of
 from consensuslab.checkers.compiled.memo import Group
 from consensuslab.checkers.compiled.packing import WORD, Overflow, Reshape, Unsupported
@@ -33,6 +33,9 @@ U64 = np.uint64
 #: judged (after ``HAND_BACK_AFTER`` steps): each new key is a trace on two views and a call on the real states
 HAND_BACK_SHARE = 0.5
 HAND_BACK_AFTER = 20000
+#: steps judged at a time (a block of states is cut to about this many steps: EWD840 makes 25 a state)
+STEPS_PER_BLOCK = 1 << 19
+MIN_BLOCK = 256
 #: a table that has traced fewer keys is young: the first keys of this many missing steps are traced, and the
 #: block looked up again (the first traces widen the masks, and every key with them)
 YOUNG = 256
@@ -112,6 +115,7 @@ class StepPairs:
 
     def __init__(self, model, twin, layout, skip: frozenset = frozenset()):
         self.tables = [PairTable(p, twin.method(p.fn), layout) for p in model.step_properties if p.name not in skip]
+        self.per_state = 16  # steps per state in the last block judged
 
     def takes(self, unit) -> bool:
         """Whether ``unit`` (a transition property's row) is judged here, not in the memo's groups."""
@@ -127,8 +131,9 @@ class StepPairs:
             return []
         failing: set[int] = set()
         handed = []
-        for block in blocks(states, BLOCK):
+        for block in self._blocks(states):
             parent, after, label, looping = steps_by_parent(block, fill(search, search.groups, block))
+            self.per_state = max(1, len(parent) // max(len(block), 1))
             loops = np.flatnonzero(looping)
             for table in list(self.tables):
                 steps = parent, after, label
@@ -147,6 +152,16 @@ class StepPairs:
         search.step_groups += [Group([u], search.layout.full, search.grown) for u in search.step_units
                                if u.label in handed]
         return sorted(failing)
+
+    def _blocks(self, pieces: list[np.ndarray]):
+        """The states of ``pieces`` in blocks whose steps, at the last block's steps per state, number about
+        ``STEPS_PER_BLOCK``: a block's steps are rows of ``2k + 1`` words, several arrays of them at once."""
+        for piece in pieces:
+            lo = 0
+            while lo < len(piece):
+                size = min(BLOCK, max(MIN_BLOCK, STEPS_PER_BLOCK // self.per_state))
+                yield piece[lo:lo + size]
+                lo += size
 
     def _judge(self, search, table: PairTable, block, parent, after, label) -> np.ndarray | None:
         """Indices of the steps the property forbids; None where it is handed back to its rows."""
