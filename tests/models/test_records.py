@@ -132,3 +132,28 @@ def test_plain_named_tuples_merge_and_lint_names_the_class_and_the_fix():
     assert "\n" not in line
     assert line.startswith("send-then-ack: Untyped (in the state, after Replicate) is a plain NamedTuple")
     assert "declare it with @record, or @message for a message" in line
+
+
+def test_lint_finds_a_plain_named_tuple_joining_a_set_of_declared_ones():
+    """The lint looks into each element of a set once: one that joins later, after its neighbours were found
+    declared, is looked into too."""
+
+    class Late(Spec):
+        name = "late-plain"
+        check_deadlock = False
+
+        def init(self):
+            yield Box(frozenset())
+
+        @action(i=(0, 1, 2, 3))
+        def Add(self, s, i):
+            if Ack(i, "v1") not in s.msgs:
+                return s._replace(msgs=s.msgs | {Ack(i, "v1")})
+
+        @action
+        def Stray(self, s):
+            if len(s.msgs) == 4:
+                return s._replace(msgs=s.msgs | {UntypedAck(9, "x")})
+
+    with pytest.raises(ModelError, match=r"^late-plain: UntypedAck \(in the state, after Stray\) is a plain NamedTuple"):
+        lint(Late().compile())
