@@ -98,11 +98,8 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
     """The probe, then the compiled search, raced by the probe going on where it can: ``(the answer, None)``,
     or ``(None, why the compiled search handed over)`` for the interpreted search to run from the start."""
     racing = _racing(engine, workers, spill_after)
-    if racing and max_states is None and len(model.first_reached) >= RACE_AT:  # no probe: the race starts now
-        probed, reached, paused = None, list(model.first_reached[:HINT_STATES]), None
-    else:
-        probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
-                                         racing)
+    probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
+                                     racing)
     if probed is not None:
         return probed, None
     rival = None
@@ -237,8 +234,8 @@ def _compiled_reason(engine: str, rival) -> str:
 
 
 def _probe(model, search, progress, engine, workers, budget, max_states, max_depth, racing: bool = False) -> tuple:
-    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker) or ``SCOUT_SECONDS`` (none
-    where the lint's first states serve):
+    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker) or ``SCOUT_SECONDS``; none
+    where the lint's first states serve (a scout's, or a racing probe's on a spec they show is large):
     ``(its result, [], None)`` when it ends the run (a probe that finished; an interrupt or the run's limit), else
     ``(None, the first states it reached, the probe)``: the compiled layout numbers their values first
     (``HINT_STATES``), and when ``racing`` the probe, where it can resume, goes on as the rival (else None)."""
@@ -247,8 +244,8 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
     probing = engine == "auto" and workers == 1 and PROBE_SECONDS > 0
     hint = 0 if max_states is not None else HINT_STATES
     left = budget.left()
-    if not probing and hint and model.first_reached:
-        return None, list(model.first_reached[:hint]), None  # the lint's states serve: no scout
+    if hint and model.first_reached and (not probing or (racing and len(model.first_reached) >= RACE_AT)):
+        return None, list(model.first_reached[:hint]), None  # the lint's states serve: no scout, no probe
     if not probing and (not hint or (left is not None and left < 2 * SCOUT_SECONDS)):
         return None, [], None  # no scout: it would number nothing, or take a large share of a short run
     seconds = PROBE_SECONDS if probing else SCOUT_SECONDS

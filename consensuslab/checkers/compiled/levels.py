@@ -232,7 +232,7 @@ def judge_steps(search, parts: list[list[np.ndarray]], workers) -> list[int]:
     failing.update(_with_direct(search, direct, failing_in(search, groups, parts, workers), parts))
     search.step_groups = direct.learn(groups, watched, _size(parts))
     if search.refinement_steps:
-        failing.update(search.refinement_steps.failing(search.groups, to_ints(np.concatenate(states))))
+        failing.update(search.refinement_steps.failing(search, states))
     return sorted(failing)
 
 

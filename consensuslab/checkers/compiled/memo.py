@@ -98,14 +98,6 @@ class Unit:
             r = self._trace(packed)
         return r
 
-    def known(self, packed: int) -> tuple[bool, Any]:
-        """``(True, answer)`` where a table already holds ``packed``'s answer, else ``(False, None)``; nothing
-        traced, nothing stored."""
-        out = self.table.get(packed & self.mask, _MISSING)
-        if out is _MISSING:
-            out, _ = self._narrower(packed)
-        return (False, None) if out is _MISSING else (True, out)
-
     def _narrower(self, packed: int) -> tuple[Any, int]:
         """The answer a table of a narrower key holds for ``packed``, and that key; ``(_MISSING, 0)`` where none
         does.  Learnt under a narrower key, an answer is right for every state the key matches."""

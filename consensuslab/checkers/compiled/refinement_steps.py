@@ -17,7 +17,12 @@ which reports what raised.
 
 from __future__ import annotations
 
+import numpy as np
+
+from consensuslab.checkers.compiled.filling import fill
+from consensuslab.checkers.compiled.kernels import BLOCK, blocks, steps_by_parent
 from consensuslab.checkers.compiled.packing import Overflow, Reshape, Unsupported
+from consensuslab.checkers.compiled.words import to_ints
 
 
 def refinement_of(prop):
@@ -40,25 +45,26 @@ class RefinementSteps:
     def names(self) -> list[str]:
         return [name for name, _, _ in self.checks]
 
-    def failing(self, groups: list, states: list[int]) -> list[int]:
-        """The packed ``states`` (one level) with a step that a check does not allow; ``groups``: the memo's
-        action groups, whose entry for a state lists its steps (a step back to the state itself is a stutter)."""
+    def failing(self, search, states: list[np.ndarray]) -> list[int]:
+        """The packed states of a level (sorted runs) with a step that a check does not allow; the steps come
+        from the memo's action groups (``kernels.steps_by_parent``), a step back to the state itself, a
+        stutter, left out."""
         self.found = [{} for _ in self.checks]
         out = []
-        for s in states:
-            try:
-                steps = []
-                for g in groups:
-                    entry = g.table.get(s & g.mask)
-                    if entry is None:
-                        entry = g.miss(s)
-                    steps += [s & keep | bits for _, keep, bits in entry[1]]
-                if steps and not all(self._allowed(k, s, steps) for k in range(len(self.checks))):
-                    out.append(s)
-            except (Overflow, Reshape, Unsupported):
-                raise  # a new layout, or the interpreted search: not this state's verdict
-            except Exception:
-                out.append(s)  # the real state says what raised (``discovery.py``)
+        for block in blocks(states, BLOCK):
+            parent, after, _, _ = steps_by_parent(block, fill(search, search.groups, block))
+            order = np.argsort(parent, kind="stable")  # each state's steps together, in the groups' order
+            ends = np.searchsorted(parent[order], np.arange(1, len(block) + 1)).tolist()
+            afters, start = to_ints(after[order]), 0
+            for s, end in zip(to_ints(block), ends):
+                steps, start = afters[start:end], end
+                try:
+                    if steps and not all(self._allowed(k, s, steps) for k in range(len(self.checks))):
+                        out.append(s)
+                except (Overflow, Reshape, Unsupported):
+                    raise  # a new layout, or the interpreted search: not this state's verdict
+                except Exception:
+                    out.append(s)  # the real state says what raised (``discovery.py``)
         self.known = self.found  # the next level's states are among these steps' targets
         return out
 

@@ -17,6 +17,8 @@ apart (``refinement_steps.py``).
 
 from __future__ import annotations
 
+import dis
+
 import numpy as np
 
 from consensuslab.checkers.compiled.filling import TRACES_BETWEEN_CHECKS, fill
@@ -24,7 +26,6 @@ from consensuslab.checkers.compiled.kernels import BLOCK, steps_by_parent
 from consensuslab.checkers.compiled.keyindex import Extractor, KeyIndex, digits_of
 from consensuslab.checkers.compiled.memo import Group
 from consensuslab.checkers.compiled.packing import WORD, Overflow, Reshape, Unsupported
-from consensuslab.checkers.compiled.steps import reads_its_action
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.checkers.compiled.words import order_key, to_ints, words_for
 
@@ -115,6 +116,7 @@ class StepPairs:
 
     def __init__(self, model, twin, layout, skip: frozenset = frozenset()):
         self.tables = [PairTable(p, twin.method(p.fn), layout) for p in model.step_properties if p.name not in skip]
+        self.every = list(self.tables)  # handed back too: their traces still count (``traced``)
         self.per_state = 16  # steps per state in the last block judged
 
     def takes(self, unit) -> bool:
@@ -122,7 +124,7 @@ class StepPairs:
         return any(unit.label == t.name for t in self.tables)
 
     def traced(self) -> int:
-        return sum(t.traces for t in self.tables)
+        return sum(t.traces for t in self.every)
 
     def failing(self, search, states: list[np.ndarray]) -> list[int]:
         """The packed states of a level (sorted runs) with a step some property forbids.  A property handed
@@ -233,3 +235,21 @@ def _loops(search, table: PairTable, block: np.ndarray, loops: np.ndarray) -> tu
                     back.append(i)
                     labels.append(ids[u.label])
     return np.array(back, dtype=np.int64), np.array(labels, dtype=np.int32)
+
+
+def reads_its_action(prop) -> bool:
+    """Does the property ``(s, act, t)`` (a method, or a function) use its action argument, as far as its code
+    shows?  Anything unclear counts as using it."""
+    fn = getattr(prop, "__func__", prop)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    params = code.co_varnames[:code.co_argcount]
+    if hasattr(prop, "__func__"):
+        params = params[1:]
+    if len(params) != 3 or code.co_flags & 0x0C:
+        return True
+    name = params[1]
+    if name in code.co_cellvars or "locals" in code.co_names or "vars" in code.co_names:
+        return True
+    return any(ins.argval == name for ins in dis.get_instructions(code))

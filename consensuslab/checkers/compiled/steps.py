@@ -15,8 +15,6 @@ says what raised), or one that would trace nearly every step.
 
 from __future__ import annotations
 
-import dis
-
 from consensuslab.checkers.compiled.memo import Unit
 
 
@@ -47,20 +45,3 @@ def _step_functions(prop, traced_prop, action: Unit):
 
     return real, traced
 
-
-def reads_its_action(prop) -> bool:
-    """Does the property ``(s, act, t)`` (a method, or a function) use its action argument, as far as its code
-    shows?  Anything unclear counts as using it."""
-    fn = getattr(prop, "__func__", prop)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return True
-    params = code.co_varnames[:code.co_argcount]
-    if hasattr(prop, "__func__"):
-        params = params[1:]
-    if len(params) != 3 or code.co_flags & 0x0C:
-        return True
-    name = params[1]
-    if name in code.co_cellvars or "locals" in code.co_names or "vars" in code.co_names:
-        return True
-    return any(ins.argval == name for ins in dis.get_instructions(code))

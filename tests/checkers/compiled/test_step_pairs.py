@@ -8,8 +8,8 @@ import pytest
 
 from consensuslab import check
 from consensuslab.checkers.compiled import step_pairs
+from consensuslab.checkers.compiled.step_pairs import reads_its_action
 from consensuslab.checkers.compiled.engine import CompiledSearch
-from consensuslab.checkers.compiled.steps import reads_its_action
 from consensuslab.errors import ModelError
 from consensuslab.models.params import Param
 from consensuslab.models.properties import always_step
