@@ -49,6 +49,8 @@ TLC_MODELS = {
     "key-value-store": ("kvs", "MCKVS.tla", "MCKVSSafetySmall.cfg"),
     # MC4.tla: MC.tla with n == 4; safety.cfg: MC.cfg without its PROPERTY (the engines check safety here)
     "readers-writers": ("rw", "MC4.tla", "safety.cfg"),
+    "slush": ("slush", "Slush.tla", "SlushSmall.cfg"),
+    "bakery": ("bakery", "MCBakery.tla", "MCBakery.cfg"),
 }
 
 PERMUTE_ONLY = """
@@ -168,6 +170,8 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "readers-writers": engines("readers-writers", str(SPECS / "readers_writers.py"), "-p", "n=4"),
         "fast-paxos": engines("fast-paxos", str(SPECS / "fast_paxos.py"), "-p", "ballots=4"),
         "classic-paxos": engines("classic-paxos", str(SPECS / "classic_paxos.py"), "--scenario", "cfg"),
+        "slush": engines("slush", str(SPECS / "slush.py"), "--scenario", "cfg"),
+        "bakery": engines("bakery", str(SPECS / "bakery.py"), "--scenario", "cfg"),
         "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",
                                  ours([str(SPECS / "fast_paxos.py"), "--scenario", "cfg", "--symmetry"], limit))],
         "classic-paxos-symmetry": [("classic-paxos Paxos.cfg --symmetry (TLC: 1,207, 5 s in the manifest)",

@@ -101,8 +101,14 @@ class Model:
         raise NotImplementedError
 
     def fresh_initial_states(self) -> list:
-        """The initial states, computed again where ``initial_states`` keeps them (``lint`` compares the two)."""
+        """The initial states, computed again where ``initial_states`` keeps them."""
         return self.initial_states()
+
+    def initial_states_again(self, limit: int) -> tuple[list, bool]:
+        """The initial states computed again, for ``lint`` to compare with ``initial_states`` (``init`` must be
+        deterministic): those of the first ``limit`` candidates, and whether those were all of them."""
+        states = self.fresh_initial_states()
+        return states[:limit], len(states) <= limit
 
     def initial_candidates(self) -> list:
         """The initial states before any state constraint (``@initially`` properties are checked on these)."""

@@ -14,7 +14,7 @@ from consensuslab import action, check
 from consensuslab.checkers.replay import replay_document
 from consensuslab.traces.itf import trace_document
 
-from benchmark_specs import BROKEN, SMALL, spec_class
+from benchmark_specs import BROKEN, COMPILED, SMALL, spec_class
 from orbits import count_orbits, reachable
 from replaying import replay_states
 
@@ -25,6 +25,13 @@ def test_distinct_states_equal_tlc(name, params, tlc):
     r = check(spec_class(name)(params).compile(), progress=False, engine="interpreted")
     assert r.status == "ok"
     assert r.distinct_states == tlc
+    assert all(v in ("holds", "witnessed") for v in r.properties.values()), r.properties
+
+
+@pytest.mark.parametrize("name,scenario,tlc", COMPILED, ids=[c[0] for c in COMPILED])
+def test_distinct_states_equal_tlc_on_the_compiled_engine(name, scenario, tlc):
+    r = check(spec_class(name).configure(scenario=scenario).compile(), progress=False, engine="compiled")
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("compiled", "ok", tlc)
     assert all(v in ("holds", "witnessed") for v in r.properties.values()), r.properties
 
 

@@ -21,7 +21,10 @@ the model's own, on the real state.
 
 from __future__ import annotations
 
+import numpy as np
+
 from consensuslab.checkers.compiled.elementwise import ElementVerdicts
+from consensuslab.checkers.compiled.words import to_ints
 
 #: a piece whose memo missed on more than this share of the states it judged is called directly
 MISS_SHARE = 0.9
@@ -83,9 +86,9 @@ class DirectPieces:
                 self.units += g.units
         return [g for g in groups if id(g) not in moving] if moving else groups
 
-    def failing(self, layout, states: list[int], helper=None) -> list[int]:
-        """The packed ``states`` where a direct piece does not hold (or raises: the search reports that); with a
-        ``helper`` (``--workers``), it takes the later part of a large level."""
+    def failing(self, layout, states: np.ndarray, helper=None) -> list[int]:
+        """The packed ``states`` (an array) where a direct piece does not hold (or raises: the search reports
+        that); with a ``helper`` (``--workers``), it takes the later part of a large level."""
         out = []
         for judged in list(self.elements):
             out += judged.failing(layout, states)
@@ -94,6 +97,7 @@ class DirectPieces:
                 self.units.append(judged.unit)
         if not self.units:
             return out
+        states = to_ints(states)  # the pieces are called on each decoded state
         decode = layout.decode
         if helper is not None:
             return out + helper.direct(self.units, states, lambda part: failing_states(self.units, decode, part))

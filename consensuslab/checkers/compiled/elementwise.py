@@ -28,6 +28,8 @@ import ast
 import copy
 from typing import Any, Callable
 
+import numpy as np
+
 from consensuslab.checkers.compiled.checks import (
     BINDING_REFUSED,
     Context,
@@ -39,6 +41,7 @@ from consensuslab.checkers.compiled.checks import (
     targets,
 )
 from consensuslab.checkers.compiled.packing import SET
+from consensuslab.checkers.compiled.words import holding_any, to_ints
 
 #: the element's parameter in a verdict function
 ELEMENT = "_element"
@@ -194,8 +197,9 @@ class ElementVerdicts:
         self.confirmed = 0  # states also judged by the real piece
         self.broken = False  # the real piece disagreed: it is called on the decoded state from now on
 
-    def failing(self, layout, states: list[int]) -> list[int]:
-        """The packed ``states`` whose set holds an element that fails the check (or raises on it)."""
+    def failing(self, layout, states: np.ndarray) -> list[int]:
+        """The packed ``states`` (an array) whose set holds an element that fails the check (or raises on it),
+        found in numpy: no state is made a Python int unless it fails or is confirmed."""
         field = layout.by_name[self.field]
         values = field.interner.values
         while self.judged < len(values):
@@ -207,9 +211,9 @@ class ElementVerdicts:
                 self.bad |= 1 << self.judged
             self.judged += 1
         mask = self.bad << field.offset
-        out = [s for s in states if s & mask] if mask else []
+        out = to_ints(states[holding_any(states, mask)]) if mask else []
         if self.confirmed < CONFIRMED:
-            self._confirm(layout, states[:CONFIRMED - self.confirmed], set(out))
+            self._confirm(layout, to_ints(states[:CONFIRMED - self.confirmed]), set(out))
         return out
 
     def _confirm(self, layout, states: list[int], failing: set[int]) -> None:

@@ -172,7 +172,7 @@ def _with_direct(search, direct, failing: list[int], parts: list[list[np.ndarray
     """``failing`` and the states of ``parts`` where one of the pieces ``direct`` calls directly fails."""
     if not direct:
         return failing
-    states = to_ints(np.concatenate([p for part in parts for p in part]))
+    states = np.concatenate([p for part in parts for p in part])
     return sorted(set(failing).union(direct.failing(search.layout, states, search.helper)))
 
 

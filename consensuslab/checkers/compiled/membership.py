@@ -15,9 +15,16 @@ is numbered when a state holding it is packed, so the rows can be made for
 every numbered element before a level is expanded, with no per-state coverage
 check (``domains.py``).
 
+The domain may also call a helper that returns such a form, as a PlusCal
+translation's ``with (m \\in Pending(self))`` over a ``define``d operator is
+written: ``m=lambda self, s, p: self.pending(s, p)`` where ``pending`` (a
+method of the spec, or a function of the spec's module) is one ``return`` of a
+comprehension over a set field; the call is read as that expression with the
+helper's parameters renamed to the call's arguments (``_inlined``).
+
 Only the forms above are recognised, from the source of the ``@action``
-decorator; anything else (a method call, a filter over another value, a lambda
-with a closure) keeps the listing.  The test is confirmed against the listing
+decorator; anything else (a helper of more than one statement, a filter over
+another value, a lambda with a closure) keeps the listing.  The test is confirmed against the listing
 on the first states (``StateDomains.confirm``), and the audits compare the
 rows' steps with the model's successors as for every other row.
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 import textwrap
 from typing import Callable
@@ -56,7 +64,8 @@ def member_domain(declared, param: str, domain) -> Member | None:
             or node.args.defaults or len(names) < 2):
         return None
     state = names[1]
-    found = _over_field(_unwrapped(node.body, fn.__globals__), state, set(names))
+    body = _inlined(_unwrapped(node.body, fn.__globals__), names, declared.spec, fn.__globals__)
+    found = _over_field(_unwrapped(body, fn.__globals__), state, set(names))
     if found is None:
         return None
     field, target, conditions = found
@@ -153,3 +162,88 @@ def _field_of(expr: ast.expr, state: str) -> str | None:
 def _arguments(names: list[str]) -> ast.arguments:
     return ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in names], vararg=None, kwonlyargs=[],
                          kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _inlined(expr: ast.expr, names: list[str], spec, namespace: dict) -> ast.expr:
+    """``expr``, or where it calls a one-``return`` helper with the lambda's own names (``self.pending(s, p)``),
+    the helper's returned expression with its parameters renamed to them.  The helper is a plain method of the
+    spec (or static method), or a function of the same module; anything that could change what a name means
+    (a decorator, a closure, defaults, a name bound inside the expression or free in it that the lambda also
+    has) leaves ``expr`` as it is."""
+    if not isinstance(expr, ast.Call) or expr.keywords or not all(isinstance(a, ast.Name) for a in expr.args):
+        return expr
+    args = [a.id for a in expr.args]
+    if not all(a in names for a in args):
+        return expr
+    helper, bound = _helper(expr.func, names[0], spec, namespace)
+    if helper is None or helper.__globals__ is not namespace or helper.__code__.co_freevars:
+        return expr
+    returned = _returned(helper)
+    if returned is None:
+        return expr
+    params, body = returned
+    if len(params) != len(bound) + len(args):
+        return expr
+    mapping = dict(zip(params, bound + args))
+    inner = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    inner |= {a.arg for n in ast.walk(body) if isinstance(n, ast.Lambda) for a in n.args.args}
+    free = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - inner
+    if inner & (set(params) | set(names)) or (free - set(params)) & set(names):
+        return expr
+    return _Renamed(mapping).visit(copy.deepcopy(body))
+
+
+def _helper(func: ast.expr, self_name: str, spec, namespace: dict):
+    """``(function, names bound before the call's arguments)`` that ``func`` calls, or ``(None, [])``."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == self_name:
+        if func.attr in vars(spec):
+            return None, []  # an instance attribute shadows the class's
+        found = inspect.getattr_static(type(spec), func.attr, None)
+        if isinstance(found, staticmethod):
+            return found.__func__, []
+        return (found, [self_name]) if inspect.isfunction(found) else (None, [])
+    if isinstance(func, ast.Name):
+        found = namespace.get(func.id)
+        return (found, []) if inspect.isfunction(found) else (None, [])
+    return None, []
+
+
+def _returned(helper) -> tuple[list[str], ast.expr] | None:
+    """``(parameters, returned expression)`` of a helper whose source is one ``return`` (after a docstring)."""
+    try:
+        lines, first = inspect.getsourcelines(helper)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    node = tree.body[0]
+    a = node.args
+    if (node.decorator_list and not _only_staticmethod(node)) or a.vararg or a.kwarg or a.kwonlyargs \
+            or a.posonlyargs or a.defaults or node.name != helper.__name__:
+        return None
+    if first + min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1 != helper.__code__.co_firstlineno:
+        return None  # the source read is not the function that runs
+    body = node.body[1:] if (node.body and isinstance(node.body[0], ast.Expr)
+                             and isinstance(node.body[0].value, ast.Constant)
+                             and isinstance(node.body[0].value.value, str)) else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    return [p.arg for p in a.args], body[0].value
+
+
+def _only_staticmethod(node: ast.FunctionDef) -> bool:
+    return len(node.decorator_list) == 1 and isinstance(node.decorator_list[0], ast.Name) \
+        and node.decorator_list[0].id == "staticmethod"
+
+
+class _Renamed(ast.NodeTransformer):
+    """Each loaded name of the mapping replaced by its new name."""
+
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
+            return ast.copy_location(ast.Name(self.mapping[node.id], ast.Load()), node)
+        return node

@@ -69,6 +69,13 @@ def as_row(value: int, k: int):
     return U64(value) if k == 1 else from_ints([value], k)[0]
 
 
+def holding_any(states: np.ndarray, mask: int) -> np.ndarray:
+    """Whether each state has one of the bits of ``mask``."""
+    if states.ndim == 1:
+        return (states & U64(mask)) != 0
+    return (states & as_row(mask, states.shape[1])).any(axis=1)
+
+
 def order_key(states: np.ndarray) -> np.ndarray:
     """The 64-bit key states are ordered by: the state itself for one word, a mix of the words for more."""
     if states.ndim == 1:

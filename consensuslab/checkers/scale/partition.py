@@ -388,11 +388,8 @@ def check_local(model, canon: Callable | None = None, max_states: int | None = N
             part.progress.close()
     if stopped_by not in (None, "max-depth") and consistent and on_stop is not None:
         on_stop(part, part.depth)
-    depth = part.depth
-    violation = None
-    if findings:
-        violation = violation_for(model, pick(findings), part.store.link, canon)
-        depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
+    # the level being expanded when a violation was met, as in the single-process search (not its trace's length)
+    violation = violation_for(model, pick(findings), part.store.link, canon) if findings else None
     return finish(model, status_hint=stopped_by, violation=violation, distinct=len(part.store),
-                  generated=part.generated, depth=depth, seconds=time.monotonic() - started,
+                  generated=part.generated, depth=part.depth, seconds=time.monotonic() - started,
                   witnessed=part.checks.witnessed, workers=1, symmetry=canon is not None, reduction=reduction)

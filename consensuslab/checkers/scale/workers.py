@@ -264,8 +264,9 @@ def check_parallel(model, workers: int = 2, canon: Callable | None = None, max_s
                 conn = conns[(gid - base) % workers]
                 conn.send(("link", gid))
                 return conn.recv()
+            # ``depth`` stays the level the search was expanding when it met the violation, as in the
+            # single-process search (``search/explicit.py``), not the length of the trace to it
             violation = violation_for(model, finding, link, canon)
-            depth = len(violation.trace) - (1 if violation.kind == "transition" else 0)
     finally:
         if collecting:
             resume_collection()  # without walking every state the search made (``collector.py``)

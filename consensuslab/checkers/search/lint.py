@@ -65,8 +65,8 @@ def _explore(model, limit: int, deadline: float | None) -> list[str]:
     initial = _call(model, where, "computing the initial states", model.initial_states)
     if not initial:
         raise ModelError(f"{model.protocol}: no initial state")
-    again = _call(model, where, "computing the initial states", model.fresh_initial_states)
-    if again != initial:
+    again, whole = _call(model, where, "computing the initial states", model.initial_states_again, limit)
+    if again != (initial if whole else initial[:len(again)]):
         raise ModelError(f"{model.protocol}: not deterministic: two calls gave different initial states; "
                          f"init must not draw random numbers, read clocks or depend on set order")
     kind = type(initial[0])

@@ -83,12 +83,70 @@ class Forms(Gossiping):
     def Called(self, s, m):
         return None
 
+    @action(i="Nodes", m=lambda self, s, i: self.addressed(s, i))
+    def CalledWithArgument(self, s, i, m):
+        return None
+
+    @action(m=lambda self, s: about_b(s))
+    def CalledFunction(self, s, m):
+        return None
+
     @action(m=lambda self, s: [m.val for m in s.msgs])
     def Mapped(self, s, m):
         return None
 
+    @action(m=lambda self, s: self.two_statements(s))
+    def CalledLonger(self, s, m):
+        return None
+
+    @action(x="Nodes", m=lambda self, s, x: self.binding_x(s, x))
+    def CalledShadowing(self, s, x, m):
+        return None
+
+    @action(i="Nodes", m=lambda self, s, i: self.not_from_i(s, i))
+    def CalledFree(self, s, i, m):
+        return None
+
+    def not_from_i(self, s, node):  # its ``i`` is the module's: renamed into the lambda, it would be the lambda's
+        return [m for m in s.msgs if m.dst == node and m.src != i]
+
     def pending(self, s):
+        """``\\E m \\in msgs`` behind a helper, as a PlusCal ``define`` block's operator is transcribed."""
         return list(s.msgs)
+
+    def addressed(self, s, node):
+        return [m for m in s.msgs if m.dst == node]
+
+    def two_statements(self, s):
+        msgs = s.msgs
+        return [m for m in msgs if m.val == "a"]
+
+    def binding_x(self, s, node):  # renamed into the lambda, ``node`` would become the comprehension's own x
+        return [x for x in s.msgs if x.dst == node]
+
+
+class ShadowedLearning(Gossiping):
+    """Gossiping whose ``Learn`` takes its messages from a helper that must not be inlined (``binding_x``)."""
+
+    name = "shadowed-learning"
+    Nodes = (0, 1)
+
+    def init(self):
+        yield Gossip((frozenset("a"), frozenset("b")), frozenset())
+
+    @action(x="Nodes", m=lambda self, s, x: self.binding_x(s, x))
+    def Learn(self, s, x, m):
+        if m.val not in s.known[x]:
+            return s._replace(known=replace_at(s.known, x, s.known[x] | {m.val}))
+
+    binding_x = Forms.binding_x
+
+
+i = 2  # read by ``Forms.not_from_i``
+
+
+def about_b(s):
+    return [m for m in s.msgs if m.val == "b"]
 
 
 #: states the traced-call comparisons search (the gossip specs reach 140,608)
@@ -120,13 +178,33 @@ def test_membership_spares_the_traced_calls_a_listed_domain_costs(monkeypatch):
 def test_the_recognised_forms_become_membership_tests_and_the_others_stay_listed():
     model = Forms().compile()
     domains = StateDomains(model)
-    assert set(domains.members) == {"Learn", "Kept"}
+    assert set(domains.members) == {"Learn", "Kept", "Called", "CalledWithArgument", "CalledFunction"}
     state = Gossip((frozenset("a"),) * 3, frozenset({Tell(0, 1, "a"), Tell(1, 0, "b")}))
     [kept] = domains.members["Kept"]
     assert isinstance(kept, Member) and kept.field == "msgs"
     spec = model.spec
     assert kept.test(spec, state, Tell(0, 1, "a")) and not kept.test(spec, state, Tell(1, 0, "b"))
     assert not kept.test(spec, state, Tell(2, 0, "a"))  # passes the condition, but was never sent
+    # a helper's parameter renamed to the call's argument: node -> i
+    _, addressed = domains.members["CalledWithArgument"]
+    assert addressed.test(spec, state, 1, Tell(0, 1, "a")) and not addressed.test(spec, state, 0, Tell(0, 1, "a"))
+    [about] = domains.members["CalledFunction"]
+    assert about.test(spec, state, Tell(1, 0, "b")) and not about.test(spec, state, Tell(0, 1, "a"))
+    [called] = domains.members["Called"]
+    assert called.test(spec, state, Tell(1, 0, "b")) and not called.test(spec, state, Tell(2, 1, "b"))
+
+
+def test_a_helper_whose_inlining_could_change_a_name_keeps_its_listing_and_the_counts():
+    """``binding_x`` inlined would read ``[x for x in s.msgs if x.dst == x]``; it stays listed, and the compiled
+    search, membership and listing side by side, still counts as the interpreted one."""
+    members = StateDomains(Forms().compile()).members
+    assert "CalledShadowing" not in members and "CalledFree" not in members
+    model = ShadowedLearning().compile()
+    assert "Learn" not in StateDomains(model).members
+    compiled = check(model, progress=False, engine="compiled")
+    assert compiled.extra["engine"] == "compiled"
+    assert outcome(compiled) == outcome(check(model, progress=False, engine="interpreted"))
+    assert compiled.status == "ok" and compiled.distinct_states > 10
 
 
 def test_a_membership_test_that_disagrees_with_the_listing_is_dropped():

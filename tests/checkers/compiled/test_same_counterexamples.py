@@ -16,6 +16,8 @@ import pytest
 
 from consensuslab import check
 from consensuslab.checkers.compiled.engine import unsupported_reason
+from consensuslab.checkers.scale.partition import check_local
+from consensuslab.checkers.scale.workers import check_parallel
 from consensuslab.models.spec import Spec
 from consensuslab.protocols import available, protocol_class
 
@@ -89,3 +91,24 @@ def test_the_variants_stop_at_a_violation():
     """The comparison above compares stops, not only complete searches."""
     stopped = [check(make(), progress=False, liveness=False).status for _, _, make in spec_variants()]
     assert stopped.count("violation") >= 12
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: protocol_class("paxos").configure({}, "no-promise-check").compile(), id="paxos-depth-6"),
+    pytest.param(lambda: spec_class("simple_regular")({"n": 2}, "skip-a2").compile(), id="simple_regular-depth-0"),
+    pytest.param(lambda: spec_class("ewd998")({"n": 2}, "no-counter").compile(), id="ewd998-transition"),
+])
+def test_interpreted_workers_give_the_same_result(make):
+    """The comparison above runs the interpreted search with one worker only.  ``--workers 2`` and the
+    one-process partitioned search (``--checkpoint``) report the same depth (the level being expanded when
+    the violation was met, not the length of its trace) and the same counterexample."""
+    expected = outcome(check(make(), progress=False, engine="interpreted", liveness=False))
+    assert expected[0] == "violation"
+    two = check(make(), progress=False, engine="interpreted", liveness=False, workers=2)
+    assert two.extra["engine"] == "interpreted" and two.extra["workers"] == 2
+    assert outcome(two) == expected
+    assert outcome(check_local(make())) == expected
+    # Forked from the first level, the workers finish the level before they report (other counts), but
+    # the depth and the counterexample are the same.
+    forked = outcome(check_parallel(make(), 2, split=1, progress=False))
+    assert (forked[0], forked[3], *forked[5:]) == (expected[0], expected[3], *expected[5:])
