@@ -304,3 +304,42 @@ class Checks:
             del out[mark:]
             return False
         return True
+
+
+def own_names(loop: ast.For, scopes: list) -> bool:
+    """Whether the names ``loop``'s body assigns (``k = i - 1``, ``pc_i = s.pc[k]``) are its own: each read after
+    its assignment in the same pass and on the same path, nowhere else in the code being cut (``scopes``: the
+    function and the methods inlined into it), and none the loop's own target.  Then a piece per element and check may run the assignments before its check, as the
+    loop did; a name carried from one pass to the next, or read after the loop, would take another value there."""
+    assigned: set[str] = set()
+    for st in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        if isinstance(st, ast.Assign):
+            assigned |= targets(st)
+    if not assigned:
+        return True
+    inside = {id(n) for st in loop.body for n in ast.walk(st)}
+    outside = {n.id for tree in scopes for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
+    if assigned & names(loop.target) or assigned & outside:
+        return False
+    return _ordered(loop.body, assigned, frozenset())
+
+
+def _ordered(stmts: list, assigned: set[str], done: frozenset) -> bool:
+    """Whether each of the ``assigned`` names ``stmts`` read was assigned before on the same path (``done``): never
+    a value from the loop's pass before, nor one a branch already left behind assigned."""
+    for st in stmts:
+        if isinstance(st, ast.If):
+            if _loads(st.test) & (assigned - done) or not (_ordered(st.body, assigned, done)
+                                                         and _ordered(st.orelse, assigned, done)):
+                return False
+            continue  # what a branch assigns is its own
+        if _loads(st) & (assigned - done):
+            return False
+        if isinstance(st, ast.Assign):
+            done = done | targets(st)
+    return True
+
+
+def _loads(node: ast.AST) -> set[str]:
+    """The names ``node`` reads."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

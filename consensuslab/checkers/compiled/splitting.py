@@ -58,6 +58,7 @@ from consensuslab.checkers.compiled.checks import (
     names,
     negated,
     only_checks,
+    own_names,
     state_field,
     store,
     targets,
@@ -75,9 +76,10 @@ def path_condition(ctx: Context, after: Context) -> list[ast.expr]:
     """The conditions under which a branch that began at ``ctx`` falls off its end with ``after``: where each guard
     it added lets a piece apply (its own test first)."""
     added = after.entries[len(ctx.entries):]
-    if any(kind != "guard" for kind, _ in added):
+    if any(kind not in ("guard", "assign") for kind, _ in added):
         raise Cannot("a branch that binds names")
-    return [negated(stmt.test) for _, stmt in added]
+    # an assignment inside a loop's branch is read in that branch only (``Splitter._local``): no path's condition
+    return [negated(stmt.test) for kind, stmt in added if kind == "guard"]
 
 
 class Piece:
@@ -210,14 +212,17 @@ class Splitter(Checks):
                 out.append((ctx, [ast.Return(value=ast.Constant(value=False))]))
                 return False, ctx
             if is_true(st.value):
+                self._path_evaluated(ctx, out)
                 return False, ctx
             if loop:
                 raise Cannot("a loop that returns a value")
             self._expression(st.value, ctx, out)
             return False, ctx
         if isinstance(st, ast.Continue) and loop:
+            self._path_evaluated(ctx, out)
             return False, ctx
-        if isinstance(st, ast.Assign) and top and all(isinstance(t, (ast.Name, ast.Tuple)) for t in st.targets):
+        if isinstance(st, ast.Assign) and (top or loop) and all(isinstance(t, (ast.Name, ast.Tuple))
+                                                                for t in st.targets):
             if targets(st) & {ctx.state}:
                 raise Cannot("the state is reassigned")
             return True, ctx.plus("assign", st)
@@ -226,6 +231,14 @@ class Splitter(Checks):
         if isinstance(st, ast.For):
             return self._for(st, ctx, out), ctx
         raise Cannot(type(st).__name__)
+
+    @staticmethod
+    def _path_evaluated(ctx: Context, out: list) -> None:
+        """A path that ends holding (``return True``, ``continue``) past guards: a piece that holds there and
+        evaluates them, so that a guard that raises fails the state, as the invariant raises there (no other
+        piece may evaluate a guard that no check follows)."""
+        if any(kind == "guard" for kind, _ in ctx.entries):
+            out.append((ctx, [ast.Return(value=ast.Constant(value=True))]))
 
     def _if(self, st: ast.If, ctx: Context, out: list, loop: bool):
         if len(st.body) == 1 and isinstance(st.body[0], ast.Return) and is_false(st.body[0].value) \
@@ -248,7 +261,8 @@ class Splitter(Checks):
     def _for(self, st: ast.For, ctx: Context, out: list) -> bool:
         if self._element_piece(loop_verdict(st, ctx, self.layout, self.scopes), ctx, st, out):
             return True
-        if st.orelse or not only_checks(st.body):
+        if st.orelse or not (only_checks(st.body)
+                             or (only_checks(st.body, binds=True) and own_names(st, self.scopes))):
             raise Cannot("a loop that is not a list of checks")
         known = self._set_elements(st.iter, ctx)
         if known is not None:
@@ -379,3 +393,4 @@ class Splitter(Checks):
         return values if len(values) <= MAX_VALUES else None
 
     # -- expressions that must hold -------------------------------------------------------------------
+

@@ -386,7 +386,8 @@ class Writer:
         r = self.rng
         slot = r.choice([loop, "0", "1"] if loop else ["0", "1"])
         left = f"s.{r.choice('ab')}[{slot}]"
-        right = r.choice(["0", "1", "2", f"s.{r.choice('ab')}[{r.choice(['0', '1'])}]", "x"])
+        right = r.choice(["0", "1", "2", f"s.{r.choice('ab')}[{r.choice(['0', '1'])}]", "x"]
+                         + (["y"] if r.random() < 0.3 else []))  # a name a loop's pass assigns: maybe not yet
         return f"{left} {r.choice(['==', '!=', '<', '<=', '>'])} {right}"
 
     def cond(self, loop: str | None, depth: int = 0) -> str:
@@ -421,6 +422,8 @@ class Writer:
                 lines += [f"{pad}if {self.cond(loop)}:", f"{pad}    return {self.cond(loop)}"]
             elif k == 3 and top:
                 lines += [f"{pad}x = s.{r.choice('ab')}[{r.choice('01')}]"]
+            elif k == 3 and loop:  # a loop's own name (``k = i - 1``), or one the function has outside the loop
+                lines += [f"{pad}{r.choice(['y', 'y', 'x'])} = s.{r.choice('ab')}[{loop}]"]
             elif k in (4, 5):
                 lines += [f"{pad}if not ({self.cond(loop)}):", f"{pad}    return False"]
             elif k in (6, 7):
@@ -523,3 +526,136 @@ def test_a_piece_that_raises_where_the_check_before_it_fails_fails_its_state():
     assert (compiled.status, compiled.distinct_states, compiled.states_generated) == \
         (plain.status, plain.distinct_states, plain.states_generated)
     assert compiled.violation.trace.states == plain.violation.trace.states
+
+
+@record
+class Row(NamedTuple):
+    a: tuple
+    b: tuple
+
+
+class Locals(Spec):
+    """Loops whose passes name what they read, as a TLA+ ``\\A i : LET k == ... IN`` is written; and the names a
+    cut must not move: one carried from one pass to the next, one read after the loop, one inside a method."""
+
+    name = "locals"
+    check_deadlock = False
+
+    def init(self):
+        yield Row((0, 0, 0), (0, 0, 0))
+
+    @action(i=range(3), v=range(3))
+    def Set(self, s, i, v):
+        return s._replace(a=replace_at(s.a, i, v))
+
+    @action(i=range(3), v=range(3))
+    def Mark(self, s, i, v):
+        return s._replace(b=replace_at(s.b, i, v))
+
+    @always
+    def named(self, s):  # cut per element and check: each piece reads a[i], b[i] and b[q]
+        for i in range(3):
+            k = i
+            x = s.a[k]
+            if x == 2 and s.b[k] == 0:
+                return False
+            if x == 1:
+                q = (k + 1) % 3
+                if s.b[q] == 2:
+                    return False
+        return True
+
+    @always
+    def sorted_a(self, s):  # ``prev`` is the pass before's: not cut per element
+        for i in range(3):
+            if i > 0 and s.a[i] < prev:  # noqa: F821 - assigned in the pass before
+                return False
+            prev = s.a[i]
+        return True
+
+    @always
+    def last_read_after(self, s):  # ``last`` is read after the loop
+        for i in range(3):
+            last = s.b[i]
+            if last == 2 and s.a[i] == 2:
+                return False
+        return last != 1 or s.a[2] != 0
+
+    @always
+    def through_a_method(self, s):
+        return self.tail_of(s)
+
+    def tail_of(self, s):
+        for i in range(3):
+            cell = s.a[i]
+            if cell == 2 and s.b[i] == 1:
+                return False
+        return cell != 0 or s.b[0] != 2
+
+
+def test_a_loop_that_names_what_it_reads_is_cut_and_names_it_must_keep_are_not_moved():
+    spec = Locals({})
+    model = spec.compile()
+    layout = Layout.learn(model.initial_states())
+    twin = TracedSpec(spec)
+    states = [Row(a, b) for a in itertools.product(range(3), repeat=3) for b in itertools.product(range(3), repeat=3)]
+    counts = {}
+    for prop in model.invariants:
+        pieces = invariant_pieces(prop, spec, twin, layout)
+        counts[prop.name] = len(pieces)
+        for s in states:
+            assert combined(pieces, s) == bool(prop.fn(s)), (prop.name, s)
+        assert any(not prop.fn(s) for s in states) and any(prop.fn(s) for s in states)  # not vacuous
+    assert counts["named"] == 9  # three cells: two alternatives (not x == 2, not b[k] == 0) and the branch's check
+    # each refused loop stays one piece with the rest of its function
+    assert counts["sorted_a"] == counts["last_read_after"] == counts["through_a_method"] == 1
+
+
+def test_both_engines_agree_on_loops_that_name_what_they_read():
+    model = Locals({}).compile()
+    plain = check(model, progress=False, engine="interpreted")
+    compiled = check(model, progress=False, engine="compiled")
+    assert plain.status == "violation"
+    assert (compiled.status, compiled.violation.property, len(compiled.violation.trace)) == \
+        (plain.status, plain.violation.property, len(plain.violation.trace))
+
+
+class GuardThatRaises(Spec):
+    """A guard no check follows, ``if C: return True``, where ``C`` raises on some states: the invariant raises
+    there, so its pieces must fail those states too."""
+
+    name = "guard-that-raises"
+    check_deadlock = False
+
+    def init(self):
+        yield Row((0, 0, 0), (0, 0, 0))
+
+    @always
+    def guarded(self, s):
+        if s.a[1] == 1:
+            return False
+        if s.a[2] == 1:
+            return False
+        if s.a[0] == 2 and 1 // s.b[0] > 0:  # raises where a[0] == 2 and b[0] == 0
+            return True
+        return True
+
+    @action
+    def Stay(self, s):
+        return None
+
+
+def test_a_guard_that_raises_fails_the_state_in_pieces_too():
+    spec = GuardThatRaises({})
+    model = spec.compile()
+    [prop] = model.invariants
+    pieces = invariant_pieces(prop, spec, TracedSpec(spec), Layout.learn(model.initial_states()))
+    assert len(pieces) == 4  # two checks, and the two paths past the guard (each evaluates it)
+    for a in itertools.product(range(3), repeat=3):
+        for b in itertools.product(range(3), repeat=3):
+            s = Row(a, b)
+            try:
+                expected = bool(prop.fn(s))
+            except ZeroDivisionError:
+                expected = False
+            assert combined(pieces, s) == expected, s
