@@ -86,7 +86,8 @@ def _json_row(m: dict, last_line: bool = False) -> dict:
     try:
         text = m["stdout"].strip().splitlines()[-1] if last_line else m["stdout"]
         doc = json.loads(text)
-        m.update(states=doc["distinct_states"], status=doc["status"], search=doc["seconds"],
+        m.update(states=doc["distinct_states"], status=doc["status"],
+                 search=doc["seconds"] - doc.get("lint_seconds", 0.0),  # ``seconds`` holds the lint too
                  engine=doc.get("engine", ""))
     except (ValueError, KeyError, IndexError):
         m.update(states=None, status=f"error rc={m['rc']}: {m['stderr'].strip()[-300:]}")

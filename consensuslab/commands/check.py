@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from consensuslab.commands.options import (
     add_limit_options,
@@ -11,6 +12,7 @@ from consensuslab.commands.options import (
     non_negative_int,
     positive_int,
     time_left,
+    user_defined,
 )
 from consensuslab.commands.output import print_json, save_trace, summary, trace_written
 
@@ -68,7 +70,9 @@ def run(args) -> int:
     from consensuslab.checkers.run import check
     from consensuslab.render.text import render_text
 
-    model = build_definition(args).compile()
+    started = time.monotonic()
+    model = build_definition(args).compile()  # a spec file of your own is linted here (its initial states too)
+    linted = time.monotonic() - started
     if args.property:
         model.select_properties(args.property)
     if args.no_deadlock:
@@ -79,6 +83,9 @@ def run(args) -> int:
                    time_limit=time_left(args), progress=not args.quiet, spill_after=args.spill_after,
                    engine=args.engine, workers=args.workers, symmetry=args.symmetry, reduction=args.reduction,
                    cluster=args.cluster, swarm=args.swarm, seed=args.seed, checkpoint=args.checkpoint)
+    if user_defined(type(model.definition)):  # linted: what the run cost before its search is the check's too
+        result.seconds += linted
+        result.extra["lint_seconds"] = round(linted, 3)
     save_trace(args, model, result)
     if args.checkpoint:  # say where it saved and how to resume, or why it did not
         from consensuslab.checkers.scale.checkpoint import saved_line

@@ -101,3 +101,16 @@ def test_an_init_drawing_random_numbers_is_reported_as_not_deterministic(tmp_pat
     assert proc.returncode == 2
     line = one_line(proc)
     assert "hostile: not deterministic: two calls gave different initial states" in line
+
+
+def test_seconds_count_the_lint_and_the_initial_states_too(tmp_path):
+    """A spec's own ``init`` may be slow (TLA+'s ``ISpec`` enumerates a state space): the time before the search,
+    the lint with the first computation of the initial states, is part of ``seconds``."""
+    import json
+
+    path = spec(tmp_path, "        yield S(0)\n", "        import time\n        time.sleep(0.6)\n        yield S(0)\n")
+    proc, wall = run("check", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["lint_seconds"] >= 0.6
+    assert result["lint_seconds"] < result["seconds"] <= wall
