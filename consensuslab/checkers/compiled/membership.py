@@ -196,7 +196,7 @@ def _inlined(expr: ast.expr, names: list[str], spec, namespace: dict) -> ast.exp
 def _helper(func: ast.expr, self_name: str, spec, namespace: dict):
     """``(function, names bound before the call's arguments)`` that ``func`` calls, or ``(None, [])``."""
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == self_name:
-        if func.attr in vars(spec):
+        if func.attr in getattr(spec, "__dict__", ()):
             return None, []  # an instance attribute shadows the class's
         found = inspect.getattr_static(type(spec), func.attr, None)
         if isinstance(found, staticmethod):
