@@ -42,6 +42,7 @@ BROKEN = [
     ("fast_paxos", "no-majority-rule", {"replicas": 4, "values": 2, "ballots": 3, "fast": 1}, "PaxosConsistency"),
     ("slush", "no-await", {"n": 2, "iterations": 1, "sample": 1, "threshold": 1}, "SampleConsistency"),
     ("bakery", "no-flag-wait", {"n": 2, "max_nat": 2, "start": "Spec"}, "Inv"),
+    ("multipaxos", "half-quorum", {"replicas": 2}, "Linearizability"),
 ]
 
 # (file, scenario, TLC's distinct states from the manifest): configurations too large for the interpreted engine in

@@ -83,6 +83,9 @@ def run(args) -> int:
                    time_limit=time_left(args), progress=not args.quiet, spill_after=args.spill_after,
                    engine=args.engine, workers=args.workers, symmetry=args.symmetry, reduction=args.reduction,
                    cluster=args.cluster, swarm=args.swarm, seed=args.seed, checkpoint=args.checkpoint)
+    pinned = _pin_missed(args, scenario, result)
+    if pinned:
+        result.extra.setdefault("warnings", []).append(pinned)
     if user_defined(type(model.definition)):  # linted: what the run cost before its search is the check's too
         result.seconds += linted
         result.extra["lint_seconds"] = round(linted, 3)
@@ -111,6 +114,19 @@ def run(args) -> int:
         if v.trace_file:
             print(trace_written(v, result.model_meta))
     return result.exit_code
+
+
+def _pin_missed(args, scenario, result) -> str | None:
+    """The warning when a whole run of a scenario that pins its count (``Scenario(states=N)``) found another,
+    as ``check-all`` would report it; None where the count is not the scenario's (parameters or a variant
+    given, a limit, symmetry, a reduction or another depth changed what was counted)."""
+    if (scenario is None or scenario.states is None or result.status != "ok" or result.stopped_by
+            or args.param or args.variant or args.symmetry or args.reduction or args.cluster or args.swarm
+            or args.max_depth is not None or args.max_states is not None
+            or result.distinct_states == scenario.states):
+        return None
+    return (f"scenario {scenario.name} pins {scenario.states:,} distinct states (Scenario(states=...)); this run "
+            f"found {result.distinct_states:,}")
 
 
 if __name__ == "__main__":  # pragma: no cover

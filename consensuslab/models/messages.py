@@ -203,8 +203,9 @@ class Wiring:
         attributes.update(vars(self.spec))
         # Every constant tuple is a candidate, named or not: a variable is labelled by the one group of its length
         # only (KeyValueStore's Key, TxId and Val all have two elements, and only Val's are names: its store and
-        # snapshots were shown indexed by values).
-        groups = [v for k, v in sorted(attributes.items()) if k[:1].isupper() and isinstance(v, tuple) and v]
+        # snapshots were shown indexed by values).  A record constant is one value, not a group (MultiPaxos's
+        # NullInst, of three fields, hid its three replicas' names).
+        groups = [v for k, v in sorted(attributes.items()) if k[:1].isupper() and type(v) is tuple and v]
         for name, value in encoded.items():
             if type(value) is tuple and value:
                 fits = {g for g in groups if len(g) == len(value)}  # two names for one group are one group

@@ -158,3 +158,44 @@ def test_a_trace_of_another_protocol_is_bad_input():
                cwd=ROOT)
     assert proc.returncode == 2
     assert "the trace is of hash-chain, not two-phase" in proc.stderr and "Traceback" not in proc.stderr
+
+
+PINNED = '''
+from typing import NamedTuple
+from consensuslab import Scenario, Spec, action, always, record
+
+@record
+class C(NamedTuple):
+    n: int
+
+class Counter(Spec):
+    name = "counter"
+    check_deadlock = False
+    scenarios = (Scenario("right", "five states", {}, states=5), Scenario("wrong", "a stale pin", {}, states=6))
+
+    def init(self):
+        yield C(0)
+
+    @action
+    def Inc(self, s):
+        if s.n < 4:
+            return C(s.n + 1)
+
+    @always
+    def small(self, s):
+        return s.n < 5
+'''
+
+
+def test_a_scenario_whose_pinned_count_differs_is_warned_about(tmp_path):
+    """``Scenario(states=N)`` is checked by ``check-all``; a plain ``check --scenario`` says so too (exit 0)."""
+    path = tmp_path / "counter.py"
+    path.write_text(PINNED)
+    proc, result = cli_json("check", path, "--scenario", "wrong")
+    assert proc.returncode == 0 and result["distinct_states"] == 5
+    assert result["warnings"] == ["scenario wrong pins 6 distinct states (Scenario(states=...)); this run found 5"]
+    assert "warning: scenario wrong pins 6 distinct states" in cli("check", path, "--scenario", "wrong").stdout
+    proc, result = cli_json("check", path, "--scenario", "right")
+    assert proc.returncode == 0 and not result.get("warnings")
+    proc, result = cli_json("check", path, "--scenario", "wrong", "--max-depth", "2")
+    assert not result.get("warnings")  # a bounded run does not count what the pin counts

@@ -237,3 +237,11 @@ def test_positions_are_named_by_a_group_only_when_no_other_constant_has_their_le
     shared = wiring(Val=("v1", "v2"), Key=(0, 1), Node=("n1", "n2", "n3"), Proc=("n1", "n2", "n3"))
     assert shared.index_nodes("store", 0) is None  # Key has two elements too: positions stay numbers
     assert shared.index_nodes("acks", 0) == ("n1", "n2", "n3")  # two names for one group are one group
+    @record
+    class Instance(NamedTuple):
+        ballot: int
+        cmd: str
+        status: str
+
+    null = Instance(-1, "none", "none")  # a record constant of three fields is one value, not a group of three
+    assert wiring(Node=("n1", "n2", "n3"), NullInst=null).index_nodes("acks", 0) == ("n1", "n2", "n3")
