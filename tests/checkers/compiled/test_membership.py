@@ -91,6 +91,10 @@ class Forms(Gossiping):
     def CalledFunction(self, s, m):
         return None
 
+    @action(m=lambda self, s: self.about_c(s))
+    def CalledStatic(self, s, m):
+        return None
+
     @action(m=lambda self, s: [m.val for m in s.msgs])
     def Mapped(self, s, m):
         return None
@@ -116,6 +120,10 @@ class Forms(Gossiping):
 
     def addressed(self, s, node):
         return [m for m in s.msgs if m.dst == node]
+
+    @staticmethod
+    def about_c(s):
+        return [m for m in s.msgs if m.val == "c"]
 
     def two_statements(self, s):
         msgs = s.msgs
@@ -178,7 +186,8 @@ def test_membership_spares_the_traced_calls_a_listed_domain_costs(monkeypatch):
 def test_the_recognised_forms_become_membership_tests_and_the_others_stay_listed():
     model = Forms().compile()
     domains = StateDomains(model)
-    assert set(domains.members) == {"Learn", "Kept", "Called", "CalledWithArgument", "CalledFunction"}
+    assert set(domains.members) == {"Learn", "Kept", "Called", "CalledWithArgument", "CalledFunction",
+                                    "CalledStatic"}
     state = Gossip((frozenset("a"),) * 3, frozenset({Tell(0, 1, "a"), Tell(1, 0, "b")}))
     [kept] = domains.members["Kept"]
     assert isinstance(kept, Member) and kept.field == "msgs"
@@ -190,6 +199,9 @@ def test_the_recognised_forms_become_membership_tests_and_the_others_stay_listed
     assert addressed.test(spec, state, 1, Tell(0, 1, "a")) and not addressed.test(spec, state, 0, Tell(0, 1, "a"))
     [about] = domains.members["CalledFunction"]
     assert about.test(spec, state, Tell(1, 0, "b")) and not about.test(spec, state, Tell(0, 1, "a"))
+    [static] = domains.members["CalledStatic"]
+    assert static.test(spec, Gossip(state.known, frozenset({Tell(2, 0, "c")})), Tell(2, 0, "c"))
+    assert not static.test(spec, state, Tell(0, 1, "a"))
     [called] = domains.members["Called"]
     assert called.test(spec, state, Tell(1, 0, "b")) and not called.test(spec, state, Tell(2, 1, "b"))
 
