@@ -76,9 +76,9 @@ def guard(test: ast.expr, holds: bool) -> ast.stmt:
 
 
 class Renamed(ast.NodeTransformer):
-    """A method's local names renamed, its ``self`` parameter called ``self``."""
+    """A method's local names renamed, its ``self`` parameter (``own_self``, if given) called ``self``."""
 
-    def __init__(self, renamed: dict, own_self: str):
+    def __init__(self, renamed: dict, own_self: str | None = None):
         self.renamed, self.own_self = renamed, own_self
 
     def visit_Name(self, node: ast.Name):
@@ -306,20 +306,36 @@ class Checks:
         return True
 
 
+
+def loaded(node: ast.AST) -> set[str]:
+    """Names ``node`` reads, less those its comprehensions bind."""
+    inner: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.comprehension):
+            inner |= names(n.target)
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - inner
+
+
+def used_outside(assigned: set[str], loop: ast.For, scopes: list) -> bool:
+    """Is a name the loop assigns read or written anywhere else in the function (its value outlives the loop)?"""
+    inside = {id(n) for n in ast.walk(loop)}
+    return any(isinstance(n, ast.Name) and n.id in assigned and id(n) not in inside
+               for tree in scopes for n in ast.walk(tree))
+
+
 def own_names(loop: ast.For, scopes: list) -> bool:
     """Whether the names ``loop``'s body assigns (``k = i - 1``, ``pc_i = s.pc[k]``) are its own: each read after
     its assignment in the same pass and on the same path, nowhere else in the code being cut (``scopes``: the
-    function and the methods inlined into it), and none the loop's own target.  Then a piece per element and check may run the assignments before its check, as the
-    loop did; a name carried from one pass to the next, or read after the loop, would take another value there."""
+    function and the methods inlined into it), and none the loop's own target.  Then a piece per element and
+    check may run the assignments before its check, as the loop did; a name carried from one pass to the next,
+    or read after the loop, would take another value there."""
     assigned: set[str] = set()
     for st in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
         if isinstance(st, ast.Assign):
             assigned |= targets(st)
     if not assigned:
         return True
-    inside = {id(n) for st in loop.body for n in ast.walk(st)}
-    outside = {n.id for tree in scopes for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in inside}
-    if assigned & names(loop.target) or assigned & outside:
+    if assigned & names(loop.target) or used_outside(assigned, loop, scopes):
         return False
     return _ordered(loop.body, assigned, frozenset())
 
@@ -329,17 +345,12 @@ def _ordered(stmts: list, assigned: set[str], done: frozenset) -> bool:
     a value from the loop's pass before, nor one a branch already left behind assigned."""
     for st in stmts:
         if isinstance(st, ast.If):
-            if _loads(st.test) & (assigned - done) or not (_ordered(st.body, assigned, done)
+            if loaded(st.test) & (assigned - done) or not (_ordered(st.body, assigned, done)
                                                          and _ordered(st.orelse, assigned, done)):
                 return False
             continue  # what a branch assigns is its own
-        if _loads(st) & (assigned - done):
+        if loaded(st) & (assigned - done):
             return False
         if isinstance(st, ast.Assign):
             done = done | targets(st)
     return True
-
-
-def _loads(node: ast.AST) -> set[str]:
-    """The names ``node`` reads."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

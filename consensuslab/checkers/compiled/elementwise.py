@@ -33,12 +33,14 @@ import numpy as np
 from consensuslab.checkers.compiled.checks import (
     BINDING_REFUSED,
     Context,
+    loaded,
     names,
     only_checks,
     plain_target,
     state_field,
     store,
     targets,
+    used_outside,
 )
 from consensuslab.checkers.compiled.packing import SET
 from consensuslab.checkers.compiled.words import holding_any, to_ints
@@ -67,7 +69,7 @@ def loop_verdict(loop: ast.For, ctx: Context, layout, scopes: list) -> tuple[str
         _flow(loop.body, set(bound), assigned)
     except NotElementwise:
         return None
-    if _used_outside(assigned, loop, scopes):
+    if used_outside(assigned, loop, scopes):
         return None
     body = [_Continued().visit(copy.deepcopy(st)) for st in loop.body]
     return _verdict(field, loop.target, body + [ast.Return(value=ast.Constant(value=True))],
@@ -88,7 +90,7 @@ def quantifier_verdict(gen: ast.comprehension, check: ast.expr, ctx: Context, la
     body.append(ast.Return(value=copy.deepcopy(check)))
     free: set[str] = set()
     for p in parts:
-        free |= _loaded(p)
+        free |= loaded(p)
     return _verdict(field, gen.target, body, free - bound, ctx)
 
 
@@ -140,31 +142,15 @@ def _flow(stmts: list, defined: set[str], assigned: set[str]) -> set[str] | None
 
 
 def _reads_defined(node: ast.expr, defined: set[str], assigned: set[str]) -> None:
-    if (_loaded(node) & assigned) - defined:
+    if (loaded(node) & assigned) - defined:
         raise NotElementwise
-
-
-def _loaded(node: ast.AST) -> set[str]:
-    """Names ``node`` reads, less those its comprehensions bind."""
-    inner: set[str] = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.comprehension):
-            inner |= names(n.target)
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - inner
 
 
 def _free(stmts: list) -> set[str]:
     out: set[str] = set()
     for st in stmts:
-        out |= _loaded(st)
+        out |= loaded(st)
     return out
-
-
-def _used_outside(assigned: set[str], loop: ast.For, scopes: list) -> bool:
-    """Is a name the loop assigns read or written anywhere else in the function (its value outlives the loop)?"""
-    inside = {id(n) for n in ast.walk(loop)}
-    return any(isinstance(n, ast.Name) and n.id in assigned and id(n) not in inside
-               for tree in scopes for n in ast.walk(tree))
 
 
 def _before(free: set[str], ctx: Context) -> list | None:

@@ -38,6 +38,8 @@ import inspect
 import textwrap
 from typing import Callable
 
+from consensuslab.checkers.compiled.checks import Renamed
+
 #: wrappers of a domain that keep its elements as they are (membership means the same inside them)
 KEEPING = ("sorted", "list", "tuple", "set", "frozenset")
 
@@ -190,7 +192,7 @@ def _inlined(expr: ast.expr, names: list[str], spec, namespace: dict) -> ast.exp
     free = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - inner
     if inner & (set(params) | set(names)) or (free - set(params)) & set(names):
         return expr
-    return _Renamed(mapping).visit(copy.deepcopy(body))
+    return Renamed(mapping).visit(copy.deepcopy(body))
 
 
 def _helper(func: ast.expr, self_name: str, spec, namespace: dict):
@@ -236,14 +238,3 @@ def _only_staticmethod(node: ast.FunctionDef) -> bool:
     return len(node.decorator_list) == 1 and isinstance(node.decorator_list[0], ast.Name) \
         and node.decorator_list[0].id == "staticmethod"
 
-
-class _Renamed(ast.NodeTransformer):
-    """Each loaded name of the mapping replaced by its new name."""
-
-    def __init__(self, mapping: dict[str, str]):
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
-            return ast.copy_location(ast.Name(self.mapping[node.id], ast.Load()), node)
-        return node

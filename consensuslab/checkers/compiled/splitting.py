@@ -78,7 +78,7 @@ def path_condition(ctx: Context, after: Context) -> list[ast.expr]:
     added = after.entries[len(ctx.entries):]
     if any(kind not in ("guard", "assign") for kind, _ in added):
         raise Cannot("a branch that binds names")
-    # an assignment inside a loop's branch is read in that branch only (``Splitter._local``): no path's condition
+    # an assignment inside a loop's branch is read in that branch only (``checks.own_names``): no path's condition
     return [negated(stmt.test) for kind, stmt in added if kind == "guard"]
 
 
@@ -393,4 +393,3 @@ class Splitter(Checks):
         return values if len(values) <= MAX_VALUES else None
 
     # -- expressions that must hold -------------------------------------------------------------------
-
