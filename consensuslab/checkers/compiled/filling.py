@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from consensuslab.checkers.compiled.kernels import Tables
-from consensuslab.checkers.compiled.words import as_row, sort_states, to_ints
+from consensuslab.checkers.compiled.words import as_row, order_key, sort_states, to_ints
 
 U64 = np.uint64
 #: traces between two reads of the search's budget (progress line, limits) inside a level
@@ -80,8 +80,18 @@ def _least_per_key(states: np.ndarray, mask: int) -> list[int]:
         first[1:] = keys[1:] != keys[:-1]
         return states[first].tolist()
     keys = states & as_row(mask, states.shape[1])
-    _, first = np.unique(keys, axis=0, return_index=True)  # the first of each key: the least, as states are sorted
-    return to_ints(states[first])
+    mixed = order_key(keys)  # rows grouped by a 64-bit mix: ``np.unique(axis=0)`` sorts rows 4 times slower
+    order = np.argsort(mixed, kind="stable")  # a key's states in their order: its least first
+    mixed = mixed[order]
+    first = np.ones(len(order), dtype=bool)
+    np.not_equal(mixed[1:], mixed[:-1], out=first[1:])
+    tied = np.flatnonzero(~first)
+    if len(tied) and not np.all(keys[order[tied]] == keys[order[tied - 1]]):
+        _, least = np.unique(keys, axis=0, return_index=True)  # two keys share a mix: about never
+    else:
+        least = order[first]
+        least = least[np.lexsort(keys[least].T[::-1])]  # the keys' order, word by word, as ``np.unique``'s
+    return to_ints(states[least])
 
 
 def fill(search, groups: list, states: np.ndarray) -> list[Tables]:

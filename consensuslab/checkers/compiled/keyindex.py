@@ -13,7 +13,11 @@ rows directly:
   values that occur in the keys are numbered, and the numbers index a dense
   table of the digits' product (a tuple field of 9 slots of 3 bits, whose slots
   take 4 values, is 27 bits but 4**9 combinations at most);
-- when even that product is too large, sorted keys and ``np.searchsorted``.
+- when even that product is too large, a hash table of the keys (open
+  addressing over a mix of the key's words, ``HashedKeys``).  Binary search
+  over sorted keys took 183 ns a state there (MultiPaxos, 2 words, 110,000
+  keys: 3.2 s of a 19 s run), and a sorted table is rebuilt whole for every
+  batch of new keys; a probe costs a gather or two and the table grows in place.
 
 Every operation is a numpy kernel that releases the GIL, so worker threads
 run look-ups side by side.  The answer for a key the table lacks is -1.
@@ -28,6 +32,9 @@ import numpy as np
 from consensuslab.checkers.compiled import words
 
 U64 = np.uint64
+_ONES = (1 << words.WORD) - 1
+#: odd 64-bit multipliers of the slot mix (splitmix64's and xxHash's)
+_MIX = (U64(0x9E3779B97F4A7C15), U64(0xC2B2AE3D27D4EB4F), U64(0x165667B19E3779F9), U64(0xD6E8FEB86659FD93))
 #: masks of up to this many bits index a table of 2**bits rows directly (4 MB of int32 at most)
 DIRECT_BITS = 20
 #: the widest digit of a wider mask (its numbering table has 2**DIGIT_BITS entries)
@@ -104,12 +111,10 @@ class Extractor:
 class KeyIndex:
     """The row of each state's key among ``keys`` (row ``i`` holds ``keys[i]``), -1 where it is missing."""
 
-    __slots__ = ("mask", "kind", "extract", "table", "digit_ids", "size", "sorted_keys", "sorted_order", "order",
-                 "u64mask")
+    __slots__ = ("mask", "kind", "extract", "table", "digit_ids", "size", "hashed")
 
     def __init__(self, mask: int, keys: np.ndarray):
         self.mask = mask
-        self.u64mask = words.as_row(mask, 1 if keys.ndim == 1 else keys.shape[1])
         rows = np.arange(len(keys), dtype=np.int32)
         bits = mask.bit_count()
         if bits <= DIRECT_BITS:
@@ -142,11 +147,8 @@ class KeyIndex:
             self.table = np.full(size + 1, -1, dtype=np.int32)  # entry ``size``: any missing digit
             self.table[compact] = rows
             return
-        self.kind = "sorted"
-        order_keys = words.order_key(keys)
-        self.order = np.argsort(order_keys, kind="stable").astype(np.int32)
-        self.sorted_keys = keys[self.order]
-        self.sorted_order = order_keys[self.order]
+        self.kind = "hashed"
+        self.hashed = HashedKeys(mask, keys)
 
     def _digit(self, k: int, keys: np.ndarray) -> np.ndarray:
         return self.extract[k](keys).astype(np.int64)
@@ -159,8 +161,11 @@ class KeyIndex:
         few keys are new.  In place works while every digit value is one the
         index numbered.
         """
-        if self.kind == "sorted" or not len(keys):
-            return not len(keys)
+        if not len(keys):
+            return True
+        if self.kind == "hashed":
+            self.hashed.add(keys, first_row)
+            return True
         rows = np.arange(first_row, first_row + len(keys), dtype=np.int32)
         if self.kind == "direct":
             self.table[self._digit(0, keys) if self.extract else np.zeros(len(keys), np.int64)] = rows
@@ -188,7 +193,92 @@ class KeyIndex:
                 acc += ids[ex(states, buf, tmp).view(np.int64)]
             np.putmask(acc, acc < 0, self.size)
             return self.table[acc]
-        pos = words.locate(self.sorted_keys, self.sorted_order, states & self.u64mask)
-        out = self.order[np.maximum(pos, 0)] if len(self.order) else np.zeros(n, dtype=np.int32)
-        out[pos < 0] = -1
+        return self.hashed.rows(states)
+
+
+class HashedKeys:
+    """Rows of keys by open addressing: a key's slot is the top bits of a mix of its masked words, and a
+    collision takes the next free slot (linear probing), the table kept at most half full.
+
+    Each round of a look-up is a few numpy passes over the states still probing: one gather of the table,
+    one of each key word, a comparison.  At half load most states end in the first round.  Exact: a slot's
+    row is only a candidate until its key's words compare equal.
+    """
+
+    __slots__ = ("masks", "columns", "keys", "table", "shift", "count")
+
+    def __init__(self, mask: int, keys: np.ndarray):
+        k = 1 if keys.ndim == 1 else keys.shape[1]
+        #: the words the mask touches (a key's other words are zero), and each one's part of the mask
+        self.columns = [j for j in range(k) if (mask >> (words.WORD * j)) & _ONES]
+        self.masks = [U64((mask >> (words.WORD * j)) & _ONES) for j in self.columns]
+        self.keys = self._words(keys)
+        self.count = len(keys)
+        self._build(max(len(keys), 1))
+
+    def _words(self, states: np.ndarray) -> list[np.ndarray]:
+        if states.ndim == 1:
+            return [states & m for m in self.masks] if self.columns else []
+        return [states[:, j] & m for j, m in zip(self.columns, self.masks)]
+
+    def _slots(self, key_words: list[np.ndarray], n: int) -> np.ndarray:
+        h = np.zeros(n, dtype=U64)
+        for i, w in enumerate(key_words):
+            h ^= w
+            h *= _MIX[i % len(_MIX)]
+            h ^= h >> U64(29)
+        h *= _MIX[0]
+        return (h >> self.shift).astype(np.int64)
+
+    def _build(self, wanted: int) -> None:
+        """A table of at least twice ``wanted`` slots, every key placed."""
+        bits = max(10, (2 * wanted - 1).bit_length())
+        self.shift = U64(words.WORD - bits)
+        self.table = np.full(1 << bits, -1, dtype=np.int32)
+        self._place(np.arange(self.count, dtype=np.int32), self._slots(self.keys, self.count))
+
+    def _place(self, rows: np.ndarray, slots: np.ndarray) -> None:
+        """Put ``rows`` at their slots, or the next free ones; where several want one slot, the first takes it."""
+        last = len(self.table) - 1
+        while len(rows):
+            free = np.flatnonzero(self.table[slots] < 0)
+            _, first = np.unique(slots[free], return_index=True)
+            won = free[first]
+            self.table[slots[won]] = rows[won]
+            left = np.ones(len(rows), dtype=bool)
+            left[won] = False
+            rows, slots = rows[left], (slots[left] + 1) & last
+
+    def add(self, keys: np.ndarray, first_row: int) -> None:
+        """Take in keys for rows ``first_row`` on (in place; a fresh table of twice the size when over half full)."""
+        new = self._words(keys)
+        self.keys = [np.concatenate([old, w]) for old, w in zip(self.keys, new)]
+        self.count = first_row + len(keys)
+        if 2 * self.count > len(self.table):
+            self._build(2 * self.count)
+        else:
+            self._place(np.arange(first_row, self.count, dtype=np.int32), self._slots(new, len(keys)))
+
+    def rows(self, states: np.ndarray) -> np.ndarray:
+        n = len(states)
+        out = np.full(n, -1, dtype=np.int32)
+        if not self.count:
+            return out
+        wanted = self._words(states)
+        slots = self._slots(wanted, n)
+        probing = np.arange(n)
+        last = len(self.table) - 1
+        while len(probing):
+            row = self.table[slots]
+            taken = row >= 0
+            if not taken.all():
+                probing, slots, row = probing[taken], slots[taken], row[taken]
+                wanted = [w[taken] for w in wanted]
+            same = np.ones(len(row), dtype=bool)
+            for key, w in zip(self.keys, wanted):
+                same &= key[row] == w
+            out[probing[same]] = row[same]
+            other = ~same
+            probing, slots = probing[other], (slots[other] + 1) & last
+            wanted = [w[other] for w in wanted]
         return out

@@ -187,26 +187,6 @@ def member(run: np.ndarray, run_keys: np.ndarray, cand: np.ndarray, cand_keys: n
     return found
 
 
-def locate(run: np.ndarray, run_keys: np.ndarray, cand: np.ndarray) -> np.ndarray:
-    """The position of each of ``cand`` in the sorted ``run``, -1 where it is missing."""
-    cand_keys = order_key(cand)
-    out = np.full(len(cand), -1, dtype=np.int64)
-    n = len(run)
-    if not n or not len(cand):
-        return out
-    pos = np.searchsorted(run_keys, cand_keys)
-    pending = np.arange(len(cand))
-    while len(pending):
-        inside = pos < n
-        pending, pos = pending[inside], pos[inside]
-        tied = run_keys[pos] == cand_keys[pending]
-        pending, pos = pending[tied], pos[tied]
-        same = run[pos] == cand[pending] if cand.ndim == 1 else np.all(run[pos] == cand[pending], axis=1)
-        out[pending[same]] = pos[same]
-        pending, pos = pending[~same], pos[~same] + 1
-    return out
-
-
 def equal_to(states: np.ndarray, value) -> np.ndarray:
     """Which of ``states`` equal the state ``value`` (as ``as_row`` gives it)."""
     return states == value if states.ndim == 1 else np.all(states == value, axis=1)

@@ -1,12 +1,13 @@
-"""Direct-indexed memo look-ups give exactly what a dict of the keys gives, in all three of their forms."""
+"""Memo look-ups give exactly what a dict of the keys gives, in all three of their forms."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensuslab.checkers.compiled import keyindex
+from consensuslab.checkers.compiled import keyindex, words
 from consensuslab.checkers.compiled.keyindex import KeyIndex, bit_runs, digits_of
 
 BITS = st.lists(st.integers(0, 63), unique=True, max_size=40)
@@ -47,7 +48,7 @@ def test_rows_are_the_rows_of_a_dict(table):
 @settings(max_examples=100, deadline=None)
 @given(tables(), st.sampled_from([0, 4, 12]), st.sampled_from([1 << 6, 1 << 12, 1 << 22]))
 def test_every_form_agrees(table, direct_bits, dense_limit):
-    """Force each form (direct table, dense digits, sorted keys) by moving the thresholds."""
+    """Force each form (direct table, dense digits, hashed keys) by moving the thresholds."""
     mask, keys, states = table
     saved = keyindex.DIRECT_BITS, keyindex.DENSE_LIMIT
     keyindex.DIRECT_BITS, keyindex.DENSE_LIMIT = direct_bits, dense_limit
@@ -67,7 +68,7 @@ def test_each_form_is_reached():
     narrow = states & np.uint64(0o333333333)
     assert KeyIndex(slots, np.unique(narrow)).kind == "dense"
     wide = (1 << 60) - 1
-    assert KeyIndex(wide, np.unique(states & np.uint64(wide))).kind == "sorted"
+    assert KeyIndex(wide, np.unique(states & np.uint64(wide))).kind == "hashed"
 
 
 def test_bit_runs_and_digits():
@@ -94,3 +95,23 @@ def test_keys_added_in_place_or_rebuilt_give_the_same_rows(table, pieces):
             index = KeyIndex(mask, np.array(keys[:held + len(batch)], dtype=np.uint64))
         held += len(batch)
     assert index.rows(np.array(states, dtype=np.uint64)).tolist() == expected(mask, keys, states)
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_hashed_keys_grow_in_place_through_many_batches(width):
+    """Thousands of keys arriving in batches (the table doubles several times), on one word and on rows of three
+    words, found exactly; keys that share their low bits crowd the same slots."""
+    rng = np.random.default_rng(11)
+    mask = (1 << 62) - 1 if width == 1 else ((1 << 40) - 1) << 30 | ((1 << 20) - 1) << 140
+    base = [int(x) for x in rng.integers(0, 2 ** 62, 6000, dtype=np.uint64)]
+    values = [(b << 70 | b << 130 | b) if width > 1 else b for b in base] + [i << 40 for i in range(1, 800)]
+    keys = list(dict.fromkeys(v & mask for v in values))
+    index = KeyIndex(mask, words.from_ints(keys[:100], width))
+    assert index.kind == "hashed"
+    held = 100
+    while held < len(keys):
+        batch = keys[held:held + 997]
+        assert index.add(words.from_ints(batch, width), held)
+        held += len(batch)
+    probes = values + [int(x) for x in rng.integers(0, 2 ** 62, 500, dtype=np.uint64)]
+    assert index.rows(words.from_ints(probes, width)).tolist() == expected(mask, keys, probes)

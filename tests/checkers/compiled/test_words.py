@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consensuslab import check
-from consensuslab.checkers.compiled import sorted_runs, words
+from consensuslab.checkers.compiled import filling, sorted_runs, words
 from consensuslab.checkers.compiled.keyindex import KeyIndex
 from consensuslab.checkers.compiled.sorted_runs import Seen, sorted_level
 from consensuslab.protocols.paxos import Paxos
@@ -69,18 +69,6 @@ def test_wide_seen_is_a_set(keys, levels, parts):
                 words.to_ints(run.states())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(WIDE, min_size=1, max_size=50), st.lists(WIDE, max_size=50))
-def test_locate_finds_exactly_the_members(keys, present, others):
-    run = words.distinct_sorted(words.from_ints(present, 3))
-    where = words.locate(run, words.order_key(run), words.from_ints(present + others, 3))
-    held = words.to_ints(run)
-    for value, pos in zip(present + others, where.tolist()):
-        assert (pos >= 0) == (value in set(present))
-        if pos >= 0:
-            assert held[pos] == value
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(WIDE, min_size=1, max_size=40, unique=True), st.integers(1, 2 ** 150 - 1), st.lists(WIDE, max_size=20))
 def test_key_index_on_rows(table, mask, probes):
@@ -101,3 +89,26 @@ def test_paxos_searches_levels_of_two_words_with_the_interpreted_counts():
     assert compiled.extra["compiled"]["state_bits"] > 64 and compiled.extra["compiled"]["search"] == "levels"
     assert (compiled.status, compiled.distinct_states, compiled.states_generated, compiled.depth) == \
         (plain.status, plain.distinct_states, plain.states_generated, plain.depth)
+
+
+def _least_per_key_by_dict(states: list[int], mask: int) -> list[int]:
+    """The first state of each key, keys in the order of their words (word 0 first), as the memo traces them."""
+    least: dict[int, int] = {}
+    for s in states:
+        least.setdefault(s & mask, s)
+    return [least[k] for k in sorted(least, key=lambda k: [(k >> (64 * j)) & (2 ** 64 - 1) for j in range(3)])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WIDE, min_size=1, max_size=60), st.integers(0, 2 ** 150 - 1), st.booleans())
+def test_least_state_per_key_on_rows(values, mask, collide):
+    """Each key's least state, in the keys' order; with every key given one mix, the exact fallback answers."""
+    states = words.sort_states(words.from_ints(values, 3))
+    saved = filling.order_key
+    if collide:
+        filling.order_key = lambda rows: np.zeros(len(rows), dtype=np.uint64)
+    try:
+        got = filling._least_per_key(states, mask)
+    finally:
+        filling.order_key = saved
+    assert got == _least_per_key_by_dict(words.to_ints(states), mask)
