@@ -51,6 +51,7 @@ TLC_MODELS = {
     "readers-writers": ("rw", "MC4.tla", "safety.cfg"),
     "slush": ("slush", "Slush.tla", "SlushSmall.cfg"),
     "bakery": ("bakery", "MCBakery.tla", "MCBakery.cfg"),
+    "acp-sb": ("acp", "ACP_SB_TLC.tla", "ACP_SB_TLC.cfg"),
 }
 
 PERMUTE_ONLY = """
@@ -173,6 +174,8 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "classic-paxos": engines("classic-paxos", str(SPECS / "classic_paxos.py"), "--scenario", "cfg"),
         "slush": engines("slush", str(SPECS / "slush.py"), "--scenario", "cfg"),
         "bakery": engines("bakery", str(SPECS / "bakery.py"), "--scenario", "cfg"),
+        # actions that yield several next states without declaring them (numbered rows on the compiled engine)
+        "acp-sb": engines("acp-sb", str(SPECS / "acp_sb.py"), "--scenario", "cfg"),
         # MultiPaxos_MC_small.cfg without its SYMMETRY (TLC's 343,796 is the symmetric count)
         "multipaxos": engines("multipaxos", str(SPECS / "multipaxos.py"), "--scenario", "small"),
         "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",

@@ -59,7 +59,8 @@ def action(fn: Callable | None = None, *, by: str | None = None, fault: bool | C
     ``Name(args..., label)`` (unlabelled branches are numbered 1, 2, ... in a
     canonical order of their next states).  Declaring the labels,
     ``branches=("Commit", "Abort")``, makes each branch a row of the action
-    table, which the compiled engine runs too.
+    table; undeclared, the compiled engine gives each branch it meets a row, as
+    it does an argument of a domain that reads the state.
 
     ``by`` says which node takes the step: the name of the parameter that holds
     it (``@action(i="Server", by="i")``: ``Timeout(s2)`` is s2's step), a
@@ -129,15 +130,7 @@ class Spec(Definition):
 
     def compile(self) -> "SpecModel":
         """The model ``check`` explores: ``check(MySpec.configure({"n": 3}).compile())``."""
-        return spec_model(self)
-
-
-def spec_model(spec: Spec) -> "SpecModel":
-    """The model of ``spec``: a ``SpecModel``, or an ``InterpretedSpecModel`` where the compiled engine cannot run it."""
-    model = SpecModel(spec)
-    if model.uncompilable_reason() is not None:
-        model.__class__ = InterpretedSpecModel  # the same object; its class tells engines to interpret it
-    return model
+        return SpecModel(self)
 
 
 class SpecModel(Model):
@@ -272,29 +265,6 @@ class SpecModel(Model):
     def declared(self, name: str) -> Declared | None:
         """The ``@action`` declaration named ``name`` (None for steps a custom model adds)."""
         return self._decls.get(name)
-
-    def uncompilable_reason(self) -> str | None:
-        """Why the compiled engine cannot run this spec (None: it can).
-
-        The compiled engine memoises the action table's rows on packed states (a
-        state constraint is part of each row); an action whose domain reads the
-        state gets a row per argument met (``checkers/compiled/domains.py``), but
-        an action with several next states and no declared labels, or with a
-        domain that reads the state, is outside that table, so such specs are
-        interpreted.
-        """
-        for d in self._per_state:
-            if d.branched and d.branch_labels is None:
-                return (f"action {d.name} yields several next states without declaring their labels "
-                        f"(branches=...): the interpreted search runs it")
-            if d.branched:
-                return (f"action {d.name} yields several next states and its domain reads the state: "
-                        f"the interpreted search runs it")
-        return None
-
-
-class InterpretedSpecModel(SpecModel):
-    """A spec the compiled engine declines (see ``SpecModel.uncompilable_reason``); the same model otherwise."""
 
 
 def constraints_of(spec: Spec) -> list[Callable]:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 
 from consensuslab.errors import ModelError
 from consensuslab.models.action import Action
+from consensuslab.models.branch_numbers import change_order
 from consensuslab.models.values import canon
 
 
@@ -128,8 +129,9 @@ class Declared:
             got = self._labels[args] = Action("step", self.name, None, args)
         return got
 
-    def steps(self, state) -> list[tuple[Action, Any]]:
-        """This action's steps from ``state`` (a per-state action: its arguments at ``state``, its branches)."""
+    def steps(self, state, order: Callable | None = None) -> list[tuple[Action, Any]]:
+        """This action's steps from ``state`` (a per-state action: its arguments at ``state``, its branches);
+        ``order``: how unlabelled branches are numbered (``branches``)."""
         out = []
         fn = self.fn
         for args in self.arguments(state):
@@ -137,18 +139,43 @@ class Declared:
             if result is None:
                 continue
             if self.branched:
-                out.extend(self.branches(args, result))
+                out.extend(self.branches(state, args, result, order))
             else:
                 out.append((self.label(args), result))
         return out
 
-    def branches(self, args: tuple, results) -> list[tuple[Action, Any]]:
-        """The next states an action yielded, each labelled ``Name(args..., branch)``.
+    def row_arguments(self, state, order: Callable | None = None) -> list[tuple]:
+        """The arguments of this per-state action's steps at ``state``: a branched action's end with the branch
+        (each step is a row of the compiled action table, ``checkers/compiled/domains.py``)."""
+        if not self.branched:
+            return self.arguments(state)
+        return [label.args for label, _ in self.steps(state, order)]
+
+    def branch_step(self, state, row: tuple, fn: Callable | None = None, order: Callable | None = None,
+                    listed: bool = True):
+        """The next state of the step whose arguments are ``row`` (the action's arguments, then its branch) at
+        ``state``, or None; ``fn``: the action as it runs on ``state`` (a traced view's twin); ``listed``: False
+        where the caller has found the arguments in their domains."""
+        args = row[:-1]
+        if listed and args not in self.arguments(state):
+            return None
+        results = (fn or self.fn)(state, *args)
+        if results is None:
+            return None
+        for label, nxt in self.branches(state, args, results, order):
+            if label.args == row:
+                return nxt
+        return None
+
+    def branches(self, state, args: tuple, results, order: Callable | None = None) -> list[tuple[Action, Any]]:
+        """The next states an action yielded from ``state``, each labelled ``Name(args..., branch)``.
 
         ``yield label, state`` names a branch; plain ``yield state`` branches are
-        numbered 1, 2, ... in a canonical order of their states (the same in
-        every process, unlike the order of iterating a set).  Equal next states
-        of unnamed branches are one step, as in TLC.
+        numbered 1, 2, ... in the order of what they change (``branch_numbers``:
+        the same in every process, unlike the order of iterating a set);
+        ``order(state, next states)`` (by default ``change_order``) gives them
+        distinct and in that order.  Equal next states of unnamed branches are
+        one step, as in TLC.
         """
         named: dict[Any, Any] = {}
         plain: list = []
@@ -164,15 +191,14 @@ class Declared:
                     raise ModelError(f"{self.spec.name}: action {self.name}{args}: branch {key!r} yielded two "
                                      f"different next states; give each branch its own label")
                 named[key] = nxt
-            elif not any(nxt == item for nxt in plain):
+            else:
                 plain.append(item)
         if named and plain:
             raise ModelError(f"{self.spec.name}: action {self.name} yields both labelled and unlabelled next "
                              f"states; label all of them (yield label, state) or none")
         if plain:
-            if len(plain) > 1:
-                plain.sort(key=canon)
-            return [(self.label(args + (k,)), nxt) for k, nxt in enumerate(plain, start=1)]
+            ordered = (order or change_order)(state, plain)
+            return [(self.label(args + (k,)), nxt) for k, nxt in enumerate(ordered, start=1)]
         return [(self.label(args + (key,)), nxt) for key, nxt in sorted(named.items(), key=lambda kv: canon(kv[0]))]
 
 

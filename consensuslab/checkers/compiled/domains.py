@@ -31,12 +31,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from consensuslab.checkers.compiled.branch_order import view_order
 from consensuslab.checkers.compiled.membership import member_domain
 from consensuslab.checkers.compiled.packing import SET, Unsupported
+from consensuslab.checkers.compiled.view_values import is_view
 from consensuslab.checkers.compiled.views import Reads, StateView
 
 #: states on which a membership test is compared with the listed domain before the search trusts it
 CONFIRMED_STATES = 50
+#: initial states whose arguments seed the rows
+SEEDED = 2000
 
 
 class StateDomains:
@@ -45,17 +49,15 @@ class StateDomains:
     def __init__(self, model):
         self.model = model
         self.declared = list(getattr(model, "_per_state", ()))
-        for d in self.declared:
-            if d.branched:
-                raise Unsupported(f"action {d.name} yields several next states and its domain reads the state: "
-                                  f"the interpreted search runs it")
         self.known: dict[str, dict[tuple, None]] = {d.name: {} for d in self.declared}  # ordered sets
         #: rows keep only steps within the state constraint (False: the search filters steps itself)
         self.constrained = True
         #: per action whose every state-reading domain is a set field's elements: each parameter's ``Member``
         self.members = {d.name: m for d in self.declared if (m := _members(d)) is not None}
         self.eager: dict[str, list] = {}  # those whose fields the layout packs as sets: their fields
-        self.guards = {d.name: _guarded(d) for d in self.declared}  # one per action, shared by its rows
+        self.tested_branches: dict[str, list] = {}  # ... the branched ones among them (no eager rows)
+        self.elements_grew = False
+        self.guards = {d.name: (_branch_guarded if d.branched else _guarded)(d) for d in self.declared}  # per action
         self.view_guards: dict[str, Callable] = {}  # the same on views (``bind``)
         #: per eager action, the argument tuples its conditions rule out on every state (no row for them)
         self.ruled_out: dict[str, set] = {}
@@ -71,13 +73,19 @@ class StateDomains:
         the others list their domains per state, as before); ``twin``: the spec's methods with filtered iteration
         (``filtering.TracedSpec``), which the rows run on views."""
         self.eager, self.layout = {}, layout
+        tested = {}  # the actions whose state-reading domains are all set fields under ``layout``: their fields
         for d in self.declared:
             members = self.members.get(d.name)
             if members is None:
                 continue
             fields = [None if m is None else layout.by_name.get(m.field) for m in members]
             if all(m is None or (f is not None and f.kind == SET) for m, f in zip(members, fields)):
-                self.eager[d.name] = fields
+                tested[d.name] = fields
+        # a branched action's rows are its steps, met as the search goes: its branches are not known ahead, so
+        # each element its domain may take gets a check that its branches have rows (``coverage``)
+        self.eager = {name: fields for name, fields in tested.items() if not self.by_name[name].branched}
+        self.tested_branches = {name: fields for name, fields in tested.items() if name not in self.eager}
+        self.elements_grew = False
         self.guards, self.view_guards = {}, {}
         for d in self.declared:
             on_views = twin.method(d.fn) if twin is not None else d.fn
@@ -85,6 +93,10 @@ class StateDomains:
                 members = self.members[d.name]
                 self.guards[d.name] = _member_guarded(d, members)
                 self.view_guards[d.name] = _member_guarded(d, members, on_views)
+            elif d.branched:
+                in_domain = _member_guarded(d, self.members[d.name], _enabled) if d.name in tested else None
+                self.guards[d.name] = _branch_guarded(d)
+                self.view_guards[d.name] = _branch_guarded(d, on_views, in_domain)
             else:
                 self.guards[d.name] = _guarded(d)
                 self.view_guards[d.name] = _guarded(d, on_views)
@@ -98,9 +110,12 @@ class StateDomains:
         return self._within_constraint(label, self.view_guards[d.name])
 
     def seed(self, states: list) -> None:
-        """The arguments of the initial states (and the membership tests confirmed on them)."""
+        """The arguments of the first initial states (and the membership tests confirmed on them); the first
+        level's coverage check finds the others' (``coverage.py``).  Not all of them: an ``init``
+        that enumerates every state satisfying an invariant (Bakery's ``ISpec``: 655,200) had each branched
+        action run on each one in Python before the search began (23 s)."""
         self.confirm(states)
-        for state in states:
+        for state in states[:SEEDED]:
             self.add(state)
 
     def confirm(self, states: list) -> None:
@@ -130,7 +145,7 @@ class StateDomains:
             if d.name in self.eager:
                 continue
             known = self.known[d.name]
-            args = d.arguments(state)
+            args = d.row_arguments(state)
             if len(set(args)) != len(args):
                 raise Unsupported(f"the domain of action {d.name} lists an argument twice: the interpreted "
                                   f"search runs it (each listing is one step there)")
@@ -147,8 +162,15 @@ class StateDomains:
         return [self._row(d, args) for d in self.declared for args in self.known[d.name]]
 
     def grow(self) -> list[tuple[Any, Callable, tuple]]:
-        """Rows for the elements the eager actions' set fields numbered since the last call."""
+        """Rows for the elements the eager actions' set fields numbered since the last call (and
+        ``elements_grew``: whether a branched action's domain may take elements it has no check for)."""
         new = []
+        self.elements_grew = False
+        for name, fields in self.tested_branches.items():
+            sizes = tuple(0 if f is None else len(f.interner) for f in fields)
+            if self._sizes.get(name) != sizes:
+                self._sizes[name] = sizes
+                self.elements_grew = True
         for d in self.declared:
             fields = self.eager.get(d.name)
             if fields is None:
@@ -179,9 +201,26 @@ class StateDomains:
         return self.model._constrained(label, fn) if self.model._constraints and self.constrained else fn
 
     def coverage(self) -> list[tuple[str, Callable]]:
-        """``(name, property)`` per action: every argument its domain yields at the state has a row."""
-        return [(f"arguments of {d.name}", _covered(d, self.known[d.name])) for d in self.declared
-                if d.name not in self.eager]
+        """``(name, property)`` per action: every argument its domain yields at the state has a row.  A branched
+        action whose domains read no state has one per argument tuple instead: its branches there have rows,
+        which reads what the action reads for those arguments, not what it reads for all of them (ACP_SB's
+        ``parProg(i)``: one check per participant read every participant, so it missed on nearly every state)."""
+        out = []
+        for d in self.declared:
+            if d.name in self.eager:
+                continue
+            known = self.known[d.name]
+            fields = self.tested_branches.get(d.name)
+            if fields is not None:  # per element its domain may take (membership), as ``grow`` makes eager rows
+                in_domain = _member_guarded(d, self.members[d.name], _enabled)
+                elements = [None if f is None else list(f.interner.values) for f in fields]
+                out += [(f"branches of {d.name}{args}", _branches_covered(d, args, known, in_domain))
+                        for args in _candidates(d, elements)]
+            elif d.branched and not any(domain.reads_state for domain in d.domains):
+                out += [(f"branches of {d.name}{args}", _branches_covered(d, args, known)) for args in d.arguments()]
+            else:
+                out.append((f"arguments of {d.name}", _covered(d, known)))
+        return out
 
 
 def _guarded(d, on_views: Callable | None = None) -> Callable:
@@ -196,7 +235,7 @@ def _guarded(d, on_views: Callable | None = None) -> Callable:
     last: list = [None, frozenset()]  # the last real state (held, so ``is`` cannot match another) and its domain
 
     def step(state, *args):
-        if not isinstance(state, tuple):  # a view (``views.StateView``)
+        if is_view(state):  # its domain computed each time, so that the trace records the domain's reads
             return viewed(state, *args) if args in arguments(state) else None
         if state is not last[0]:
             last[1] = frozenset(arguments(state))
@@ -207,13 +246,48 @@ def _guarded(d, on_views: Callable | None = None) -> Callable:
     return step
 
 
-def _covered(d, known: dict) -> Callable:
-    arguments = d.arguments
+def _branch_guarded(d, on_views: Callable | None = None, in_domain: Callable | None = None) -> Callable:
+    """A row of an action that yields several next states: its arguments end with the branch (``spec_table``:
+    the label's last argument), and it steps to that branch's next state.  On a real state the action runs
+    once for all its rows (as ``_guarded`` lists a domain once); on a view each row runs it, so that the trace
+    records what numbering the branches read (``branch_order.view_order``), and its arguments are tested by
+    membership where ``in_domain`` is given (``_member_guarded``), else found in the listed domain."""
+    viewed = on_views or d.fn
+    last: list = [None, {}]  # the last real state (held) and its steps by arguments
 
+    def step(state, *row):
+        if is_view(state):
+            if in_domain is not None and in_domain(state, *row[:-1]) is None:
+                return None
+            return d.branch_step(state, row, viewed, view_order, listed=in_domain is None)
+        if state is not last[0]:
+            last[1] = {label.args: nxt for label, nxt in d.steps(state)}
+            last[0] = state
+        return last[1].get(row)
+
+    step.__name__ = d.name
+    return step
+
+
+def _covered(d, known: dict) -> Callable:
     def covered(state) -> bool:
-        return all(a in known for a in arguments(state))
+        return all(a in known for a in d.row_arguments(state, view_order if is_view(state) else None))
 
     covered.__name__ = f"{d.name}_arguments"
+    return covered
+
+
+def _branches_covered(d, args: tuple, known: dict, in_domain: Callable | None = None) -> Callable:
+    """Whether every branch of ``d(args)`` at the state has a row (where ``args`` is in the domain there:
+    tested by ``in_domain`` on a view, found in the listed domain on a real state)."""
+    def covered(state) -> bool:
+        order = view_order if is_view(state) else None
+        if in_domain is not None and (in_domain(state, *args) is None if order else args not in d.arguments(state)):
+            return True
+        results = d.fn(state, *args)
+        return results is None or all(label.args in known for label, _ in d.branches(state, args, results, order))
+
+    covered.__name__ = f"{d.name}_branches"
     return covered
 
 

@@ -119,10 +119,21 @@ class CompiledSearch(StateByState):
             self.domains.bind(layout, self.twin)
             self.add_rows(self.domains.rows())
 
-    def _coverage_groups(self) -> None:
-        """A memoised check per action whose domain reads the state: its arguments all have rows."""
-        self.domain_groups = [Group([Unit(name, fn, (), name, False, self.layout)], self.layout.full, [False])
+    def _coverage_groups(self, keep: bool = False) -> None:
+        """A memoised check per action whose domain reads the state (per argument of a branched one): its
+        arguments all have rows.  ``keep``: only checks were added, so the others keep what they learnt."""
+        old = {g.units[0].name: g for g in self.domain_groups} if keep else {}
+        self.domain_groups = [old.get(name) or Group([Unit(name, fn, (), name, False, self.layout)],
+                                                     self.layout.full, [False])
                               for name, fn in (self.domains.coverage() if self.domains else ())]
+
+    def grow_domains(self) -> list:
+        """Rows for the elements set fields numbered since the last level (``domains.py``), and the checks of
+        the branched actions' new elements."""
+        rows = self.domains.grow()
+        if self.domains.elements_grew:
+            self._coverage_groups(keep=True)
+        return rows
 
     def add_rows(self, rows: list) -> None:
         """Rows for arguments a domain yields for the first time, joining the table now (``domains.py``)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from consensuslab.checkers.compiled.kernels import Tables
+from consensuslab.checkers.compiled.kernels import Tables, judge_part
 from consensuslab.checkers.compiled.words import as_row, order_key, sort_states, to_ints
 
 U64 = np.uint64
@@ -120,3 +120,14 @@ def settle(search, groups: list, deferred: list[np.ndarray], kernel) -> list:
         results.append(result)
         pending = [d for d in result.deferred if len(d)]
     return results
+
+
+def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> list[int]:
+    """The states of a level where one of ``groups`` (properties) does not hold, tracing the keys they lack."""
+    if not groups:
+        return []
+    tables = tables_for(search, groups)
+    found = workers.map(lambda part: judge_part(part, tables), parts)
+    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
+    failing = [f for j in found + later for f in j.failing if len(f)]
+    return to_ints(np.concatenate(failing)) if failing else []

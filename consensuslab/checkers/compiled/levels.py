@@ -44,7 +44,8 @@ from consensuslab.checkers.compiled.discovery import Events, stop_at_first_event
 from consensuslab.checkers.compiled.helper import TraceHelper
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, expand_part, judge_part, with_origin
 from consensuslab.checkers.compiled.evidence import SAMPLED
-from consensuslab.checkers.compiled.filling import fill, settle, tables_for
+from consensuslab.checkers.compiled.coverage import cover_arguments
+from consensuslab.checkers.compiled.filling import failing_in, fill, settle, tables_for
 from consensuslab.checkers.compiled.grouping import reached_sample
 from consensuslab.checkers.compiled.packing import Unsupported
 from consensuslab.checkers.compiled.sorted_runs import Run, Seen, balanced, sorted_level
@@ -174,35 +175,6 @@ def _with_direct(search, direct, failing: list[int], parts: list[list[np.ndarray
         return failing
     states = np.concatenate([p for part in parts for p in part])
     return sorted(set(failing).union(direct.failing(search.layout, states, search.helper)))
-
-
-def failing_in(search, groups: list, parts: list[list[np.ndarray]], workers) -> list[int]:
-    """The states of a level where one of ``groups`` (properties) does not hold, tracing the keys they lack."""
-    if not groups:
-        return []
-    tables = tables_for(search, groups)
-    found = workers.map(lambda part: judge_part(part, tables), parts)
-    later = settle(search, groups, [d for j in found for d in j.deferred], lambda states, tabs: judge_part(states, tabs))
-    failing = [f for j in found + later for f in j.failing if len(f)]
-    return to_ints(np.concatenate(failing)) if failing else []
-
-
-def cover_arguments(search, parts: list[list[np.ndarray]], workers) -> None:
-    """Every argument a state-reading domain yields on this level has its row: rows for new ones join the table
-    before the level is expanded (``domains.py``)."""
-    rows = search.domains.grow()  # rows for the elements a set field numbered since the last level
-    uncovered = failing_in(search, search.domain_groups, parts, workers)
-    if uncovered:
-        decode = search.layout.decode
-        listed = [row for s in uncovered for row in search.domains.add(decode(s))]
-        if not listed:
-            raise Unsupported("a domain's coverage answers differently on a packed view than on the state")
-        rows += listed
-    if not rows:
-        return
-    search.add_rows(rows)
-    search.tables = {}  # the rows' numbers changed: every table is rebuilt
-    search.label_ids = {u.label: i for i, u in enumerate(search.actions)}
 
 
 def witnesses_in(search, states: np.ndarray) -> list[bool]:

@@ -9,7 +9,8 @@ whose length changes, an optional value and a string; guards over them with ``an
 invariants with early returns, ``continue``, loops over constants, over the
 tuple and over the set; in about one spec of four each, an action with declared
 branches, a domain that reads the state, a state constraint, a transition
-property, a ``sometimes`` witness and a refinement mapping to a generated
+property, a ``sometimes`` witness, an action that yields several next states
+without declaring them and a refinement mapping to a generated
 abstract spec), and each is checked by the interpreted
 search and the compiled one.  A spec the compiled engine declines is fine (it says so), unless
 an audit made it decline (the engine answered differently from the model); most
@@ -209,7 +210,7 @@ class Writer:
         body += [self.action(k) for k in range(r.randint(2, 4))]
         body += [self.invariant(k) for k in range(r.randint(1, 2))]
         body += [extra() for extra in (self.branched, self.reading_domain, self.state_constraint, self.step_property,
-                                       self.witness) if r.random() < 0.25]
+                                       self.witness, self.yielding) if r.random() < 0.25]
         if abstract:
             body.append(self.mapping(n))
         return "\n".join(body) + "\n\n"
@@ -258,6 +259,19 @@ class Writer:
         return "\n".join([
             f"    @action(v=lambda self, s: {self.rng.choice(self.READ_DOMAINS)})", "    def Take(self, s, v):",
             f"        if {self.cond(['v'])}:", f"            return {self.update(['v'])}"]) + "\n"
+
+    def yielding(self) -> str:
+        """An action that yields several next states without declaring branches (``\\E`` inside an action), over a
+        constant domain or what the state holds, unlabelled (numbered by what they change) or labelled."""
+        r = self.rng
+        name, domain = r.choice([("i", f'"{self.DOMAIN}"'),
+                                 ("v", f"lambda self, s: {r.choice(self.READ_DOMAINS)}")])
+        label, last = ("k, ", '"last", ') if r.random() < 0.3 else ("", "")
+        return "\n".join([
+            f"    @action({name}={domain})", f"    def Spread(self, s, {name}):",
+            f"        for k in self.{self.DOMAIN}:",
+            f"            if {self.cond([name, 'k'])}:", f"                yield {label}{self.update([name, 'k'])}",
+            f"        if {self.cond([name])}:", f"            yield {last}{self.update([name])}"]) + "\n"
 
     def state_constraint(self) -> str:
         return "\n".join(["    @constraint", "    def Bound(self, s):",

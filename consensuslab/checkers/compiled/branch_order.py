@@ -1,0 +1,99 @@
+"""Unlabelled branches of a traced action numbered as every engine numbers them, reading only what tells them
+apart.
+
+An action's unlabelled next states are numbered in the order of what each changes, field by field
+(``models/branch_numbers.py``).  On a traced view the branches are updates of it (``s._replace(...)``), and
+what they change is mostly known without reading the state:
+
+- a field every branch leaves alone, or sets to the same thing (one edit of the field's view, ``s.msgs - {m}``
+  in each branch, or equal plain values) orders nothing and is not read;
+- a set field the branches edit (``s.msgs | {m}``) is compared by the elements each gains and loses: whether
+  an element it adds or removes was there is one bit;
+- a tuple field they edit (``replace_at``) by its edited slots (a tuple's order is its slots' order);
+- any other field by its value, read whole.
+
+So each row of such an action (``domains.py``) reads what its action reads, and a bit per element the
+branches add or remove, not the whole state.  A branch that is not an update of the view (a record built
+field by field) puts them all in the order computed on the real values.
+"""
+
+from __future__ import annotations
+
+from consensuslab.checkers.compiled.packing import SET, TUPLE
+from consensuslab.checkers.compiled.tuple_views import GridView, TupleEdit, TupleView
+from consensuslab.checkers.compiled.view_values import holds_view, is_view, real
+from consensuslab.checkers.compiled.views import SetEdit, SetView, StateView, Written
+from consensuslab.models.branch_numbers import change_order, field_change, set_change
+from consensuslab.models.values import canon
+
+_AS_IS = object()  # a field a branch leaves as the state has it
+
+
+def view_order(state, plain: list) -> list:
+    """``change_order(state, plain)`` for next states traced on the view ``state``."""
+    if type(state) is not StateView or not all(x is state or (type(x) is Written and x.base is state)
+                                               for x in plain):
+        values = [real(x) for x in plain]
+        at = {id(v): k for k, v in reversed(list(enumerate(values)))}  # a value's first branch
+        return [plain[at[id(v)]] for v in change_order(real(state), values)]
+    changes = [{} if x is state else x.changes for x in plain]
+    columns: list[list[tuple]] = []  # per place the branches may differ: (value, sort key) branch by branch
+    for f in state._layout.fields:
+        given = [c.get(f.name, _AS_IS) for c in changes]
+        if all(_same(given[0], g) for g in given[1:]):
+            continue
+        columns += _compared(state, f, given)
+    distinct: list[tuple] = []  # (next state, its values, its sort key)
+    for k, x in enumerate(plain):
+        values = tuple(column[k][0] for column in columns)
+        if not any(values == seen for _, seen, _ in distinct):
+            distinct.append((x, values, tuple(column[k][1] for column in columns)))
+    if len(distinct) > 1:
+        distinct.sort(key=lambda entry: entry[2])
+    return [x for x, _, _ in distinct]
+
+
+def _compared(state: StateView, f, given: list) -> list[list[tuple]]:
+    """The columns that order the branches at field ``f``: ``(value, sort key)`` per branch."""
+    if f.kind == SET and all(g is _AS_IS or _edits(g, state, f) for g in given):
+        there = state._field(f)
+        out = []
+        for g in given:
+            edits = {} if g is _AS_IS else g.edits
+            gained = frozenset(e for e, present in edits.items() if present and e not in there)
+            lost = frozenset(e for e, present in edits.items() if not present and e in there)
+            out.append(((gained, lost), set_change(gained, lost)))
+        return [out]
+    if f.kind == TUPLE and type(state._field(f)) is TupleView and all(g is _AS_IS or _edits(g, state, f)
+                                                                       for g in given):
+        row = state._field(f)
+        slots = sorted({k for g in given if g is not _AS_IS for k in g.edits})
+        columns = []
+        for k in slots:
+            values = [real(row._item(k) if g is _AS_IS else g._item(k)) for g in given]
+            columns.append([(v, canon(v)) for v in values])
+        return columns
+    old = real(state._field(f))
+    return [[(new, field_change(old, new)) for new in (old if g is _AS_IS else real(g) for g in given)]]
+
+
+def _edits(value, state: StateView, f) -> bool:
+    """Whether ``value`` is an edit of field ``f``'s view of ``state`` (``s.msgs | {m}``, ``replace_at``)."""
+    base = getattr(value, "base", None) if type(value) in (SetEdit, TupleEdit) else None
+    return base is not None and type(base) in (SetView, TupleView) and base.state is state and base.field is f
+
+
+def _same(a, b) -> bool:
+    """Whether two values a field is given are one value, told without reading the state."""
+    if a is b:
+        return True
+    if a is _AS_IS or b is _AS_IS or type(a) is not type(b):
+        return False
+    if type(a) in (SetEdit, TupleEdit):
+        return (_same(a.base, b.base) and a.edits.keys() == b.edits.keys()
+                and all(_same(v, b.edits[k]) for k, v in a.edits.items()))
+    if type(a) in (SetView, TupleView, GridView):
+        return a.state is b.state and a.field is b.field
+    if is_view(a) or holds_view(a) or holds_view(b):
+        return False
+    return a == b
