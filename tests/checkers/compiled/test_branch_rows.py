@@ -139,7 +139,7 @@ def apply(state, edits):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(EDITS, min_size=1, max_size=5))
-def test_view_order_is_the_canonical_order(branches):
+def test_view_order_is_the_order_of_the_real_next_states(branches):
     layout = Layout.learn([BASE, Cell((3, 3, 3), frozenset(range(5)), 2)])
     reads = Reads()
     view = StateView(layout.encode(BASE), layout, reads)
