@@ -41,6 +41,9 @@ from consensuslab.checkers.compiled.views import Reads, StateView
 CONFIRMED_STATES = 50
 #: initial states whose arguments seed the rows
 SEEDED = 2000
+#: a branched action whose domain may take more elements has one check for all (each check is a table look-up
+#: per state and level)
+PER_ELEMENT_CHECKS = 128
 
 
 class StateDomains:
@@ -211,11 +214,12 @@ class StateDomains:
                 continue
             known = self.known[d.name]
             fields = self.tested_branches.get(d.name)
-            if fields is not None:  # per element its domain may take (membership), as ``grow`` makes eager rows
+            candidates = () if fields is None else \
+                _candidates(d, [None if f is None else list(f.interner.values) for f in fields])
+            if fields is not None and len(candidates) <= PER_ELEMENT_CHECKS:  # per element its domain may take
                 in_domain = _member_guarded(d, self.members[d.name], _enabled)
-                elements = [None if f is None else list(f.interner.values) for f in fields]
                 out += [(f"branches of {d.name}{args}", _branches_covered(d, args, known, in_domain))
-                        for args in _candidates(d, elements)]
+                        for args in candidates]
             elif d.branched and not any(domain.reads_state for domain in d.domains):
                 out += [(f"branches of {d.name}{args}", _branches_covered(d, args, known)) for args in d.arguments()]
             else:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consensuslab import Param, Spec, action, always, check, record, replace_at
+from consensuslab.checkers.compiled import domains
 from consensuslab.checkers.compiled.branch_order import view_order
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.packing import Layout
@@ -163,3 +164,14 @@ def test_view_order_reads_only_where_branches_differ():
     assert len(view_order(view, [view._replace(b=view.b | {k}) for k in (4, 0, 3)])) == 3
     b = layout.by_name["b"]
     assert reads.mask == b.element_bit(4) | b.element_bit(0) | b.element_bit(3)  # one bit per element added
+
+
+def test_a_domain_of_many_elements_has_one_check_for_all(monkeypatch):
+    """Past ``PER_ELEMENT_CHECKS`` elements, one check lists the domain (reading all of it): the same answer."""
+    monkeypatch.setattr(domains, "PER_ELEMENT_CHECKS", 2)
+    search = CompiledSearch(Gossip({"n": 3, "budget": 3}).compile(), progress=False, insist=True)
+    compiled = search.run()
+    interpreted = check(Gossip({"n": 3, "budget": 3}).compile(), engine="interpreted", progress=False)
+    assert outcome(compiled) == outcome(interpreted)
+    names = [u.name for g in search.domain_groups for u in g.units]
+    assert "arguments of Receive" in names and not any(n.startswith("branches of Receive") for n in names)
