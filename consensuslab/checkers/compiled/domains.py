@@ -25,6 +25,12 @@ conditions) is tested by membership instead (``membership.py``): its rows are
 made for every element the field has numbered, before each level, so no
 coverage check reads the whole set, and each row's guard reads one element's
 bit.
+
+An action that yields several next states without declaring them (or with a
+domain that reads the state) gets a row per step met, ``Name(args..., branch)``:
+its branches are known only by running it.  Its coverage check is per argument
+tuple (per element, for a domain tested by membership), so that it reads what
+the action reads for those arguments.
 """
 
 from __future__ import annotations
