@@ -33,7 +33,7 @@ def view_order(state, plain: list) -> list:
     """``change_order(state, plain)`` for next states traced on the view ``state``."""
     if type(state) is not StateView or not all(x is state or (type(x) is Written and x.base is state)
                                                for x in plain):
-        values = [real(x) for x in plain]
+        values = [_real_record(x) for x in plain]
         at = {id(v): k for k, v in reversed(list(enumerate(values)))}  # a value's first branch
         return [plain[at[id(v)]] for v in change_order(real(state), values)]
     changes = [{} if x is state else x.changes for x in plain]
@@ -75,6 +75,15 @@ def _compared(state: StateView, f, given: list) -> list[list[tuple]]:
         return columns
     old = real(state._field(f))
     return [[(new, field_change(old, new)) for new in (old if g is _AS_IS else real(g) for g in given)]]
+
+
+def _real_record(x):
+    """A next state as its real value, also a record built field by field from views (``State(s.a, ...)``)."""
+    if is_view(x):
+        return real(x)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)._make(real(v) for v in x)
+    return x
 
 
 def _edits(value, state: StateView, f) -> bool:

@@ -19,6 +19,7 @@ from consensuslab.checkers.compiled import domains
 from consensuslab.checkers.compiled.branch_order import view_order
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.checkers.compiled.packing import Layout
+from consensuslab.checkers.compiled.view_values import is_view, real
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.models.branch_numbers import change_order
 
@@ -138,16 +139,22 @@ def apply(state, edits):
     return out
 
 
+def rebuilt(state):
+    """The next state as a record built field by field (holding the view's fields, on a view)."""
+    return Cell(state.a, state.b, state.c)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(EDITS, min_size=1, max_size=5))
+@given(st.lists(st.tuples(EDITS, st.booleans()), min_size=1, max_size=5))
 def test_view_order_is_the_order_of_the_real_next_states(branches):
+    """Updates of the view, and (where one is) records built field by field, ordered as on the real state."""
     layout = Layout.learn([BASE, Cell((3, 3, 3), frozenset(range(5)), 2)])
     reads = Reads()
     view = StateView(layout.encode(BASE), layout, reads)
-    on_view = view_order(view, [apply(view, edits) for edits in branches])
-    expected = change_order(BASE, [apply(BASE, edits) for edits in branches])
-    assert [layout.encode(x._real() if hasattr(x, "_real") else x) for x in on_view] == \
-        [layout.encode(x) for x in expected]
+    on_view = view_order(view, [rebuilt(apply(view, e)) if whole else apply(view, e) for e, whole in branches])
+    expected = change_order(BASE, [apply(BASE, e) for e, _ in branches])
+    as_real = [real(x) if is_view(x) else Cell(*(real(v) for v in x)) for x in on_view]
+    assert [layout.encode(x) for x in as_real] == [layout.encode(x) for x in expected]
 
 
 def test_view_order_reads_only_where_branches_differ():
