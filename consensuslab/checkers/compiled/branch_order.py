@@ -31,15 +31,15 @@ _AS_IS = object()  # a field a branch leaves as the state has it
 
 def view_order(state, plain: list) -> list:
     """``change_order(state, plain)`` for next states traced on the view ``state``."""
-    if type(state) is not StateView or not all(x is state or (type(x) is Written and x.base is state)
-                                               for x in plain):
+    changes = [_changes(state, x) for x in plain] if type(state) is StateView else [None]
+    if any(c is None for c in changes):
         values = [_real_record(x) for x in plain]
         at = {id(v): k for k, v in reversed(list(enumerate(values)))}  # a value's first branch
         return [plain[at[id(v)]] for v in change_order(real(state), values)]
-    changes = [{} if x is state else x.changes for x in plain]
     columns: list[list[tuple]] = []  # per place the branches may differ: (value, sort key) branch by branch
     for f in state._layout.fields:
         given = [c.get(f.name, _AS_IS) for c in changes]
+        given = [_AS_IS if _unchanged(g, state, f) else g for g in given]
         if all(_same(given[0], g) for g in given[1:]):
             continue
         columns += _compared(state, f, given)
@@ -75,6 +75,26 @@ def _compared(state: StateView, f, given: list) -> list[list[tuple]]:
         return columns
     old = real(state._field(f))
     return [[(new, field_change(old, new)) for new in (old if g is _AS_IS else real(g) for g in given)]]
+
+
+def _changes(state: StateView, x) -> dict | None:
+    """The fields next state ``x`` gives values to, where it is an update of ``state`` or a record of its type
+    built field by field (``State(s.a, x, s.c)``, as ``writes.writes_of`` takes it apart); None otherwise."""
+    if x is state:
+        return {}
+    if type(x) is Written:
+        return x.changes if x.base is state else None
+    if type(x) is state._layout.state_type:
+        return {f.name: x[f.index] for f in state._layout.fields}
+    return None
+
+
+def _unchanged(value, state: StateView, f) -> bool:
+    """Whether a field is given its own view of ``state`` (or the value the view hands over whole)."""
+    if type(value) in (SetView, TupleView, GridView):
+        return value.state is state and value.field is f
+    handed = state._handed(f)
+    return handed is not None and value is handed
 
 
 def _real_record(x):

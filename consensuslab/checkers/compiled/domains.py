@@ -42,6 +42,7 @@ from consensuslab.checkers.compiled.membership import member_domain
 from consensuslab.checkers.compiled.packing import SET, Unsupported
 from consensuslab.checkers.compiled.view_values import is_view
 from consensuslab.checkers.compiled.views import Reads, StateView
+from consensuslab.models.spec_table import RUNS_KEPT
 
 #: states on which a membership test is compared with the listed domain before the search trusts it
 CONFIRMED_STATES = 50
@@ -209,6 +210,12 @@ class StateDomains:
         filters steps itself)."""
         return self.model._constrained(label, fn) if self.model._constraints and self.constrained else fn
 
+    def siblings(self, label) -> tuple | None:
+        """What the rows of one branched action's branches for the same arguments share (None for another
+        row): traced on one view, the action runs once for all of them (``memo.Unit.shared``)."""
+        d = self.by_name.get(label.name)
+        return (d.name, label.args[:-1]) if d is not None and d.branched else None
+
     def coverage(self) -> list[tuple[str, Callable]]:
         """``(name, property)`` per action: every argument its domain yields at the state has a row.  A branched
         action whose domains read no state has one per argument tuple instead: its branches there have rows,
@@ -264,13 +271,27 @@ def _branch_guarded(d, on_views: Callable | None = None, in_domain: Callable | N
     membership where ``in_domain`` is given (``_member_guarded``), else found in the listed domain."""
     viewed = on_views or d.fn
     last: list = [None, {}]  # the last real state (held) and its steps by arguments
+    runs: dict[int, tuple] = {}  # id(view) -> (the view, held; arguments; its steps by row) (``StateDomains.siblings``)
+
+    def on_view(view, row: tuple) -> dict:
+        args = row[:-1]
+        run = runs.get(id(view))
+        if run is None or run[0] is not view or run[1] != args:
+            if in_domain is not None and in_domain(view, *args) is None:
+                steps = {}
+            else:
+                results = viewed(view, *args) if in_domain is not None or args in d.arguments(view) else None
+                steps = {} if results is None else \
+                    {label.args: nxt for label, nxt in d.branches(view, args, results, view_order)}
+            if len(runs) >= RUNS_KEPT:
+                runs.clear()
+            runs[id(view)] = run = (view, args, steps)
+        return run[2]
 
     def step(state, *row):
         if is_view(state):
-            if in_domain is not None and in_domain(state, *row[:-1]) is None:
-                return None
-            return d.branch_step(state, row, viewed, view_order, listed=in_domain is None)
-        if state is not last[0]:
+            return on_view(state, row).get(row)
+        if state is not last[0] and state != last[0]:  # each row's trace is confirmed on a state decoded anew
             last[1] = {label.args: nxt for label, nxt in d.steps(state)}
             last[0] = state
         return last[1].get(row)

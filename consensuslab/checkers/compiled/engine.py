@@ -89,6 +89,7 @@ class CompiledSearch(StateByState):
         self.actions = [Unit(str(label), fn, args, label, True, layout, twin.method(fn))
                         for label, fn, args in (model._raw_table if filtering else model._table)]
         share_branch_traces(self.actions)
+        self.branch_views: dict = {}  # per branched action and arguments met: its rows' shared views (``add_rows``)
         self.invariant_units = []
         alternatives = self._levels_possible()  # the per-state search takes conjuncts only
         for prop in model.invariants:
@@ -140,6 +141,10 @@ class CompiledSearch(StateByState):
         layout, full = self.layout, self.layout.full
         units = [Unit(str(label), fn, args, label, True, layout, self.domains.view_fn(label))
                  for label, fn, args in rows]
+        for u in units:  # a branched action's rows for the same arguments: one traced run for all
+            siblings = self.domains.siblings(u.label)
+            if siblings is not None:
+                u.shared = self.branch_views.setdefault(siblings, {})
         self.actions = sorted(self.actions + units, key=lambda u: u.label.key)
         self.groups += [Group([u], full, self.grown) for u in units]
         steps = step_units(self.model, units, self.twin, layout, frozenset(self.refinement_steps.names()))
