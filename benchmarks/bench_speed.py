@@ -52,6 +52,7 @@ TLC_MODELS = {
     "slush": ("slush", "Slush.tla", "SlushSmall.cfg"),
     "bakery": ("bakery", "MCBakery.tla", "MCBakery.cfg"),
     "acp-sb": ("acp", "ACP_SB_TLC.tla", "ACP_SB_TLC.cfg"),
+    "sailfish": ("sailfish", "TLCSailfish1.tla", "TLCSailfish1.cfg"),
 }
 
 PERMUTE_ONLY = """
@@ -176,6 +177,7 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "bakery": engines("bakery", str(SPECS / "bakery.py"), "--scenario", "cfg"),
         # actions that yield several next states without declaring them (numbered rows on the compiled engine)
         "acp-sb": engines("acp-sb", str(SPECS / "acp_sb.py"), "--scenario", "cfg"),
+        "sailfish": engines("sailfish", str(SPECS / "sailfish.py"), "--scenario", "cfg"),
         # MultiPaxos_MC_small.cfg without its SYMMETRY (TLC's 343,796 is the symmetric count)
         "multipaxos": engines("multipaxos", str(SPECS / "multipaxos.py"), "--scenario", "small"),
         "fast-paxos-symmetry": [("fast-paxos FastPaxos.cfg --symmetry (TLC: 25,617, 20 s in the manifest)",

@@ -27,6 +27,7 @@ SMALL = [
     ("readers_writers", {"n": 3}, 21527),
     ("nbacc", {"n": 2}, 3016),
     ("acp_sb", {"n": 3}, 54944),
+    ("sailfish", {"rounds": 5, "gst": 3}, 109604),
 ]
 
 # (file, variant, parameters, property the checker must find broken)
@@ -45,6 +46,7 @@ BROKEN = [
     ("bakery", "no-flag-wait", {"n": 2, "max_nat": 2, "start": "Spec"}, "Inv"),
     ("multipaxos", "half-quorum", {"replicas": 2}, "Linearizability"),
     ("acp_sb", "eager-commit", {"n": 2}, "AC2"),
+    ("sailfish", "any-vote", {"rounds": 4, "gst": 3}, "Agreement"),
 ]
 
 # (file, scenario, TLC's distinct states from the manifest): configurations too large for the interpreted engine in

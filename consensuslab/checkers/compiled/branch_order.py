@@ -9,7 +9,8 @@ what they change is mostly known without reading the state:
   in each branch, or equal plain values) orders nothing and is not read;
 - a set field the branches edit (``s.msgs | {m}``) is compared by the elements each gains and loses: whether
   an element it adds or removes was there is one bit;
-- a tuple field they edit (``replace_at``) by its edited slots (a tuple's order is its slots' order);
+- a tuple field they edit (``replace_at``) by its edited slots (a tuple's order is its slots' order), a
+  records field by the cells of its edited slots that a branch sets (a record's order is its attributes');
 - any other field by its value, read whole.
 
 So each row of such an action (``domains.py``) reads what its action reads, and a bit per element the
@@ -19,7 +20,8 @@ field by field) puts them all in the order computed on the real values.
 
 from __future__ import annotations
 
-from consensuslab.checkers.compiled.packing import SET, TUPLE
+from consensuslab.checkers.compiled.packing import RECORDS, SET, TUPLE
+from consensuslab.checkers.compiled.record_views import RecordEdit, RecordsView, RecordView
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleEdit, TupleView
 from consensuslab.checkers.compiled.view_values import holds_view, is_view, real
 from consensuslab.checkers.compiled.views import SetEdit, SetView, StateView, Written
@@ -64,12 +66,21 @@ def _compared(state: StateView, f, given: list) -> list[list[tuple]]:
             lost = frozenset(e for e, present in edits.items() if not present and e in there)
             out.append(((gained, lost), set_change(gained, lost)))
         return [out]
-    if f.kind == TUPLE and type(state._field(f)) is TupleView and all(g is _AS_IS or _edits(g, state, f)
-                                                                       for g in given):
+    if f.kind == RECORDS and f.single:
+        cells = _cells(state._field(f), given)
+        if cells is not None:
+            return cells
+    if f.kind in (TUPLE, RECORDS) and type(state._field(f)) in (TupleView, RecordsView) and \
+            all(g is _AS_IS or _edits(g, state, f) for g in given):
         row = state._field(f)
         slots = sorted({k for g in given if g is not _AS_IS for k in g.edits})
         columns = []
         for k in slots:
+            cells = _cells(row._item(k), [g if g is _AS_IS else g._item(k) for g in given]) \
+                if f.kind == RECORDS else None
+            if cells is not None:
+                columns += cells
+                continue
             values = [real(row._item(k) if g is _AS_IS else g._item(k)) for g in given]
             columns.append([(v, canon(v)) for v in values])
         return columns
@@ -91,7 +102,7 @@ def _changes(state: StateView, x) -> dict | None:
 
 def _unchanged(value, state: StateView, f) -> bool:
     """Whether a field is given its own view of ``state`` (or the value the view hands over whole)."""
-    if type(value) in (SetView, TupleView, GridView):
+    if type(value) in (SetView, TupleView, GridView, RecordsView):
         return value.state is state and value.field is f
     handed = state._handed(f)
     return handed is not None and value is handed
@@ -106,10 +117,28 @@ def _real_record(x):
     return x
 
 
+def _cells(kept: RecordView, given: list) -> list[list[tuple]] | None:
+    """The columns of one record slot the branches set cell by cell (``_replace`` on its view, or left as it
+    is), ordered as the record's ``canon`` orders them: by the cells a branch sets, in attribute order (the
+    others are the state's in every branch).  None: a branch puts another record there."""
+    own = [g is _AS_IS or _own(g, kept) for g in given]
+    if not all(own):
+        return None
+    cells = sorted({j for g in given if type(g) is RecordEdit for j in g._e})
+    return [[(v, canon(v)) for v in (real(kept._cell(j) if g is _AS_IS else g._cell(j)) for g in given)]
+            for j in cells]
+
+
+def _own(value, kept: RecordView) -> bool:
+    base = value._b if type(value) is RecordEdit else value
+    return type(base) is RecordView and base._s is kept._s and base._f is kept._f and base._k == kept._k
+
+
 def _edits(value, state: StateView, f) -> bool:
     """Whether ``value`` is an edit of field ``f``'s view of ``state`` (``s.msgs | {m}``, ``replace_at``)."""
     base = getattr(value, "base", None) if type(value) in (SetEdit, TupleEdit) else None
-    return base is not None and type(base) in (SetView, TupleView) and base.state is state and base.field is f
+    return base is not None and type(base) in (SetView, TupleView, RecordsView) and base.state is state and \
+        base.field is f
 
 
 def _same(a, b) -> bool:
@@ -121,7 +150,7 @@ def _same(a, b) -> bool:
     if type(a) in (SetEdit, TupleEdit):
         return (_same(a.base, b.base) and a.edits.keys() == b.edits.keys()
                 and all(_same(v, b.edits[k]) for k, v in a.edits.items()))
-    if type(a) in (SetView, TupleView, GridView):
+    if type(a) in (SetView, TupleView, GridView, RecordsView):
         return a.state is b.state and a.field is b.field
     if is_view(a) or holds_view(a) or holds_view(b):
         return False

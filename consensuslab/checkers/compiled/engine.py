@@ -32,6 +32,7 @@ from consensuslab.checkers.compiled.subscriptions import Subscriptions
 from consensuslab.checkers.compiled.levels import level_search, trace_back
 from consensuslab.checkers.compiled.grouping import plan_groups
 from consensuslab.checkers.compiled.memo import WARMUP, Group, Unit, share_branch_traces
+from consensuslab.checkers.compiled.records import records_of, type_tested
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
 from consensuslab.checkers.compiled.per_state import StateByState
 from consensuslab.checkers.compiled.piece_functions import invariant_pieces
@@ -194,7 +195,7 @@ class CompiledSearch(StateByState):
             initial = model.initial_states()
             self.progress = Progress(enabled=self.show_progress)
             try:
-                layout = Layout.learn(initial)
+                layout = Layout.learn(initial, records_of(type_tested(model.definition)))
                 self.domains = StateDomains(model)
                 if self.reached:  # their values numbered now, in the order they were found: no restart for them
                     layout.encode_all(self.reached)

@@ -102,8 +102,8 @@ def _serve(conn, units: list, layout: Layout, model) -> None:
             if message is None:
                 return
             kind, numbered, *rest = message
-            for field_index, values in numbered:
-                interner = layout.fields[field_index].interner
+            for leaf, values in numbered:
+                interner = layout.leaves()[leaf].interner
                 for value in values:
                     interner.id(value)
             if kind == "direct":
@@ -229,7 +229,8 @@ class TraceHelper:
     # -- the pipe ----------------------------------------------------------------------------------------
     def _ask(self, request: tuple, handlers: list) -> bool:
         counts = self.layout.interned()
-        numbered = [(i, self.layout.fields[i].interner.values[self.synced[i]:n])
+        leaves = self.layout.leaves()
+        numbered = [(i, leaves[i].interner.values[self.synced[i]:n])
                     for i, n in enumerate(counts) if n > self.synced[i]]
         kind, *rest = request
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from consensuslab.checkers.compiled.packing import Layout, Overflow, Reshape, Unsupported
+from consensuslab.checkers.compiled.records import mismatch
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.checkers.compiled.writes import encode_writes, writes_of
 
@@ -169,9 +170,9 @@ class Unit:
             if (self.clause is not None or self.piece) and self._raises(packed):
                 return RAISED, reads.mask
             self.fn(layout.decode(packed), *self.args)  # the real call raises what the user should see
-            raise Unsupported(f"{self.name} raised {type(exc).__name__} on a packed view but not on the "
-                              f"state itself") from exc
-        self._confirm(packed, out)
+            raise mismatch(layout, reads.mask, f"{self.name} raised {type(exc).__name__} on a packed view but not "
+                                               f"on the state itself") from exc
+        self._confirm(packed, out, reads.mask)
         if shared is not None and sibling is None:
             if len(shared) >= SHARED_KEPT:
                 shared.clear()
@@ -237,8 +238,8 @@ class Unit:
             return True
         return False
 
-    def _confirm(self, packed: int, out) -> None:
-        """The traced answer must be what the function says on the real state."""
+    def _confirm(self, packed: int, out, read: int) -> None:
+        """The traced answer must be what the function says on the real state (``read``: the bits it read)."""
         state = self.layout.decode(packed)
         real = self.fn(state, *self.args)
         if self.is_action:
@@ -249,8 +250,8 @@ class Unit:
         else:
             same = bool(real) == out
         if not same:
-            raise Unsupported(f"{self.name} answers differently on a packed view than on the state "
-                              f"(does it inspect the state's type?)")
+            raise mismatch(self.layout, read, f"{self.name} answers differently on a packed view than on the state "
+                                              f"(does it inspect the state's type?)")
 
 
 def share_branch_traces(units: list[Unit]) -> None:

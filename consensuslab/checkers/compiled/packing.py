@@ -7,6 +7,7 @@ no fingerprint collisions).  The layout is learnt from the initial states:
 
 - a ``tuple`` field of length n is n slots, each an interned value index;
 - a ``frozenset`` field is a bit set over its interned elements;
+- a record, or a tuple of records of one type, is one tuple per attribute (``records.py``);
 - any other field is one slot holding an interned value index.
 
 Interned indices never change, so widening a layout (``widened``) when a
@@ -18,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from consensuslab.checkers.compiled.interning import Interner
+from consensuslab.checkers.compiled.subscriptions import Silent
 
-SCALAR, TUPLE, GRID, SET = "scalar", "tuple", "grid", "set"
+SCALAR, TUPLE, GRID, SET, RECORDS = "scalar", "tuple", "grid", "set", "records"  # RECORDS: ``records.py``
 #: decoded values a field remembers before it forgets them all (bounds the memory of a long run)
 DECODED_KEPT = 1 << 14
 #: decoded states a layout remembers: enough for the units of a group traced one after the other
@@ -252,22 +254,18 @@ class Layout:
         self.state_type = state_type
         self.fields = fields
         self.by_name = {f.name: f for f in fields}
-        offset = 0
-        for f, width in zip(fields, _widths(fields, {})):
-            offset = f.place(offset, width)
-        self.bits = offset
-        self.full = (1 << offset) - 1
-        self.decoded: dict[int, Any] = {}
-        #: units to tell of elements numbered after they traced a filter (``subscriptions.Subscriptions``)
-        self.subscriptions = _Silent()
         self.overflows: dict[str, int] = {}  # field name -> overflows so far (``widen``)
+        self._place()
+        #: units to tell of elements numbered after they traced a filter (``subscriptions.Subscriptions``)
+        self.subscriptions = Silent()
         self.placements = 0  # how often the fields were placed again (``widen``): packed states from before are stale
         self._initial: tuple = (-1, [])  # (placements, the initial states packed): ``encode_initial``
         self._whole: dict[int, frozenset] = {}  # key mask -> the fields it holds whole (``whole_fields``)
 
     @classmethod
-    def learn(cls, states: list) -> "Layout":
-        """A layout for these (initial) states; ``Unsupported`` unless they are NamedTuples of one type and shape."""
+    def learn(cls, states: list, special=None) -> "Layout":
+        """A layout for these (initial) states; ``Unsupported`` unless they are NamedTuples of one type and shape;
+        ``special(name, index, first value, log)``: a field of another kind, or None (``records.make_field``)."""
         if not states:
             raise Unsupported("no initial states")
         first = states[0]
@@ -279,7 +277,8 @@ class Layout:
         log: list = []
         for i, name in enumerate(names):
             kind, length, columns = _kind(first[i])
-            fields.append(Field(name, i, kind, length, Interner(log), columns))
+            found = special(name, i, first[i], log) if special is not None else None
+            fields.append(found or Field(name, i, kind, length, Interner(log), columns))
         layout = cls(state_type, fields)
         for s in states:
             if type(s) is not state_type:
@@ -315,14 +314,26 @@ class Layout:
         724,274 states, 12 s of a 33 s run)."""
         if overflowed is not None:
             self.overflows[overflowed] = self.overflows.get(overflowed, 0) + 1
-        offset = 0
-        for f, width in zip(self.fields, _widths(self.fields, self.overflows)):
-            offset = f.place(offset, width)
+        self._place()
         self.placements += 1
+        self._whole = {}
+
+    def _place(self) -> None:
+        """Place every leaf (a field, or a part of a records field), then the records fields over their parts."""
+        offset = 0
+        leaves = self.leaves()
+        for f, width in zip(leaves, _widths(leaves, self.overflows)):
+            offset = f.place(offset, width)
+        for f in self.fields:
+            if f.kind == RECORDS:
+                f.settle()
         self.bits = offset
         self.full = (1 << offset) - 1
-        self.decoded = {}
-        self._whole = {}
+        self.decoded: dict[int, Any] = {}
+
+    def leaves(self) -> list[Field]:
+        """The fields placed each on their own bits: a records field's parts in its stead."""
+        return [p for f in self.fields for p in (f.parts if f.kind == RECORDS else (f,))]
 
     def whole_fields(self, key: int) -> frozenset:
         """The tuple and grid fields ``key`` holds whole, handed to traced calls as values (``views.StateView``)."""
@@ -330,7 +341,7 @@ class Layout:
         if found is None:
             if len(self._whole) >= DECODED_KEPT:
                 self._whole = {}
-            found = frozenset(f for f in self.fields if f.kind in (TUPLE, GRID) and not f.mask & ~key)
+            found = frozenset(f for f in self.fields if f.kind in (TUPLE, GRID, RECORDS) and not f.mask & ~key)
             self._whole[key] = found
         return found
 
@@ -338,7 +349,9 @@ class Layout:
         """Pack field ``name`` coarser from now on: a grid as a tuple of rows (its rows vary in length), else as
         one interned value (its tuples vary in length)."""
         for i, f in enumerate(self.fields):
-            if f.name == name and f.kind == GRID:
+            if f.name == name and f.kind == RECORDS:
+                self.fields[i] = f.demoted(self.numbered)
+            elif f.name == name and f.kind == GRID:
                 self.fields[i] = Field(f.name, f.index, TUPLE, f.rows, Interner(self.numbered))
             elif f.name == name and f.kind != SCALAR:
                 self.fields[i] = Field(f.name, f.index, SCALAR, 1, Interner(self.numbered))
@@ -368,8 +381,8 @@ class Layout:
         return self.fields[0].interner.log
 
     def interned(self) -> tuple[int, ...]:
-        """How many values each field has numbered so far."""
-        return tuple(len(f.interner) for f in self.fields)
+        """How many values each leaf (``leaves``) has numbered so far."""
+        return tuple(len(f.interner) for f in self.leaves())
 
     def forget_since(self, mark: int) -> None:
         """Undo every value numbered after ``len(self.numbered)`` was ``mark``."""
@@ -381,15 +394,6 @@ class Layout:
             log.pop().forget_last()
 
     def describe(self) -> dict[str, Any]:
-        return {"bits": self.bits,
-                "fields": {f.name: {"kind": f.kind, "width": f.width, "values": len(f.interner)} for f in self.fields}}
+        return {"bits": self.bits, "fields": {f.name: {"kind": f.kind, "width": f.width, "values": len(f.interner)}
+                                              for f in self.leaves()}}
 
-
-class _Silent:
-    """The subscriptions of a layout no search has set up: filtered traces are not expected."""
-
-    def subscribe(self, unit, filters: list) -> None:
-        raise AssertionError("a filtered trace outside a compiled search")
-
-    def check(self) -> None:
-        return None

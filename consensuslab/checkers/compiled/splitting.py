@@ -374,7 +374,7 @@ class Splitter(Checks):
                 and len(node.args) == 1 and not node.keywords and "enumerate" not in self.globals):
             node, numbered = node.args[0], True
         field = state_field(node, ctx, self.layout)
-        if field is None or field.kind not in ("tuple", "grid"):
+        if field is None or field.kind not in ("tuple", "grid", "records") or getattr(field, "single", False):
             return None
         return field.name, field.rows, numbered
 

@@ -26,6 +26,7 @@ from consensuslab.checkers.compiled.kernels import BLOCK, steps_by_parent
 from consensuslab.checkers.compiled.keyindex import Extractor, KeyIndex, digits_of
 from consensuslab.checkers.compiled.memo import Group
 from consensuslab.checkers.compiled.packing import WORD, Overflow, Reshape, Unsupported
+from consensuslab.checkers.compiled.records import mismatch
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.checkers.compiled.words import order_key, to_ints, words_for
 
@@ -105,7 +106,8 @@ class PairTable:
         if reads[0].filters or reads[1].filters:
             return None
         if bool(self.prop(layout.decode(before), label, layout.decode(after))) != out:
-            raise Unsupported("a transition property answers differently on packed views than on the states")
+            raise mismatch(layout, reads[0].mask | reads[1].mask,
+                           "a transition property answers differently on packed views than on the states")
         self.read_before |= reads[0].mask
         self.read_after |= reads[1].mask
         return out

@@ -111,3 +111,13 @@ def frozen(fn: Callable, depth: int = 4):
                 return None
         cells.append(types.CellType(value))
     return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells))
+
+
+class Silent:
+    """The subscriptions of a layout no search has set up: filtered traces are not expected."""
+
+    def subscribe(self, unit, filters: list) -> None:
+        raise AssertionError("a filtered trace outside a compiled search")
+
+    def check(self) -> None:
+        return None

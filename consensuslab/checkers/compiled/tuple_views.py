@@ -67,7 +67,7 @@ class _TupleLike:
         return getattr(self._real(), name)
 
 
-def _index(k: int, n: int) -> int:
+def slot_index(k: int, n: int) -> int:
     k = k + n if k < 0 else k
     if not 0 <= k < n:
         raise IndexError("tuple index out of range")
@@ -98,7 +98,7 @@ def _edited_slots(a, b):
     return a.edits if type(b) is not TupleEdit else a.edits.keys() | b.edits.keys()
 
 
-class _FieldView(_TupleLike):
+class FieldView(_TupleLike):
     """A whole field of the state (a tuple or a grid): its real value reads every slot of it."""
 
     __slots__ = ("state", "field")
@@ -111,11 +111,11 @@ class _FieldView(_TupleLike):
         return self.field.decode(self.state._packed)
 
     def _replaced(self, k: int, value):
-        return TupleEdit(self, {_index(k, self._length()): value})
+        return TupleEdit(self, {slot_index(k, self._length()): value})
 
 
 @view_type
-class TupleView(_FieldView):
+class TupleView(FieldView):
     """A tuple field; indexing reads one slot."""
 
     __slots__ = ()
@@ -125,7 +125,7 @@ class TupleView(_FieldView):
 
     def _item(self, k: int):
         n = self.field.length
-        return _read(self.state, self.field, k if 0 <= k < n else _index(k, n))
+        return _read(self.state, self.field, k if 0 <= k < n else slot_index(k, n))
 
 
 @view_type
@@ -145,17 +145,17 @@ class TupleEdit(_TupleLike):
 
     def _item(self, k: int):
         if k < 0:
-            k = _index(k, self._length())
+            k = slot_index(k, self._length())
         edits = self.edits
         return edits[k] if k in edits else self.base._item(k)  # the base checks the range
 
     def _replaced(self, k: int, value):
-        return TupleEdit(self.base, {**self.edits, _index(k, self._length()): value})
+        return TupleEdit(self.base, {**self.edits, slot_index(k, self._length()): value})
 
 
 # -- grids: a tuple of rows of one length, one slot per cell -------------------------------------------
 @view_type
-class GridView(_FieldView):
+class GridView(FieldView):
     """A grid field; indexing gives a row, which reads nothing until a cell of it is read."""
 
     __slots__ = ()
@@ -164,7 +164,7 @@ class GridView(_FieldView):
         return self.field.rows
 
     def _item(self, i: int):
-        return RowView(self, _index(i, self.field.rows))
+        return RowView(self, slot_index(i, self.field.rows))
 
 
 @view_type
@@ -185,10 +185,10 @@ class RowView(_TupleLike):
     def _item(self, j: int):
         grid = self.grid
         m = grid.field.columns
-        return _read(grid.state, grid.field, self.i * m + (j if 0 <= j < m else _index(j, m)))
+        return _read(grid.state, grid.field, self.i * m + (j if 0 <= j < m else slot_index(j, m)))
 
     def _replaced(self, j: int, value):
-        return TupleEdit(self, {_index(j, self.grid.field.columns): value})
+        return TupleEdit(self, {slot_index(j, self.grid.field.columns): value})
 
 
 def grid_cells(edit: TupleEdit) -> list[tuple[int, object]]:

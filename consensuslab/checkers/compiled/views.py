@@ -10,13 +10,14 @@ a view does not model reads the whole field: fewer memo hits, never a wrong
 answer (every traced call is re-run on the real state).  A tuple or grid
 field whose bits the unit's key holds already is handed over as its real
 value: reading all of it widens nothing.  Tuple and grid fields have their
-views in ``tuple_views.py``.
+views in ``tuple_views.py``, records fields (``records.py``) in ``record_views.py``.
 """
 
 from __future__ import annotations
 
 from consensuslab.checkers.compiled.subscriptions import frozen
-from consensuslab.checkers.compiled.packing import GRID, SCALAR, TUPLE, Field, Layout, Unsupported
+from consensuslab.checkers.compiled.packing import GRID, RECORDS, SCALAR, TUPLE, Field, Layout, Unsupported
+from consensuslab.checkers.compiled.record_views import RecordsView, RecordView
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleView
 from consensuslab.checkers.compiled.view_values import OPAQUE, holds_view, is_view, opaque, real, view_type, whole
 
@@ -62,6 +63,8 @@ class StateView:
             return TupleView(self, f)
         if f.kind == GRID:
             return GridView(self, f)
+        if f.kind == RECORDS:
+            return RecordView(self, f, 0) if f.single else RecordsView(self, f)
         return SetView(self, f)
 
     def _handed(self, f: Field):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from consensuslab.checkers.compiled.packing import Layout, Reshape, Unsupported
+from consensuslab.checkers.compiled.packing import RECORDS, Layout, Reshape, Unsupported
+from consensuslab.checkers.compiled.record_views import RecordEdit, RecordsView, own_record, record_writes
 from consensuslab.checkers.compiled.tuple_views import GridView, TupleEdit, TupleView, grid_cells
 from consensuslab.checkers.compiled.views import SetEdit, SetView, StateView, Written, holds_view, real
 
@@ -37,12 +38,17 @@ def writes_of(result, view: StateView) -> dict[str, Any] | None:
     out = {}
     for name, value in changes.items():
         f = layout.by_name[name]
-        if type(value) in (TupleView, GridView, SetView) and value.state is view and value.field is f:
+        if type(value) in (TupleView, GridView, SetView, RecordsView) and value.state is view and value.field is f:
+            continue
+        if f.kind == RECORDS and f.single and own_record(value, view, f):
+            if type(value) is RecordEdit:
+                out[name] = value  # writes the cells it sets
             continue
         handed = view._handed(f)
         if handed is not None and value is handed:
             continue  # the field's real value, handed over whole (``StateView._field``) and kept
-        edited = type(value) in (TupleEdit, SetEdit) and type(value.base) in (TupleView, GridView, SetView)
+        edited = type(value) in (TupleEdit, SetEdit) and type(value.base) in (TupleView, GridView, SetView,
+                                                                             RecordsView)
         if edited and value.base.state is view and value.base.field is f:
             out[name] = value
             continue
@@ -58,7 +64,11 @@ def encode_writes(changes: dict[str, Any], layout: Layout) -> tuple[int, int]:
     mask = bits = 0
     for name, value in changes.items():
         f = layout.by_name[name]
-        if type(value) is TupleEdit and type(value.base) is TupleView:
+        if f.kind == RECORDS and type(value) in (TupleEdit, RecordEdit):  # an edit of its own view
+            m, b = record_writes(f, value)
+            mask |= m
+            bits |= b
+        elif type(value) is TupleEdit and type(value.base) is TupleView:
             for k, v in value.edits.items():
                 slot = f.slot_bits(k)
                 mask |= slot
