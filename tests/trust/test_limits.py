@@ -141,6 +141,22 @@ def test_a_search_that_stops_by_its_own_budget_keeps_its_result_past_the_watchdo
         time.sleep(0.3)  # the result takes long to build: nothing may cut it short now
 
 
+def test_a_search_the_watchdog_stopped_keeps_its_result_past_the_watchdogs_repeats():
+    """A step that outlasts the limit and its grace is cut by the watchdog; the search returns what it covered,
+    and the watchdog, handled, must not raise again (it repeats every 0.25 s for code that swallows it): a
+    symmetric search under load was stopped so, and the repeat then killed the process building its result."""
+    import time
+
+    from consensuslab.checkers.search.limits import LimitReached, interrupted_by, watchdog
+
+    with watchdog(0.05, grace=0.05):
+        try:
+            time.sleep(1)  # a step of user code that overruns the limit and its grace
+        except LimitReached as exc:
+            assert interrupted_by(exc) == "time-limit"  # what every search's stop handler asks
+        time.sleep(0.6)  # building the result: more than two repeats' time
+
+
 def test_a_shorter_budget_ending_leaves_the_whole_runs_watchdog_armed():
     """auto's 0.3 s probe ends by its own budget; the run's watchdog must still end a step that overruns."""
     import time

@@ -51,8 +51,12 @@ class LimitReached(KeyboardInterrupt):
 
 
 def interrupted_by(exc: BaseException) -> str:
-    """``stopped_by`` for an exception that ended a search early."""
+    """``stopped_by`` for an exception that ended a search early.  A time limit its watchdog raised is handled
+    here: the watchdog stands down, where it would raise again every ``REPEAT`` seconds (it repeats for code
+    that swallowed it), cutting short the result being built, or whatever ran next under it."""
     if isinstance(exc, LimitReached):
+        if exc.limit == "time-limit":
+            stand_down()
         return exc.limit
     if isinstance(exc, MemoryError):
         return "memory-limit"
