@@ -5,8 +5,8 @@ The check that a state's arguments all have rows is memoised like any property; 
 decoded and its arguments listed in Python, which is what the interpreted search does for every state.  So
 the failing states are listed a batch at a time, and the check (with the new rows known) is asked again of
 the rest: rows met once serve the others.  Why: a level where most states lack a row listed every one of them
-(Bakery's ``ISpec`` with undeclared branches: 232,976 initial states, 50 s), where the rows they lack are a
-few dozen.  Which rows are added does not depend on the batches: each state's missing arguments get rows,
+(Bakery's ``ISpec`` with undeclared branches: 232,976 initial states; the compiled run took 28.6 s, 12.7 s
+listed in batches), where the rows they lack are a few dozen.  Which rows are added does not depend on the batches: each state's missing arguments get rows,
 and a state is listed unless all of its arguments already have rows.
 """
 

@@ -101,16 +101,7 @@ class RecordsField(Field):
                 bits |= p.value_code(v) << (p.offset + k * p.width)
         return bits
 
-    def decode(self, packed: int):
-        key = packed & self.mask
-        value = self.decoded.get(key)
-        if value is None:
-            if len(self.decoded) >= DECODED_KEPT:
-                self.decoded.clear()
-            value = self.decoded[key] = self._build(key)
-        return value
-
-    def _build(self, bits: int):
+    def _build(self, bits: int):  # ``Field.decode`` remembers what this builds
         new, rtype, m = tuple.__new__, self.record_type, self.columns
         rows = tuple(new(rtype, tuple(self.cell(bits, k, j) for j in range(m))) for k in range(self.rows))
         return rows[0] if self.single else rows
