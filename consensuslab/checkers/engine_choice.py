@@ -7,8 +7,13 @@ ends there, before the compiled set-up would; a user's spec whose lint reached
 ``RACE_AT`` states is not small, and skips it); where fork and a second core
 allow, the probe then goes on in a forked process, racing the compiled search
 (``search/rival.py``): the first to finish answers, and a compiled search that
-hands over takes its rival's result.  Elsewhere a compiled search that hands
-over is followed by the interpreted search from the start.  Both engines give
+hands over takes its rival's result.  ``--workers 2`` probes and races the same
+way: the compiled search has its threads from the start, and its helper
+process once the rival's core is free.  Why:
+without a race it judged its speed on its own levels, and on a spec it could
+not speed up (Sailfish's cfg: 65 s against 28 interpreted) it did not hand over
+in time.  Elsewhere a compiled search that hands over is followed by the
+interpreted search from the start.  Both engines give
 the same result, so which one answered shows only in ``engine``,
 ``engine_reason`` and the time.
 """
@@ -58,8 +63,9 @@ def compiled_or_interpreted(model, search, progress, spill_after, engine, worker
     """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted.
 
     ``auto`` with one worker gives the interpreted search ``PROBE_SECONDS`` first; where fork and a second core
-    allow, it then goes on in a forked process, racing the compiled search (``search/rival.py``): the first to
-    finish answers, and a compiled search that hands over takes its rival's result.  Elsewhere a compiled
+    allow, it then goes on in a forked process, racing the compiled search (``search/rival.py``; so with
+    more workers): the first to finish answers, and a compiled search that hands over takes
+    its rival's result.  Elsewhere a compiled
     search that hands over is followed by the interpreted search from the start."""
     declined = None  # why a compiled run of this model handed over (reported in the JSON)
     budget = Budget(time_limit)
@@ -203,8 +209,8 @@ def _raced(compiled, rival) -> CheckResult | None:
 
 
 def _racing(engine: str, workers: int, spill_after: int | None) -> bool:
-    """Whether the interpreted search is forked to race the compiled one (``auto``, one worker, no spilling)."""
-    if engine != "auto" or workers != 1 or spill_after is not None or not RACING:
+    """Whether the interpreted search is forked to race the compiled one (``auto``, no spilling)."""
+    if engine != "auto" or spill_after is not None or not RACING:
         return False
     from consensuslab.checkers.search.rival import can_race
 
@@ -234,14 +240,15 @@ def _compiled_reason(engine: str, rival) -> str:
 
 
 def _probe(model, search, progress, engine, workers, budget, max_states, max_depth, racing: bool = False) -> tuple:
-    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker) or ``SCOUT_SECONDS``; none
-    where the lint's first states serve (a scout's, or a racing probe's on a spec they show is large):
+    """The interpreted search first, for ``PROBE_SECONDS`` (``auto`` with one worker, or racing) or
+    ``SCOUT_SECONDS``; none where the lint's first states serve (a scout's, or a racing probe's on a spec they
+    show is large):
     ``(its result, [], None)`` when it ends the run (a probe that finished; an interrupt or the run's limit), else
     ``(None, the first states it reached, the probe)``: the compiled layout numbers their values first
     (``HINT_STATES``), and when ``racing`` the probe, where it can resume, goes on as the rival (else None)."""
     from consensuslab.checkers.search.explicit import Search
 
-    probing = engine == "auto" and workers == 1 and PROBE_SECONDS > 0
+    probing = engine == "auto" and (workers == 1 or racing) and PROBE_SECONDS > 0
     hint = 0 if max_states is not None else HINT_STATES
     left = budget.left()
     if hint and model.first_reached and (not probing or (racing and len(model.first_reached) >= RACE_AT)):

@@ -3,8 +3,9 @@
 Flattening values into leaves turns a set or an
 in-flight message bag into noise (positions shift when one element arrives).
 Here sets and bags are compared as collections (added / removed elements),
-records and same-length tuples field by field, and a tuple that only grew as
-the elements appended, so each step shows what a person would call the change.
+records and same-length tuples field by field, a tuple that only grew as
+the elements appended (one that only shrank at an end as those removed, any
+other as before and after), so each step shows what a person would call the change.
 Positions of a tuple a node owns are named after the node (``log[s1]``): the
 ``index`` function of ``naming.Names`` says how.
 """
@@ -106,9 +107,20 @@ def diff(old: Any, new: Any, path: str = "", bag: bool = False, index: Index | N
             for i, (a, b) in enumerate(zip(old, new)):
                 out.extend(diff(a, b, f"{path}[{index(path, i)}]", False, index, bags))
             return out
-        if new[:len(old)] == old:
-            return [Change(path, "elements", added=new[len(old):])]
-        return _elements(path, Counter(old), Counter(new))
+        return _resized(path, old, new)
+    return [Change(path, "changed", old=old, new=new)]
+
+
+def _resized(path: str, old: tuple, new: tuple) -> list[Change]:
+    """A sequence that grew or shrank: what was appended, or what left its end or its front; any other change
+    shows the sequence before and after.  Why not the elements gained and lost: a sequence's order is its
+    meaning (a log rewritten in another order read as three entries gained and one lost)."""
+    if new[:len(old)] == old:
+        return [Change(path, "elements", added=new[len(old):])]
+    if old[:len(new)] == new:
+        return [Change(path, "elements", removed=old[len(new):])]
+    if old[len(old) - len(new):] == new:
+        return [Change(path, "elements", removed=old[:len(old) - len(new)])]
     return [Change(path, "changed", old=old, new=new)]
 
 

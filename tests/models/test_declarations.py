@@ -203,6 +203,30 @@ def test_a_variable_never_assigned_is_warned_about():
     assert "does not declare it unchanged: an assignment forgotten? (or add to unchanged=)" in warnings[0]
 
 
+def test_a_declared_stutter_is_not_warned_about():
+    """TLA+'s ``Terminate == Done /\\ UNCHANGED vars`` keeps every variable on purpose; the same step with a
+    variable left out of ``unchanged=`` is the forgotten assignment the lint warns of."""
+    class Terminating(Concrete):
+        name = "terminating"
+
+        @action(unchanged=("a", "b"))
+        def Terminate(self, s):
+            if s.a == self.limit:
+                return s
+
+    class Forgetting(Terminating):
+        name = "forgetting"
+
+        @action(unchanged=("a",))
+        def Terminate(self, s):
+            if s.a == self.limit:
+                return s
+
+    assert not [w for w in lint(Terminating().compile()) if "Terminate" in w]
+    warned = [w for w in lint(Forgetting().compile()) if "Terminate" in w]
+    assert len(warned) == 1 and warned[0].startswith("forgetting: action Terminate changed nothing in its"), warned
+
+
 def test_unchanged_names_a_variable():
     class Typo(Concrete):
         name = "typo"

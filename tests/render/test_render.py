@@ -119,6 +119,18 @@ def test_diff_recurses_into_records_and_reports_set_elements():
                    "network: +<b, a, 3> -<a, b, 1>"]
 
 
+def test_diff_of_a_sequence_keeps_its_order():
+    """A log rewritten in another order is shown before and after, not as entries gained and lost; one that
+    grew or shrank at an end shows what was appended or removed."""
+    one, three = ("a",), ("c", "b", "a")
+    assert [c.text() for c in diff({"log": (one,)}, {"log": (("b", "c"),)})] == ["log[0]: <a> -> <b, c>"]
+    assert [c.text() for c in diff({"log": one}, {"log": ("b", "c")})] == ["log: <a> -> <b, c>"]
+    assert [c.text() for c in diff({"log": one}, {"log": three})] == ["log: <a> -> <c, b, a>"]
+    assert [c.text() for c in diff({"log": three}, {"log": ("c",)})] == ["log: -b -a"]
+    assert [c.text() for c in diff({"log": three}, {"log": ("a",)})] == ["log: -c -b"]
+    assert [c.text() for c in diff({"log": one}, {"log": ("a", "d")})] == ["log: +d"]
+
+
 def test_text_shows_who_did_what_to_whom_only_changes_and_the_conflict():
     done = saved("two-phase-no-wait.itf.json")
     text = render("text", done.model, done.trace, done.violation)

@@ -186,6 +186,8 @@ class Declarations:
             decl = self.declared(name)
             changed = self.changed.get(name, set())
             if not changed:
+                if decl is not None and decl.unchanged is not None and set(self.fields) <= set(decl.unchanged):
+                    continue  # declared a stutter (TLA+'s ``Terminate == Done /\\ UNCHANGED vars``): meant
                 out.append(f"{self.protocol}: action {name} changed nothing in its {count} steps from the first "
                            f"{explored} states (every step a stutter): an assignment forgotten?")
             elif decl.unchanged is not None:

@@ -49,7 +49,7 @@ def test_a_time_limit_shorter_than_the_probe_ends_in_the_probe(monkeypatch):
     assert (r.status, r.stopped_by, r.extra["engine"]) == ("incomplete", "time-limit", "interpreted")
 
 
-def test_workers_skip_the_probe():
+def test_without_a_race_workers_skip_the_probe():
     r = check(TwoPhase({"rm": 3}).compile(), progress=False, workers=2)
     assert not r.extra["engine_reason"].startswith("the interpreted search finished within")
     assert r.distinct_states == 288

@@ -1,4 +1,4 @@
-"""``auto`` with one worker races the interpreted search (forked) against the compiled one.
+"""``auto`` races the interpreted search (forked) against the compiled one.
 
 Which engine answers depends on the machine's speed at that moment, so these
 tests force the outcome where they name it (a rival slowed down, a compiled
@@ -95,6 +95,24 @@ def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
     assert (r.status, r.distinct_states) == ("incomplete", 30000)
     assert r.extra["compiled_declined"].startswith("a value it cannot pack")
     assert no_rival_left()
+
+
+def test_two_workers_race_too(monkeypatch):
+    """``--workers 2`` races as one worker does: a compiled search that hands over takes the rival's result,
+    where it used to be followed by the interpreted search from the start (Sailfish's cfg: 65 s where the race
+    takes 20)."""
+    cannot_go_on(monkeypatch)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000, workers=2)
+    assert r.extra["engine"] == "interpreted"
+    assert "racing it in a second process" in r.extra["engine_reason"], r.extra["engine_reason"]
+    assert (r.status, r.distinct_states) == ("incomplete", 30000)
+    assert no_rival_left()
+
+
+def test_two_workers_probe_as_one_does():
+    r = check(TwoPhase({"rm": 3}).compile(), progress=False, workers=2)
+    assert r.extra["engine_reason"].startswith("the interpreted search finished within"), r.extra["engine_reason"]
+    assert r.distinct_states == 288
 
 
 def test_near_the_memory_cap_the_search_behind_ends():

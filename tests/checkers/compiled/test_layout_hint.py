@@ -87,7 +87,7 @@ def test_no_hint_under_max_states():
 
 
 def test_a_scout_that_finishes_does_not_answer_for_the_compiled_engine():
-    r = check(Growing({}).compile(), progress=False, engine="auto", workers=2)
+    r = check(Growing({}).compile(), progress=False, engine="compiled", workers=2)
     assert r.extra["engine"] == "compiled" and r.distinct_states == 41
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
+from consensuslab.checkers import engine_choice
 from consensuslab.checkers.compiled import helper as trace_helper
 from consensuslab.checkers.compiled import kernels as level_kernels
 from consensuslab.checkers.compiled import levels
@@ -308,6 +309,7 @@ def test_audits_go_to_the_helper_and_a_failed_one_still_hands_over(monkeypatch):
         return bool(self.state._packed & self.field.element_bit(tracing.real(x)))
 
     monkeypatch.setattr(tracing.SetView, "__contains__", forgetful_contains)
+    monkeypatch.setattr(engine_choice, "RACING", False)  # racing, the probe would answer first
     r = check(model, progress=False, workers=2)
     assert r.extra["engine"] == "interpreted" and "differ from the model's successors" in r.extra["compiled_declined"]
     assert r.distinct_states == 8832

@@ -75,7 +75,7 @@ def test_limits_make_it_incomplete_never_ok():
 def test_cli_workers_json():
     from clirun import cli_json
 
-    proc, out = cli_json("check", "two-phase", "-p", "rm=4", "--workers", "2")
+    proc, out = cli_json("check", "two-phase", "-p", "rm=4", "--workers", "2", "--engine", "interpreted")
     assert proc.returncode == 0, proc.stderr
     assert out["distinct_states"] == 1568 and out["workers"] == 2 and out["symmetry"] is False
     assert "reduction" in out
