@@ -100,7 +100,7 @@ def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
 def test_two_workers_race_too(monkeypatch):
     """``--workers 2`` races as one worker does: a compiled search that hands over takes the rival's result,
     where it used to be followed by the interpreted search from the start (Sailfish's cfg: 65 s where the race
-    takes 20)."""
+    takes 18)."""
     cannot_go_on(monkeypatch)
     r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000, workers=2)
     assert r.extra["engine"] == "interpreted"
