@@ -122,6 +122,9 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
         if result is TIMED_OUT or (rival is not None and result is not None and result.stopped_by == "time-limit"):
             del compiled
             return _further(None if result is TIMED_OUT else result, rival, budget), None
+        if rival is not None and result is not None and result.stopped_by == "interrupted":
+            del compiled
+            return _further(result, rival, budget, interrupted=True), None
         if result is not None and result.stopped_by != RIVAL_FINISHED:
             result.extra["engine_reason"] = _compiled_reason(engine, rival)
             result.seconds = time.monotonic() - budget.started  # the probe counts too
@@ -147,27 +150,30 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
             rival.stop()
 
 
-def _further(ours: CheckResult | None, rival, budget: Budget) -> CheckResult:
-    """At the run's time limit, which both searches share, the partial result of the one that got further
-    (``ours`` None: the limit struck the compiled search before it had a result).
+def _further(ours: CheckResult | None, rival, budget: Budget, interrupted: bool = False) -> CheckResult:
+    """At the run's time limit, which both searches share, or at an interrupt, the partial result of the one
+    that got further (``ours`` None: the limit struck the compiled search before it had a result).
 
-    Why: a time-limited run reports how far the check got; without the speed estimate's hand-over, a compiled
+    Why: a stopped run reports how far the check got; without the speed estimate's hand-over, a compiled
     search slower on the spec used the whole limit (pbft max_seq=2 in 60 s: 594,566 states compiled against
-    2,147,923 interpreted)."""
-    stand_down()  # the limit is reached: the watchdog must not cut the wait for the rival's partial result short
+    2,147,923 interpreted), and a Ctrl-C answered with the compiled search's count, saying it had been faster."""
     overtaken = rival.stopped
-    theirs = rival.result(within=LATE_RIVAL_SECONDS)  # its own time limit ends it about now
+    if interrupted:
+        theirs, ended = rival.partial(), "an interrupt"  # told to stop, it sends what it covered
+    else:
+        stand_down()  # the limit is reached: the watchdog must not cut the wait for the rival's partial result
+        theirs, ended = rival.result(within=LATE_RIVAL_SECONDS), "the time limit"  # its own limit ends it now
     if ours is None and theirs is None:
         raise LimitReached("time-limit")  # neither has a count: the run reports the limit as it always did
     if ours is None or (theirs is not None and theirs.distinct_states > ours.distinct_states):
         answer, engine = theirs, "interpreted"
-        why = ("the time limit ended both searches, and the interpreted search, racing the compiled search in a "
-               "second process, had found more states")
+        why = (f"{ended} ended both searches, and the interpreted search, racing the compiled search in a "
+               f"second process, had found more states")
     else:
         answer, engine = ours, "compiled"
-        why = ("the time limit ended both searches, and the compiled search had found more states than the "
-               "interpreted search racing it in a second process" if theirs is not None else
-               "the model compiles; the time limit ended the compiled search" +
+        why = (f"{ended} ended both searches, and the compiled search had found more states than the "
+               f"interpreted search racing it in a second process" if theirs is not None else
+               f"the model compiles; {ended} ended the compiled search" +
                (", after it overtook the interpreted search racing it" if overtaken else ""))
     answer.extra["engine"], answer.extra["engine_reason"] = engine, why
     answer.seconds = time.monotonic() - budget.started

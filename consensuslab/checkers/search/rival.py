@@ -216,6 +216,21 @@ class Rival:
         finally:
             self.stop()
 
+    def partial(self) -> CheckResult | None:
+        """The rival's partial result once this process was interrupted: it is told as Ctrl-C tells it (a
+        signal sent to this process alone does not reach it), and waited for ``INTERRUPT_GRACE`` at most
+        (None: it was stopped, died, did not answer, or a second interrupt came)."""
+        if self.stopped:
+            return None
+        try:
+            if self.process.pid is not None and self.process.is_alive():
+                os.kill(self.process.pid, signal.SIGINT)
+            return self._receive(INTERRUPT_GRACE)
+        except (KeyboardInterrupt, Exception):  # noqa: BLE001 - a second Ctrl-C, or a message torn by one
+            return None
+        finally:
+            self.stop()
+
     def _receive(self, timeout: float | None) -> CheckResult | None:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:

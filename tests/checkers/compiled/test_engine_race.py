@@ -182,6 +182,27 @@ def test_ctrl_c_while_waiting_for_the_rival_gives_its_partial_result(monkeypatch
     assert no_rival_left()
 
 
+def test_an_interrupt_answers_with_the_search_that_got_further():
+    """Ctrl-C while both search: the partial result of the one with more states, said so, where the compiled
+    search's count used to answer, called faster.  EWD998 with max_counter=2: about 4 s interpreted, 9 s
+    compiled, so the rival is not overtaken in 1.5 s."""
+    from benchmark_specs import spec_class
+
+    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer.start()
+        r = check(spec_class("ewd998")({"max_counter": 2}).compile(), progress=False)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, before)
+    assert (r.status, r.stopped_by) == ("incomplete", "interrupted")
+    assert r.extra["engine_reason"].startswith("an interrupt ended both searches, and the "
+                                               f"{r.extra['engine']} search"), r.extra["engine_reason"]
+    assert 0 < r.distinct_states < 20870
+    assert no_rival_left()
+
+
 def test_sigterm_to_the_command_ends_both_searches():
     # EWD998 with max_counter=2: about 4 s interpreted, 9 s compiled, so the rival is never overtaken
     proc = subprocess.Popen([sys.executable, "-m", "consensuslab", "check", str(SPECS / "ewd998.py"), "-p",
