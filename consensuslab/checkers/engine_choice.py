@@ -54,6 +54,11 @@ HINT_STATES = 10000
 LATE_RIVAL_SECONDS = 2.0
 #: ``_raced``'s answer when the run's time limit struck the compiled search before it had a result
 TIMED_OUT = object()
+#: ``auto``'s reason under ``--max-states``: no probe, no race, no hand-over on speed.  The two engines cut a level
+#: differently (the same number of states, not the same states, depth or steps: docs/how-to/engines.md), so
+#: which one answered must not depend on which was faster at that moment
+CUT = ("the model compiles; with --max-states, auto takes the compiled search without timing the engines, "
+       "which cut a level differently")
 #: why a racing compiled search ended before its rival (``search/rival.py``'s ``keep_up``)
 MADE_WAY = "the two searches neared the memory cap while the interpreted search was ahead"
 
@@ -103,7 +108,8 @@ def interpreted_instead(model, search, progress, spill_after, workers, budget, w
 def _compiled_first(model, search, progress, spill_after, engine, workers, budget, max_states, max_depth) -> tuple:
     """The probe, then the compiled search, raced by the probe going on where it can: ``(the answer, None)``,
     or ``(None, why the compiled search handed over)`` for the interpreted search to run from the start."""
-    racing = _racing(engine, workers, spill_after)
+    by_speed = max_states is None  # a cut run's answer must not depend on which engine was faster (``CUT``)
+    racing = by_speed and _racing(engine, workers, spill_after)
     probed, reached, paused = _probe(model, search, progress, engine, workers, budget, max_states, max_depth,
                                      racing)
     if probed is not None:
@@ -116,7 +122,8 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
         from consensuslab.checkers.compiled.engine import CompiledSearch  # after the fork: the rival needs none of it
 
         compiled = CompiledSearch(model, max_states, max_depth, budget.left(), progress, spill_after,
-                                  insist=engine == "compiled", workers=workers, reached=reached, rival=rival)
+                                  insist=engine == "compiled", workers=workers, reached=reached, rival=rival,
+                                  by_speed=by_speed)
         del reached
         result = _raced(compiled, rival)
         if result is TIMED_OUT or (rival is not None and result is not None and result.stopped_by == "time-limit"):
@@ -126,7 +133,8 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
             del compiled
             return _further(result, rival, budget, interrupted=True), None
         if result is not None and result.stopped_by != RIVAL_FINISHED:
-            result.extra["engine_reason"] = _compiled_reason(engine, rival)
+            result.extra["engine_reason"] = _compiled_reason(engine, rival) if by_speed or engine == "compiled" \
+                else CUT
             result.seconds = time.monotonic() - budget.started  # the probe counts too
             return result, None
         declined = compiled.declined
@@ -254,7 +262,7 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
     (``HINT_STATES``), and when ``racing`` the probe, where it can resume, goes on as the rival (else None)."""
     from consensuslab.checkers.search.explicit import Search
 
-    probing = engine == "auto" and (workers == 1 or racing) and PROBE_SECONDS > 0
+    probing = engine == "auto" and (workers == 1 or racing) and PROBE_SECONDS > 0 and max_states is None
     hint = 0 if max_states is not None else HINT_STATES
     left = budget.left()
     if hint and model.first_reached and (not probing or (racing and len(model.first_reached) >= RACE_AT)):

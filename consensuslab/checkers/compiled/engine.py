@@ -58,7 +58,7 @@ MAX_RESTARTS = 24
 class CompiledSearch(StateByState):
     def __init__(self, model: Model, max_states: int | None = None, max_depth: int | None = None,
                  time_limit: float | None = None, progress: bool = True, spill_after: int | None = None,
-                 insist: bool = False, workers: int = 1, reached: list = (), rival=None):
+                 insist: bool = False, workers: int = 1, reached: list = (), rival=None, by_speed: bool = True):
         self.model = model
         self.rival = rival  # the interpreted search racing this one (``search/rival.py``), told our count
         self.reached = reached  # states the interpreted probe or scout reached first (``checkers/run.py``)
@@ -73,7 +73,8 @@ class CompiledSearch(StateByState):
         # racing, the race decides: an estimate timed while the rival shares the machine misjudged (under CI's
         # load it called two-phase rm=9's first 1,169 states 6.6 times slower, and the run then waited minutes
         # for 10 million states interpreted where the compiled search takes seconds); its own cost is still timed
-        self.evidence = Evidence(model, judging=not insist and rival is None)
+        # and ``by_speed`` False (``auto`` under ``--max-states``): which engine answers must not depend on timing
+        self.evidence = Evidence(model, judging=by_speed and not insist and rival is None)
         self.twin = TracedSpec(model.definition)  # the spec's methods with filtered iteration, for views
 
     # -- set-up per layout --------------------------------------------------------------

@@ -88,11 +88,11 @@ def cannot_go_on(monkeypatch):
 
 def test_a_compiled_search_that_hands_over_takes_its_rivals_result(monkeypatch):
     cannot_go_on(monkeypatch)
-    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_depth=11)
     assert r.extra["engine"] == "interpreted"
     assert r.extra["engine_reason"].startswith("compiled search handed over: a value it cannot pack")
     assert "racing it in a second process" in r.extra["engine_reason"]
-    assert (r.status, r.distinct_states) == ("incomplete", 30000)
+    assert (r.status, r.stopped_by, r.distinct_states) == ("incomplete", "max-depth", 21632)
     assert r.extra["compiled_declined"].startswith("a value it cannot pack")
     assert no_rival_left()
 
@@ -102,10 +102,10 @@ def test_two_workers_race_too(monkeypatch):
     where it used to be followed by the interpreted search from the start (Sailfish's cfg: 65 s where the race
     takes 18)."""
     cannot_go_on(monkeypatch)
-    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000, workers=2)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_depth=11, workers=2)
     assert r.extra["engine"] == "interpreted"
     assert "racing it in a second process" in r.extra["engine_reason"], r.extra["engine_reason"]
-    assert (r.status, r.distinct_states) == ("incomplete", 30000)
+    assert (r.status, r.stopped_by, r.distinct_states) == ("incomplete", "max-depth", 21632)
     assert no_rival_left()
 
 
@@ -113,6 +113,19 @@ def test_two_workers_probe_as_one_does():
     r = check(TwoPhase({"rm": 3}).compile(), progress=False, workers=2)
     assert r.extra["engine_reason"].startswith("the interpreted search finished within"), r.extra["engine_reason"]
     assert r.distinct_states == 288
+
+
+def test_a_run_cut_by_max_states_does_not_depend_on_which_engine_was_faster(monkeypatch):
+    """The engines cut a level differently (the same count, not the same states, depth or steps), so under
+    ``--max-states`` ``auto`` neither probes nor races: a probe that would have finished used to answer."""
+    monkeypatch.setattr(engine_choice, "PROBE_SECONDS", 60)
+    runs = [check(Paxos({"ballots": 3}).compile(), progress=False, max_states=5000, workers=w) for w in (1, 2)]
+    for r in runs:
+        assert (r.extra["engine"], r.extra["engine_reason"]) == ("compiled", engine_choice.CUT)
+    alone = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=5000, engine="compiled")
+    assert {(r.distinct_states, r.states_generated, r.depth) for r in runs} == \
+        {(alone.distinct_states, alone.states_generated, alone.depth)}
+    assert no_rival_left()
 
 
 def test_near_the_memory_cap_the_search_behind_ends():
@@ -134,8 +147,8 @@ def test_near_the_memory_cap_the_search_behind_ends():
 
 def test_a_compiled_search_behind_makes_way_near_the_memory_cap(monkeypatch):
     monkeypatch.setattr(rival_module.Rival, "_crowded", lambda self: True)
-    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_states=30000)
-    assert (r.extra["engine"], r.status, r.distinct_states) == ("interpreted", "incomplete", 30000)
+    r = check(Paxos({"ballots": 3}).compile(), progress=False, max_depth=11)
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("interpreted", "incomplete", 21632)
     assert r.extra["compiled_declined"] == engine_choice.MADE_WAY
     assert no_rival_left()
 
