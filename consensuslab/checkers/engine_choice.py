@@ -1,21 +1,22 @@
 """``auto``'s choice between the compiled and the interpreted search: the probe, the race, the hand-over.
 
 ``checkers/run.py`` routes a check to its search; for a spec the compiled engine
-can take, this module decides which of the two answers.  ``auto`` with one
-worker gives the interpreted search ``PROBE_SECONDS`` first (a small search
-ends there, before the compiled set-up would; a user's spec whose lint reached
-``RACE_AT`` states is not small, and skips it); where fork and a second core
-allow, the probe then goes on in a forked process, racing the compiled search
-(``search/rival.py``): the first to finish answers, and a compiled search that
-hands over takes its rival's result.  ``--workers 2`` probes and races the same
-way: the compiled search has its threads from the start, and its helper
-process once the rival's core is free.  Why:
-without a race it judged its speed on its own levels, and on a spec it could
-not speed up (Sailfish's cfg: 65 s against 28 interpreted) it did not hand over
-in time.  Elsewhere a compiled search that hands over is followed by the
-interpreted search from the start.  Both engines give
-the same result, so which one answered shows only in ``engine``,
-``engine_reason`` and the time.
+can take, this module decides which of the two answers.  ``auto`` gives the
+interpreted search ``PROBE_SECONDS`` first (a small search ends there, before
+the compiled set-up would; a user's spec whose lint reached ``RACE_AT`` states
+is not small, and skips it); where fork and a second core allow, the probe then
+goes on in a forked process, racing the compiled search (``search/rival.py``):
+the first to finish answers, and a compiled search that hands over takes its
+rival's result.  At the run's time limit or an interrupt, the one that got
+further answers.  With ``--workers 2`` the same: the compiled search has its
+threads from the start, and its helper process once the rival's core is free
+(without a race, it judged its speed on its own levels, and on a spec it could
+not speed up it never handed over: Sailfish's cfg took 65 s against 28
+interpreted).  Elsewhere a compiled search that hands over is followed by the
+interpreted search from the start.  Both engines give the same result, so which
+one answered shows only in ``engine``, ``engine_reason`` and the time; except
+under ``--max-states``, where they cut a level differently, so there ``auto``
+neither probes nor races (``CUT``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from consensuslab.traces.result import CheckResult
 #: ``no-promise-check`` bug, against 0.06 s interpreted).  Both engines give the same result, so which one
 #: answers never shows in it.
 PROBE_SECONDS = 0.3
-#: with ``--engine compiled`` or ``--workers 2``, the interpreted search scouts this long first, for the values
-#: its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96; LamportMutex
-#: compiled A/B 1.10, its two early restarts cost less than the scout); not for a user's spec, whose lint
+#: with ``--engine compiled`` (or ``--workers 2`` without a race), the interpreted search scouts this long, for
+#: the values its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96;
+#: LamportMutex compiled A/B 1.10, its two early restarts cost less than the scout); not for a user's spec, whose lint
 #: reached its first states already (``Model.first_reached``: classic Paxos compiled 0.68 s against 0.93)
 SCOUT_SECONDS = 0.15
-#: ``auto`` with one worker races the two engines where it can (``search/rival.py``); False: probe, then compile
+#: ``auto`` races the two engines where it can (``search/rival.py``); False: probe, then compile
 RACING = True
 #: a spec whose lint reached this many states (``Model.first_reached``) is larger than a probe finishes: ``auto``
 #: races the two engines at once, the lint's states the compiled search's hint (classic Paxos: 1.10 s against
@@ -67,11 +68,10 @@ def compiled_or_interpreted(model, search, progress, spill_after, engine, worker
                              time_limit) -> CheckResult:
     """The compiled engine where the model allows it (and, under ``auto``, where it pays), else the interpreted.
 
-    ``auto`` with one worker gives the interpreted search ``PROBE_SECONDS`` first; where fork and a second core
-    allow, it then goes on in a forked process, racing the compiled search (``search/rival.py``; so with
-    more workers): the first to finish answers, and a compiled search that hands over takes
-    its rival's result.  Elsewhere a compiled
-    search that hands over is followed by the interpreted search from the start."""
+    ``auto`` gives the interpreted search ``PROBE_SECONDS`` first; where fork and a second core allow, it then
+    goes on in a forked process, racing the compiled search (``search/rival.py``): the first to finish answers,
+    and a compiled search that hands over takes its rival's result.  Elsewhere a compiled search that hands over
+    is followed by the interpreted search from the start."""
     declined = None  # why a compiled run of this model handed over (reported in the JSON)
     budget = Budget(time_limit)
     why = "--engine interpreted"
