@@ -55,14 +55,16 @@ class ViewChangeMixin:
         return s._replace(view=replace_at(s.view, i, v), status=replace_at(s.status, i, VIEW_CHANGE),
                           msgs=s.msgs | {ViewChange(v, frozenset(best.values()), i)})
 
-    @action(i="primaries", O="O_DOMAIN", by="i")
-    def SendNewView(self, s, i, O):
-        """The new primary, holding q view-changes (its own among them), announces O."""
+    @action(i="primaries", by="i")
+    def SendNewView(self, s, i):
+        """The new primary, holding q view-changes (its own among them), announces O: a step per O those
+        view-changes give, labelled by it (``SendNewView(i, O)``)."""
         v = s.view[i]
-        if self.PRIMARY[v] != i or s.status[i] != VIEW_CHANGE or O not in self.new_view_options(s, v, i):
-            return None
-        pps = {self.PP[v, n, d] for n, d in enumerate(O, 1)}
-        return s._replace(status=replace_at(s.status, i, NORMAL), msgs=s.msgs | pps | {NewView(v, O)})
+        if self.PRIMARY[v] != i or s.status[i] != VIEW_CHANGE:
+            return
+        for O in self.new_view_options(s, v, i):
+            pps = {self.PP[v, n, d] for n, d in enumerate(O, 1)}
+            yield O, s._replace(status=replace_at(s.status, i, NORMAL), msgs=s.msgs | pps | {NewView(v, O)})
 
     @action(i="correct", v="correct_new_views", by="i")
     def AcceptNewView(self, s, i, v):
