@@ -8,11 +8,10 @@ is not small, and skips it); where fork and a second core allow, the probe then
 goes on in a forked process, racing the compiled search (``search/rival.py``):
 the first to finish answers, and a compiled search that hands over takes its
 rival's result.  At the run's time limit or an interrupt, the one that got
-further answers.  With ``--workers 2`` the same: the compiled search has its
-threads from the start, and its helper process once the rival's core is free
-(without a race, it judged its speed on its own levels, and on a spec it could
-not speed up it never handed over: Sailfish's cfg took 65 s against 28
-interpreted).  Elsewhere a compiled search that hands over is followed by the
+further answers.  With ``--workers 2`` the same, the compiled search with its
+threads and its helper process (without a race, it judged its speed on its own
+levels, and on a spec it could not speed up it never handed over: Sailfish's
+cfg took 65 s against 28 interpreted).  Elsewhere a compiled search that hands over is followed by the
 interpreted search from the start.  Both engines give the same result, so which
 one answered shows only in ``engine``, ``engine_reason`` and the time; except
 under ``--max-states``, where they cut a level differently, so there ``auto``

@@ -384,7 +384,7 @@ class CompiledSearch(StateByState):
                          + [f"{name} (mapped once per state)" for name in self.refinement_steps.names()],
                          "whole_state_actions": self.wholesale.describe(),
                          "evidence": self.evidence.describe(),
-                         "took_rival_core": levels and self.freed_core()},
+                         "took_rival_core": levels and self.workers == 1 and self.freed_core()},
         })
         return finish(self.model, violation=violation, stopped_by=self.stopped_by, witnessed=self.witnessed,
                       distinct=self.distinct(), generated=self.generated, depth=self.depth,

@@ -266,8 +266,7 @@ def level_search(search, packed_initial: list[int], initial: list) -> None:
     for p, s in zip(packed_initial, initial):
         search.roots.setdefault(p, s)
     first = Run([distinct_sorted(from_ints(packed_initial, words_for(search.layout.bits)))])
-    # racing, the rival has the second core until it is stopped (then ``freed_core`` hands it the helper)
-    search.helper = _helper(search) if search.workers > 1 and search.rival is None else None
+    search.helper = _helper(search) if search.workers > 1 else None
     workers = Workers(search.workers)
     seen = Seen(workers.tasks)
     level = first
