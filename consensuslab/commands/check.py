@@ -25,8 +25,10 @@ def register(sub) -> None:
     add_model_options(p)
     p.add_argument("--search", choices=("bfs", "dfs"), default="bfs",
                    help="bfs finds shortest counterexamples (default)")
-    p.add_argument("--max-states", type=positive_int, metavar="N")
-    p.add_argument("--max-depth", type=non_negative_int, metavar="N")
+    p.add_argument("--max-states", type=positive_int, metavar="N",
+                   help="stop at N distinct states; the result is then incomplete (exit 3)")
+    p.add_argument("--max-depth", type=non_negative_int, metavar="N",
+                   help="explore no step past depth N; the result is then incomplete (exit 3)")
     add_limit_options(p)
     p.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON")
@@ -38,7 +40,9 @@ def register(sub) -> None:
     p.add_argument("--engine", choices=("auto", "compiled", "interpreted"), default="auto",
                    help="compiled: pack states into integers and memoise the spec's actions and invariants "
                         "on the bits they read (TLA+-style specs, breadth-first); interpreted: call them on "
-                        "every state; auto (default): compiled where the spec allows it")
+                        "every state; auto (default): where the spec compiles, a short interpreted probe, "
+                        "then the two race and the first to finish answers (with --max-states, compiled: "
+                        "the engines cut a level differently); the same verdict, counts and trace either way")
     add_scale_options(p)
     p.add_argument("--reduction", choices=("por",),
                    help="por: partial-order reduction of independent steps of different nodes "
