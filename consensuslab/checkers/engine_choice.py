@@ -132,8 +132,7 @@ def _compiled_first(model, search, progress, spill_after, engine, workers, budge
             del compiled
             return _further(result, rival, budget, interrupted=True), None
         if result is not None and result.stopped_by != RIVAL_FINISHED:
-            result.extra["engine_reason"] = _compiled_reason(engine, rival) if by_speed or engine == "compiled" \
-                else CUT
+            result.extra["engine_reason"] = _compiled_reason(engine, rival, by_speed)
             result.seconds = time.monotonic() - budget.started  # the probe counts too
             return result, None
         declined = compiled.declined
@@ -240,9 +239,11 @@ def _rival(paused, model, search, budget, max_states, max_depth, progress):
     return Rival(paused, budget.left(), progress)
 
 
-def _compiled_reason(engine: str, rival) -> str:
+def _compiled_reason(engine: str, rival, by_speed: bool) -> str:
     if engine == "compiled":
         return "--engine compiled"
+    if not by_speed:
+        return CUT
     if rival is not None:
         return ("the model compiles and the compiled search was faster: it overtook the interpreted search "
                 "racing it in a second process" if rival.stopped else

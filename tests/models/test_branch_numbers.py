@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from consensuslab import Spec, action, check, record, replace_at
+from consensuslab import Spec, action, check, replace_at
 from consensuslab.models.branch_numbers import change_order
 
-
-@record
-class Cell(NamedTuple):
-    a: tuple
-    b: frozenset
-    c: int
-
-
-BASE = Cell((0, 1, 2), frozenset({1, 3}), 1)
+from branch_cells import BASE, Cell
 
 
 def test_a_set_is_ordered_by_the_elements_it_gains_then_loses_not_by_its_other_elements():

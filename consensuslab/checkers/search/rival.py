@@ -207,29 +207,31 @@ class Rival:
         try:
             return self._receive(within)
         except KeyboardInterrupt:  # Ctrl-C reaches both of us, SIGTERM only this process: pass it on
-            if self.process.pid is not None and self.process.is_alive():
-                os.kill(self.process.pid, signal.SIGINT)
             try:
-                return self._receive(INTERRUPT_GRACE)
+                return self._interrupted()
             except Exception:  # noqa: BLE001 - the interrupt tore the message being read
                 return None
         finally:
             self.stop()
 
     def partial(self) -> CheckResult | None:
-        """The rival's partial result once this process was interrupted: it is told as Ctrl-C tells it (a
-        signal sent to this process alone does not reach it), and waited for ``INTERRUPT_GRACE`` at most
-        (None: it was stopped, died, did not answer, or a second interrupt came)."""
+        """The rival's partial result once this process was interrupted (None: it was stopped, died, did not
+        answer, or a second interrupt came)."""
         if self.stopped:
             return None
         try:
-            if self.process.pid is not None and self.process.is_alive():
-                os.kill(self.process.pid, signal.SIGINT)
-            return self._receive(INTERRUPT_GRACE)
+            return self._interrupted()
         except (KeyboardInterrupt, Exception):  # noqa: BLE001 - a second Ctrl-C, or a message torn by one
             return None
         finally:
             self.stop()
+
+    def _interrupted(self) -> CheckResult | None:
+        """Tell the rival to stop as Ctrl-C tells it (a signal sent to this process alone does not reach it),
+        and wait ``INTERRUPT_GRACE`` at most for the partial result it then sends."""
+        if self.process.pid is not None and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGINT)
+        return self._receive(INTERRUPT_GRACE)
 
     def _receive(self, timeout: float | None) -> CheckResult | None:
         deadline = None if timeout is None else time.monotonic() + timeout

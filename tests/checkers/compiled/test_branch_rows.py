@@ -23,6 +23,8 @@ from consensuslab.checkers.compiled.view_values import is_view, real
 from consensuslab.checkers.compiled.views import Reads, StateView
 from consensuslab.models.branch_numbers import change_order
 
+from branch_cells import BASE, Cell
+
 
 @record
 class Rumours(NamedTuple):
@@ -111,14 +113,6 @@ def test_each_row_reads_what_its_branches_read():
 
 
 # -- the order of a traced view's branches is the canonical order of the real next states --------------------
-@record
-class Cell(NamedTuple):
-    a: tuple
-    b: frozenset
-    c: int
-
-
-BASE = Cell((0, 1, 2), frozenset({1, 3}), 1)
 EDITS = st.lists(st.one_of(
     st.tuples(st.just("a"), st.integers(0, 2), st.integers(0, 3)),
     st.tuples(st.just("b"), st.integers(0, 4), st.booleans()),
