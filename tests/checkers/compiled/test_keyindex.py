@@ -115,3 +115,28 @@ def test_hashed_keys_grow_in_place_through_many_batches(width):
         held += len(batch)
     probes = values + [int(x) for x in rng.integers(0, 2 ** 62, 500, dtype=np.uint64)]
     assert index.rows(words.from_ints(probes, width)).tolist() == expected(mask, keys, probes)
+
+
+def test_few_keys_over_many_digit_values_are_hashed_until_dense_enough():
+    """A wide key whose few keys spread over many digit values gets no dense table of a million entries (it was
+    rebuilt whole at each new digit value); once its keys double into a dense enough table, the index is dense."""
+    rng = np.random.default_rng(3)
+    mask = (1 << 36) - 1  # three 12-bit digits
+    values = [rng.choice(1 << 12, 100, replace=False) for _ in range(3)]  # 100 values a digit: 10**6 combinations
+
+    def key(i: int) -> int:
+        return int(values[0][i % 100]) | int(values[1][i // 100 % 100]) << 12 | int(values[2][i // 10000]) << 24
+
+    keys = [key(i) for i in range(0, 10 ** 6, 9973)][:100]
+    index = KeyIndex(mask, np.array(keys, dtype=np.uint64))
+    assert index.kind == "hashed" and index.hashed.table.size <= 1 << 10  # not 10**6 entries
+    more = list(dict.fromkeys(keys + [key(i) for i in range(20000)]))
+    held = len(keys)
+    while held < len(more):
+        batch = more[held:held + 1000]
+        if not index.add(np.array(batch, dtype=np.uint64), held):
+            index = KeyIndex(mask, np.array(more[:held + len(batch)], dtype=np.uint64))
+        held += len(batch)
+    assert index.kind == "dense"
+    probes = more + [int(x) for x in rng.integers(0, 1 << 36, 500, dtype=np.uint64)]
+    assert index.rows(np.array(probes, dtype=np.uint64)).tolist() == expected(mask, more, probes)
