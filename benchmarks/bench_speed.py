@@ -158,6 +158,8 @@ def groups(limit: float, specs: str | None) -> dict[str, list[tuple[str, object]
         "paxos-consistency": engines("paxos-consistency", "paxos", "-p", "ballots=3", "--property", "Consistency")
         + [("plain Python BFS", plain("paxos_plain_bfs.py", "--ballots", "3"))],
         "raft": engines("raft", "raft", "-p", "max_log=2", "-p", "values=2"),
+        # raft.tla's receipts as actions over the messages in flight: a row per message, each keyed by most of the state
+        "raft-domains": engines("raft-domains", str(HERE / "raft_domains.py")),
         "pbft": engines("pbft", "pbft", "-p", "max_seq=2"),
         "paxos-actors": engines("paxos-actors", "paxos-actors", "-p", "acceptors=4"),
         "two-phase-actors": engines("two-phase-actors", "two-phase-actors", "-p", "rm=6"),

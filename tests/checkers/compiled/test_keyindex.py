@@ -140,3 +140,20 @@ def test_few_keys_over_many_digit_values_are_hashed_until_dense_enough():
     assert index.kind == "dense"
     probes = more + [int(x) for x in rng.integers(0, 1 << 36, 500, dtype=np.uint64)]
     assert index.rows(np.array(probes, dtype=np.uint64)).tolist() == expected(mask, more, probes)
+
+
+def test_raft_written_with_actions_over_the_messages_in_flight_counts_as_raft_on_both_engines():
+    """The benchmark of a message bag read by a row per message (``benchmarks/raft_domains.py``): the bundled
+    raft's states and the same counterexample-free verdict on either engine."""
+    from consensuslab import check
+    from consensuslab.loader import load_file
+    from consensuslab.protocols.raft import Raft
+
+    from paths import BENCHMARKS
+
+    domains = load_file(str(BENCHMARKS / "raft_domains.py"))
+    expected = check(Raft.configure(scenario="tiny").compile(), engine="interpreted", progress=False)
+    for engine in ("interpreted", "compiled"):
+        got = check(domains.configure(scenario="tiny").compile(), engine=engine, progress=False)
+        assert (got.status, got.distinct_states, got.extra["engine"]) == ("ok", expected.distinct_states, engine)
+    assert expected.distinct_states == 3599
