@@ -62,7 +62,7 @@ class Field:
         self.columns = columns
         self.offset = self.width = self.slot_mask = self.mask = 0
         self.decoded: dict[int, Any] = {}
-        self.chunks: dict[int, tuple] = {}  # a set field's 16-bit chunks: (chunk number << 16 | bits) -> elements
+        self.chunks: dict[int, frozenset] = {}  # a set field's 16-bit chunks: (chunk number << 16 | bits) -> elements
         self.encoded: dict[Any, int] = {}  # whole tuple, grid or set values -> their bits in place
 
     def place(self, offset: int, width: int) -> int:
@@ -196,11 +196,12 @@ class Field:
                 if elements is None:
                     if len(chunks) >= DECODED_KEPT:
                         chunks.clear()
-                    elements = chunks[k | chunk] = self._elements(k >> 12, chunk)
-                out += elements
+                    elements = chunks[k | chunk] = frozenset(self._elements(k >> 12, chunk))
+                out.append(elements)
             bits >>= 16
             k += 1 << 16
-        return frozenset(out)
+        # a union of remembered sets reuses their elements' hashes (a record's tuple hash is not cached)
+        return out[0] if len(out) == 1 else frozenset().union(*out)
 
     def _elements(self, first: int, chunk: int) -> tuple:
         """The elements of a 16-bit chunk of a set field, the chunk's lowest bit being element ``first``."""
