@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 
 from consensuslab import check
-from consensuslab.checkers.compiled import step_pairs
+from consensuslab.checkers.compiled import memo, step_pairs
 from consensuslab.checkers.compiled.step_pairs import reads_its_action
 from consensuslab.checkers.compiled.engine import CompiledSearch
 from consensuslab.errors import ModelError
@@ -92,6 +92,18 @@ class Watched(Panel):
         return t.switched >= s.switched
 
 
+class Guarded(Panel):
+    """``Panel`` whose property returns on lamp 0 alone while it is off, and reads the count once it is on."""
+
+    name = "guarded"
+
+    @always_step
+    def Counted(self, s, act, t):
+        if not s.on[0]:
+            return True
+        return t.switched >= s.switched
+
+
 class Stalled(Panel):
     """``Panel`` with ``Wait``, a step back to the state itself at count 2: its memo entry counts it but does not
     list it (no new state), and ``Moves`` (``by_action=1``: ``Moves`` of ``Wait`` only) forbids it."""
@@ -151,7 +163,23 @@ def test_keys_that_widen_keep_every_verdict_and_the_interpreted_answer(bug):
     _same(compiled, interpreted)
     (table,) = search.step_pairs.tables
     assert table.read_before.bit_count() > 2  # it read the count, then lamp 5
-    assert len(table.ok) == table.traces  # every traced verdict kept, under its step's wider key
+    # every verdict kept, under its step's wider key: each traced, or read from a trace that read less
+    assert len(table.ok) == table.traces + table.narrowed
+
+
+@pytest.mark.parametrize("bug", [0, 1])
+def test_a_step_with_the_bits_of_a_trace_that_read_less_takes_its_verdict(bug, monkeypatch):
+    """``Guarded.Counted`` reads lamp 0 alone while it is off: once its key holds the counts too, a step from a
+    state with lamp 0 off and counts not seen yet takes the verdict of a trace that read lamp 0 alone, untraced."""
+    interpreted, search, compiled = _both(Guarded, {"bug": bug})
+    _same(compiled, interpreted)
+    (table,) = search.step_pairs.tables
+    assert table.narrowed > 0 and table.narrow
+    monkeypatch.setattr(memo, "NARROW_KEPT", 0)
+    _, wide, again = _both(Guarded, {"bug": bug})
+    _same(again, interpreted)
+    (every,) = wide.step_pairs.tables
+    assert every.narrowed == 0 and every.traces > table.traces
 
 
 @pytest.mark.parametrize("by_action", [0, 1])
