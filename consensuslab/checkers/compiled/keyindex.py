@@ -43,8 +43,8 @@ DIGIT_BITS = 12
 DENSE_LIMIT = 1 << 22
 #: a dense table has at most this many entries a key, beyond ``DENSE_FLOOR``; sparser keys are hashed.  Why: a
 #: wide key whose few keys spread over many digit values made a table of millions of entries for a few hundred
-#: keys, rebuilt whole whenever a key brought a new digit value (Raft written plainly, its message bag a set
-#: field: 77 action groups, 5.3 s of 14 s building indexes, 2.5 GB)
+#: keys, rebuilt whole whenever a key brought a new digit value (``benchmarks/raft_domains.py``, a row per message
+#: of its bag: 318 action groups; 5.3 s of a profiled 14 s building indexes, 2.5 GB in all)
 DENSE_PER_KEY = 64
 DENSE_FLOOR = 1 << 16
 
