@@ -22,7 +22,7 @@ from __future__ import annotations
 from consensuslab import action
 from consensuslab.models.spec import SpecModel
 from consensuslab.protocols.raft import Raft
-from consensuslab.protocols.raft_log import with_message, without_message
+from consensuslab.protocols.raft_log import copies, with_message, without_message
 
 
 def in_flight(spec, s):
@@ -71,7 +71,7 @@ class RaftDomains(Raft):
 
     @action(m=in_flight)
     def DuplicateMessage(self, s, m):
-        if dict(s.messages)[m] < self.max_copies and self.room(s):
+        if copies(s.messages, m) < self.max_copies and self.room(s):
             return s._replace(messages=with_message(m, s.messages))
         return None
 

@@ -114,14 +114,15 @@ class PairTable:
                            "a transition property answers differently on packed views than on the states")
         self.read_before |= reads[0].mask
         self.read_after |= reads[1].mask
-        read = reads[0].mask | reads[1].mask << WORD * self.k
-        if read != self.read_before | self.read_after << WORD * self.k:  # it read less than the key: kept apart
+        read = self._step(reads[0].mask, reads[1].mask)
+        if read != self._step(self.read_before, self.read_after):  # it read less than the key: kept apart
             found = narrow_table(self.narrow, read)
             if found is not None:
                 found[1][(self._step(before, after) & found[0], label if self.by_action else None)] = out
         return out
 
     def _step(self, before: int, after: int) -> int:
+        """A step's two states (or two masks of them) as one integer, as the narrow tables key them."""
         return before | after << WORD * self.k
 
     def narrower(self, before: int, after: int, label) -> bool | None:

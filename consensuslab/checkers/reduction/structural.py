@@ -303,9 +303,6 @@ class Set(Remembered):
         super().__init__(group)
         self.elements = Place(group)
         self.mixed: dict = {}  # element -> mix of its vector
-        #: element -> its image under each renaming (None: not made yet); a set's image is its elements', and an
-        #: element's node answers through two dispatches and a call (fast-paxos --symmetry: 3.6 million of them)
-        self.element_images: dict = {}
 
     def compute(self, value):
         g = self.group
@@ -327,19 +324,11 @@ class Set(Remembered):
         return np.add.reduce(vecs) + np.uint64(SET) if len(vecs) > 1 else vecs[0] + np.uint64(SET)
 
     def make_image(self, value, k: int):
-        rows, out = self.element_images, []
+        out = []
         for e in value:
-            row = rows.get(e)
-            x = None if row is None else row[k]
-            if x is None:
-                x = self.elements.image(e, k)
-                if x is UNKNOWN:
-                    return x
-                if row is None:  # only determined images are kept: learning never changes them
-                    if len(rows) >= self.group.kept:
-                        rows.clear()
-                    row = rows[e] = [None] * self.group.size
-                row[k] = x
+            x = self.elements.image(e, k)  # remembered by the element's node
+            if x is UNKNOWN:
+                return x
             out.append(x)
         return frozenset(out)
 
