@@ -293,16 +293,32 @@ class Judgement:
         self.failing, self.held, self.deferred = failing, held, deferred
 
 
-def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: int = 0) -> Judgement:
-    """Witness groups first (does any state satisfy them?), then from ``invariants_from`` on invariant groups."""
+def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: int = 0, plan=None) -> Judgement:
+    """Witness groups first (does any state satisfy them?), then from ``invariants_from`` on invariant groups;
+    with a ``plan`` (``bundles.py``), the invariant groups it bundles are judged a bundle at a time."""
     failing, deferred = [], []
     held = [False] * len(tables)
-    for block, rows in known_blocks(pieces, tables, JUDGE_BLOCK, deferred):
+    alone = range(len(tables)) if plan is None else plan.alone
+    bundles = () if plan is None else plan.bundles
+    for block in blocks(pieces, JUDGE_BLOCK):
+        rows = [tables[k].index.rows(block) for k in alone]
+        verdicts = [b.judge(block) for b in bundles]
+        lacking = None
+        for r in rows + verdicts:
+            if len(r) and r.min() < 0:
+                miss = r < 0
+                lacking = miss if lacking is None else lacking | miss
+        if lacking is not None:
+            deferred.append(block[lacking])
+            found = ~lacking
+            block = block[found]
+            rows = [r[found] for r in rows]
+            verdicts = [v[found] for v in verdicts]
         ok = None
         clauses: dict = {}  # clause -> (where an alternative decided it, what it decided), alternatives in order
-        for k, (t, r) in enumerate(zip(tables, rows)):
-            answer = t.ok[r]
-            clause = t.group.clause
+        answers = [(k, tables[k].group.clause, tables[k].ok[r]) for k, r in zip(alone, rows)]
+        answers += [(invariants_from, b.clause, v) for b, v in zip(bundles, verdicts)]
+        for k, clause, answer in answers:
             if k < invariants_from:
                 held[k] = held[k] or bool(answer.any())
             elif clause is not None:
@@ -312,7 +328,7 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: 
                 value |= now & (answer == 1)
                 clauses[clause] = (decided | now, value)
             else:
-                good = answer.view(bool)
+                good = answer.view(bool)  # 0 or 1 (a bundle's FAILS or HOLDS)
                 ok = good if ok is None else ok & good
         for _, value in clauses.values():
             ok = value if ok is None else ok & value

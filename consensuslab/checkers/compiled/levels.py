@@ -42,6 +42,7 @@ import numpy as np
 from consensuslab.checkers.compiled.audit import AUDITED_PER_LEVEL, CROSS_CHECKED
 from consensuslab.checkers.compiled.discovery import Events, stop_at_first_event, stop_at_first_initial
 from consensuslab.checkers.compiled.helper import TraceHelper
+from consensuslab.checkers.compiled.bundles import plan_for
 from consensuslab.checkers.compiled.kernels import BLOCK, Steps, expand_part, judge_part, with_origin
 from consensuslab.checkers.compiled.evidence import SAMPLED
 from consensuslab.checkers.compiled.coverage import cover_arguments
@@ -154,9 +155,10 @@ def judge_level(search, parts: list[list[np.ndarray]], workers) -> tuple[list[in
         groups = witnesses + invariants
         tables = tables_for(search, groups)
         first = len(witnesses)
-        found = workers.map(lambda part: judge_part(part, tables, first), parts)
+        plan = plan_for(search, tables, first)
+        found = workers.map(lambda part: judge_part(part, tables, first, plan), parts)
         later = settle(search, groups, [d for j in found for d in j.deferred],
-                       lambda states, tabs: judge_part(states, tabs, first))
+                       lambda states, tabs: judge_part(states, tabs, first, plan_for(search, tabs, first)))
         held = [any(j.held[k] for j in found + later) for k in range(first)]
         failing = [f for j in found + later for f in j.failing if len(f)]
         failing = to_ints(np.concatenate(failing)) if failing else []
