@@ -121,17 +121,30 @@ def distinct_sorted(cand: np.ndarray) -> np.ndarray:
         return cand
     keys = order_key(cand)
     order = np.argsort(keys)
-    keys, rows = keys[order], cand[order]
-    tied = np.flatnonzero(keys[1:] == keys[:-1])
-    if not len(tied):
-        return rows
+    keys = keys[order]
+    repeat = np.empty(len(keys), dtype=bool)  # the key of the one before
+    repeat[0] = False
+    np.equal(keys[1:], keys[:-1], out=repeat[1:])
+    tied = np.flatnonzero(repeat)
+    if not len(tied) or _all_repeats(cand, order[tied], order[tied - 1]):
+        # only the distinct rows are gathered: most of a level's successors are repeats (PaxosCommit: 2.5 s of
+        # a profiled 8.7 s run sorting them, with every row gathered and compared whole)
+        return cand[order[~repeat]]
+    rows = _tied_in_word_order(cand[order], keys)  # two different rows with one key: about never
+    tied -= 1  # each repeat's row before it
     same = np.all(rows[tied + 1] == rows[tied], axis=1)
-    if not same.all():
-        rows = _tied_in_word_order(rows, keys)
-        same = np.all(rows[tied + 1] == rows[tied], axis=1)
     keep = np.ones(len(rows), dtype=bool)
     keep[tied[same] + 1] = False
     return rows[keep]
+
+
+def _all_repeats(rows: np.ndarray, these: np.ndarray, those: np.ndarray) -> bool:
+    """Whether ``rows[these]`` equal ``rows[those]``, word by word (a column gathered at a time)."""
+    same = np.ones(len(these), dtype=bool)
+    for j in range(rows.shape[1]):
+        column = rows[:, j]
+        same &= column[these] == column[those]
+    return bool(same.all())
 
 
 def sort_states(states: np.ndarray) -> np.ndarray:
