@@ -69,12 +69,32 @@ class Search:
         """Whether the last run stopped at its time limit between two states of a breadth-first level."""
         return self._paused is not None and self.stopped_by == "time-limit"
 
-    def resume(self, time_limit: float | None) -> CheckResult:
+    def resume(self, time_limit: float | None, keep_levels: bool = False) -> CheckResult:
         """Go on from where a run stopped by its time limit left off, with the same seen-set and counts: an
         interpreted probe handed on (``search/rival.py``) repeats none of its work.  A search not run yet
-        starts."""
-        self.time_limit, self.stopped_by, self.levels = time_limit, None, None
+        starts.  ``keep_levels``: go on keeping them (a probe that goes on in this process)."""
+        self.time_limit, self.stopped_by = time_limit, None
+        if not keep_levels:
+            self.levels = None
         return self.run()
+
+    def seconds_left(self, spent: float) -> float | None:
+        """For a breadth-first run paused at its time limit after ``spent`` seconds, about how many more it needs,
+        judged by its levels (``keep_levels``) at the rate it expanded states so far: levels that shrink, as a
+        geometric series does; levels still growing, at least as long again (they have not reached their
+        widest), and at least the rest of this level and the next, projected from the part expanded.  None
+        where too little is known."""
+        if self._paused is None or not self.levels or len(self.levels) < 2:
+            return None
+        _, pos, size, ahead = self._paused
+        current, before = len(self.levels[-1]), len(self.levels[-2])
+        if not pos or size != current:  # nothing of this level expanded yet, or a level that spilled
+            return None
+        following = len(ahead) * size / pos  # the next level's size, projected from the part expanded
+        per_state = spent / (sum(len(level) for level in self.levels[:-1]) + pos)
+        if following < current < before:
+            return ((size - pos) + following / (1 - following / current)) * per_state
+        return max(spent, ((size - pos) + following) * per_state)
 
     def reached_in_order(self, limit: int) -> list:
         """Up to ``limit`` states of the whole levels kept, in the order the search found them."""

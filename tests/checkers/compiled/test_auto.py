@@ -32,8 +32,8 @@ def test_a_search_the_probe_does_not_finish_goes_on_to_the_compiled_search(monke
     r = check(TwoPhase({"rm": 5}).compile(), progress=False)
     # compiled, unless its own levels measured slower on this machine at this moment (then it says so)
     assert r.extra["engine_reason"] in (
-        "the model compiles and the compiled search was not slower (the interpreted search had not finished in "
-        "0.0001 s)") or r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
+        "the model compiles and the compiled search was not slower (the interpreted search, probed for up to "
+        "0.0001 s, had not finished)") or r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
     assert (r.status, r.distinct_states) == ("ok", 8832)
 
 
@@ -53,3 +53,33 @@ def test_without_a_race_workers_skip_the_probe():
     r = check(TwoPhase({"rm": 3}).compile(), progress=False, workers=2)
     assert not r.extra["engine_reason"].startswith("the interpreted search finished within")
     assert r.distinct_states == 288
+
+
+def _slices(monkeypatch, left: float):
+    """Probe slices of 10 ms within 60 s, each judged by a search that says it has ``left`` seconds to go."""
+    from consensuslab.checkers.search import explicit
+
+    judged = []
+    monkeypatch.setattr(choice, "PROBE_SECONDS", 60)
+    monkeypatch.setattr(choice, "PROBE_FIRST", 0.01)
+    monkeypatch.setattr(explicit.Search, "seconds_left", lambda self, spent: judged.append(spent) or left)
+    return judged
+
+
+def test_a_probe_whose_levels_show_it_ending_goes_on_slice_by_slice(monkeypatch):
+    judged = _slices(monkeypatch, 0.0)
+    r = check(TwoPhase({"rm": 5}).compile(), progress=False)
+    assert len(judged) >= 2  # several slices, each judged
+    assert (r.extra["engine"], r.status, r.distinct_states) == ("interpreted", "ok", 8832)
+    assert r.extra["engine_reason"].startswith("the interpreted search finished within 60 s")
+    assert r.seconds >= judged[-1]  # the whole probe, not its last slice
+
+
+def test_a_probe_whose_levels_show_a_larger_search_stops_after_its_first_slice(monkeypatch):
+    judged = _slices(monkeypatch, 1e9)
+    r = check(TwoPhase({"rm": 5}).compile(), progress=False)
+    assert len(judged) == 1
+    assert r.extra["engine_reason"].startswith(
+        "the model compiles and the compiled search was not slower (the interpreted search, probed for up to 60 s") \
+        or r.extra["engine_reason"].startswith("compiled search handed over: measured slower")
+    assert (r.status, r.distinct_states) == ("ok", 8832)

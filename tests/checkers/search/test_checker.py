@@ -131,3 +131,44 @@ def test_a_resumed_search_finds_the_same_counterexample():
     assert alone.status == resumed.status == "violation"
     assert resumed.distinct_states == alone.distinct_states
     assert [str(a) for a, _ in resumed.violation.trace.steps] == [str(a) for a, _ in alone.violation.trace.steps]
+
+
+def _paused_at(levels: list[int], pos: int, ahead: int):
+    """A search as if paused at its time limit: whole levels of these sizes, the last expanded up to ``pos``, and
+    ``ahead`` states of the next found so far."""
+    from consensuslab.checkers.search.explicit import Search
+    from consensuslab.protocols.two_phase import TwoPhase
+
+    search = Search(TwoPhase({"rm": 3}).compile(), progress=False).keep_levels()
+    search.levels = [[None] * n for n in levels]
+    search._paused = ([None] * (levels[-1] - pos), pos, levels[-1], [None] * ahead)
+    return search
+
+
+def test_the_time_a_paused_search_has_left_follows_its_levels():
+    # shrinking (10, 8, next projected 4): 4 left of this level, then 4 / (1 - 1/2) = 8; 15 expanded in 1.5 s
+    assert _paused_at([1, 10, 8], pos=4, ahead=2).seconds_left(1.5) == pytest.approx(12 * 0.1)
+    # growing (5, 20, next projected 60): at least the rest of this level and the next, and as long again
+    assert _paused_at([1, 5, 20], pos=10, ahead=30).seconds_left(1.6) == pytest.approx(70 * 0.1)
+    assert _paused_at([1, 5, 20], pos=10, ahead=1).seconds_left(1.6) == pytest.approx(1.6)
+    # nothing of the level expanded yet, or a single level: unknown
+    assert _paused_at([1, 5, 20], pos=0, ahead=0).seconds_left(1.0) is None
+    assert _paused_at([20], pos=10, ahead=3).seconds_left(1.0) is None
+
+
+def test_a_search_resumed_keeping_its_levels_lists_every_state_it_found_in_order():
+    from consensuslab.checkers.search.explicit import Search
+    from consensuslab.protocols.two_phase import TwoPhase
+
+    search = Search(TwoPhase({"rm": 5}).compile(), time_limit=0.02, progress=False).keep_levels()
+    result = search.run()
+    slices = 1
+    while result.stopped_by == "time-limit":
+        result = search.resume(0.02, keep_levels=True)
+        slices += 1
+    assert slices > 1 and (result.status, result.distinct_states) == ("ok", 8832)
+    listed = search.reached_in_order(10 ** 6)
+    assert len(listed) == len(set(listed)) == 8832
+    alone = Search(TwoPhase({"rm": 5}).compile(), progress=False).keep_levels()
+    alone.run()
+    assert listed == alone.reached_in_order(10 ** 6)
