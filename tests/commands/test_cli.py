@@ -199,3 +199,28 @@ def test_a_scenario_whose_pinned_count_differs_is_warned_about(tmp_path):
     assert proc.returncode == 0 and not result.get("warnings")
     proc, result = cli_json("check", path, "--scenario", "wrong", "--max-depth", "2")
     assert not result.get("warnings")  # a bounded run does not count what the pin counts
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "paxos", "-p", "ballots=2", "--engine", "compiled", "--json"],
+    ["--debug", "check-all", "--protocol", "two-phase", "-j", "2"],
+    ["export-log", "two-phase", "--out", "logs"],
+    ["list"],
+])
+def test_a_command_is_parsed_by_its_own_parser_as_by_the_whole(argv):
+    """``main`` registers only the command its arguments name; the parse is the whole parser's."""
+    from consensuslab.cli import COMMANDS, build_parser
+
+    alone = build_parser(argv)
+    assert len(alone._subparsers._group_actions[0].choices) == 1
+    assert len(build_parser()._subparsers._group_actions[0].choices) == len(COMMANDS)
+    assert vars(alone.parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_a_word_that_names_no_command_is_refused_with_every_command_listed(capsys):
+    from consensuslab.cli import main
+
+    code = main(["chek", "paxos"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'chek'" in err and "'check-all'" in err and "'export-log'" in err
