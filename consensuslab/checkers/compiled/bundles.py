@@ -1,4 +1,4 @@
-"""Invariant groups of few bits judged together: one look-up per bundle, its verdict the conjunction of theirs.
+"""Invariant groups of few bits judged together: one look-up per bundle, whose entry combines their verdicts.
 
 Why: a spec's ``TypeOK`` and ``Inv`` cut into pieces (``splitting.py``) give a
 group per slot they read (``pc[i] \\in {...}`` for every ``i``), and each
@@ -18,8 +18,8 @@ import numpy as np
 
 from consensuslab.checkers.compiled.keyindex import Extractor, digits_of
 
-#: the widest union of masks a bundle takes (its table: a byte per combination, 4 KB, in the L1 cache; 8 to 16 bits
-#: measured alike on SimpleRegular, Slush, EWD840 and ACP_SB)
+#: the widest union of masks a bundle takes (its table: a byte per combination, 4 KB, in the L1 cache; 8 to 14 bits
+#: measured alike on SimpleRegular, Slush, EWD840 and ACP_SB, 16 and 20 slower on SimpleRegular)
 BUNDLE_BITS = 12
 UNKNOWN, FAILS, HOLDS = -1, 0, 1
 
