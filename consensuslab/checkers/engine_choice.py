@@ -36,8 +36,8 @@ from consensuslab.traces.result import CheckResult
 PROBE_SECONDS = 0.3
 #: ... in slices of this many seconds: past each, the probe goes on only where its levels show it may end
 #: within the rest (``Search.seconds_left``); a larger search starts the race there.  Why: the compiled search
-#: of a larger one waited out the whole probe (paxos ballots=3 ``--property Consistency``: 1.32 s, where its
-#: compiled search takes 1.03 s)
+#: of a larger one waited out the whole probe (paxos ballots=3 ``--property Consistency``: 1.31 s under ``auto``,
+#: 1.03 s compiled, ``bench_speed.py --repeat 2``)
 PROBE_FIRST = 0.1
 #: with ``--engine compiled`` (or ``--workers 2`` without a race), the interpreted search scouts this long, for
 #: the values its states hold, as a probe's (paxos compiled: no layout restart where there were six, A/B 0.96;
@@ -279,14 +279,15 @@ def _probe(model, search, progress, engine, workers, budget, max_states, max_dep
     limit = seconds if left is None else min(seconds, left)
     probe = Search(model, search, max_states, max_depth, min(limit, PROBE_FIRST) if probing else limit,
                    progress and probing, None).keep_levels()
+    started = time.monotonic()
     result = probe.run()
     while probing and result.stopped_by == "time-limit" and probe.resumable():
-        took = time.monotonic() - budget.started
+        took = time.monotonic() - started
         ending = probe.seconds_left(took)
         if ending is None or ending > limit - took:
             break  # a larger search: the race starts now
         result = probe.resume(min(limit - took, PROBE_FIRST), keep_levels=True)  # it may end: one slice more
-        result.seconds = time.monotonic() - budget.started
+        result.seconds = time.monotonic() - started  # the whole probe, as one run's
     stopped = result.stopped_by
     own_limit = stopped == "time-limit" and (  # the probe's, not the run's
         left is None or time.monotonic() - budget.started < budget.time_limit)

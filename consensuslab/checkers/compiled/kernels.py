@@ -112,9 +112,9 @@ def blocks(pieces: list[np.ndarray], size: int = BLOCK):
             yield piece[lo:lo + size]
 
 
-def _rows(block: np.ndarray, tables: list[Tables]):
-    """Each group's rows for ``block``, and the mask of states some group lacks (None: none)."""
-    rows = [t.index.rows(block) for t in tables]
+def _rows(block: np.ndarray, lookups: list):
+    """Each look-up's answers for ``block``, and the mask of states one lacks (-1; None: none)."""
+    rows = [lookup(block) for lookup in lookups]
     lacking = None
     for r in rows:
         if len(r) and r.min() < 0:
@@ -123,10 +123,11 @@ def _rows(block: np.ndarray, tables: list[Tables]):
     return rows, lacking
 
 
-def known_blocks(pieces: list[np.ndarray], tables: list[Tables], size: int, deferred: list):
-    """``(block, each group's rows)`` for the blocks of ``pieces``; states some table lacks go to ``deferred``."""
+def known_blocks(pieces: list[np.ndarray], lookups: list, size: int, deferred: list):
+    """``(block, each look-up's answers)`` for the blocks of ``pieces``; a look-up (a table's ``index.rows``, a
+    bundle's ``judge``) answers -1 where it lacks a state's key, and states some look-up lacks go to ``deferred``."""
     for block in blocks(pieces, size):
-        rows, lacking = _rows(block, tables)
+        rows, lacking = _rows(block, lookups)
         if lacking is not None:
             deferred.append(block[lacking])
             found = ~lacking
@@ -181,7 +182,7 @@ def expand_part(pieces: list[np.ndarray], steps: Steps, want_dead: bool, seen, r
     tables, constraint = steps.tables, steps.constraint
     out, dead, deferred, outside = [], [], [], []
     generated = 0
-    for block, rows in known_blocks(pieces, tables, BLOCK, deferred):
+    for block, rows in known_blocks(pieces, [t.index.rows for t in tables], BLOCK, deferred):
         made, enabled, succ, parent = _block_steps(block, rows, steps, want_dead)
         if succ is not None and constraint is not None:
             found = constraint.index.rows(succ)
@@ -300,20 +301,9 @@ def judge_part(pieces: list[np.ndarray], tables: list[Tables], invariants_from: 
     held = [False] * len(tables)
     alone = range(len(tables)) if plan is None else plan.alone
     bundles = () if plan is None else plan.bundles
-    for block in blocks(pieces, JUDGE_BLOCK):
-        rows = [tables[k].index.rows(block) for k in alone]
-        verdicts = [b.judge(block) for b in bundles]
-        lacking = None
-        for r in rows + verdicts:
-            if len(r) and r.min() < 0:
-                miss = r < 0
-                lacking = miss if lacking is None else lacking | miss
-        if lacking is not None:
-            deferred.append(block[lacking])
-            found = ~lacking
-            block = block[found]
-            rows = [r[found] for r in rows]
-            verdicts = [v[found] for v in verdicts]
+    lookups = [tables[k].index.rows for k in alone] + [b.judge for b in bundles]
+    for block, found in known_blocks(pieces, lookups, JUDGE_BLOCK, deferred):
+        rows, verdicts = found[:len(alone)], found[len(alone):]
         ok = None
         clauses: dict = {}  # clause -> (where an alternative decided it, what it decided), alternatives in order
         answers = [(k, tables[k].group.clause, tables[k].ok[r]) for k, r in zip(alone, rows)]
